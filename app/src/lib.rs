@@ -1,0 +1,69 @@
+//! Gatehouse's Leptos application.
+//!
+//! The same crate is compiled twice: with `ssr` into the server (pages are rendered to
+//! HTML there, and the server-only modules such as [`store`] exist), and with `hydrate`
+//! into the browser's wasm bundle, which takes over the server-rendered page.
+
+pub mod components;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    StaticSegment,
+    components::{Route, Router, Routes},
+};
+
+use crate::components::layout::Layout;
+use crate::pages::{home::HomePage, not_found::NotFound};
+
+/// The name cargo-leptos gives the generated JS, wasm and CSS files under `/pkg`.
+///
+/// It must equal `name` in the workspace's `[[workspace.metadata.leptos]]` table; the
+/// server uses it so the binary also runs without cargo-leptos setting its variables.
+pub const SITE_NAME: &str = "gatehouse";
+
+/// The HTML document around the app, rendered on the server only.
+///
+/// Kept separate from [`App`] because the browser hydrates `<body>` alone; the head
+/// carries the hydration script that loads `/pkg/gatehouse.js`.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The root component: stylesheet, title and the route table inside the layout shell.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    view! {
+        <Stylesheet id="leptos" href=format!("/pkg/{SITE_NAME}.css")/>
+        <Title formatter=|text: String| {
+            if text.is_empty() { "Gatehouse".to_owned() } else { format!("{text} · Gatehouse") }
+        }/>
+        <Router>
+            <Layout>
+                <Routes fallback=NotFound>
+                    <Route path=StaticSegment("") view=HomePage/>
+                </Routes>
+            </Layout>
+        </Router>
+    }
+}

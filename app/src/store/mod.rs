@@ -1,0 +1,16 @@
+//! Persistence: the database handle, its URL, the Diesel schema and the embedded
+//! migrations. Server-only (`ssr`).
+//!
+//! Diesel is synchronous, so every query goes through [`Database::run`], which borrows a
+//! pooled connection on tokio's blocking pool and never on the async executor.
+
+mod database;
+mod error;
+mod migrations;
+pub mod schema;
+mod url;
+
+pub use database::{Database, DatabaseOptions};
+pub use error::DbError;
+pub use migrations::MIGRATIONS;
+pub use url::DatabaseUrl;

@@ -1,0 +1,218 @@
+//! The Diesel view of the tables created by `migrations/sqlite`.
+//!
+//! Written to match what the `schema_rs_matches_the_migrations` test generates from a
+//! freshly migrated database; when a migration changes, that test fails and prints the
+//! text to paste here.
+#![allow(missing_docs)]
+
+diesel::table! {
+    device_sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+        absolute_expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        revoke_reason -> Nullable<Text>,
+        user_agent -> Text,
+        ip -> Text,
+        device_label -> Text,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (token_hash) {
+        token_hash -> Text,
+        session_id -> Text,
+        issued_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        replaced_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    security_events (id) {
+        id -> Text,
+        user_id -> Text,
+        session_id -> Nullable<Text>,
+        kind -> Text,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        detail -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    token_blacklist (token_id) {
+        token_id -> Text,
+        kind -> Text,
+        session_id -> Text,
+        reason -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        password_hash -> Text,
+        created_at -> Timestamp,
+        password_changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    web_sessions (id) {
+        id -> Text,
+        data -> Binary,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(device_sessions -> users (user_id));
+diesel::joinable!(refresh_tokens -> device_sessions (session_id));
+diesel::joinable!(security_events -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    device_sessions,
+    refresh_tokens,
+    security_events,
+    token_blacklist,
+    users,
+    web_sessions,
+);
+
+#[cfg(test)]
+mod tests {
+    //! Regenerates the schema from a migrated database, the way `diesel print-schema`
+    //! would, and compares it with this file (ignoring whitespace and comments).
+    use diesel::prelude::*;
+    use diesel::sql_types::{Integer, Text};
+
+    use crate::store::{Database, DatabaseOptions, DatabaseUrl};
+
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+
+    #[derive(QueryableByName)]
+    struct ColumnInfo {
+        #[diesel(sql_type = Text)]
+        name: String,
+        #[diesel(sql_type = Text)]
+        r#type: String,
+        #[diesel(sql_type = Integer)]
+        notnull: i32,
+        #[diesel(sql_type = Integer)]
+        pk: i32,
+    }
+
+    #[derive(QueryableByName)]
+    struct ForeignKey {
+        #[diesel(sql_type = Text)]
+        table: String,
+        #[diesel(sql_type = Text)]
+        from: String,
+    }
+
+    fn diesel_type(sql_type: &str) -> &'static str {
+        match sql_type.to_ascii_uppercase().as_str() {
+            "TEXT" => "Text",
+            "TIMESTAMP" => "Timestamp",
+            "BLOB" => "Binary",
+            "BIGINT" => "BigInt",
+            "INTEGER" => "Integer",
+            "BOOLEAN" => "Bool",
+            other => panic!("no Diesel type mapped for SQL type {other}"),
+        }
+    }
+
+    fn generate(conn: &mut SqliteConnection) -> String {
+        let tables: Vec<Name> = diesel::sql_query(
+            "SELECT name FROM sqlite_master WHERE type = 'table' \
+             AND name NOT LIKE 'sqlite_%' AND name != '__diesel_schema_migrations' ORDER BY name",
+        )
+        .load(conn)
+        .unwrap();
+        let mut out = String::new();
+        let mut joins = Vec::new();
+        for Name { name: table } in &tables {
+            let columns: Vec<ColumnInfo> = diesel::sql_query(format!(
+                "SELECT name, type, \"notnull\", pk FROM pragma_table_info('{table}') ORDER BY cid"
+            ))
+            .load(conn)
+            .unwrap();
+            let key: Vec<&str> = columns
+                .iter()
+                .filter(|c| c.pk > 0)
+                .map(|c| c.name.as_str())
+                .collect();
+            out += &format!("diesel::table! {{ {table} ({}) {{\n", key.join(", "));
+            for c in &columns {
+                let ty = diesel_type(&c.r#type);
+                let nullable = c.notnull == 0 && c.pk == 0;
+                let ty = if nullable {
+                    format!("Nullable<{ty}>")
+                } else {
+                    ty.to_owned()
+                };
+                out += &format!("{} -> {ty},\n", c.name);
+            }
+            out += "} }\n";
+            let fks: Vec<ForeignKey> = diesel::sql_query(format!(
+                "SELECT \"table\", \"from\" FROM pragma_foreign_key_list('{table}') ORDER BY id"
+            ))
+            .load(conn)
+            .unwrap();
+            joins.extend(fks.into_iter().map(|fk| {
+                format!(
+                    "diesel::joinable!({table} -> {} ({}));\n",
+                    fk.table, fk.from
+                )
+            }));
+        }
+        joins.sort();
+        out += &joins.concat();
+        let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
+        out += &format!(
+            "diesel::allow_tables_to_appear_in_same_query!({},);\n",
+            names.join(", ")
+        );
+        out
+    }
+
+    /// Drops comments, the test module and all whitespace, so formatting never matters.
+    fn normalise(text: &str) -> String {
+        let code = text.split("#[cfg(test)]").next().unwrap();
+        code.lines()
+            .filter(|l| !l.trim_start().starts_with("//") && !l.trim_start().starts_with("#!["))
+            .flat_map(|l| l.chars())
+            .filter(|c| !c.is_whitespace())
+            .collect()
+    }
+
+    #[test]
+    fn schema_rs_matches_the_migrations() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(
+            &DatabaseUrl::sqlite_in(dir.path()),
+            DatabaseOptions::default(),
+        )
+        .unwrap();
+        let generated = generate(&mut db.pool.get().unwrap());
+        let file = include_str!("schema.rs");
+        assert_eq!(
+            normalise(&generated),
+            normalise(file),
+            "app/src/store/schema.rs is out of date; the migrations describe:\n\n{generated}"
+        );
+    }
+}

@@ -1,0 +1,54 @@
+//! Why the server could not start.
+
+use std::net::SocketAddr;
+
+/// A start-up failure. `main` prints it as one line and exits with status 1, so an
+/// operator sees the cause at once instead of a panic and a backtrace.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The log filter in `LOG_LEVEL` does not parse.
+    #[error("LOG_LEVEL {value:?} is not a valid log filter: {reason}")]
+    LogLevel {
+        /// The filter as given.
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// The data directory cannot be created.
+    #[error("cannot create the data directory {}: {source}", path.display())]
+    DataDir {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// Why the operating system refused.
+        source: std::io::Error,
+    },
+
+    /// The database URL is wrong, or the database cannot be opened or migrated.
+    #[error(transparent)]
+    Database(#[from] app::store::DbError),
+
+    /// The listening address is taken or not ours to use.
+    #[error("cannot listen on {addr}: {}", describe_bind_error(source))]
+    Bind {
+        /// The address from `LEPTOS_SITE_ADDR`.
+        addr: SocketAddr,
+        /// Why binding failed.
+        source: std::io::Error,
+    },
+
+    /// The server stopped with an I/O error while serving.
+    #[error("the server stopped unexpectedly: {0}")]
+    Serve(std::io::Error),
+}
+
+fn describe_bind_error(err: &std::io::Error) -> String {
+    match err.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            "the address is already in use (is another server running? set LEPTOS_SITE_ADDR to another port)".into()
+        }
+        std::io::ErrorKind::AddrNotAvailable => "the address does not belong to this machine".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied (ports below 1024 need privileges)".into(),
+        _ => err.to_string(),
+    }
+}

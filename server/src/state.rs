@@ -1,0 +1,23 @@
+//! What every request handler can reach.
+
+use app::store::Database;
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+/// Shared, cheap-to-clone state of the running server.
+///
+/// Server functions get it from Leptos' context (see [`crate::router::app`]); plain axum
+/// handlers get it with the `State` extractor.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// Leptos' rendering settings (site root, output name, address).
+    pub leptos_options: LeptosOptions,
+    /// The database pool.
+    pub db: Database,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}

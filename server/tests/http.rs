@@ -1,0 +1,87 @@
+//! The real server over HTTP: pages, health, request ids and graceful shutdown.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::TestServer;
+
+#[tokio::test]
+async fn healthz_is_ok_when_the_database_answers() {
+    let server = TestServer::start(&[]);
+    let response = reqwest::get(server.url("/healthz")).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+}
+
+#[tokio::test]
+async fn database_file_is_created_in_the_data_dir_on_first_start() {
+    let server = TestServer::start(&[]);
+    assert!(server.data_dir.path().join("gatehouse.db").exists());
+}
+
+#[tokio::test]
+async fn home_page_is_rendered_on_the_server_with_the_hydration_script() {
+    let server = TestServer::start(&[]);
+    let response = reqwest::get(server.url("/")).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = response.text().await.unwrap();
+    assert!(html.contains("<h1>Sessions done right</h1>"), "{html}");
+    assert!(
+        html.contains("/pkg/gatehouse.js"),
+        "no hydration script in {html}"
+    );
+    assert!(html.contains("<header") && html.contains("<main") && html.contains("<footer"));
+}
+
+#[tokio::test]
+async fn unknown_page_is_a_404_with_a_friendly_page() {
+    let server = TestServer::start(&[]);
+    let response = reqwest::get(server.url("/no/such/page")).await.unwrap();
+    assert_eq!(response.status(), 404);
+    assert!(response.text().await.unwrap().contains("Page not found"));
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_that_is_logged() {
+    let server = TestServer::start(&[]);
+    let response = reqwest::get(server.url("/healthz")).await.unwrap();
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(id.len(), 36, "not a UUID: {id}");
+    // The log line for the response is written just after it is sent.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !server.log().contains(&id) {
+        assert!(
+            Instant::now() < deadline,
+            "request id {id} not in the log:\n{}",
+            server.log()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[test]
+fn sigterm_stops_the_server_cleanly() {
+    let mut server = TestServer::start(&[]);
+    let status = server.terminate();
+    assert!(
+        status.success(),
+        "exit status {status}; log:\n{}",
+        server.log()
+    );
+    assert!(
+        server.log().contains("SIGTERM received"),
+        "{}",
+        server.log()
+    );
+}
