@@ -1,0 +1,95 @@
+import { defineConfig, devices, chromium } from "@playwright/test";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+/**
+ * Gatehouse's end-to-end tests start the built server themselves, on a free port and a
+ * temporary database, so a run never touches ./data or a server you have running.
+ *
+ * Build first with `cargo leptos build` (or run everything with `make test`).
+ * Settings, all optional:
+ *   E2E_SERVER_BIN  server binary to start   (default ../target/debug/server)
+ *   E2E_PORT        port to start it on      (default: a free one)
+ *   CHROMIUM_PATH   browser to drive         (default: Playwright's own, else the system Chromium)
+ */
+
+// The config is evaluated again in every worker; the first evaluation's choices are kept
+// in the environment, which the workers inherit, so all of them talk to the same server.
+const repoRoot = resolve(__dirname, "..");
+const port = (process.env.E2E_PORT ??= freePort());
+const dataDir = (process.env.E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), "gatehouse-e2e-")));
+const serverBin = process.env.E2E_SERVER_BIN ?? join(repoRoot, "target", "debug", "server");
+const baseURL = `http://127.0.0.1:${port}`;
+
+/** Asks the OS for a free loopback port (synchronously: configs cannot await). */
+function freePort(): string {
+  const script =
+    "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})";
+  return execFileSync(process.execPath, ["-e", script]).toString().trim();
+}
+
+/** Playwright's own Chromium when installed, else CHROMIUM_PATH or the system one. */
+function chromiumExecutable(): string | undefined {
+  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
+  try {
+    if (existsSync(chromium.executablePath())) return undefined;
+  } catch {
+    // No Playwright browser installed: fall through to the system one.
+  }
+  return ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].find(existsSync);
+}
+
+const executablePath = chromiumExecutable();
+const runningAsRoot = process.getuid?.() === 0;
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 30_000,
+  expect: { timeout: 5_000 },
+  fullyParallel: true,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  workers: process.env.CI ? 2 : undefined,
+  reporter: process.env.CI ? [["list"]] : [["list"], ["html", { open: "never" }]],
+  use: {
+    baseURL,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+  },
+  projects: [
+    {
+      name: "chromium",
+      use: {
+        ...devices["Desktop Chrome"],
+        launchOptions: {
+          executablePath,
+          args: [
+            // Chromium's sandbox cannot start as root (CI containers).
+            ...(runningAsRoot ? ["--no-sandbox"] : []),
+            // Keep a system Chromium from calling home on machines without internet.
+            ...(executablePath
+              ? ["--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+              : []),
+          ],
+        },
+      },
+    },
+  ],
+  webServer: {
+    command: `"${serverBin}"`,
+    cwd: repoRoot,
+    url: `${baseURL}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: "ignore",
+    stderr: "pipe",
+    env: {
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      LEPTOS_SITE_ROOT: join(repoRoot, "target", "site"),
+      DATA_DIR: dataDir,
+      LOG_LEVEL: "warn",
+    },
+  },
+});

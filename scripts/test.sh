@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# `make test`: installs what is missing, then runs every check Gatehouse has: formatting,
+# clippy (native and wasm), every Rust test, and the Playwright suite against a freshly
+# built server on a temporary database. Exits non-zero at the first failure.
+source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
+cd "$REPO_ROOT"
+
+TIMINGS=()
+step() {
+  local name="$1" started
+  shift
+  say "$name"
+  started=$(date +%s)
+  if ! "$@"; then
+    printf '\nFAILED: %s\n' "$name" >&2
+    exit 1
+  fi
+  TIMINGS+=("$(printf '%5ss  %s' "$(($(date +%s) - started))" "$name")")
+}
+
+step "Install build tools" ensure_build_tools
+step "Install Node.js" ensure_node
+step "Install end-to-end packages" ensure_node_packages
+step "Find or install Chromium" ensure_chromium
+
+step "cargo fmt --check" cargo fmt --all -- --check
+step "cargo clippy (server and app, all targets)" cargo clippy --all-targets -- -D warnings
+step "cargo clippy (browser bundle, wasm32)" \
+  cargo clippy -p app -p frontend --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
+step "cargo test (unit and integration tests)" cargo test --workspace --exclude frontend
+step "cargo leptos build" cargo leptos build
+step "Playwright end-to-end tests" bash -c 'cd end2end && npx playwright test'
+
+say "All checks passed"
+printf '%s\n' "${TIMINGS[@]}"
