@@ -4,6 +4,8 @@
 //! HTML there, and the server-only modules such as [`store`] exist), and with `hydrate`
 //! into the browser's wasm bundle, which takes over the server-rendered page.
 
+#[cfg(feature = "ssr")]
+pub mod auth;
 pub mod components;
 pub mod pages;
 #[cfg(feature = "ssr")]

@@ -1,0 +1,14 @@
+//! Authentication domain: passwords, access tokens, refresh tokens, signing keys and
+//! revocation. Server-only (`ssr`), and free of Leptos and axum types so every rule
+//! here can be tested on its own.
+
+pub mod access_token;
+pub mod keys;
+pub mod password;
+pub mod refresh_token;
+pub mod revocation;
+
+/// Seconds since the Unix epoch, the unit of JWT times.
+pub fn now_unix() -> i64 {
+    chrono::Utc::now().timestamp()
+}
