@@ -58,6 +58,9 @@ pub enum TokenError {
     /// `kid` names no key we accept.
     #[error("unknown signing key")]
     UnknownKey,
+    /// A genuine token past its `exp`: the client should refresh.
+    #[error("expired token")]
+    Expired,
     /// The signature, claims, issuer, audience or times do not check out.
     #[error("invalid token: {0}")]
     Invalid(String),
@@ -154,7 +157,7 @@ impl AccessTokens {
                 return Ok(claims);
             }
             self.verified.remove(token);
-            return Err(TokenError::Invalid("expired".into()));
+            return Err(TokenError::Expired);
         }
         let claims = Arc::new(self.verify_uncached(token)?);
         self.verified.insert(token.to_owned(), Arc::clone(&claims));
@@ -180,7 +183,10 @@ impl AccessTokens {
         let key = self.keys.verifying(kid).ok_or(TokenError::UnknownKey)?;
         let data =
             jsonwebtoken::decode::<AccessClaims>(token, key.decoding_key(), &self.validation)
-                .map_err(|e| TokenError::Invalid(e.to_string()))?;
+                .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
+                _ => TokenError::Invalid(e.to_string()),
+            })?;
         let claims = data.claims;
         if claims.iat > now_unix() + LEEWAY_SECS as i64 {
             return Err(TokenError::Invalid("issued in the future".into()));

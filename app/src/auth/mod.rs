@@ -3,10 +3,16 @@
 //! here can be tested on its own.
 
 pub mod access_token;
+pub mod client;
+pub mod email;
+pub mod error;
+pub mod events;
 pub mod keys;
 pub mod password;
 pub mod refresh_token;
 pub mod revocation;
+pub mod service;
+pub mod settings;
 
 /// Seconds since the Unix epoch, the unit of JWT times.
 pub fn now_unix() -> i64 {

@@ -7,6 +7,7 @@
 mod database;
 mod error;
 mod migrations;
+pub mod models;
 pub mod schema;
 mod url;
 

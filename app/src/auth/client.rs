@@ -1,0 +1,77 @@
+//! Who is on the other end of a request: IP address and browser, as far as we can tell.
+
+/// Longest User-Agent kept; real ones are under 300 characters.
+const MAX_USER_AGENT: usize = 512;
+
+/// The client facts recorded with a session and in security events.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientInfo {
+    /// The client IP address (from the socket, or a trusted proxy's header).
+    pub ip: String,
+    /// The User-Agent header, truncated.
+    pub user_agent: String,
+}
+
+impl ClientInfo {
+    /// Builds the record, truncating an oversized User-Agent on a character boundary.
+    pub fn new(ip: impl Into<String>, user_agent: &str) -> Self {
+        let mut end = user_agent.len().min(MAX_USER_AGENT);
+        while !user_agent.is_char_boundary(end) {
+            end -= 1;
+        }
+        Self {
+            ip: ip.into(),
+            user_agent: user_agent[..end].to_owned(),
+        }
+    }
+
+    /// A label people recognise, such as "Chrome 131 on Linux", or "Unknown device".
+    pub fn device_label(&self) -> String {
+        let ua = woothee::parser::Parser::new().parse(&self.user_agent);
+        match ua {
+            Some(result) if result.name != "UNKNOWN" => {
+                let major = result.version.split('.').next().unwrap_or_default();
+                let browser = if major.is_empty() || major == "UNKNOWN" {
+                    result.name.to_owned()
+                } else {
+                    format!("{} {major}", result.name)
+                };
+                if result.os == "UNKNOWN" {
+                    browser
+                } else {
+                    format!("{browser} on {}", result.os)
+                }
+            }
+            _ => "Unknown device".to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_browsers_get_readable_labels() {
+        let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+        assert_eq!(ClientInfo::new("1.2.3.4", chrome).device_label(), "Chrome 131 on Linux");
+        let firefox = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0";
+        assert_eq!(ClientInfo::new("1.2.3.4", firefox).device_label(), "Firefox 133 on Windows 10");
+    }
+
+    #[test]
+    fn unknown_or_missing_user_agents_fall_back() {
+        assert_eq!(ClientInfo::new("1.2.3.4", "").device_label(), "Unknown device");
+        assert_eq!(ClientInfo::new("1.2.3.4", "zq7/?").device_label(), "Unknown device");
+        // Tools are named, which is more use to a user than "Unknown device".
+        assert!(ClientInfo::new("1.2.3.4", "curl/8.5.0").device_label().contains("curl"));
+    }
+
+    #[test]
+    fn oversized_user_agents_are_truncated_on_a_char_boundary() {
+        let ua = "é".repeat(400);
+        let info = ClientInfo::new("1.2.3.4", &ua);
+        assert!(info.user_agent.len() <= MAX_USER_AGENT);
+        assert!(info.user_agent.chars().all(|c| c == 'é'));
+    }
+}

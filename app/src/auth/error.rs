@@ -1,0 +1,67 @@
+//! The error type of the authentication domain.
+
+use super::password::{HashingUnavailable, PasswordPolicyError};
+use crate::store::DbError;
+
+/// Everything sign-up, login, refresh and logout can answer besides success. Each
+/// variant's doc line names the HTTP status the web layer gives it.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// 400: the e-mail address is not plausible.
+    #[error("Enter a valid e-mail address.")]
+    InvalidEmail,
+    /// 400: the new password breaks the length policy.
+    #[error(transparent)]
+    PasswordPolicy(#[from] PasswordPolicyError),
+    /// 400: sign-up with an e-mail that already has an account. (Sign-up cannot hide
+    /// this without an e-mail round trip; throttling limits what it reveals.)
+    #[error("An account with this e-mail address already exists. Sign in instead.")]
+    EmailTaken,
+    /// 401: wrong password or unknown e-mail, deliberately indistinguishable.
+    #[error("Wrong e-mail address or password.")]
+    InvalidCredentials,
+    /// 401: no valid access token (missing, malformed, forged or expired).
+    #[error("You are not signed in.")]
+    NotSignedIn,
+    /// 401: the access token is fine but its device session was ended.
+    #[error("This device was signed out.")]
+    SessionRevoked,
+    /// 401: the refresh token is unknown, expired, or its session has ended.
+    #[error("Your session has ended. Please sign in again.")]
+    SessionEnded,
+    /// 401: a refresh token was used twice outside the grace window; the session is gone.
+    #[error("For your safety this device was signed out: your sign-in was used from somewhere else. Please sign in again.")]
+    TokenReuse,
+    /// 503: the database did not answer in time, or hashing is unavailable.
+    #[error("The service is temporarily unavailable. Please try again in a moment.")]
+    Unavailable(String),
+    /// 500: anything else; logged, never shown.
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal(String),
+}
+
+impl From<DbError> for AuthError {
+    fn from(err: DbError) -> Self {
+        match err {
+            DbError::Unavailable(reason) => Self::Unavailable(reason),
+            DbError::Query(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
+                Self::EmailTaken
+            }
+            DbError::Query(diesel::result::Error::DatabaseError(_, info)) if is_busy(info.message()) => {
+                Self::Unavailable(info.message().to_owned())
+            }
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<HashingUnavailable> for AuthError {
+    fn from(err: HashingUnavailable) -> Self {
+        Self::Unavailable(err.to_string())
+    }
+}
+
+/// SQLite reports a lock held past `busy_timeout` as a generic error with this text.
+fn is_busy(message: &str) -> bool {
+    message.contains("database is locked") || message.contains("database is busy")
+}

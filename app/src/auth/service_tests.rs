@@ -1,0 +1,255 @@
+//! The session life cycle against a real (temporary) SQLite database.
+
+use std::time::Duration;
+
+use argon2::Params;
+use chrono::Utc;
+use diesel::prelude::*;
+
+use super::*;
+use crate::auth::keys::{KeySet, SigningKey};
+use crate::store::{DatabaseOptions, DatabaseUrl};
+
+struct TestAuth {
+    _dir: tempfile::TempDir,
+    auth: Arc<AuthService>,
+}
+
+fn client() -> ClientInfo {
+    ClientInfo::new("127.0.0.1", "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0.0.0 Safari/537.36")
+}
+
+fn test_auth(settings: SessionSettings) -> TestAuth {
+    test_auth_with(settings, Duration::from_secs(900))
+}
+
+fn test_auth_with(settings: SessionSettings, access_ttl: Duration) -> TestAuth {
+    let dir = tempfile::tempdir().unwrap();
+    let options = DatabaseOptions {
+        pool_size: 4,
+        timeout: Duration::from_secs(5),
+    };
+    let db = Database::open(&DatabaseUrl::sqlite_in(dir.path()), options).unwrap();
+    let (key, _) = SigningKey::generate();
+    let tokens = AccessTokens::new(KeySet::new(key, vec![]), "http://gatehouse.test", access_ttl);
+    let passwords = Passwords::new(Params::new(1024, 1, 1, None).unwrap(), 2);
+    TestAuth {
+        _dir: dir,
+        auth: Arc::new(AuthService::new(db, passwords, tokens, settings)),
+    }
+}
+
+async fn count_events(auth: &AuthService, kind: EventKind) -> i64 {
+    let kind = kind.as_str();
+    auth.db()
+        .run(move |conn| Ok(security_events::table.filter(security_events::kind.eq(kind)).count().get_result(conn)?))
+        .await
+        .unwrap()
+}
+
+async fn live_tokens_of(auth: &AuthService, session_id: &str) -> i64 {
+    let id = session_id.to_owned();
+    auth.db()
+        .run(move |conn| {
+            Ok(refresh_tokens::table
+                .filter(refresh_tokens::session_id.eq(id))
+                .filter(refresh_tokens::used_at.is_null())
+                .count()
+                .get_result(conn)?)
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn sign_up_then_log_in_gives_tokens_that_authenticate() {
+    let t = test_auth(SessionSettings::default());
+    let signed_up = t.auth.sign_up(" Ann@Example.com ", "correct horse".into(), client()).await.unwrap();
+    assert_eq!(signed_up.account.email, "ann@example.com");
+    let current = t.auth.authenticate(&signed_up.access.token).unwrap();
+    assert_eq!(current.user_id, signed_up.account.id);
+    assert_eq!(current.session_id, signed_up.session_id);
+
+    let logged_in = t.auth.log_in("ANN@example.com", "correct horse".into(), client()).await.unwrap();
+    assert_eq!(logged_in.account.id, signed_up.account.id);
+    assert_ne!(logged_in.session_id, signed_up.session_id, "each login is a new device session");
+    assert!(logged_in.refresh.is_some());
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_email_give_the_same_error() {
+    let t = test_auth(SessionSettings::default());
+    t.auth.sign_up("ann@example.com", "correct horse".into(), client()).await.unwrap();
+    let wrong = t.auth.log_in("ann@example.com", "wrong horse".into(), client()).await.unwrap_err();
+    let unknown = t.auth.log_in("bob@example.com", "correct horse".into(), client()).await.unwrap_err();
+    let malformed = t.auth.log_in("not-an-email", "correct horse".into(), client()).await.unwrap_err();
+    assert!(matches!(wrong, AuthError::InvalidCredentials));
+    assert_eq!(wrong.to_string(), unknown.to_string());
+    assert_eq!(wrong.to_string(), malformed.to_string());
+}
+
+#[tokio::test]
+async fn signing_up_twice_with_the_same_email_in_another_case_is_refused() {
+    let t = test_auth(SessionSettings::default());
+    t.auth.sign_up("ann@example.com", "correct horse".into(), client()).await.unwrap();
+    let err = t.auth.sign_up("ANN@example.com", "another pass".into(), client()).await.unwrap_err();
+    assert!(matches!(err, AuthError::EmailTaken), "{err:?}");
+}
+
+#[tokio::test]
+async fn sign_up_rejects_bad_email_and_short_or_long_passwords() {
+    let t = test_auth(SessionSettings::default());
+    assert!(matches!(t.auth.sign_up("nope", "correct horse".into(), client()).await, Err(AuthError::InvalidEmail)));
+    assert!(matches!(t.auth.sign_up("a@b.co", "short".into(), client()).await, Err(AuthError::PasswordPolicy(_))));
+    assert!(matches!(t.auth.sign_up("a@b.co", "x".repeat(129), client()).await, Err(AuthError::PasswordPolicy(_))));
+}
+
+#[tokio::test]
+async fn refresh_rotates_the_token_and_keeps_one_live_link() {
+    let t = test_auth(SessionSettings::default());
+    let first = t.auth.sign_up("ann@example.com", "correct horse".into(), client()).await.unwrap();
+    let token = first.refresh.unwrap().token;
+    let second = t.auth.refresh(&token, client()).await.unwrap();
+    let next = second.refresh.expect("a rotation issues a new refresh token");
+    assert_ne!(next.token, token);
+    assert_eq!(second.session_id, first.session_id);
+    assert_eq!(live_tokens_of(&t.auth, &first.session_id).await, 1);
+    // The new one works in turn.
+    t.auth.refresh(&next.token, client()).await.unwrap();
+}
+
+#[tokio::test]
+async fn reused_token_within_grace_gets_an_access_token_but_no_fork() {
+    let t = test_auth(SessionSettings::default());
+    let first = t.auth.sign_up("ann@example.com", "correct horse".into(), client()).await.unwrap();
+    let token = first.refresh.unwrap().token;
+    t.auth.refresh(&token, client()).await.unwrap();
+    let again = t.auth.refresh(&token, client()).await.unwrap();
+    assert!(again.refresh.is_none(), "the grace answer must not fork the chain");
+    t.auth.authenticate(&again.access.token).unwrap();
+    assert_eq!(count_events(&t.auth, EventKind::TokenReuseDetected).await, 0);
+    assert_eq!(live_tokens_of(&t.auth, &first.session_id).await, 1);
+}
+
+#[tokio::test]
+async fn reused_refresh_token_after_grace_revokes_session_and_records_the_event() {
+    let t = test_auth(SessionSettings {
+        refresh_grace: Duration::ZERO,
+        ..SessionSettings::default()
+    });
+    let first = t.auth.sign_up("ann@example.com", "correct horse".into(), client()).await.unwrap();
+    let stolen = first.refresh.unwrap().token;
+    let victim = t.auth.refresh(&stolen, client()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+
+    let err = t.auth.refresh(&stolen, client()).await.unwrap_err();
+    assert!(matches!(err, AuthError::TokenReuse), "{err:?}");
+    assert_eq!(count_events(&t.auth, EventKind::TokenReuseDetected).await, 1);
+    // Both the thief's and the victim's tokens are dead now.
+    assert!(matches!(t.auth.authenticate(&victim.access.token), Err(AuthError::SessionRevoked)));
+    let victims_refresh = victim.refresh.unwrap().token;
+    assert!(matches!(t.auth.refresh(&victims_refresh, client()).await, Err(AuthError::SessionEnded)));
+    // A second replay does not record a second event.
+    assert!(t.auth.refresh(&stolen, client()).await.is_err());
+    assert_eq!(count_events(&t.auth, EventKind::TokenReuseDetected).await, 1);
+}
+
+#[tokio::test]
+async fn twenty_parallel_refreshes_of_one_token_give_one_chain_and_no_theft_flag() {
+    let t = test_auth(SessionSettings::default());
+    let first = t.auth.sign_up("ann@example.com", "correct horse".into(), client()).await.unwrap();
+    let token = first.refresh.unwrap().token;
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let auth = Arc::clone(&t.auth);
+            let token = token.clone();
+            tokio::spawn(async move { auth.refresh(&token, client()).await })
+        })
+        .collect();
+    let mut rotated = 0;
+    for task in tasks {
+        let signed_in = task.await.unwrap().expect("every concurrent refresh succeeds");
+        rotated += usize::from(signed_in.refresh.is_some());
+    }
+    assert_eq!(rotated, 1, "exactly one request rotates");
+    assert_eq!(count_events(&t.auth, EventKind::TokenReuseDetected).await, 0);
+    assert_eq!(live_tokens_of(&t.auth, &first.session_id).await, 1);
+}
+
+#[tokio::test]
+async fn logout_revokes_the_session_and_its_access_token() {
+    let t = test_auth(SessionSettings::default());
+    let signed_in = t.auth.sign_up("ann@example.com", "correct horse".into(), client()).await.unwrap();
+    t.auth.log_out(Some(signed_in.session_id.clone()), None, client()).await.unwrap();
+    assert!(matches!(t.auth.authenticate(&signed_in.access.token), Err(AuthError::SessionRevoked)));
+    let refresh = signed_in.refresh.unwrap().token;
+    assert!(matches!(t.auth.refresh(&refresh, client()).await, Err(AuthError::SessionEnded)));
+    assert_eq!(count_events(&t.auth, EventKind::SignedOut).await, 1);
+    // Logging out twice is harmless.
+    t.auth.log_out(Some(signed_in.session_id), None, client()).await.unwrap();
+}
+
+#[tokio::test]
+async fn logout_by_refresh_token_alone_ends_the_session() {
+    let t = test_auth(SessionSettings::default());
+    let signed_in = t.auth.sign_up("ann@example.com", "correct horse".into(), client()).await.unwrap();
+    let refresh = signed_in.refresh.unwrap().token;
+    t.auth.log_out(None, Some(&refresh), client()).await.unwrap();
+    assert!(matches!(t.auth.authenticate(&signed_in.access.token), Err(AuthError::SessionRevoked)));
+}
+
+#[tokio::test]
+async fn revocations_are_reloaded_from_the_blacklist_after_a_restart() {
+    let t = test_auth(SessionSettings::default());
+    let signed_in = t.auth.sign_up("ann@example.com", "correct horse".into(), client()).await.unwrap();
+    t.auth.log_out(Some(signed_in.session_id.clone()), None, client()).await.unwrap();
+
+    // A new service on the same database and keys, as after a restart.
+    let restarted = AuthService::new(
+        t.auth.db().clone(),
+        Passwords::new(Params::new(1024, 1, 1, None).unwrap(), 1),
+        AccessTokens::new(t.auth.tokens().keys().clone(), "http://gatehouse.test", Duration::from_secs(900)),
+        SessionSettings::default(),
+    );
+    assert!(restarted.authenticate(&signed_in.access.token).is_ok(), "empty set before loading");
+    assert_eq!(restarted.load_revocations().await.unwrap(), 1);
+    assert!(matches!(restarted.authenticate(&signed_in.access.token), Err(AuthError::SessionRevoked)));
+}
+
+#[tokio::test]
+async fn cleanup_leaves_no_expired_rows_and_keeps_live_ones() {
+    let t = test_auth_with(SessionSettings::default(), Duration::from_secs(60));
+    let kept = t.auth.sign_up("ann@example.com", "correct horse".into(), client()).await.unwrap();
+    for _ in 0..5 {
+        let s = t.auth.log_in("ann@example.com", "correct horse".into(), client()).await.unwrap();
+        let r = t.auth.refresh(&s.refresh.unwrap().token, client()).await.unwrap();
+        t.auth.log_out(Some(r.session_id), None, client()).await.unwrap();
+    }
+    // Nothing has expired yet: nothing is deleted.
+    assert_eq!(t.auth.cleanup().await.unwrap().total(), 0);
+
+    // Two hours on, the revoked sessions' access tokens have all expired.
+    let later = Utc::now().naive_utc() + chrono::Duration::hours(2);
+    let report = t.auth.cleanup_at(later).await.unwrap();
+    assert_eq!(report.sessions, 5);
+    assert_eq!(report.blacklist, 5);
+    assert_eq!(report.revocations, 5);
+    let (sessions, tokens, blacklist) = t
+        .auth
+        .db()
+        .run(move |conn| {
+            let sessions: i64 = device_sessions::table.count().get_result(conn)?;
+            let tokens: i64 = refresh_tokens::table.count().get_result(conn)?;
+            let blacklist: i64 = token_blacklist::table.count().get_result(conn)?;
+            Ok((sessions, tokens, blacklist))
+        })
+        .await
+        .unwrap();
+    assert_eq!((sessions, tokens, blacklist), (1, 1, 0), "only the live session and its token remain");
+    t.auth.refresh(&kept.refresh.unwrap().token, client()).await.unwrap();
+
+    // Past every expiry, everything goes, in batches.
+    let much_later = Utc::now().naive_utc() + chrono::Duration::days(400);
+    let report = t.auth.cleanup_at(much_later).await.unwrap();
+    assert!(report.sessions == 1 && report.events >= 11, "{report:?}");
+}

@@ -1,0 +1,31 @@
+//! The knobs of the session life cycle, with the defaults of DESIGN §2.
+
+use std::time::Duration;
+
+/// Lifetimes and limits of device sessions and refresh tokens.
+#[derive(Debug, Clone)]
+pub struct SessionSettings {
+    /// A refresh token unused this long expires, and with it the session (idle timeout).
+    pub refresh_ttl: Duration,
+    /// No session lives longer than this from sign-in, however active.
+    pub session_max_age: Duration,
+    /// A used refresh token presented again within this window is a concurrent refresh
+    /// (two tabs, a retry), not theft.
+    pub refresh_grace: Duration,
+    /// How long security events are kept for the activity page.
+    pub event_retention: Duration,
+    /// Rows deleted per statement by the cleanup job, so it never holds the write lock long.
+    pub cleanup_batch: i64,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            refresh_ttl: Duration::from_secs(7 * 24 * 3600),
+            session_max_age: Duration::from_secs(30 * 24 * 3600),
+            refresh_grace: Duration::from_secs(10),
+            event_retention: Duration::from_secs(90 * 24 * 3600),
+            cleanup_batch: 1000,
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! Rows of the Gatehouse tables, as Diesel reads and writes them. Times are UTC.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{device_sessions, refresh_tokens, security_events, token_blacklist, users};
+
+/// An account.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
+#[diesel(table_name = users)]
+pub struct User {
+    /// Opaque id (UUID v7), the JWT `sub`.
+    pub id: String,
+    /// Trimmed and lower-cased, unique.
+    pub email: String,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// When the account was created.
+    pub created_at: NaiveDateTime,
+    /// When the password was last set.
+    pub password_changed_at: NaiveDateTime,
+}
+
+/// A signed-in device (one browser).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable, Associations)]
+#[diesel(table_name = device_sessions, belongs_to(User))]
+pub struct DeviceSession {
+    /// Opaque random id, the JWT `sid`.
+    pub id: String,
+    /// Whose session.
+    pub user_id: String,
+    /// Sign-in time.
+    pub created_at: NaiveDateTime,
+    /// Last refresh, or last request (at most once a minute).
+    pub last_seen_at: NaiveDateTime,
+    /// Idle expiry: moves forward with every refresh, never past `absolute_expires_at`.
+    pub expires_at: NaiveDateTime,
+    /// Hard limit from sign-in; the user must log in again after it.
+    pub absolute_expires_at: NaiveDateTime,
+    /// Set when the session was ended early.
+    pub revoked_at: Option<NaiveDateTime>,
+    /// Why it was ended (`logout`, `token_reuse`, ...).
+    pub revoke_reason: Option<String>,
+    /// The browser's User-Agent at sign-in (truncated).
+    pub user_agent: String,
+    /// The client IP at sign-in.
+    pub ip: String,
+    /// A human label such as "Chrome 131 on Linux".
+    pub device_label: String,
+}
+
+/// One link of a session's refresh-token chain.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = refresh_tokens)]
+pub struct RefreshTokenRow {
+    /// SHA-256 of the token, hex.
+    pub token_hash: String,
+    /// The device session it belongs to.
+    pub session_id: String,
+    /// When it was issued.
+    pub issued_at: NaiveDateTime,
+    /// When it stops working unused.
+    pub expires_at: NaiveDateTime,
+    /// When it was exchanged; a second use after the grace window means theft.
+    pub used_at: Option<NaiveDateTime>,
+    /// The hash of the token that replaced it.
+    pub replaced_by: Option<String>,
+}
+
+/// A revoked access token (`kind` = `jti`) or session (`kind` = `sid`).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = token_blacklist)]
+pub struct BlacklistEntry {
+    /// The `jti` or `sid`.
+    pub token_id: String,
+    /// `jti` or `sid`.
+    pub kind: String,
+    /// The session concerned.
+    pub session_id: String,
+    /// Why it was revoked.
+    pub reason: String,
+    /// When.
+    pub created_at: NaiveDateTime,
+    /// When the blocked tokens would have expired anyway; the row is useless after it.
+    pub expires_at: NaiveDateTime,
+}
+
+/// Something that happened to an account, for its activity page.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = security_events)]
+pub struct SecurityEvent {
+    /// UUID v7, so ids sort by time.
+    pub id: String,
+    /// Whose account.
+    pub user_id: String,
+    /// The device session concerned, if any.
+    pub session_id: Option<String>,
+    /// What happened (see `auth::events`).
+    pub kind: String,
+    /// The client IP of the request that caused it.
+    pub ip: Option<String>,
+    /// The User-Agent of that request.
+    pub user_agent: Option<String>,
+    /// Extra detail for the user, e.g. which device was signed out.
+    pub detail: Option<String>,
+    /// When.
+    pub created_at: NaiveDateTime,
+    /// When the retention period ends.
+    pub expires_at: NaiveDateTime,
+}
