@@ -4,12 +4,15 @@
 //! HTML there, and the server-only modules such as [`store`] exist), and with `hydrate`
 //! into the browser's wasm bundle, which takes over the server-rendered page.
 
+pub mod api;
 #[cfg(feature = "ssr")]
 pub mod auth;
 pub mod components;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod store;
+#[cfg(feature = "ssr")]
+pub mod web;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};

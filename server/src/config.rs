@@ -12,6 +12,10 @@ use clap::Parser;
 #[derive(Debug, Clone, Parser)]
 #[command(name = "server", version)]
 pub struct Config {
+    /// A one-off task instead of serving.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Address and port to listen on.
     #[arg(
         long = "site-addr",
@@ -54,6 +58,104 @@ pub struct Config {
     /// as "info,server=debug".
     #[arg(long = "log-level", env = "LOG_LEVEL", default_value = "info")]
     pub log_level: String,
+
+    /// "development" generates a signing key in the data dir when none is given;
+    /// "production" refuses to start without one.
+    #[arg(
+        long = "mode",
+        env = "GATEHOUSE_MODE",
+        value_enum,
+        default_value = "development"
+    )]
+    pub mode: Mode,
+
+    /// File with the Ed25519 private key (PKCS#8 PEM) that signs access tokens.
+    /// [default in development: <data dir>/jwt-signing-key.pem, generated once]
+    #[arg(long = "jwt-signing-key-file", env = "JWT_SIGNING_KEY_FILE")]
+    pub jwt_signing_key_file: Option<PathBuf>,
+
+    /// The signing key's PEM text itself, for platforms that pass secrets as variables.
+    #[arg(
+        long = "jwt-signing-key",
+        env = "JWT_SIGNING_KEY",
+        hide_env_values = true
+    )]
+    pub jwt_signing_key: Option<String>,
+
+    /// Comma-separated PEM files of retired keys whose tokens still verify (rotation).
+    #[arg(
+        long = "jwt-previous-key-files",
+        env = "JWT_PREVIOUS_KEY_FILES",
+        value_delimiter = ','
+    )]
+    pub jwt_previous_key_files: Vec<PathBuf>,
+
+    /// The `iss` of access tokens (and, with "/api", their `aud`). Every instance of one
+    /// deployment must use the same value.
+    #[arg(
+        long = "token-issuer",
+        env = "TOKEN_ISSUER",
+        default_value = "gatehouse"
+    )]
+    pub token_issuer: String,
+
+    /// Lifetime of an access token, e.g. "15m" or "2s".
+    #[arg(long = "access-token-ttl", env = "ACCESS_TOKEN_TTL", default_value = "15m", value_parser = humantime::parse_duration)]
+    pub access_token_ttl: Duration,
+
+    /// A session unused for this long ends (refresh-token idle lifetime).
+    #[arg(long = "refresh-token-ttl", env = "REFRESH_TOKEN_TTL", default_value = "7days", value_parser = humantime::parse_duration)]
+    pub refresh_token_ttl: Duration,
+
+    /// No session lives longer than this from sign-in.
+    #[arg(long = "session-max-age", env = "SESSION_MAX_AGE", default_value = "30days", value_parser = humantime::parse_duration)]
+    pub session_max_age: Duration,
+
+    /// A used refresh token presented again within this window is a concurrent refresh,
+    /// not theft.
+    #[arg(long = "refresh-grace", env = "REFRESH_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub refresh_grace: Duration,
+
+    /// How long security events are kept.
+    #[arg(long = "event-retention", env = "EVENT_RETENTION", default_value = "90days", value_parser = humantime::parse_duration)]
+    pub event_retention: Duration,
+
+    /// How often expired tokens, sessions and events are deleted.
+    #[arg(long = "cleanup-interval", env = "CLEANUP_INTERVAL", default_value = "10m", value_parser = humantime::parse_duration)]
+    pub cleanup_interval: Duration,
+
+    /// Password hashes computed at once (each takes 19 MiB and one core for ~50 ms).
+    #[arg(long = "password-hash-concurrency", env = "PASSWORD_HASH_CONCURRENCY", default_value_t = default_hash_concurrency())]
+    pub password_hash_concurrency: usize,
+
+    /// Mark cookies `Secure` and use the `__Host-`/`__Secure-` names. Turn off only to
+    /// serve plain HTTP on a host other than localhost.
+    #[arg(long = "cookie-secure", env = "COOKIE_SECURE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub cookie_secure: bool,
+}
+
+/// One-off tasks.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Write a new Ed25519 signing key (PKCS#8 PEM) for JWT_SIGNING_KEY_FILE.
+    Keygen {
+        /// File to create (mode 0600); it must not exist. Without it the key goes to stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Whether missing secrets may be generated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    /// Convenient defaults for a developer machine.
+    Development,
+    /// Every secret must be configured.
+    Production,
+}
+
+fn default_hash_concurrency() -> usize {
+    std::thread::available_parallelism().map_or(2, usize::from)
 }
 
 impl Config {
@@ -117,5 +219,22 @@ mod tests {
             assert!(help.contains(env), "--help does not mention {env}");
         }
         assert!(help.contains("127.0.0.1:3000"));
+    }
+}
+
+#[cfg(test)]
+mod session_tests {
+    use super::*;
+
+    #[test]
+    fn session_lifetimes_default_to_the_design() {
+        let config = Config::try_parse_from(["server"]).unwrap();
+        assert_eq!(config.access_token_ttl, Duration::from_secs(15 * 60));
+        assert_eq!(config.refresh_token_ttl, Duration::from_secs(7 * 24 * 3600));
+        assert_eq!(config.session_max_age, Duration::from_secs(30 * 24 * 3600));
+        assert_eq!(config.refresh_grace, Duration::from_secs(10));
+        assert_eq!(config.cleanup_interval, Duration::from_secs(600));
+        assert!(config.cookie_secure);
+        assert_eq!(config.mode, Mode::Development);
     }
 }

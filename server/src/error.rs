@@ -28,6 +28,29 @@ pub enum StartupError {
     #[error(transparent)]
     Database(#[from] app::store::DbError),
 
+    /// A signing or verification key is malformed.
+    #[error(transparent)]
+    Key(#[from] app::auth::keys::KeyError),
+
+    /// A key file cannot be read.
+    #[error("cannot read the key file {}: {source}", path.display())]
+    KeyFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+
+    /// Production mode without a configured signing key.
+    #[error(
+        "production mode needs a signing key: set JWT_SIGNING_KEY_FILE (create one with `server keygen --out FILE`) or JWT_SIGNING_KEY"
+    )]
+    MissingSigningKey,
+
+    /// The revocation list could not be loaded.
+    #[error("cannot load the revocation list: {0}")]
+    Revocations(app::auth::error::AuthError),
+
     /// The listening address is taken or not ours to use.
     #[error("cannot listen on {addr}: {}", describe_bind_error(source))]
     Bind {

@@ -6,12 +6,23 @@
 pub mod config;
 pub mod error;
 pub mod health;
+pub mod jobs;
+pub mod keys;
 pub mod router;
+pub mod server_fn_status;
 pub mod shutdown;
 pub mod state;
 pub mod telemetry;
 
+use std::sync::Arc;
+
+use app::auth::access_token::AccessTokens;
+use app::auth::password::Passwords;
+use app::auth::service::AuthService;
+use app::auth::settings::SessionSettings;
 use app::store::Database;
+use app::web::context::ServerContext;
+use app::web::cookies::CookieSettings;
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 
@@ -36,6 +47,19 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         .await
         .map_err(|e| StartupError::Serve(std::io::Error::other(e)))??;
 
+    let keys = keys::load(&config)?;
+    let auth = Arc::new(AuthService::new(
+        db.clone(),
+        Passwords::new(Passwords::owasp_params(), config.password_hash_concurrency),
+        AccessTokens::new(keys, &config.token_issuer, config.access_token_ttl),
+        session_settings(&config),
+    ));
+    let revoked = auth
+        .load_revocations()
+        .await
+        .map_err(StartupError::Revocations)?;
+    tracing::debug!(revoked, "revocation list loaded");
+
     let listener = TcpListener::bind(config.site_addr)
         .await
         .map_err(|source| StartupError::Bind {
@@ -52,12 +76,18 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         );
     }
 
+    jobs::spawn_cleanup(Arc::clone(&auth), config.cleanup_interval);
     let state = AppState {
         leptos_options: leptos_options(&config, addr),
         db,
+        server: ServerContext {
+            auth,
+            cookies: cookie_settings(&config),
+        },
     };
     tracing::info!("Gatehouse listening on http://{addr}");
-    axum::serve(listener, router::app(state))
+    let service = router::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown::signal())
         .await
         .map_err(StartupError::Serve)?;
@@ -74,4 +104,41 @@ pub fn leptos_options(config: &Config, addr: std::net::SocketAddr) -> LeptosOpti
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build()
+}
+
+/// Session lifetimes from the configuration.
+pub fn session_settings(config: &Config) -> SessionSettings {
+    SessionSettings {
+        refresh_ttl: config.refresh_token_ttl,
+        session_max_age: config.session_max_age,
+        refresh_grace: config.refresh_grace,
+        event_retention: config.event_retention,
+        ..SessionSettings::default()
+    }
+}
+
+/// Cookie attributes from the configuration. The access cookie outlives its token by
+/// design: it lives as long as a session can (DESIGN §2, transparent refresh).
+pub fn cookie_settings(config: &Config) -> CookieSettings {
+    CookieSettings {
+        secure: config.cookie_secure,
+        access_cookie_max_age: config.refresh_token_ttl.min(config.session_max_age),
+    }
+}
+
+/// `server keygen`: writes a new signing key to `out` (mode 0600) or stdout.
+pub fn keygen(out: Option<&std::path::Path>) -> Result<(), StartupError> {
+    use app::auth::keys::SigningKey;
+    match out {
+        Some(path) => {
+            let (key, _) = SigningKey::generate_into(path)?;
+            eprintln!(
+                "wrote {} (kid {})",
+                path.display(),
+                key.verifying_key().kid()
+            );
+        }
+        None => print!("{}", SigningKey::generate().1),
+    }
+    Ok(())
 }

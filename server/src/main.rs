@@ -3,14 +3,16 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use server::{Config, run, telemetry};
+use server::config::Command;
+use server::{Config, keygen, run, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();
-    let result = match telemetry::init(&config.log_level) {
-        Ok(()) => run(config).await,
-        Err(err) => Err(err),
+    let result = match (&config.command, telemetry::init(&config.log_level)) {
+        (_, Err(err)) => Err(err),
+        (Some(Command::Keygen { out }), Ok(())) => keygen(out.as_deref()),
+        (None, Ok(())) => run(config).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

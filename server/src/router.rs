@@ -2,6 +2,8 @@
 //! middleware around them.
 
 use axum::Router;
+use axum::extract::State;
+use axum::middleware::map_response;
 use axum::routing::get;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -11,6 +13,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::health::healthz;
+use crate::server_fn_status::set_error_status;
 use crate::state::AppState;
 use crate::telemetry::request_span;
 
@@ -22,16 +25,23 @@ pub fn app(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let leptos_options = state.leptos_options.clone();
     let context_state = state.clone();
+    let fallback_context = state.server.clone();
 
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/.well-known/jwks.json", get(jwks))
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(context_state.db.clone()),
+            move || provide_context(context_state.server.clone()),
             move || app::shell(leptos_options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+        .layer(map_response(set_error_status))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(
+            move || provide_context(fallback_context.clone()),
             app::shell,
         ))
         .layer(
@@ -45,4 +55,10 @@ pub fn app(state: AppState) -> Router {
                 .layer(PropagateRequestIdLayer::x_request_id()),
         )
         .with_state(state)
+}
+
+/// `GET /.well-known/jwks.json`: the public keys that verify access tokens, for other
+/// services that want to check Gatehouse tokens themselves.
+async fn jwks(State(state): State<AppState>) -> axum::Json<serde_json::Value> {
+    axum::Json(state.server.auth.tokens().keys().jwks())
 }

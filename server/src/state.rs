@@ -1,19 +1,22 @@
 //! What every request handler can reach.
 
 use app::store::Database;
+use app::web::context::ServerContext;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 /// Shared, cheap-to-clone state of the running server.
 ///
-/// Server functions get it from Leptos' context (see [`crate::router::app`]); plain axum
-/// handlers get it with the `State` extractor.
+/// Server functions get [`ServerContext`] from Leptos' context (see
+/// [`crate::router::app`]); plain axum handlers get the state with the `State` extractor.
 #[derive(Debug, Clone)]
 pub struct AppState {
     /// Leptos' rendering settings (site root, output name, address).
     pub leptos_options: LeptosOptions,
     /// The database pool.
     pub db: Database,
+    /// The session service and cookie settings.
+    pub server: ServerContext,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -184,9 +184,9 @@ impl AccessTokens {
         let data =
             jsonwebtoken::decode::<AccessClaims>(token, key.decoding_key(), &self.validation)
                 .map_err(|e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
-                _ => TokenError::Invalid(e.to_string()),
-            })?;
+                    jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
+                    _ => TokenError::Invalid(e.to_string()),
+                })?;
         let claims = data.claims;
         if claims.iat > now_unix() + LEEWAY_SECS as i64 {
             return Err(TokenError::Invalid("issued in the future".into()));

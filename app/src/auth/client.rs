@@ -54,17 +54,34 @@ mod tests {
     #[test]
     fn common_browsers_get_readable_labels() {
         let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
-        assert_eq!(ClientInfo::new("1.2.3.4", chrome).device_label(), "Chrome 131 on Linux");
-        let firefox = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0";
-        assert_eq!(ClientInfo::new("1.2.3.4", firefox).device_label(), "Firefox 133 on Windows 10");
+        assert_eq!(
+            ClientInfo::new("1.2.3.4", chrome).device_label(),
+            "Chrome 131 on Linux"
+        );
+        let firefox =
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0";
+        assert_eq!(
+            ClientInfo::new("1.2.3.4", firefox).device_label(),
+            "Firefox 133 on Windows 10"
+        );
     }
 
     #[test]
     fn unknown_or_missing_user_agents_fall_back() {
-        assert_eq!(ClientInfo::new("1.2.3.4", "").device_label(), "Unknown device");
-        assert_eq!(ClientInfo::new("1.2.3.4", "zq7/?").device_label(), "Unknown device");
+        assert_eq!(
+            ClientInfo::new("1.2.3.4", "").device_label(),
+            "Unknown device"
+        );
+        assert_eq!(
+            ClientInfo::new("1.2.3.4", "zq7/?").device_label(),
+            "Unknown device"
+        );
         // Tools are named, which is more use to a user than "Unknown device".
-        assert!(ClientInfo::new("1.2.3.4", "curl/8.5.0").device_label().contains("curl"));
+        assert!(
+            ClientInfo::new("1.2.3.4", "curl/8.5.0")
+                .device_label()
+                .contains("curl")
+        );
     }
 
     #[test]

@@ -16,11 +16,19 @@ pub fn normalize(raw: &str) -> Result<String, AuthError> {
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
         && match email.split_once('@') {
             Some((local, domain)) => {
-                !local.is_empty() && !domain.contains('@') && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
             }
             None => false,
         };
-    if valid { Ok(email) } else { Err(AuthError::InvalidEmail) }
+    if valid {
+        Ok(email)
+    } else {
+        Err(AuthError::InvalidEmail)
+    }
 }
 
 #[cfg(test)]
@@ -29,14 +37,32 @@ mod tests {
 
     #[test]
     fn addresses_are_trimmed_and_lower_cased() {
-        assert_eq!(normalize("  Ann.Lee@Example.COM \n").unwrap(), "ann.lee@example.com");
+        assert_eq!(
+            normalize("  Ann.Lee@Example.COM \n").unwrap(),
+            "ann.lee@example.com"
+        );
     }
 
     #[test]
     fn implausible_addresses_are_rejected() {
         let long = format!("{}@example.com", "a".repeat(10_000));
-        for bad in ["", "ann", "@example.com", "ann@", "ann@example", "ann@@example.com", "a b@example.com", "ann@.com", "ann@example.", long.as_str(), "ann\0@example.com"] {
-            assert!(matches!(normalize(bad), Err(AuthError::InvalidEmail)), "{bad:?}");
+        for bad in [
+            "",
+            "ann",
+            "@example.com",
+            "ann@",
+            "ann@example",
+            "ann@@example.com",
+            "a b@example.com",
+            "ann@.com",
+            "ann@example.",
+            long.as_str(),
+            "ann\0@example.com",
+        ] {
+            assert!(
+                matches!(normalize(bad), Err(AuthError::InvalidEmail)),
+                "{bad:?}"
+            );
         }
     }
 }

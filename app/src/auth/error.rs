@@ -30,7 +30,9 @@ pub enum AuthError {
     #[error("Your session has ended. Please sign in again.")]
     SessionEnded,
     /// 401: a refresh token was used twice outside the grace window; the session is gone.
-    #[error("For your safety this device was signed out: your sign-in was used from somewhere else. Please sign in again.")]
+    #[error(
+        "For your safety this device was signed out: your sign-in was used from somewhere else. Please sign in again."
+    )]
     TokenReuse,
     /// 503: the database did not answer in time, or hashing is unavailable.
     #[error("The service is temporarily unavailable. Please try again in a moment.")]
@@ -44,10 +46,13 @@ impl From<DbError> for AuthError {
     fn from(err: DbError) -> Self {
         match err {
             DbError::Unavailable(reason) => Self::Unavailable(reason),
-            DbError::Query(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
-                Self::EmailTaken
-            }
-            DbError::Query(diesel::result::Error::DatabaseError(_, info)) if is_busy(info.message()) => {
+            DbError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => Self::EmailTaken,
+            DbError::Query(diesel::result::Error::DatabaseError(_, info))
+                if is_busy(info.message()) =>
+            {
                 Self::Unavailable(info.message().to_owned())
             }
             other => Self::Internal(other.to_string()),

@@ -160,6 +160,18 @@ impl SigningKey {
         }
     }
 
+    /// Generates a key into a new file at `path` (mode 0600); fails if the file exists,
+    /// so an existing key is never overwritten.
+    pub fn generate_into(path: &Path) -> Result<(Self, String), KeyError> {
+        let (key, pem) = Self::generate();
+        write_private(path, &pem).map_err(|source| KeyError::Io {
+            action: "write",
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok((key, pem))
+    }
+
     /// The public half.
     pub fn verifying_key(&self) -> &VerifyingKey {
         &self.verifying

@@ -25,7 +25,9 @@ use super::refresh_token::RefreshToken;
 use super::revocation::{RevocationSet, Revoked};
 use super::settings::SessionSettings;
 use crate::store::models::{BlacklistEntry, DeviceSession, RefreshTokenRow, SecurityEvent, User};
-use crate::store::schema::{device_sessions, refresh_tokens, security_events, token_blacklist, users};
+use crate::store::schema::{
+    device_sessions, refresh_tokens, security_events, token_blacklist, users,
+};
 use crate::store::{Database, DbError};
 
 /// A signed-in user, as the rest of the app sees them.
@@ -137,7 +139,12 @@ impl std::fmt::Debug for AuthService {
 
 impl AuthService {
     /// Assembles the service. Call [`AuthService::load_revocations`] before serving.
-    pub fn new(db: Database, passwords: Passwords, tokens: AccessTokens, settings: SessionSettings) -> Self {
+    pub fn new(
+        db: Database,
+        passwords: Passwords,
+        tokens: AccessTokens,
+        settings: SessionSettings,
+    ) -> Self {
         Self {
             db,
             passwords,
@@ -182,14 +189,20 @@ impl AuthService {
             .await?;
         for row in &rows {
             if let Some(kind) = Revoked::from_kind(&row.kind) {
-                self.revocations.insert(kind, &row.token_id, row.expires_at.and_utc().timestamp());
+                self.revocations
+                    .insert(kind, &row.token_id, row.expires_at.and_utc().timestamp());
             }
         }
         Ok(rows.len())
     }
 
     /// Creates an account and signs it in on this device.
-    pub async fn sign_up(&self, raw_email: &str, password: String, client: ClientInfo) -> Result<SignedIn, AuthError> {
+    pub async fn sign_up(
+        &self,
+        raw_email: &str,
+        password: String,
+        client: ClientInfo,
+    ) -> Result<SignedIn, AuthError> {
         let email = email::normalize(raw_email)?;
         password::check_policy(&password)?;
         let password_hash = self.passwords.hash(password).await?;
@@ -210,7 +223,9 @@ impl AuthService {
             .db
             .run(move |conn| {
                 conn.immediate_transaction(|conn| {
-                    diesel::insert_into(users::table).values(&user).execute(conn)?;
+                    diesel::insert_into(users::table)
+                        .values(&user)
+                        .execute(conn)?;
                     start_session(conn, &user.id, &client, &settings, now)
                 })
                 .map_err(DbError::from)
@@ -223,7 +238,12 @@ impl AuthService {
     ///
     /// An unknown e-mail costs one full Argon2 verification and gives the same error as a
     /// wrong password, so neither timing nor text tells whether the account exists.
-    pub async fn log_in(&self, raw_email: &str, password: String, client: ClientInfo) -> Result<SignedIn, AuthError> {
+    pub async fn log_in(
+        &self,
+        raw_email: &str,
+        password: String,
+        client: ClientInfo,
+    ) -> Result<SignedIn, AuthError> {
         // A malformed address cannot have an account: same answer, same cost.
         let email = email::normalize(raw_email).unwrap_or_default();
         let lookup = email.clone();
@@ -238,7 +258,8 @@ impl AuthService {
             })
             .await?;
         let stored = user.as_ref().map(|u| u.password_hash.clone());
-        let Verification::Valid { rehashed } = self.passwords.verify(password, stored).await? else {
+        let Verification::Valid { rehashed } = self.passwords.verify(password, stored).await?
+        else {
             return Err(AuthError::InvalidCredentials);
         };
         let user = user.ok_or(AuthError::InvalidCredentials)?;
@@ -268,7 +289,11 @@ impl AuthService {
 
     /// Exchanges a refresh token for a new token pair (rotation), with the grace window
     /// and reuse rule of DESIGN §2.
-    pub async fn refresh(&self, token: &RefreshToken, client: ClientInfo) -> Result<SignedIn, AuthError> {
+    pub async fn refresh(
+        &self,
+        token: &RefreshToken,
+        client: ClientInfo,
+    ) -> Result<SignedIn, AuthError> {
         let hash = token.hash().as_str().to_owned();
         let settings = self.settings.clone();
         let access_ttl = self.tokens.ttl();
@@ -276,15 +301,25 @@ impl AuthService {
         let outcome = self
             .db
             .run(move |conn| {
-                conn.immediate_transaction(|conn| rotate(conn, &hash, &client, &settings, access_ttl, now))
-                    .map_err(DbError::from)
+                conn.immediate_transaction(|conn| {
+                    rotate(conn, &hash, &client, &settings, access_ttl, now)
+                })
+                .map_err(DbError::from)
             })
             .await?;
         match outcome {
-            Rotation::Rotated { account, session_id, next } => Ok(self.signed_in(account, session_id, Some(next))),
-            Rotation::Concurrent { account, session_id } => Ok(self.signed_in(account, session_id, None)),
+            Rotation::Rotated {
+                account,
+                session_id,
+                next,
+            } => Ok(self.signed_in(account, session_id, Some(next))),
+            Rotation::Concurrent {
+                account,
+                session_id,
+            } => Ok(self.signed_in(account, session_id, None)),
             Rotation::Reused { session_id, until } => {
-                self.revocations.insert(Revoked::Session, &session_id, until);
+                self.revocations
+                    .insert(Revoked::Session, &session_id, until);
                 Err(AuthError::TokenReuse)
             }
             Rotation::Ended => Err(AuthError::SessionEnded),
@@ -293,7 +328,12 @@ impl AuthService {
 
     /// Ends a device session: found by the access token's `sid` when there is one, else
     /// by the refresh token. Ending an already-ended session is not an error.
-    pub async fn log_out(&self, session_id: Option<String>, refresh: Option<&RefreshToken>, client: ClientInfo) -> Result<(), AuthError> {
+    pub async fn log_out(
+        &self,
+        session_id: Option<String>,
+        refresh: Option<&RefreshToken>,
+        client: ClientInfo,
+    ) -> Result<(), AuthError> {
         let hash = refresh.map(|t| t.hash().as_str().to_owned());
         let access_ttl = self.tokens.ttl();
         let now = now();
@@ -311,7 +351,14 @@ impl AuthService {
                         (None, None) => None,
                     };
                     match session_id {
-                        Some(id) => revoke_session(conn, &id, RevokeReason::Logout, &client, access_ttl, now),
+                        Some(id) => revoke_session(
+                            conn,
+                            &id,
+                            RevokeReason::Logout,
+                            &client,
+                            access_ttl,
+                            now,
+                        ),
                         None => Ok(None),
                     }
                 })
@@ -319,7 +366,8 @@ impl AuthService {
             })
             .await?;
         if let Some((session_id, until)) = revoked {
-            self.revocations.insert(Revoked::Session, &session_id, until);
+            self.revocations
+                .insert(Revoked::Session, &session_id, until);
         }
         Ok(())
     }
@@ -353,7 +401,13 @@ impl AuthService {
         let id = user_id.to_owned();
         let email: Option<String> = self
             .db
-            .run(move |conn| Ok(users::table.find(id).select(users::email).first(conn).optional()?))
+            .run(move |conn| {
+                Ok(users::table
+                    .find(id)
+                    .select(users::email)
+                    .first(conn)
+                    .optional()?)
+            })
             .await?;
         Ok(email.map(|email| {
             self.emails.insert(user_id.to_owned(), email.clone());
@@ -375,7 +429,9 @@ impl AuthService {
         let batch = self.settings.cleanup_batch;
         // A revoked session is kept until its last access token has expired, so the
         // device can still be told why it was signed out.
-        let revoked_horizon = now - chrono::Duration::from_std(self.tokens.ttl()).unwrap_or_default() - chrono::Duration::seconds(LEEWAY_SECS as i64);
+        let revoked_horizon = now
+            - chrono::Duration::from_std(self.tokens.ttl()).unwrap_or_default()
+            - chrono::Duration::seconds(LEEWAY_SECS as i64);
         let mut report = self
             .db
             .run(move |conn| {
@@ -404,8 +460,14 @@ impl AuthService {
         Ok(report)
     }
 
-    fn signed_in(&self, account: Account, session_id: String, refresh: Option<IssuedRefresh>) -> SignedIn {
-        self.emails.insert(account.id.clone(), account.email.clone());
+    fn signed_in(
+        &self,
+        account: Account,
+        session_id: String,
+        refresh: Option<IssuedRefresh>,
+    ) -> SignedIn {
+        self.emails
+            .insert(account.id.clone(), account.email.clone());
         SignedIn {
             access: self.tokens.mint(&account.id, &session_id),
             account,
@@ -454,7 +516,10 @@ fn rotate(
         .filter(device_sessions::id.eq(&row.session_id))
         .select((DeviceSession::as_select(), users::email))
         .first(conn)?;
-    let live = session.revoked_at.is_none() && session.expires_at > now && session.absolute_expires_at > now && row.expires_at > now;
+    let live = session.revoked_at.is_none()
+        && session.expires_at > now
+        && session.absolute_expires_at > now
+        && row.expires_at > now;
     if !live {
         return Ok(Rotation::Ended);
     }
@@ -464,7 +529,13 @@ fn rotate(
     };
     match row.used_at {
         None => {
-            let next = issue_refresh(conn, &session.id, session.absolute_expires_at, settings, now)?;
+            let next = issue_refresh(
+                conn,
+                &session.id,
+                session.absolute_expires_at,
+                settings,
+                now,
+            )?;
             diesel::update(refresh_tokens::table.find(hash))
                 .set((
                     refresh_tokens::used_at.eq(now),
@@ -472,7 +543,10 @@ fn rotate(
                 ))
                 .execute(conn)?;
             diesel::update(device_sessions::table.find(&session.id))
-                .set((device_sessions::last_seen_at.eq(now), device_sessions::expires_at.eq(next.expires_at)))
+                .set((
+                    device_sessions::last_seen_at.eq(now),
+                    device_sessions::expires_at.eq(next.expires_at),
+                ))
                 .execute(conn)?;
             Ok(Rotation::Rotated {
                 account,
@@ -480,14 +554,24 @@ fn rotate(
                 next,
             })
         }
-        Some(used_at) if now - used_at <= chrono::Duration::from_std(settings.refresh_grace).unwrap_or_default() => {
+        Some(used_at)
+            if now - used_at
+                <= chrono::Duration::from_std(settings.refresh_grace).unwrap_or_default() =>
+        {
             Ok(Rotation::Concurrent {
                 account,
                 session_id: session.id,
             })
         }
         Some(_) => {
-            let revoked = revoke_session(conn, &session.id, RevokeReason::TokenReuse, client, access_ttl, now)?;
+            let revoked = revoke_session(
+                conn,
+                &session.id,
+                RevokeReason::TokenReuse,
+                client,
+                access_ttl,
+                now,
+            )?;
             Ok(match revoked {
                 Some((session_id, until)) => Rotation::Reused { session_id, until },
                 None => Rotation::Ended,
@@ -518,12 +602,23 @@ fn start_session(
         ip: client.ip.clone(),
         device_label: client.device_label(),
     };
-    diesel::insert_into(device_sessions::table).values(&session).execute(conn)?;
+    diesel::insert_into(device_sessions::table)
+        .values(&session)
+        .execute(conn)?;
     let refresh = issue_refresh(conn, &session.id, absolute, settings, now)?;
     diesel::update(device_sessions::table.find(&session.id))
         .set(device_sessions::expires_at.eq(refresh.expires_at))
         .execute(conn)?;
-    record_event(conn, user_id, Some(&session.id), EventKind::SignedIn, client, Some(&session.device_label), settings, now)?;
+    record_event(
+        conn,
+        user_id,
+        Some(&session.id),
+        EventKind::SignedIn,
+        client,
+        Some(&session.device_label),
+        settings,
+        now,
+    )?;
     Ok((session.id, refresh))
 }
 
@@ -535,7 +630,8 @@ fn issue_refresh(
     now: NaiveDateTime,
 ) -> QueryResult<IssuedRefresh> {
     let token = RefreshToken::generate();
-    let expires_at = (now + chrono::Duration::from_std(settings.refresh_ttl).unwrap_or_default()).min(absolute_expires_at);
+    let expires_at = (now + chrono::Duration::from_std(settings.refresh_ttl).unwrap_or_default())
+        .min(absolute_expires_at);
     diesel::insert_into(refresh_tokens::table)
         .values(&RefreshTokenRow {
             token_hash: token.hash().as_str().to_owned(),
@@ -565,12 +661,17 @@ fn revoke_session(
             .find(session_id)
             .filter(device_sessions::revoked_at.is_null()),
     )
-    .set((device_sessions::revoked_at.eq(now), device_sessions::revoke_reason.eq(reason.as_str())))
+    .set((
+        device_sessions::revoked_at.eq(now),
+        device_sessions::revoke_reason.eq(reason.as_str()),
+    ))
     .execute(conn)?;
     if changed == 0 {
         return Ok(None);
     }
-    let until = now + chrono::Duration::from_std(access_ttl).unwrap_or_default() + chrono::Duration::seconds(LEEWAY_SECS as i64);
+    let until = now
+        + chrono::Duration::from_std(access_ttl).unwrap_or_default()
+        + chrono::Duration::seconds(LEEWAY_SECS as i64);
     diesel::insert_into(token_blacklist::table)
         .values(&BlacklistEntry {
             token_id: session_id.to_owned(),
@@ -590,7 +691,16 @@ fn revoke_session(
         RevokeReason::Logout => EventKind::SignedOut,
         RevokeReason::TokenReuse => EventKind::TokenReuseDetected,
     };
-    record_event(conn, &user_id, Some(session_id), kind, client, None, &SessionSettings::default(), now)?;
+    record_event(
+        conn,
+        &user_id,
+        Some(session_id),
+        kind,
+        client,
+        None,
+        &SessionSettings::default(),
+        now,
+    )?;
     Ok(Some((session_id.to_owned(), until.and_utc().timestamp())))
 }
 
@@ -615,7 +725,8 @@ fn record_event(
             user_agent: Some(client.user_agent.clone()),
             detail: detail.map(str::to_owned),
             created_at: now,
-            expires_at: now + chrono::Duration::from_std(settings.event_retention).unwrap_or_default(),
+            expires_at: now
+                + chrono::Duration::from_std(settings.event_retention).unwrap_or_default(),
         })
         .execute(conn)?;
     Ok(())
@@ -637,7 +748,9 @@ fn delete_in_batches(
     batch: i64,
 ) -> Result<usize, DbError> {
     use diesel::sql_types::{BigInt, Timestamp};
-    let sql = format!("DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE {condition} LIMIT ?3)");
+    let sql = format!(
+        "DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE {condition} LIMIT ?3)"
+    );
     let mut total = 0;
     loop {
         let deleted = diesel::sql_query(&sql)
@@ -655,7 +768,9 @@ fn delete_in_batches(
 /// A 128-bit random id, base64url: for device sessions, which must not be guessable.
 fn random_id() -> String {
     let mut bytes = [0u8; 16];
-    SystemRandom::new().fill(&mut bytes).expect("the system random generator is available");
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .expect("the system random generator is available");
     URL_SAFE_NO_PAD.encode(bytes)
 }
 

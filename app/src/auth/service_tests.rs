@@ -16,7 +16,10 @@ struct TestAuth {
 }
 
 fn client() -> ClientInfo {
-    ClientInfo::new("127.0.0.1", "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0.0.0 Safari/537.36")
+    ClientInfo::new(
+        "127.0.0.1",
+        "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0.0.0 Safari/537.36",
+    )
 }
 
 fn test_auth(settings: SessionSettings) -> TestAuth {
@@ -31,7 +34,11 @@ fn test_auth_with(settings: SessionSettings, access_ttl: Duration) -> TestAuth {
     };
     let db = Database::open(&DatabaseUrl::sqlite_in(dir.path()), options).unwrap();
     let (key, _) = SigningKey::generate();
-    let tokens = AccessTokens::new(KeySet::new(key, vec![]), "http://gatehouse.test", access_ttl);
+    let tokens = AccessTokens::new(
+        KeySet::new(key, vec![]),
+        "http://gatehouse.test",
+        access_ttl,
+    );
     let passwords = Passwords::new(Params::new(1024, 1, 1, None).unwrap(), 2);
     TestAuth {
         _dir: dir,
@@ -42,7 +49,12 @@ fn test_auth_with(settings: SessionSettings, access_ttl: Duration) -> TestAuth {
 async fn count_events(auth: &AuthService, kind: EventKind) -> i64 {
     let kind = kind.as_str();
     auth.db()
-        .run(move |conn| Ok(security_events::table.filter(security_events::kind.eq(kind)).count().get_result(conn)?))
+        .run(move |conn| {
+            Ok(security_events::table
+                .filter(security_events::kind.eq(kind))
+                .count()
+                .get_result(conn)?)
+        })
         .await
         .unwrap()
 }
@@ -64,25 +76,51 @@ async fn live_tokens_of(auth: &AuthService, session_id: &str) -> i64 {
 #[tokio::test]
 async fn sign_up_then_log_in_gives_tokens_that_authenticate() {
     let t = test_auth(SessionSettings::default());
-    let signed_up = t.auth.sign_up(" Ann@Example.com ", "correct horse".into(), client()).await.unwrap();
+    let signed_up = t
+        .auth
+        .sign_up(" Ann@Example.com ", "correct horse".into(), client())
+        .await
+        .unwrap();
     assert_eq!(signed_up.account.email, "ann@example.com");
     let current = t.auth.authenticate(&signed_up.access.token).unwrap();
     assert_eq!(current.user_id, signed_up.account.id);
     assert_eq!(current.session_id, signed_up.session_id);
 
-    let logged_in = t.auth.log_in("ANN@example.com", "correct horse".into(), client()).await.unwrap();
+    let logged_in = t
+        .auth
+        .log_in("ANN@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
     assert_eq!(logged_in.account.id, signed_up.account.id);
-    assert_ne!(logged_in.session_id, signed_up.session_id, "each login is a new device session");
+    assert_ne!(
+        logged_in.session_id, signed_up.session_id,
+        "each login is a new device session"
+    );
     assert!(logged_in.refresh.is_some());
 }
 
 #[tokio::test]
 async fn wrong_password_and_unknown_email_give_the_same_error() {
     let t = test_auth(SessionSettings::default());
-    t.auth.sign_up("ann@example.com", "correct horse".into(), client()).await.unwrap();
-    let wrong = t.auth.log_in("ann@example.com", "wrong horse".into(), client()).await.unwrap_err();
-    let unknown = t.auth.log_in("bob@example.com", "correct horse".into(), client()).await.unwrap_err();
-    let malformed = t.auth.log_in("not-an-email", "correct horse".into(), client()).await.unwrap_err();
+    t.auth
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
+    let wrong = t
+        .auth
+        .log_in("ann@example.com", "wrong horse".into(), client())
+        .await
+        .unwrap_err();
+    let unknown = t
+        .auth
+        .log_in("bob@example.com", "correct horse".into(), client())
+        .await
+        .unwrap_err();
+    let malformed = t
+        .auth
+        .log_in("not-an-email", "correct horse".into(), client())
+        .await
+        .unwrap_err();
     assert!(matches!(wrong, AuthError::InvalidCredentials));
     assert_eq!(wrong.to_string(), unknown.to_string());
     assert_eq!(wrong.to_string(), malformed.to_string());
@@ -91,26 +129,50 @@ async fn wrong_password_and_unknown_email_give_the_same_error() {
 #[tokio::test]
 async fn signing_up_twice_with_the_same_email_in_another_case_is_refused() {
     let t = test_auth(SessionSettings::default());
-    t.auth.sign_up("ann@example.com", "correct horse".into(), client()).await.unwrap();
-    let err = t.auth.sign_up("ANN@example.com", "another pass".into(), client()).await.unwrap_err();
+    t.auth
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
+    let err = t
+        .auth
+        .sign_up("ANN@example.com", "another pass".into(), client())
+        .await
+        .unwrap_err();
     assert!(matches!(err, AuthError::EmailTaken), "{err:?}");
 }
 
 #[tokio::test]
 async fn sign_up_rejects_bad_email_and_short_or_long_passwords() {
     let t = test_auth(SessionSettings::default());
-    assert!(matches!(t.auth.sign_up("nope", "correct horse".into(), client()).await, Err(AuthError::InvalidEmail)));
-    assert!(matches!(t.auth.sign_up("a@b.co", "short".into(), client()).await, Err(AuthError::PasswordPolicy(_))));
-    assert!(matches!(t.auth.sign_up("a@b.co", "x".repeat(129), client()).await, Err(AuthError::PasswordPolicy(_))));
+    assert!(matches!(
+        t.auth
+            .sign_up("nope", "correct horse".into(), client())
+            .await,
+        Err(AuthError::InvalidEmail)
+    ));
+    assert!(matches!(
+        t.auth.sign_up("a@b.co", "short".into(), client()).await,
+        Err(AuthError::PasswordPolicy(_))
+    ));
+    assert!(matches!(
+        t.auth.sign_up("a@b.co", "x".repeat(129), client()).await,
+        Err(AuthError::PasswordPolicy(_))
+    ));
 }
 
 #[tokio::test]
 async fn refresh_rotates_the_token_and_keeps_one_live_link() {
     let t = test_auth(SessionSettings::default());
-    let first = t.auth.sign_up("ann@example.com", "correct horse".into(), client()).await.unwrap();
+    let first = t
+        .auth
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
     let token = first.refresh.unwrap().token;
     let second = t.auth.refresh(&token, client()).await.unwrap();
-    let next = second.refresh.expect("a rotation issues a new refresh token");
+    let next = second
+        .refresh
+        .expect("a rotation issues a new refresh token");
     assert_ne!(next.token, token);
     assert_eq!(second.session_id, first.session_id);
     assert_eq!(live_tokens_of(&t.auth, &first.session_id).await, 1);
@@ -121,13 +183,23 @@ async fn refresh_rotates_the_token_and_keeps_one_live_link() {
 #[tokio::test]
 async fn reused_token_within_grace_gets_an_access_token_but_no_fork() {
     let t = test_auth(SessionSettings::default());
-    let first = t.auth.sign_up("ann@example.com", "correct horse".into(), client()).await.unwrap();
+    let first = t
+        .auth
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
     let token = first.refresh.unwrap().token;
     t.auth.refresh(&token, client()).await.unwrap();
     let again = t.auth.refresh(&token, client()).await.unwrap();
-    assert!(again.refresh.is_none(), "the grace answer must not fork the chain");
+    assert!(
+        again.refresh.is_none(),
+        "the grace answer must not fork the chain"
+    );
     t.auth.authenticate(&again.access.token).unwrap();
-    assert_eq!(count_events(&t.auth, EventKind::TokenReuseDetected).await, 0);
+    assert_eq!(
+        count_events(&t.auth, EventKind::TokenReuseDetected).await,
+        0
+    );
     assert_eq!(live_tokens_of(&t.auth, &first.session_id).await, 1);
 }
 
@@ -137,27 +209,47 @@ async fn reused_refresh_token_after_grace_revokes_session_and_records_the_event(
         refresh_grace: Duration::ZERO,
         ..SessionSettings::default()
     });
-    let first = t.auth.sign_up("ann@example.com", "correct horse".into(), client()).await.unwrap();
+    let first = t
+        .auth
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
     let stolen = first.refresh.unwrap().token;
     let victim = t.auth.refresh(&stolen, client()).await.unwrap();
     tokio::time::sleep(Duration::from_millis(20)).await;
 
     let err = t.auth.refresh(&stolen, client()).await.unwrap_err();
     assert!(matches!(err, AuthError::TokenReuse), "{err:?}");
-    assert_eq!(count_events(&t.auth, EventKind::TokenReuseDetected).await, 1);
+    assert_eq!(
+        count_events(&t.auth, EventKind::TokenReuseDetected).await,
+        1
+    );
     // Both the thief's and the victim's tokens are dead now.
-    assert!(matches!(t.auth.authenticate(&victim.access.token), Err(AuthError::SessionRevoked)));
+    assert!(matches!(
+        t.auth.authenticate(&victim.access.token),
+        Err(AuthError::SessionRevoked)
+    ));
     let victims_refresh = victim.refresh.unwrap().token;
-    assert!(matches!(t.auth.refresh(&victims_refresh, client()).await, Err(AuthError::SessionEnded)));
+    assert!(matches!(
+        t.auth.refresh(&victims_refresh, client()).await,
+        Err(AuthError::SessionEnded)
+    ));
     // A second replay does not record a second event.
     assert!(t.auth.refresh(&stolen, client()).await.is_err());
-    assert_eq!(count_events(&t.auth, EventKind::TokenReuseDetected).await, 1);
+    assert_eq!(
+        count_events(&t.auth, EventKind::TokenReuseDetected).await,
+        1
+    );
 }
 
 #[tokio::test]
 async fn twenty_parallel_refreshes_of_one_token_give_one_chain_and_no_theft_flag() {
     let t = test_auth(SessionSettings::default());
-    let first = t.auth.sign_up("ann@example.com", "correct horse".into(), client()).await.unwrap();
+    let first = t
+        .auth
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
     let token = first.refresh.unwrap().token;
     let tasks: Vec<_> = (0..20)
         .map(|_| {
@@ -168,62 +260,126 @@ async fn twenty_parallel_refreshes_of_one_token_give_one_chain_and_no_theft_flag
         .collect();
     let mut rotated = 0;
     for task in tasks {
-        let signed_in = task.await.unwrap().expect("every concurrent refresh succeeds");
+        let signed_in = task
+            .await
+            .unwrap()
+            .expect("every concurrent refresh succeeds");
         rotated += usize::from(signed_in.refresh.is_some());
     }
     assert_eq!(rotated, 1, "exactly one request rotates");
-    assert_eq!(count_events(&t.auth, EventKind::TokenReuseDetected).await, 0);
+    assert_eq!(
+        count_events(&t.auth, EventKind::TokenReuseDetected).await,
+        0
+    );
     assert_eq!(live_tokens_of(&t.auth, &first.session_id).await, 1);
 }
 
 #[tokio::test]
 async fn logout_revokes_the_session_and_its_access_token() {
     let t = test_auth(SessionSettings::default());
-    let signed_in = t.auth.sign_up("ann@example.com", "correct horse".into(), client()).await.unwrap();
-    t.auth.log_out(Some(signed_in.session_id.clone()), None, client()).await.unwrap();
-    assert!(matches!(t.auth.authenticate(&signed_in.access.token), Err(AuthError::SessionRevoked)));
+    let signed_in = t
+        .auth
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
+    t.auth
+        .log_out(Some(signed_in.session_id.clone()), None, client())
+        .await
+        .unwrap();
+    assert!(matches!(
+        t.auth.authenticate(&signed_in.access.token),
+        Err(AuthError::SessionRevoked)
+    ));
     let refresh = signed_in.refresh.unwrap().token;
-    assert!(matches!(t.auth.refresh(&refresh, client()).await, Err(AuthError::SessionEnded)));
+    assert!(matches!(
+        t.auth.refresh(&refresh, client()).await,
+        Err(AuthError::SessionEnded)
+    ));
     assert_eq!(count_events(&t.auth, EventKind::SignedOut).await, 1);
     // Logging out twice is harmless.
-    t.auth.log_out(Some(signed_in.session_id), None, client()).await.unwrap();
+    t.auth
+        .log_out(Some(signed_in.session_id), None, client())
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
 async fn logout_by_refresh_token_alone_ends_the_session() {
     let t = test_auth(SessionSettings::default());
-    let signed_in = t.auth.sign_up("ann@example.com", "correct horse".into(), client()).await.unwrap();
+    let signed_in = t
+        .auth
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
     let refresh = signed_in.refresh.unwrap().token;
-    t.auth.log_out(None, Some(&refresh), client()).await.unwrap();
-    assert!(matches!(t.auth.authenticate(&signed_in.access.token), Err(AuthError::SessionRevoked)));
+    t.auth
+        .log_out(None, Some(&refresh), client())
+        .await
+        .unwrap();
+    assert!(matches!(
+        t.auth.authenticate(&signed_in.access.token),
+        Err(AuthError::SessionRevoked)
+    ));
 }
 
 #[tokio::test]
 async fn revocations_are_reloaded_from_the_blacklist_after_a_restart() {
     let t = test_auth(SessionSettings::default());
-    let signed_in = t.auth.sign_up("ann@example.com", "correct horse".into(), client()).await.unwrap();
-    t.auth.log_out(Some(signed_in.session_id.clone()), None, client()).await.unwrap();
+    let signed_in = t
+        .auth
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
+    t.auth
+        .log_out(Some(signed_in.session_id.clone()), None, client())
+        .await
+        .unwrap();
 
     // A new service on the same database and keys, as after a restart.
     let restarted = AuthService::new(
         t.auth.db().clone(),
         Passwords::new(Params::new(1024, 1, 1, None).unwrap(), 1),
-        AccessTokens::new(t.auth.tokens().keys().clone(), "http://gatehouse.test", Duration::from_secs(900)),
+        AccessTokens::new(
+            t.auth.tokens().keys().clone(),
+            "http://gatehouse.test",
+            Duration::from_secs(900),
+        ),
         SessionSettings::default(),
     );
-    assert!(restarted.authenticate(&signed_in.access.token).is_ok(), "empty set before loading");
+    assert!(
+        restarted.authenticate(&signed_in.access.token).is_ok(),
+        "empty set before loading"
+    );
     assert_eq!(restarted.load_revocations().await.unwrap(), 1);
-    assert!(matches!(restarted.authenticate(&signed_in.access.token), Err(AuthError::SessionRevoked)));
+    assert!(matches!(
+        restarted.authenticate(&signed_in.access.token),
+        Err(AuthError::SessionRevoked)
+    ));
 }
 
 #[tokio::test]
 async fn cleanup_leaves_no_expired_rows_and_keeps_live_ones() {
     let t = test_auth_with(SessionSettings::default(), Duration::from_secs(60));
-    let kept = t.auth.sign_up("ann@example.com", "correct horse".into(), client()).await.unwrap();
+    let kept = t
+        .auth
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
     for _ in 0..5 {
-        let s = t.auth.log_in("ann@example.com", "correct horse".into(), client()).await.unwrap();
-        let r = t.auth.refresh(&s.refresh.unwrap().token, client()).await.unwrap();
-        t.auth.log_out(Some(r.session_id), None, client()).await.unwrap();
+        let s = t
+            .auth
+            .log_in("ann@example.com", "correct horse".into(), client())
+            .await
+            .unwrap();
+        let r = t
+            .auth
+            .refresh(&s.refresh.unwrap().token, client())
+            .await
+            .unwrap();
+        t.auth
+            .log_out(Some(r.session_id), None, client())
+            .await
+            .unwrap();
     }
     // Nothing has expired yet: nothing is deleted.
     assert_eq!(t.auth.cleanup().await.unwrap().total(), 0);
@@ -245,8 +401,15 @@ async fn cleanup_leaves_no_expired_rows_and_keeps_live_ones() {
         })
         .await
         .unwrap();
-    assert_eq!((sessions, tokens, blacklist), (1, 1, 0), "only the live session and its token remain");
-    t.auth.refresh(&kept.refresh.unwrap().token, client()).await.unwrap();
+    assert_eq!(
+        (sessions, tokens, blacklist),
+        (1, 1, 0),
+        "only the live session and its token remain"
+    );
+    t.auth
+        .refresh(&kept.refresh.unwrap().token, client())
+        .await
+        .unwrap();
 
     // Past every expiry, everything goes, in batches.
     let much_later = Utc::now().naive_utc() + chrono::Duration::days(400);

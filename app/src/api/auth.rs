@@ -1,0 +1,249 @@
+//! `/api/auth/*`: sign-up, login, refresh and logout, plus "who am I" for the header.
+
+// `#[server]` generates a public argument struct per function whose fields are the form
+// fields; Rust allows no doc comments on parameters, so they cannot be documented.
+#![allow(missing_docs)]
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::error::AppError;
+
+/// What the browser learns after signing in: who, and where to go next.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedInView {
+    /// The account's e-mail address.
+    pub email: String,
+    /// A same-site path to continue to.
+    pub next: String,
+}
+
+/// Who is looking at the page, for the header and for protected pages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Viewer {
+    /// Signed in as this e-mail address.
+    SignedIn {
+        /// The account's e-mail address.
+        email: String,
+    },
+    /// The access token has expired; a refresh will most likely sign them back in.
+    NeedsRefresh,
+    /// This device was signed out (by the user elsewhere, or after suspected theft).
+    Revoked,
+    /// Not signed in.
+    SignedOut,
+}
+
+/// Creates an account and signs it in on this device.
+#[server(prefix = "/api/auth", endpoint = "signup")]
+pub async fn signup(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<SignedInView, AppError> {
+    use crate::web::context::{client_info, request_parts, server_context};
+    let ctx = server_context()?;
+    let parts = request_parts()?;
+    let signed_in = ctx
+        .auth
+        .sign_up(&email, password, client_info(&parts))
+        .await?;
+    Ok(server::finish_sign_in(
+        &ctx,
+        &parts,
+        &signed_in,
+        next.as_deref(),
+    ))
+}
+
+/// Signs in with e-mail and password, starting a new device session.
+#[server(prefix = "/api/auth", endpoint = "login")]
+pub async fn login(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<SignedInView, AppError> {
+    use crate::web::context::{client_info, request_parts, server_context};
+    let ctx = server_context()?;
+    let parts = request_parts()?;
+    let signed_in = ctx
+        .auth
+        .log_in(&email, password, client_info(&parts))
+        .await?;
+    Ok(server::finish_sign_in(
+        &ctx,
+        &parts,
+        &signed_in,
+        next.as_deref(),
+    ))
+}
+
+/// Exchanges the refresh cookie for a new token pair. Without JavaScript (the `/refresh`
+/// page's button) it redirects to `next`, or to the login page when the session is over.
+#[server(prefix = "/api/auth", endpoint = "refresh")]
+pub async fn refresh(next: Option<String>) -> Result<SignedInView, AppError> {
+    use crate::auth::refresh_token::RefreshToken;
+    use crate::web::context::{
+        clear_session_cookies, client_info, request_parts, server_context, wants_html,
+    };
+    use crate::web::{cookies, redirect::safe_next};
+    let ctx = server_context()?;
+    let parts = request_parts()?;
+    let token = cookies::read(&parts.headers, ctx.cookies.refresh_name())
+        .and_then(|v| RefreshToken::parse(&v));
+    let result = match token {
+        Some(token) => ctx
+            .auth
+            .refresh(&token, client_info(&parts))
+            .await
+            .map_err(AppError::from),
+        None => Err(AppError::Unauthorized(
+            "Your session has ended. Please sign in again.".into(),
+        )),
+    };
+    match result {
+        Ok(signed_in) => Ok(server::finish_sign_in(
+            &ctx,
+            &parts,
+            &signed_in,
+            next.as_deref(),
+        )),
+        Err(err) => {
+            if err.status() == 401 {
+                clear_session_cookies(&ctx);
+                if wants_html(&parts) {
+                    let next = safe_next(next.as_deref());
+                    leptos_axum::redirect(&server::login_url(&next, Some("ended")));
+                }
+            }
+            Err(err)
+        }
+    }
+}
+
+/// Signs out this device: its session is revoked, its access token blacklisted, and
+/// both cookies cleared. Works with an expired access token too (the refresh cookie
+/// identifies the session).
+#[server(prefix = "/api/auth", endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    use crate::auth::refresh_token::RefreshToken;
+    use crate::web::context::{
+        Caller, caller, clear_session_cookies, client_info, request_parts, server_context,
+        wants_html,
+    };
+    use crate::web::cookies;
+    let ctx = server_context()?;
+    let parts = request_parts()?;
+    let session_id = match caller(&ctx, &parts.headers) {
+        Caller::SignedIn(session) => Some(session.session_id),
+        _ => None,
+    };
+    let refresh = cookies::read(&parts.headers, ctx.cookies.refresh_name())
+        .and_then(|v| RefreshToken::parse(&v));
+    ctx.auth
+        .log_out(session_id, refresh.as_ref(), client_info(&parts))
+        .await?;
+    clear_session_cookies(&ctx);
+    if wants_html(&parts) {
+        leptos_axum::redirect("/login?signed_out=1");
+    }
+    Ok(())
+}
+
+/// Who is calling: used by the header on every page and by protected pages.
+#[server(prefix = "/api/session", endpoint = "viewer")]
+pub async fn current_viewer() -> Result<Viewer, AppError> {
+    use crate::web::context::{Caller, caller, request_parts, server_context};
+    let ctx = server_context()?;
+    let parts = request_parts()?;
+    Ok(match caller(&ctx, &parts.headers) {
+        Caller::SignedIn(session) => match ctx.auth.account(&session.user_id).await? {
+            Some(account) => Viewer::SignedIn {
+                email: account.email,
+            },
+            None => Viewer::SignedOut,
+        },
+        Caller::Expired => Viewer::NeedsRefresh,
+        Caller::Revoked => Viewer::Revoked,
+        Caller::SignedOut => Viewer::SignedOut,
+    })
+}
+
+#[cfg(feature = "ssr")]
+mod server {
+    //! Shared tails of the sign-in server functions.
+    use http::request::Parts;
+
+    use super::SignedInView;
+    use crate::auth::service::SignedIn;
+    use crate::web::context::{ServerContext, set_session_cookies, wants_html};
+    use crate::web::redirect::safe_next;
+
+    /// Sets the cookies and, for a plain form post, redirects to `next`.
+    pub fn finish_sign_in(
+        ctx: &ServerContext,
+        parts: &Parts,
+        signed_in: &SignedIn,
+        next: Option<&str>,
+    ) -> SignedInView {
+        set_session_cookies(ctx, signed_in);
+        let next = safe_next(next);
+        if wants_html(parts) {
+            leptos_axum::redirect(&next);
+        }
+        SignedInView {
+            email: signed_in.account.email.clone(),
+            next,
+        }
+    }
+
+    /// `/login?next=...`, with an optional reason code for the message shown there.
+    pub fn login_url(next: &str, reason: Option<&str>) -> String {
+        let mut url = format!("/login?next={}", urlencode(next));
+        if let Some(reason) = reason {
+            url.push_str("&reason=");
+            url.push_str(reason);
+        }
+        url
+    }
+
+    fn urlencode(text: &str) -> String {
+        text.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    }
+}
+
+/// The signed-in caller, for API clients and as the example of a protected server
+/// function: one call to [`require_session`](crate::web::context::require_session).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    /// The user id.
+    pub user_id: String,
+    /// This device's session id.
+    pub session_id: String,
+    /// The account's e-mail address.
+    pub email: String,
+}
+
+/// Returns who is calling; 401 without a valid, unrevoked access token.
+#[server(prefix = "/api/session", endpoint = "me")]
+pub async fn whoami() -> Result<Me, AppError> {
+    use crate::web::context::{require_session, server_context};
+    let session = require_session()?;
+    let account = server_context()?
+        .auth
+        .account(&session.user_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Me {
+        user_id: session.user_id,
+        session_id: session.session_id,
+        email: account.email,
+    })
+}

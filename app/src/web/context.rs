@@ -1,0 +1,145 @@
+//! What a server function or page needs from the request it serves.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use http::HeaderMap;
+use http::header::{ACCEPT, AUTHORIZATION, SET_COOKIE, USER_AGENT};
+use http::request::Parts;
+use leptos::prelude::use_context;
+
+use super::cookies::{self, CookieSettings};
+use crate::api::error::AppError;
+use crate::auth::client::ClientInfo;
+use crate::auth::error::AuthError;
+use crate::auth::service::{AuthService, CurrentSession, SignedIn};
+
+/// Shared server state that server functions reach through Leptos' context; the
+/// server's router provides it for every request.
+#[derive(Debug, Clone)]
+pub struct ServerContext {
+    /// The session service.
+    pub auth: Arc<AuthService>,
+    /// Cookie names and attributes.
+    pub cookies: CookieSettings,
+}
+
+/// The context of the request being served (an internal error if the router forgot to
+/// provide it, rather than a panic).
+pub fn server_context() -> Result<ServerContext, AppError> {
+    use_context::<ServerContext>().ok_or(AppError::Internal)
+}
+
+/// The HTTP request being served (headers, extensions).
+pub fn request_parts() -> Result<Parts, AppError> {
+    use_context::<Parts>().ok_or(AppError::Internal)
+}
+
+/// IP address and User-Agent of the caller.
+pub fn client_info(parts: &Parts) -> ClientInfo {
+    let ip = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_owned());
+    let user_agent = parts
+        .headers
+        .get(USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    ClientInfo::new(ip, user_agent)
+}
+
+/// True for a plain HTML form post (no JavaScript), which expects a redirect rather than
+/// JSON.
+pub fn wants_html(parts: &Parts) -> bool {
+    parts
+        .headers
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"))
+}
+
+/// The access token of the request: the `Authorization: Bearer` header for API clients,
+/// else the access cookie.
+pub fn access_token(headers: &HeaderMap, cookies: &CookieSettings) -> Option<String> {
+    let bearer = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned());
+    bearer.or_else(|| cookies::read(headers, cookies.access_name()))
+}
+
+/// Who is calling, as far as the access token says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// A valid, unrevoked access token.
+    SignedIn(CurrentSession),
+    /// A genuine access token that has expired: refresh, then retry.
+    Expired,
+    /// This device's session was ended (signed out elsewhere, or theft detected).
+    Revoked,
+    /// No token, or one that is not ours.
+    SignedOut,
+}
+
+/// Classifies the caller of `parts`. No database access: signature check (cached) and
+/// the in-memory revocation set only.
+pub fn caller(ctx: &ServerContext, headers: &HeaderMap) -> Caller {
+    let Some(token) = access_token(headers, &ctx.cookies) else {
+        return Caller::SignedOut;
+    };
+    match ctx.auth.authenticate(&token) {
+        Ok(session) => Caller::SignedIn(session),
+        Err(AuthError::SessionEnded) => Caller::Expired,
+        Err(AuthError::SessionRevoked) => Caller::Revoked,
+        Err(_) => Caller::SignedOut,
+    }
+}
+
+/// The one call a server function needs to require a signed-in user: returns the
+/// caller's session or the right 401 (`SessionExpired` tells the browser to refresh and
+/// retry).
+pub fn require_session() -> Result<CurrentSession, AppError> {
+    let ctx = server_context()?;
+    let parts = request_parts()?;
+    match caller(&ctx, &parts.headers) {
+        Caller::SignedIn(session) => Ok(session),
+        Caller::Expired => Err(AppError::SessionExpired),
+        Caller::Revoked => Err(AppError::Unauthorized(
+            AuthError::SessionRevoked.to_string(),
+        )),
+        Caller::SignedOut => Err(AppError::Unauthorized(AuthError::NotSignedIn.to_string())),
+    }
+}
+
+/// Adds `Set-Cookie` headers for a fresh token pair to the response.
+pub fn set_session_cookies(ctx: &ServerContext, signed_in: &SignedIn) {
+    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
+        return;
+    };
+    let add = |value: String| {
+        if let Ok(value) = http::HeaderValue::from_str(&value) {
+            response.append_header(SET_COOKIE, value);
+        }
+    };
+    add(ctx.cookies.access_cookie(&signed_in.access.token));
+    if let Some(refresh) = &signed_in.refresh {
+        let lifetime = (refresh.expires_at - chrono::Utc::now().naive_utc())
+            .to_std()
+            .unwrap_or_default();
+        add(ctx.cookies.refresh_cookie(refresh.token.expose(), lifetime));
+    }
+}
+
+/// Adds `Set-Cookie` headers that delete both session cookies.
+pub fn clear_session_cookies(ctx: &ServerContext) {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        for value in ctx.cookies.clearing_cookies() {
+            if let Ok(value) = http::HeaderValue::from_str(&value) {
+                response.append_header(SET_COOKIE, value);
+            }
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! The two session cookies: names, attributes, reading and writing.
+
+use std::time::Duration;
+
+use cookie::{Cookie, SameSite};
+use http::HeaderMap;
+use http::header::COOKIE;
+
+/// Where refresh tokens are sent: only to the auth endpoints, never with page loads.
+pub const REFRESH_PATH: &str = "/api/auth";
+
+/// Cookie names and the `Secure` flag.
+///
+/// With `secure`, the names carry the `__Host-`/`__Secure-` prefixes, which browsers
+/// only accept with `Secure` (and, for `__Host-`, `Path=/` and no `Domain`): a script on
+/// a sibling subdomain cannot plant or shadow them. Browsers treat http://localhost
+/// and http://127.0.0.1 as secure, so development works with the defaults.
+#[derive(Debug, Clone)]
+pub struct CookieSettings {
+    /// Set `Secure` and use prefixed names.
+    pub secure: bool,
+    /// How long the access cookie lives. Longer than the JWT inside it on purpose: an
+    /// expired token in the cookie tells a page load "refresh first" instead of "log in".
+    pub access_cookie_max_age: Duration,
+}
+
+impl CookieSettings {
+    /// The access-token cookie's name.
+    pub fn access_name(&self) -> &'static str {
+        if self.secure {
+            "__Host-access"
+        } else {
+            "access"
+        }
+    }
+
+    /// The refresh-token cookie's name.
+    pub fn refresh_name(&self) -> &'static str {
+        if self.secure {
+            "__Secure-refresh"
+        } else {
+            "refresh"
+        }
+    }
+
+    /// `Set-Cookie` for a new access token.
+    pub fn access_cookie(&self, token: &str) -> String {
+        self.build(self.access_name(), token, "/", self.access_cookie_max_age)
+    }
+
+    /// `Set-Cookie` for a new refresh token, living as long as the token.
+    pub fn refresh_cookie(&self, token: &str, lifetime: Duration) -> String {
+        self.build(self.refresh_name(), token, REFRESH_PATH, lifetime)
+    }
+
+    /// `Set-Cookie` headers that delete both cookies.
+    pub fn clearing_cookies(&self) -> [String; 2] {
+        [
+            self.build(self.access_name(), "", "/", Duration::ZERO),
+            self.build(self.refresh_name(), "", REFRESH_PATH, Duration::ZERO),
+        ]
+    }
+
+    fn build(
+        &self,
+        name: &'static str,
+        value: &str,
+        path: &'static str,
+        max_age: Duration,
+    ) -> String {
+        Cookie::build((name, value.to_owned()))
+            .path(path)
+            .http_only(true)
+            .secure(self.secure)
+            .same_site(SameSite::Lax)
+            .max_age(cookie::time::Duration::seconds(
+                i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX),
+            ))
+            .build()
+            .to_string()
+    }
+}
+
+/// The value of cookie `name` in the request, if present exactly once and well-formed.
+///
+/// Malformed `Cookie` headers are skipped rather than failing the request: a broken
+/// cookie set by something else on the domain must not lock the user out. A duplicated
+/// session cookie (a sign of cookie tossing) is treated as absent.
+pub fn read(headers: &HeaderMap, name: &str) -> Option<String> {
+    let mut found = headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| Cookie::split_parse(value.to_owned()))
+        .filter_map(Result::ok)
+        .filter(|cookie| cookie.name() == name)
+        .map(|cookie| cookie.value().to_owned());
+    let first = found.next()?;
+    found.next().is_none().then_some(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn settings(secure: bool) -> CookieSettings {
+        CookieSettings {
+            secure,
+            access_cookie_max_age: Duration::from_secs(3600),
+        }
+    }
+
+    fn headers(cookies: &[&str]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for c in cookies {
+            map.append(COOKIE, HeaderValue::from_str(c).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn cookies_are_http_only_lax_and_scoped() {
+        let s = settings(true);
+        let access = s.access_cookie("tok");
+        assert!(access.starts_with("__Host-access=tok;"), "{access}");
+        for attr in [
+            "HttpOnly",
+            "Secure",
+            "SameSite=Lax",
+            "Path=/",
+            "Max-Age=3600",
+        ] {
+            assert!(access.contains(attr), "{access} lacks {attr}");
+        }
+        let refresh = s.refresh_cookie("r", Duration::from_secs(60));
+        assert!(
+            refresh.starts_with("__Secure-refresh=r;") && refresh.contains("Path=/api/auth"),
+            "{refresh}"
+        );
+        assert!(
+            !access.contains("Domain"),
+            "__Host- cookies must not have a Domain"
+        );
+    }
+
+    #[test]
+    fn insecure_mode_drops_the_prefixes_and_secure() {
+        let s = settings(false);
+        let access = s.access_cookie("tok");
+        assert!(
+            access.starts_with("access=tok;") && !access.contains("Secure"),
+            "{access}"
+        );
+    }
+
+    #[test]
+    fn clearing_expires_both_cookies_on_their_paths() {
+        let [access, refresh] = settings(true).clearing_cookies();
+        assert!(access.contains("Max-Age=0") && access.contains("Path=/"));
+        assert!(refresh.contains("Max-Age=0") && refresh.contains("Path=/api/auth"));
+    }
+
+    #[test]
+    fn reading_finds_the_cookie_among_others_and_across_headers() {
+        assert_eq!(
+            read(&headers(&["a=1; __Host-access=tok; b=2"]), "__Host-access").as_deref(),
+            Some("tok")
+        );
+        assert_eq!(
+            read(&headers(&["a=1", "__Host-access=tok"]), "__Host-access").as_deref(),
+            Some("tok")
+        );
+        assert_eq!(read(&headers(&["a=1"]), "__Host-access"), None);
+    }
+
+    #[test]
+    fn malformed_and_duplicated_cookies_are_not_trusted() {
+        assert_eq!(read(&headers(&["=;;;==; garbage"]), "__Host-access"), None);
+        assert_eq!(
+            read(
+                &headers(&["__Host-access=one; __Host-access=two"]),
+                "__Host-access"
+            ),
+            None
+        );
+        let mut map = HeaderMap::new();
+        map.append(
+            COOKIE,
+            HeaderValue::from_bytes(b"__Host-access=\xff\xfe").unwrap(),
+        );
+        assert_eq!(read(&map, "__Host-access"), None);
+    }
+}

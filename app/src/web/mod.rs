@@ -1,0 +1,6 @@
+//! The thin layer between HTTP and the auth domain, for server functions and pages:
+//! cookies, request facts, and "who is calling". Server-only (`ssr`).
+
+pub mod context;
+pub mod cookies;
+pub mod redirect;

@@ -1,0 +1,477 @@
+//! The auth endpoints of DESIGN §5 over real HTTP, against the real binary on a
+//! temporary database: status codes, cookies, rotation, theft detection, logout, cleanup.
+
+mod support;
+
+use std::time::Duration;
+
+use app::store::schema::{device_sessions, refresh_tokens, security_events, token_blacklist};
+use app::store::{Database, DatabaseOptions, DatabaseUrl};
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+use reqwest::StatusCode;
+use support::TestServer;
+
+const PASSWORD: &str = "correct horse battery";
+
+/// The two session cookies as the browser would hold them.
+#[derive(Debug, Clone, Default)]
+struct Cookies {
+    access: Option<String>,
+    refresh: Option<String>,
+}
+
+impl Cookies {
+    /// Applies the `Set-Cookie` headers of `response`.
+    fn update(&mut self, response: &reqwest::Response) {
+        for value in response.headers().get_all("set-cookie") {
+            let value = value.to_str().unwrap();
+            let (pair, _) = value.split_once(';').unwrap_or((value, ""));
+            let (name, token) = pair.split_once('=').unwrap();
+            let token = (!token.is_empty()).then(|| token.to_owned());
+            match name {
+                "__Host-access" => self.access = token,
+                "__Secure-refresh" => self.refresh = token,
+                other => panic!("unexpected cookie {other}"),
+            }
+        }
+    }
+
+    fn header(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(a) = &self.access {
+            parts.push(format!("__Host-access={a}"));
+        }
+        if let Some(r) = &self.refresh {
+            parts.push(format!("__Secure-refresh={r}"));
+        }
+        parts.join("; ")
+    }
+}
+
+struct Client {
+    http: reqwest::Client,
+    server: TestServer,
+}
+
+impl Client {
+    fn new(env: &[(&str, &str)]) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            server: TestServer::start(env),
+        }
+    }
+
+    async fn post(
+        &self,
+        path: &str,
+        cookies: &Cookies,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        self.http
+            .post(self.server.url(path))
+            .header("cookie", cookies.header())
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn sign_up(&self, email: &str) -> Cookies {
+        let mut cookies = Cookies::default();
+        let response = self
+            .post(
+                "/api/auth/signup",
+                &cookies,
+                &[("email", email), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        cookies.update(&response);
+        cookies
+    }
+
+    async fn me(&self, cookies: &Cookies) -> StatusCode {
+        self.post("/api/session/me", cookies, &[]).await.status()
+    }
+
+    /// The server's database, opened beside it (SQLite in WAL mode allows this).
+    fn db(&self) -> Database {
+        Database::open(
+            &DatabaseUrl::sqlite_in(self.server.data_dir.path()),
+            DatabaseOptions::default(),
+        )
+        .unwrap()
+    }
+}
+
+async fn count<F>(db: &Database, query: F) -> i64
+where
+    F: FnOnce(&mut SqliteConnection) -> QueryResult<i64> + Send + 'static,
+{
+    db.run(move |conn| Ok(query(conn)?)).await.unwrap()
+}
+
+#[tokio::test]
+async fn sign_up_sets_http_only_cookies_scoped_as_designed() {
+    let client = Client::new(&[]);
+    let response = client
+        .post(
+            "/api/auth/signup",
+            &Cookies::default(),
+            &[("email", " Ann@Example.com "), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let cookies: Vec<String> = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    let access = cookies
+        .iter()
+        .find(|c| c.starts_with("__Host-access="))
+        .expect("access cookie");
+    let refresh = cookies
+        .iter()
+        .find(|c| c.starts_with("__Secure-refresh="))
+        .expect("refresh cookie");
+    for attr in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
+        assert!(access.contains(attr), "{access}");
+    }
+    assert!(
+        refresh.contains("Path=/api/auth") && refresh.contains("HttpOnly"),
+        "{refresh}"
+    );
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["email"], "ann@example.com");
+}
+
+#[tokio::test]
+async fn login_refresh_and_logout_follow_the_contract() {
+    let client = Client::new(&[]);
+    client.sign_up("ann@example.com").await;
+
+    let mut cookies = Cookies::default();
+    let response = client
+        .post(
+            "/api/auth/login",
+            &cookies,
+            &[("email", "ANN@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    cookies.update(&response);
+    assert_eq!(client.me(&cookies).await, StatusCode::OK);
+
+    let before = cookies.clone();
+    let response = client.post("/api/auth/refresh", &cookies, &[]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    cookies.update(&response);
+    assert_ne!(
+        cookies.refresh, before.refresh,
+        "refresh must rotate the token"
+    );
+    assert_ne!(cookies.access, before.access);
+    assert_eq!(client.me(&cookies).await, StatusCode::OK);
+
+    let response = client.post("/api/auth/logout", &cookies, &[]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut after = cookies.clone();
+    after.update(&response);
+    assert!(
+        after.access.is_none() && after.refresh.is_none(),
+        "logout must clear both cookies"
+    );
+
+    // The old access token, replayed as curl would (Bearer), is refused at once.
+    let replay = client
+        .http
+        .post(client.server.url("/api/session/me"))
+        .bearer_auth(cookies.access.clone().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), StatusCode::UNAUTHORIZED);
+    // So is the old refresh token.
+    assert_eq!(
+        client
+            .post("/api/auth/refresh", &cookies, &[])
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_email_get_the_same_401() {
+    let client = Client::new(&[]);
+    client.sign_up("ann@example.com").await;
+    let wrong = client
+        .post(
+            "/api/auth/login",
+            &Cookies::default(),
+            &[
+                ("email", "ann@example.com"),
+                ("password", "not the password"),
+            ],
+        )
+        .await;
+    let unknown = client
+        .post(
+            "/api/auth/login",
+            &Cookies::default(),
+            &[("email", "zed@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
+    assert!(wrong.headers().get("set-cookie").is_none());
+    assert_eq!(wrong.text().await.unwrap(), unknown.text().await.unwrap());
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_400_with_a_message_never_a_500() {
+    let client = Client::new(&[]);
+    let none = Cookies::default();
+    let long_email = format!("{}@example.com", "a".repeat(10_000));
+    let cases: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        ("missing password", vec![("email", "ann@example.com")]),
+        ("missing everything", vec![]),
+        (
+            "10,000-character e-mail",
+            vec![("email", &long_email), ("password", PASSWORD)],
+        ),
+        (
+            "not an e-mail",
+            vec![("email", "ann"), ("password", PASSWORD)],
+        ),
+        (
+            "short password",
+            vec![("email", "ann@example.com"), ("password", "short")],
+        ),
+    ];
+    let long_password = "x".repeat(129);
+    let mut cases = cases;
+    cases.push((
+        "129-character password",
+        vec![("email", "ann@example.com"), ("password", &long_password)],
+    ));
+    for (case, form) in cases {
+        let response = client.post("/api/auth/signup", &none, &form).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{case}");
+        let body = response.text().await.unwrap();
+        assert!(
+            body.contains("BadRequest") && body.len() < 1000,
+            "{case}: {body}"
+        );
+    }
+    let non_utf8 = client
+        .http
+        .post(client.server.url("/api/auth/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(b"email=\xff\xfe&password=\xc3\x28".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(non_utf8.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn malformed_or_forged_cookies_get_401_not_500() {
+    let client = Client::new(&[]);
+    for cookie in [
+        "__Host-access=garbage",
+        "__Host-access=a.b.c",
+        "__Host-access=eyJhbGciOiJub25lIn0.e30.",
+        "__Secure-refresh=%%%",
+        "=;;;",
+    ] {
+        let response = client
+            .http
+            .post(client.server.url("/api/session/me"))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{cookie}");
+        let refresh = client
+            .http
+            .post(client.server.url("/api/auth/refresh"))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refresh.status(), StatusCode::UNAUTHORIZED, "{cookie}");
+    }
+}
+
+#[tokio::test]
+async fn twenty_parallel_refreshes_with_one_token_give_no_theft_flag_and_one_live_chain() {
+    let client = std::sync::Arc::new(Client::new(&[]));
+    let cookies = client.sign_up("ann@example.com").await;
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let client = std::sync::Arc::clone(&client);
+            let cookies = cookies.clone();
+            tokio::spawn(async move {
+                client
+                    .post("/api/auth/refresh", &cookies, &[])
+                    .await
+                    .status()
+            })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), StatusCode::OK);
+    }
+    let db = client.db();
+    let flags = count(&db, |c| {
+        security_events::table
+            .filter(security_events::kind.eq("token_reuse_detected"))
+            .count()
+            .get_result(c)
+    })
+    .await;
+    assert_eq!(flags, 0);
+    let live = count(&db, |c| {
+        refresh_tokens::table
+            .filter(refresh_tokens::used_at.is_null())
+            .count()
+            .get_result(c)
+    })
+    .await;
+    assert_eq!(live, 1, "exactly one unused link in the chain");
+    let revoked = count(&db, |c| {
+        device_sessions::table
+            .filter(device_sessions::revoked_at.is_not_null())
+            .count()
+            .get_result(c)
+    })
+    .await;
+    assert_eq!(revoked, 0);
+}
+
+#[tokio::test]
+async fn reused_refresh_token_after_grace_revokes_the_session_and_records_the_event() {
+    let client = Client::new(&[("REFRESH_GRACE", "0s")]);
+    let stolen = client.sign_up("ann@example.com").await;
+    let mut victim = stolen.clone();
+    let response = client.post("/api/auth/refresh", &victim, &[]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    victim.update(&response);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+
+    let replay = client.post("/api/auth/refresh", &stolen, &[]).await;
+    assert_eq!(replay.status(), StatusCode::UNAUTHORIZED);
+    // Both sides are signed out: the victim's fresh access token and refresh token die too.
+    assert_eq!(client.me(&victim).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        client
+            .post("/api/auth/refresh", &victim, &[])
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let db = client.db();
+    let flags = count(&db, |c| {
+        security_events::table
+            .filter(security_events::kind.eq("token_reuse_detected"))
+            .count()
+            .get_result(c)
+    })
+    .await;
+    assert_eq!(flags, 1);
+    let blacklisted = count(&db, |c| {
+        token_blacklist::table
+            .filter(token_blacklist::reason.eq("token_reuse"))
+            .count()
+            .get_result(c)
+    })
+    .await;
+    assert_eq!(blacklisted, 1);
+}
+
+#[tokio::test]
+async fn cleanup_job_leaves_no_expired_rows() {
+    let client = Client::new(&[
+        ("ACCESS_TOKEN_TTL", "1s"),
+        ("REFRESH_TOKEN_TTL", "2s"),
+        ("CLEANUP_INTERVAL", "300ms"),
+    ]);
+    for i in 0..6 {
+        let cookies = client.sign_up(&format!("user{i}@example.com")).await;
+        let response = client.post("/api/auth/refresh", &cookies, &[]).await;
+        let mut cookies = cookies;
+        cookies.update(&response);
+        if i % 2 == 0 {
+            client.post("/api/auth/logout", &cookies, &[]).await;
+        }
+    }
+    // Past every expiry: refresh tokens 2 s, blacklist 1 s + 5 s leeway, then a tick.
+    tokio::time::sleep(Duration::from_millis(7_500)).await;
+    let db = client.db();
+    let now = chrono::Utc::now().naive_utc();
+    let expired_tokens = count(&db, move |c| {
+        refresh_tokens::table
+            .filter(refresh_tokens::expires_at.lt(now))
+            .count()
+            .get_result(c)
+    })
+    .await;
+    let expired_blacklist = count(&db, move |c| {
+        token_blacklist::table
+            .filter(token_blacklist::expires_at.lt(now))
+            .count()
+            .get_result(c)
+    })
+    .await;
+    let expired_sessions = count(&db, move |c| {
+        device_sessions::table
+            .filter(device_sessions::expires_at.lt(now))
+            .count()
+            .get_result(c)
+    })
+    .await;
+    assert_eq!(
+        (expired_tokens, expired_blacklist, expired_sessions),
+        (0, 0, 0)
+    );
+    let sessions = count(&db, |c| device_sessions::table.count().get_result(c)).await;
+    assert_eq!(
+        sessions, 0,
+        "every session has expired or was revoked long enough ago"
+    );
+}
+
+#[tokio::test]
+async fn jwks_lists_the_signing_key() {
+    let client = Client::new(&[]);
+    let jwks: serde_json::Value = reqwest::get(client.server.url("/.well-known/jwks.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key = &jwks["keys"][0];
+    assert_eq!(key["kty"], "OKP");
+    assert_eq!(key["crv"], "Ed25519");
+    assert!(key.get("d").is_none(), "private key material in the JWKS");
+}
+
+#[test]
+fn production_mode_without_a_signing_key_refuses_to_start() {
+    let finished = support::run_to_exit(&[("GATEHOUSE_MODE", "production")]);
+    assert_eq!(finished.status.code(), Some(1));
+    assert!(
+        finished
+            .stderr
+            .contains("production mode needs a signing key"),
+        "{}",
+        finished.stderr
+    );
+}
