@@ -19,7 +19,12 @@ import { join, resolve } from "node:path";
 // in the environment, which the workers inherit, so all of them talk to the same server.
 const repoRoot = resolve(__dirname, "..");
 const port = (process.env.E2E_PORT ??= freePort());
+// A second server with a 2-second access-token lifetime and a 1-second refresh grace,
+// for the tests of transparent refresh and theft detection.
+const shortTtlPort = (process.env.E2E_SHORT_TTL_PORT ??= freePort());
+process.env.E2E_SHORT_TTL_URL = `http://127.0.0.1:${shortTtlPort}`;
 const dataDir = (process.env.E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), "gatehouse-e2e-")));
+const shortTtlDataDir = (process.env.E2E_SHORT_TTL_DATA_DIR ??= mkdtempSync(join(tmpdir(), "gatehouse-e2e-short-")));
 const serverBin = process.env.E2E_SERVER_BIN ?? join(repoRoot, "target", "debug", "server");
 const baseURL = `http://127.0.0.1:${port}`;
 
@@ -77,19 +82,25 @@ export default defineConfig({
       },
     },
   ],
-  webServer: {
+  webServer: [server(port, dataDir, {}), server(shortTtlPort, shortTtlDataDir, { ACCESS_TOKEN_TTL: "2s", REFRESH_GRACE: "1s" })],
+});
+
+/** One server under test: the built binary on `serverPort` with its own database. */
+function server(serverPort: string, data: string, extraEnv: Record<string, string>) {
+  return {
     command: `"${serverBin}"`,
     cwd: repoRoot,
-    url: `${baseURL}/healthz`,
+    url: `http://127.0.0.1:${serverPort}/healthz`,
     reuseExistingServer: false,
     timeout: 60_000,
-    stdout: "ignore",
-    stderr: "pipe",
+    stdout: "ignore" as const,
+    stderr: "pipe" as const,
     env: {
-      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      LEPTOS_SITE_ADDR: `127.0.0.1:${serverPort}`,
       LEPTOS_SITE_ROOT: join(repoRoot, "target", "site"),
-      DATA_DIR: dataDir,
+      DATA_DIR: data,
       LOG_LEVEL: "warn",
+      ...extraEnv,
     },
-  },
-});
+  };
+}

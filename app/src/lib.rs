@@ -9,6 +9,7 @@ pub mod api;
 pub mod auth;
 pub mod components;
 pub mod pages;
+pub mod paths;
 #[cfg(feature = "ssr")]
 pub mod store;
 #[cfg(feature = "ssr")]
@@ -17,12 +18,16 @@ pub mod web;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    StaticSegment,
+    SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 
 use crate::components::layout::Layout;
-use crate::pages::{home::HomePage, not_found::NotFound};
+use crate::components::session::provide_session_context;
+use crate::pages::{
+    account::AccountPage, home::HomePage, login::LoginPage, not_found::NotFound,
+    refresh::RefreshPage, signup::SignupPage,
+};
 
 /// The name cargo-leptos gives the generated JS, wasm and CSS files under `/pkg`.
 ///
@@ -58,6 +63,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_session_context();
 
     view! {
         <Stylesheet id="leptos" href=format!("/pkg/{SITE_NAME}.css")/>
@@ -67,7 +73,13 @@ pub fn App() -> impl IntoView {
         <Router>
             <Layout>
                 <Routes fallback=NotFound>
-                    <Route path=StaticSegment("") view=HomePage/>
+                    // Async: the page is sent once the viewer is known, so a protected
+                    // page can answer with a real 302 instead of a client-side hop.
+                    <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("signup") view=SignupPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("refresh") view=RefreshPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("account") view=AccountPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

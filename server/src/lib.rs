@@ -47,19 +47,6 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         .await
         .map_err(|e| StartupError::Serve(std::io::Error::other(e)))??;
 
-    let keys = keys::load(&config)?;
-    let auth = Arc::new(AuthService::new(
-        db.clone(),
-        Passwords::new(Passwords::owasp_params(), config.password_hash_concurrency),
-        AccessTokens::new(keys, &config.token_issuer, config.access_token_ttl),
-        session_settings(&config),
-    ));
-    let revoked = auth
-        .load_revocations()
-        .await
-        .map_err(StartupError::Revocations)?;
-    tracing::debug!(revoked, "revocation list loaded");
-
     let listener = TcpListener::bind(config.site_addr)
         .await
         .map_err(|source| StartupError::Bind {
@@ -76,15 +63,8 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         );
     }
 
-    jobs::spawn_cleanup(Arc::clone(&auth), config.cleanup_interval);
-    let state = AppState {
-        leptos_options: leptos_options(&config, addr),
-        db,
-        server: ServerContext {
-            auth,
-            cookies: cookie_settings(&config),
-        },
-    };
+    let state = app_state(&config, addr, db).await?;
+    jobs::spawn_cleanup(Arc::clone(&state.server.auth), config.cleanup_interval);
     tracing::info!("Gatehouse listening on http://{addr}");
     let service = router::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, service)
@@ -93,6 +73,35 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         .map_err(StartupError::Serve)?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Assembles the state every request shares: keys, the session service with its
+/// revocation list loaded, cookie settings and Leptos' options.
+pub async fn app_state(
+    config: &Config,
+    addr: std::net::SocketAddr,
+    db: Database,
+) -> Result<AppState, StartupError> {
+    let keys = keys::load(config)?;
+    let auth = Arc::new(AuthService::new(
+        db.clone(),
+        Passwords::new(Passwords::owasp_params(), config.password_hash_concurrency),
+        AccessTokens::new(keys, &config.token_issuer, config.access_token_ttl),
+        session_settings(config),
+    ));
+    let revoked = auth
+        .load_revocations()
+        .await
+        .map_err(StartupError::Revocations)?;
+    tracing::debug!(revoked, "revocation list loaded");
+    Ok(AppState {
+        leptos_options: leptos_options(config, addr),
+        db,
+        server: ServerContext {
+            auth,
+            cookies: cookie_settings(config),
+        },
+    })
 }
 
 /// Leptos' settings, built from [`Config`] rather than from cargo-leptos' environment

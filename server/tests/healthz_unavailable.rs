@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use app::store::{Database, DatabaseOptions, DatabaseUrl};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use server::{AppState, Config};
+use server::Config;
 use tower::ServiceExt;
 
 #[tokio::test]
@@ -16,11 +16,11 @@ async fn healthz_is_503_when_no_database_connection_can_be_had() {
         timeout: Duration::from_millis(300),
     };
     let db = Database::open(&DatabaseUrl::sqlite_in(dir.path()), options).unwrap();
-    let config = <Config as clap::Parser>::parse_from(["server"]);
-    let state = AppState {
-        leptos_options: server::leptos_options(&config, config.site_addr),
-        db: db.clone(),
-    };
+    let data_dir = dir.path().to_str().unwrap();
+    let config = <Config as clap::Parser>::parse_from(["server", "--data-dir", data_dir]);
+    let state = server::app_state(&config, config.site_addr, db.clone())
+        .await
+        .unwrap();
 
     // Occupy the only connection, as a stuck query or a dead database would.
     let (held_tx, held_rx) = tokio::sync::oneshot::channel();

@@ -83,10 +83,11 @@ pub async fn login(
 #[server(prefix = "/api/auth", endpoint = "refresh")]
 pub async fn refresh(next: Option<String>) -> Result<SignedInView, AppError> {
     use crate::auth::refresh_token::RefreshToken;
+    use crate::paths::safe_next;
     use crate::web::context::{
         clear_session_cookies, client_info, request_parts, server_context, wants_html,
     };
-    use crate::web::{cookies, redirect::safe_next};
+    use crate::web::cookies;
     let ctx = server_context()?;
     let parts = request_parts()?;
     let token = cookies::read(&parts.headers, ctx.cookies.refresh_name())
@@ -113,7 +114,7 @@ pub async fn refresh(next: Option<String>) -> Result<SignedInView, AppError> {
                 clear_session_cookies(&ctx);
                 if wants_html(&parts) {
                     let next = safe_next(next.as_deref());
-                    leptos_axum::redirect(&server::login_url(&next, Some("ended")));
+                    leptos_axum::redirect(&crate::paths::login_url(&next, Some("ended")));
                 }
             }
             Err(err)
@@ -176,8 +177,8 @@ mod server {
 
     use super::SignedInView;
     use crate::auth::service::SignedIn;
+    use crate::paths::safe_next;
     use crate::web::context::{ServerContext, set_session_cookies, wants_html};
-    use crate::web::redirect::safe_next;
 
     /// Sets the cookies and, for a plain form post, redirects to `next`.
     pub fn finish_sign_in(
@@ -195,27 +196,6 @@ mod server {
             email: signed_in.account.email.clone(),
             next,
         }
-    }
-
-    /// `/login?next=...`, with an optional reason code for the message shown there.
-    pub fn login_url(next: &str, reason: Option<&str>) -> String {
-        let mut url = format!("/login?next={}", urlencode(next));
-        if let Some(reason) = reason {
-            url.push_str("&reason=");
-            url.push_str(reason);
-        }
-        url
-    }
-
-    fn urlencode(text: &str) -> String {
-        text.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect()
     }
 }
 

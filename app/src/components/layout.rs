@@ -3,12 +3,19 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use super::session::{SignOutButton, use_session};
+use crate::api::auth::Viewer;
+
 /// Wraps a page in the site header, a `<main>` landmark and the footer.
 ///
 /// One frame for every page keeps navigation in the same place and gives screen-reader
 /// users the landmarks they jump between.
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
+    // Effects run only in the browser: this flips once the wasm bundle has taken over,
+    // which end-to-end tests wait for before testing client-side behaviour.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="site-header">
@@ -19,10 +26,11 @@ pub fn Layout(children: Children) -> impl IntoView {
                 </A>
                 <nav class="site-nav" aria-label="Main">
                     <A href="/">"Home"</A>
+                    <ViewerNav/>
                 </nav>
             </div>
         </header>
-        <main id="main" class="container site-main" tabindex="-1">
+        <main id="main" class="container site-main" tabindex="-1" data-hydrated=move || hydrated.get().to_string()>
             {children()}
         </main>
         <footer class="site-footer">
@@ -33,5 +41,30 @@ pub fn Layout(children: Children) -> impl IntoView {
                 </p>
             </div>
         </footer>
+    }
+}
+
+/// The signed-in e-mail and "Sign out", or the sign-in links.
+#[component]
+fn ViewerNav() -> impl IntoView {
+    let session = use_session();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match session.viewer.await {
+                    Ok(Viewer::SignedIn { email }) => view! {
+                        <A href="/account">"Account"</A>
+                        <span class="viewer" data-testid="viewer-email">{email}</span>
+                        <SignOutButton/>
+                    }
+                    .into_any(),
+                    _ => view! {
+                        <A href="/login">"Sign in"</A>
+                        <A href="/signup" attr:class="button button--small">"Create account"</A>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Transition>
     }
 }

@@ -1,3 +1,5 @@
 //! Building blocks shared by several pages.
 
+pub mod form;
 pub mod layout;
+pub mod session;

@@ -1,4 +1,8 @@
 //! One module per route.
 
+pub mod account;
 pub mod home;
+pub mod login;
 pub mod not_found;
+pub mod refresh;
+pub mod signup;

@@ -3,4 +3,3 @@
 
 pub mod context;
 pub mod cookies;
-pub mod redirect;

@@ -1,0 +1,87 @@
+//! Small pieces of the sign-in forms.
+
+use leptos::prelude::*;
+
+use crate::api::error::AppError;
+
+/// The error of the last submission, as an alert screen readers announce; nothing when
+/// the last submission succeeded or none happened yet.
+#[component]
+pub fn FormError<T>(
+    /// The action's last result.
+    result: Signal<Option<Result<T, AppError>>>,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+{
+    move || {
+        result.get().and_then(Result::err).map(|err| {
+            view! { <p class="alert alert--error" role="alert">{err.to_string()}</p> }
+        })
+    }
+}
+
+/// A notice at the top of a form (why you are here), read from the page's query.
+#[component]
+pub fn Notice(
+    /// The notice, if any.
+    #[prop(into)]
+    text: Signal<Option<&'static str>>,
+) -> impl IntoView {
+    move || {
+        text.get()
+            .map(|text| view! { <p class="alert alert--info" role="status">{text}</p> })
+    }
+}
+
+/// The e-mail and password inputs shared by the sign-up and sign-in forms.
+#[component]
+pub fn CredentialFields(
+    /// `current-password` to sign in, `new-password` to sign up (password managers care).
+    password_autocomplete: &'static str,
+    /// Shown under the password input.
+    #[prop(optional)]
+    password_hint: Option<&'static str>,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for="email">"E-mail address"</label>
+            <input id="email" type="email" name="email" autocomplete="username" required maxlength="254"/>
+        </div>
+        <div class="field">
+            <label for="password">"Password"</label>
+            <input
+                id="password"
+                type="password"
+                name="password"
+                autocomplete=password_autocomplete
+                required
+                minlength="8"
+                maxlength="128"
+                aria-describedby=password_hint.map(|_| "password-hint")
+            />
+            {password_hint.map(|hint| view! { <p id="password-hint" class="field__hint">{hint}</p> })}
+        </div>
+    }
+}
+
+/// After a successful sign-in or sign-up from the hydrated page: refresh the viewer and
+/// go to `next` without a full reload.
+pub fn continue_after_sign_in(
+    result: Signal<Option<Result<crate::api::auth::SignedInView, AppError>>>,
+) {
+    let session = super::session::use_session();
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(view)) = result.get() {
+            session.changed();
+            navigate(&view.next, leptos_router::NavigateOptions::default());
+        }
+    });
+}
+
+/// The `next` query parameter of the current page, for the hidden form field.
+pub fn next_param() -> Signal<String> {
+    let query = leptos_router::hooks::use_query_map();
+    Signal::derive(move || query.read().get("next").unwrap_or_default())
+}

@@ -1,0 +1,101 @@
+//! Who is signed in, for every component: the viewer resource, the guard for protected
+//! pages, the sign-out button, and the refresh-and-retry helper for server calls.
+
+use std::future::Future;
+
+use leptos::prelude::*;
+use leptos_router::NavigateOptions;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::{use_location, use_navigate};
+
+use crate::api::auth::{Logout, Viewer, current_viewer, refresh};
+use crate::api::error::AppError;
+use crate::paths::{login_url, refresh_url};
+
+/// The signed-in state shared by the header and protected pages.
+#[derive(Clone, Copy)]
+pub struct SessionContext {
+    version: RwSignal<u32>,
+    /// Who is looking at the page; refetched after sign-in and sign-out.
+    pub viewer: Resource<Result<Viewer, AppError>>,
+}
+
+impl SessionContext {
+    /// Call after signing in or out so everything that shows the viewer refreshes.
+    pub fn changed(&self) {
+        self.version.update(|v| *v += 1);
+    }
+}
+
+/// Creates the [`SessionContext`] for the app; called once by `App`.
+pub fn provide_session_context() {
+    let version = RwSignal::new(0_u32);
+    let viewer = Resource::new(move || version.get(), |_| current_viewer());
+    provide_context(SessionContext { version, viewer });
+}
+
+/// The session context (provided by `App`).
+pub fn use_session() -> SessionContext {
+    expect_context::<SessionContext>()
+}
+
+/// Shows `children` only to a signed-in viewer. Everyone else is redirected (a 302 when
+/// rendered on the server): an expired access token to `/refresh`, which renews it and
+/// comes back; a signed-out device to `/login` with the reason; anyone else to `/login`.
+/// Either way `next` brings them back here afterwards.
+#[component]
+pub fn RequireSignIn(children: ChildrenFn) -> impl IntoView {
+    let session = use_session();
+    let location = use_location();
+    let children = StoredValue::new(children);
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let here = location.pathname.get_untracked();
+                match session.viewer.await {
+                    Ok(Viewer::SignedIn { .. }) => children.read_value()().into_any(),
+                    Ok(Viewer::NeedsRefresh) => view! { <Redirect path=refresh_url(&here)/> }.into_any(),
+                    Ok(Viewer::Revoked) => view! { <Redirect path=login_url(&here, Some("revoked"))/> }.into_any(),
+                    Ok(Viewer::SignedOut) | Err(_) => view! { <Redirect path=login_url(&here, None)/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The header's "Sign out" button: a form, so it works before hydration too.
+#[component]
+pub fn SignOutButton() -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    let session = use_session();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = logout.value().get() {
+            session.changed();
+            navigate("/login?signed_out=1", NavigateOptions::default());
+        }
+    });
+    view! {
+        <ActionForm action=logout attr:class="inline-form">
+            <button type="submit" class="button button--secondary button--small">"Sign out"</button>
+        </ActionForm>
+    }
+}
+
+/// Calls a server function; if the access token has expired, refreshes once and retries.
+///
+/// This is how a hydrated page keeps working across an access-token expiry without the
+/// user noticing (DESIGN §2, transparent refresh).
+pub async fn with_refresh<T, F, Fut>(call: F) -> Result<T, AppError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<T, AppError>>,
+{
+    match call().await {
+        Err(AppError::SessionExpired) => {
+            refresh(None).await?;
+            call().await
+        }
+        other => other,
+    }
+}

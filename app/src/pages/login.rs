@@ -1,0 +1,55 @@
+//! `/login`: sign in with e-mail and password.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::auth::Login;
+use crate::components::form::{
+    CredentialFields, FormError, Notice, continue_after_sign_in, next_param,
+};
+
+/// The sign-in form. Works as a plain form post before hydration (the server redirects
+/// to `next`, or back here with the error) and as an inline form after it.
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let login = ServerAction::<Login>::new();
+    let next = next_param();
+    continue_after_sign_in(login.value().into());
+
+    let query = use_query_map();
+    let notice = Signal::derive(move || {
+        let query = query.read();
+        match (
+            query.get("reason").as_deref(),
+            query.get("signed_out").is_some(),
+        ) {
+            (Some("revoked"), _) => Some("This device was signed out."),
+            (Some("ended"), _) => Some("Your session has ended. Please sign in again."),
+            (_, true) => Some("You have signed out."),
+            _ => None,
+        }
+    });
+    let signup_href = move || match next.get() {
+        next if next.is_empty() => "/signup".to_owned(),
+        next => format!("/signup?next={}", crate::paths::encode(&next)),
+    };
+
+    view! {
+        <Title text="Sign in"/>
+        <section class="card narrow auth-card">
+            <h1>"Sign in"</h1>
+            <Notice text=notice/>
+            <ActionForm action=login attr:class="form" attr:novalidate=false>
+                <input type="hidden" name="next" value=next/>
+                <CredentialFields password_autocomplete="current-password"/>
+                <FormError result=login.value().into()/>
+                <button type="submit" class="button button--block" disabled=move || login.pending().get()>
+                    {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
+                </button>
+            </ActionForm>
+            <p class="auth-card__switch">"New to Gatehouse? " <A href=signup_href>"Create an account"</A></p>
+        </section>
+    }
+}
