@@ -65,10 +65,11 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
 
     let state = app_state(&config, addr, db).await?;
     jobs::spawn_cleanup(Arc::clone(&state.server.auth), config.cleanup_interval);
+    let shutdown = shutdown::signal();
     tracing::info!("Gatehouse listening on http://{addr}");
     let service = router::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown::signal())
+        .with_graceful_shutdown(shutdown)
         .await
         .map_err(StartupError::Serve)?;
     tracing::info!("stopped");

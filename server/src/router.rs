@@ -12,6 +12,10 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use app::store::DieselSessionStore;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
 use crate::health::healthz;
 use crate::server_fn_status::set_error_status;
 use crate::state::AppState;
@@ -37,6 +41,7 @@ pub fn app(state: AppState) -> Router {
             move || app::shell(leptos_options.clone()),
         )
         .layer(map_response(set_error_status))
+        .layer(web_session_layer(&state))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
@@ -61,4 +66,17 @@ pub fn app(state: AppState) -> Router {
 /// services that want to check Gatehouse tokens themselves.
 async fn jwks(State(state): State<AppState>) -> axum::Json<serde_json::Value> {
     axum::Json(state.server.auth.tokens().keys().jwks())
+}
+
+/// The pre-authentication web session (tower-sessions on the Diesel store): created only
+/// when something is stored in it, expiring after an hour of inactivity.
+fn web_session_layer(state: &AppState) -> SessionManagerLayer<DieselSessionStore> {
+    let secure = state.server.cookies.secure;
+    SessionManagerLayer::new(DieselSessionStore::new(state.db.clone()))
+        .with_name(if secure { "__Host-session" } else { "session" })
+        .with_secure(secure)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::hours(1)))
 }

@@ -32,6 +32,8 @@ impl Cookies {
             match name {
                 "__Host-access" => self.access = token,
                 "__Secure-refresh" => self.refresh = token,
+                // The pre-auth web session; not part of authentication.
+                "__Host-session" => {}
                 other => panic!("unexpected cookie {other}"),
             }
         }
@@ -473,5 +475,39 @@ fn production_mode_without_a_signing_key_refuses_to_start() {
             .contains("production mode needs a signing key"),
         "{}",
         finished.stderr
+    );
+}
+
+/// The value of the web-session cookie set by `response`, if any.
+fn web_session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("__Host-session="))
+        .map(|v| v.split(';').next().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn login_and_logout_cycle_the_web_session_id() {
+    let client = Client::new(&[]);
+    let cookies = client.sign_up("ann@example.com").await;
+    let logout = client.post("/api/auth/logout", &cookies, &[]).await;
+    let before = web_session_cookie(&logout).expect("logout leaves a notice in a web session");
+
+    let login = client
+        .http
+        .post(client.server.url("/api/auth/login"))
+        .header("cookie", format!("__Host-session={before}"))
+        .form(&[("email", "ann@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::OK);
+    let after = web_session_cookie(&login).expect("login must issue a new web session id");
+    assert_ne!(
+        before, after,
+        "a web session id known before login must not survive it"
     );
 }

@@ -48,6 +48,8 @@ pub async fn signup(
         .auth
         .sign_up(&email, password, client_info(&parts))
         .await?;
+    // A new signed-in state: a new web session id (session fixation).
+    crate::web::flash::cycle_id().await;
     Ok(server::finish_sign_in(
         &ctx,
         &parts,
@@ -70,6 +72,7 @@ pub async fn login(
         .auth
         .log_in(&email, password, client_info(&parts))
         .await?;
+    crate::web::flash::cycle_id().await;
     Ok(server::finish_sign_in(
         &ctx,
         &parts,
@@ -145,10 +148,21 @@ pub async fn logout() -> Result<(), AppError> {
         .log_out(session_id, refresh.as_ref(), client_info(&parts))
         .await?;
     clear_session_cookies(&ctx);
+    crate::web::flash::cycle_id().await;
+    crate::web::flash::set(SIGNED_OUT_NOTICE).await;
     if wants_html(&parts) {
-        leptos_axum::redirect("/login?signed_out=1");
+        leptos_axum::redirect("/login");
     }
     Ok(())
+}
+
+/// Shown once on the login page after signing out.
+pub const SIGNED_OUT_NOTICE: &str = "You have signed out.";
+
+/// The one-time notice left for this browser (e.g. after signing out), if any.
+#[server(prefix = "/api/session", endpoint = "notice")]
+pub async fn take_notice() -> Result<Option<String>, AppError> {
+    Ok(crate::web::flash::take().await)
 }
 
 /// Who is calling: used by the header on every page and by protected pages.

@@ -72,7 +72,7 @@ pub fn SignOutButton() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(())) = logout.value().get() {
             session.changed();
-            navigate("/login?signed_out=1", NavigateOptions::default());
+            navigate("/login", NavigateOptions::default());
         }
     });
     view! {

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::auth::Login;
+use crate::api::auth::{Login, take_notice};
 use crate::components::form::{
     CredentialFields, FormError, Notice, continue_after_sign_in, next_param,
 };
@@ -19,18 +19,13 @@ pub fn LoginPage() -> impl IntoView {
     continue_after_sign_in(login.value().into());
 
     let query = use_query_map();
-    let notice = Signal::derive(move || {
-        let query = query.read();
-        match (
-            query.get("reason").as_deref(),
-            query.get("signed_out").is_some(),
-        ) {
-            (Some("revoked"), _) => Some("This device was signed out."),
-            (Some("ended"), _) => Some("Your session has ended. Please sign in again."),
-            (_, true) => Some("You have signed out."),
-            _ => None,
-        }
+    let reason = Signal::derive(move || match query.read().get("reason").as_deref() {
+        Some("revoked") => Some("This device was signed out."),
+        Some("ended") => Some("Your session has ended. Please sign in again."),
+        _ => None,
     });
+    // A notice left by the previous request (sign-out), shown once.
+    let flash = Resource::new(|| (), |_| take_notice());
     let signup_href = move || match next.get() {
         next if next.is_empty() => "/signup".to_owned(),
         next => format!("/signup?next={}", crate::paths::encode(&next)),
@@ -40,7 +35,12 @@ pub fn LoginPage() -> impl IntoView {
         <Title text="Sign in"/>
         <section class="card narrow auth-card">
             <h1>"Sign in"</h1>
-            <Notice text=notice/>
+            <Notice text=reason/>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    flash.await.ok().flatten().map(|text| view! { <p class="alert alert--info" role="status">{text}</p> })
+                })}
+            </Transition>
             <ActionForm action=login attr:class="form" attr:novalidate=false>
                 <input type="hidden" name="next" value=next/>
                 <CredentialFields password_autocomplete="current-password"/>

@@ -10,8 +10,10 @@ mod migrations;
 pub mod models;
 pub mod schema;
 mod url;
+mod web_sessions;
 
 pub use database::{Database, DatabaseOptions};
 pub use error::DbError;
 pub use migrations::MIGRATIONS;
 pub use url::DatabaseUrl;
+pub use web_sessions::DieselSessionStore;

@@ -1,0 +1,41 @@
+//! The pre-authentication web session (tower-sessions): fixation defence and one-time
+//! notices that must survive a redirect.
+
+use tower_sessions::Session;
+
+const FLASH_KEY: &str = "flash";
+
+async fn web_session() -> Option<Session> {
+    match leptos_axum::extract::<Session>().await {
+        Ok(session) => Some(session),
+        Err(err) => {
+            tracing::warn!(error = %err, "no web session on this request");
+            None
+        }
+    }
+}
+
+/// Gives the web session a new id. Called whenever the signed-in state changes, so an id
+/// known to an attacker before sign-in (fixation) or after sign-out is worthless.
+pub async fn cycle_id() {
+    if let Some(session) = web_session().await
+        && let Err(err) = session.cycle_id().await
+    {
+        tracing::warn!(error = %err, "cannot cycle the web session id");
+    }
+}
+
+/// Leaves a one-time notice for the next page this browser renders.
+pub async fn set(message: &str) {
+    if let Some(session) = web_session().await
+        && let Err(err) = session.insert(FLASH_KEY, message).await
+    {
+        tracing::warn!(error = %err, "cannot store a notice");
+    }
+}
+
+/// Takes the pending notice, if any; it is shown once.
+pub async fn take() -> Option<String> {
+    let session = web_session().await?;
+    session.remove::<String>(FLASH_KEY).await.ok().flatten()
+}
