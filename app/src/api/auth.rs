@@ -41,21 +41,10 @@ pub async fn signup(
     password: String,
     next: Option<String>,
 ) -> Result<SignedInView, AppError> {
-    use crate::web::context::{client_info, request_parts, server_context};
-    let ctx = server_context()?;
-    let parts = request_parts()?;
-    let signed_in = ctx
-        .auth
-        .sign_up(&email, password, client_info(&parts))
-        .await?;
-    // A new signed-in state: a new web session id (session fixation).
-    crate::web::flash::cycle_id().await;
-    Ok(server::finish_sign_in(
-        &ctx,
-        &parts,
-        &signed_in,
-        next.as_deref(),
-    ))
+    server::sign_in(next, async |auth, client| {
+        auth.sign_up(&email, password, client).await
+    })
+    .await
 }
 
 /// Signs in with e-mail and password, starting a new device session.
@@ -65,20 +54,10 @@ pub async fn login(
     password: String,
     next: Option<String>,
 ) -> Result<SignedInView, AppError> {
-    use crate::web::context::{client_info, request_parts, server_context};
-    let ctx = server_context()?;
-    let parts = request_parts()?;
-    let signed_in = ctx
-        .auth
-        .log_in(&email, password, client_info(&parts))
-        .await?;
-    crate::web::flash::cycle_id().await;
-    Ok(server::finish_sign_in(
-        &ctx,
-        &parts,
-        &signed_in,
-        next.as_deref(),
-    ))
+    server::sign_in(next, async |auth, client| {
+        auth.log_in(&email, password, client).await
+    })
+    .await
 }
 
 /// Exchanges the refresh cookie for a new token pair. Without JavaScript (the `/refresh`
@@ -190,9 +169,27 @@ mod server {
     use http::request::Parts;
 
     use super::SignedInView;
-    use crate::auth::service::SignedIn;
+    use crate::api::error::AppError;
+    use crate::auth::client::ClientInfo;
+    use crate::auth::error::AuthError;
+    use crate::auth::service::{AuthService, SignedIn};
     use crate::paths::safe_next;
-    use crate::web::context::{ServerContext, set_session_cookies, wants_html};
+    use crate::web::context::{
+        ServerContext, client_info, request_parts, server_context, set_session_cookies, wants_html,
+    };
+
+    /// Runs a sign-up or login (`start`) for this request's client, then gives the web
+    /// session a new id (session fixation) and sets the cookies.
+    pub async fn sign_in(
+        next: Option<String>,
+        start: impl AsyncFnOnce(&AuthService, ClientInfo) -> Result<SignedIn, AuthError>,
+    ) -> Result<SignedInView, AppError> {
+        let ctx = server_context()?;
+        let parts = request_parts()?;
+        let signed_in = start(&ctx.auth, client_info(&parts)).await?;
+        crate::web::flash::cycle_id().await;
+        Ok(finish_sign_in(&ctx, &parts, &signed_in, next.as_deref()))
+    }
 
     /// Sets the cookies and, for a plain form post, redirects to `next`.
     pub fn finish_sign_in(

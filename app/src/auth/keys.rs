@@ -144,13 +144,7 @@ impl SigningKey {
         match std::fs::read_to_string(path) {
             Ok(text) => Ok((Self::from_pem(&text, &path.display().to_string())?, false)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let (key, pem) = Self::generate();
-                write_private(path, &pem).map_err(|source| KeyError::Io {
-                    action: "write",
-                    path: path.to_owned(),
-                    source,
-                })?;
-                Ok((key, true))
+                Ok((Self::generate_into(path)?.0, true))
             }
             Err(source) => Err(KeyError::Io {
                 action: "read",
