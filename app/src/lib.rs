@@ -25,8 +25,8 @@ use leptos_router::{
 use crate::components::layout::Layout;
 use crate::components::session::provide_session_context;
 use crate::pages::{
-    account::AccountPage, home::HomePage, login::LoginPage, not_found::NotFound,
-    refresh::RefreshPage, signup::SignupPage,
+    account::AccountPage, devices::DevicesPage, home::HomePage, login::LoginPage,
+    not_found::NotFound, refresh::RefreshPage, signup::SignupPage,
 };
 
 /// The name cargo-leptos gives the generated JS, wasm and CSS files under `/pkg`.
@@ -80,6 +80,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("signup") view=SignupPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("refresh") view=RefreshPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("account") view=AccountPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("devices") view=DevicesPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

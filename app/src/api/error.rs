@@ -96,6 +96,7 @@ impl From<crate::auth::error::AuthError> for AppError {
             | E::SessionRevoked
             | E::SessionEnded
             | E::TokenReuse => Self::Unauthorized(err.to_string()),
+            E::NotFound => Self::NotFound,
             E::Unavailable(reason) => {
                 tracing::warn!(%reason, "database unavailable");
                 Self::Unavailable(err.to_string())

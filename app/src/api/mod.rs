@@ -2,4 +2,5 @@
 //! form, call the domain, set cookies, map errors to [`error::AppError`].
 
 pub mod auth;
+pub mod devices;
 pub mod error;

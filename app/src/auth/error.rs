@@ -34,6 +34,9 @@ pub enum AuthError {
         "For your safety this device was signed out: your sign-in was used from somewhere else. Please sign in again."
     )]
     TokenReuse,
+    /// 404: no such device session among the caller's.
+    #[error("That device is not signed in to your account.")]
+    NotFound,
     /// 503: the database did not answer in time, or hashing is unavailable.
     #[error("The service is temporarily unavailable. Please try again in a moment.")]
     Unavailable(String),

@@ -9,6 +9,10 @@ pub enum EventKind {
     SignedOut,
     /// A refresh token was replayed after the grace window; the session was ended.
     TokenReuseDetected,
+    /// A device was signed out from another device.
+    DeviceSignedOut,
+    /// A session was ended to stay within the per-user session limit.
+    SessionEvicted,
 }
 
 impl EventKind {
@@ -18,6 +22,8 @@ impl EventKind {
             Self::SignedIn => "signed_in",
             Self::SignedOut => "signed_out",
             Self::TokenReuseDetected => "token_reuse_detected",
+            Self::DeviceSignedOut => "device_signed_out",
+            Self::SessionEvicted => "session_evicted",
         }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod access_token;
 pub mod client;
+pub mod devices;
 pub mod email;
 pub mod error;
 pub mod events;

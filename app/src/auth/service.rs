@@ -107,13 +107,32 @@ pub enum RevokeReason {
     Logout,
     /// A refresh token was replayed after the grace window.
     TokenReuse,
+    /// The user signed this device out from another device.
+    SignedOutRemotely,
+    /// The user signed out every device but the one they were using.
+    SignedOutAllOthers,
+    /// The account had too many sessions; this least recently active one made room.
+    SessionLimit,
 }
 
 impl RevokeReason {
-    fn as_str(self) -> &'static str {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Logout => "logout",
             Self::TokenReuse => "token_reuse",
+            Self::SignedOutRemotely => "signed_out_remotely",
+            Self::SignedOutAllOthers => "signed_out_all_others",
+            Self::SessionLimit => "session_limit",
+        }
+    }
+
+    fn event(self) -> EventKind {
+        match self {
+            Self::Logout => EventKind::SignedOut,
+            Self::TokenReuse => EventKind::TokenReuseDetected,
+            Self::SignedOutRemotely | Self::SignedOutAllOthers => EventKind::DeviceSignedOut,
+            Self::SessionLimit => EventKind::SessionEvicted,
         }
     }
 }
@@ -126,6 +145,7 @@ pub struct AuthService {
     revocations: Arc<RevocationSet>,
     settings: SessionSettings,
     emails: quick_cache::sync::Cache<String, String>,
+    activity: super::devices::ActivityTracker,
 }
 
 impl std::fmt::Debug for AuthService {
@@ -152,6 +172,7 @@ impl AuthService {
             revocations: Arc::new(RevocationSet::new()),
             settings,
             emails: quick_cache::sync::Cache::new(10_000),
+            activity: super::devices::ActivityTracker::default(),
         }
     }
 
@@ -173,6 +194,11 @@ impl AuthService {
     /// The database handle.
     pub fn db(&self) -> &Database {
         &self.db
+    }
+
+    /// When sessions last had their activity written.
+    pub(super) fn activity(&self) -> &super::devices::ActivityTracker {
+        &self.activity
     }
 
     /// Fills the revocation set from `token_blacklist`; returns how many entries.
@@ -214,24 +240,25 @@ impl AuthService {
             created_at: now,
             password_changed_at: now,
         };
-        let settings = self.settings.clone();
+        let (settings, access_ttl) = (self.settings.clone(), self.tokens.ttl());
         let account = Account {
             id: user.id.clone(),
             email: user.email.clone(),
         };
-        let (session_id, refresh) = self
+        let started = self
             .db
             .run(move |conn| {
+                let tx = Tx::new(&client, &settings, access_ttl);
                 conn.immediate_transaction(|conn| {
                     diesel::insert_into(users::table)
                         .values(&user)
                         .execute(conn)?;
-                    start_session(conn, &user.id, &client, &settings, now)
+                    start_session(conn, &tx, &user.id)
                 })
                 .map_err(DbError::from)
             })
             .await?;
-        Ok(self.signed_in(account, session_id, Some(refresh)))
+        Ok(self.started(account, started))
     }
 
     /// Checks the password and starts a new device session.
@@ -263,19 +290,19 @@ impl AuthService {
             return Err(AuthError::InvalidCredentials);
         };
         let user = user.ok_or(AuthError::InvalidCredentials)?;
-        let settings = self.settings.clone();
-        let now = now();
+        let (settings, access_ttl) = (self.settings.clone(), self.tokens.ttl());
         let user_id = user.id.clone();
-        let (session_id, refresh) = self
+        let started = self
             .db
             .run(move |conn| {
+                let tx = Tx::new(&client, &settings, access_ttl);
                 conn.immediate_transaction(|conn| {
                     if let Some(hash) = rehashed {
                         diesel::update(users::table.find(&user_id))
                             .set(users::password_hash.eq(hash))
                             .execute(conn)?;
                     }
-                    start_session(conn, &user_id, &client, &settings, now)
+                    start_session(conn, &tx, &user_id)
                 })
                 .map_err(DbError::from)
             })
@@ -284,7 +311,7 @@ impl AuthService {
             id: user.id,
             email: user.email,
         };
-        Ok(self.signed_in(account, session_id, Some(refresh)))
+        Ok(self.started(account, started))
     }
 
     /// Exchanges a refresh token for a new token pair (rotation), with the grace window
@@ -295,14 +322,12 @@ impl AuthService {
         client: ClientInfo,
     ) -> Result<SignedIn, AuthError> {
         let hash = token.hash().as_str().to_owned();
-        let settings = self.settings.clone();
-        let access_ttl = self.tokens.ttl();
-        let now = now();
+        let (settings, access_ttl) = (self.settings.clone(), self.tokens.ttl());
         let outcome = self
             .db
             .run(move |conn| {
                 conn.immediate_transaction(|conn| {
-                    rotate(conn, &hash, &client, &settings, access_ttl, now)
+                    rotate(conn, &Tx::new(&client, &settings, access_ttl), &hash)
                 })
                 .map_err(DbError::from)
             })
@@ -335,11 +360,11 @@ impl AuthService {
         client: ClientInfo,
     ) -> Result<(), AuthError> {
         let hash = refresh.map(|t| t.hash().as_str().to_owned());
-        let access_ttl = self.tokens.ttl();
-        let now = now();
+        let (settings, access_ttl) = (self.settings.clone(), self.tokens.ttl());
         let revoked = self
             .db
             .run(move |conn| {
+                let tx = Tx::new(&client, &settings, access_ttl);
                 conn.immediate_transaction(|conn| {
                     let session_id = match (session_id, hash) {
                         (Some(id), _) => Some(id),
@@ -351,14 +376,7 @@ impl AuthService {
                         (None, None) => None,
                     };
                     match session_id {
-                        Some(id) => revoke_session(
-                            conn,
-                            &id,
-                            RevokeReason::Logout,
-                            &client,
-                            access_ttl,
-                            now,
-                        ),
+                        Some(id) => revoke_session(conn, &tx, &id, RevokeReason::Logout, None),
                         None => Ok(None),
                     }
                 })
@@ -460,6 +478,15 @@ impl AuthService {
         Ok(report)
     }
 
+    /// Completes a sign-up or login: evicted sessions join the revocation set.
+    fn started(&self, account: Account, started: Started) -> SignedIn {
+        for (session_id, until) in &started.evicted {
+            self.revocations
+                .insert(Revoked::Session, session_id, *until);
+        }
+        self.signed_in(account, started.session_id, Some(started.refresh))
+    }
+
     fn signed_in(
         &self,
         account: Account,
@@ -495,14 +522,8 @@ enum Rotation {
     Ended,
 }
 
-fn rotate(
-    conn: &mut SqliteConnection,
-    hash: &str,
-    client: &ClientInfo,
-    settings: &SessionSettings,
-    access_ttl: Duration,
-    now: NaiveDateTime,
-) -> QueryResult<Rotation> {
+fn rotate(conn: &mut SqliteConnection, tx: &Tx<'_>, hash: &str) -> QueryResult<Rotation> {
+    let (settings, now) = (tx.settings, tx.now);
     let Some(row) = refresh_tokens::table
         .find(hash)
         .select(RefreshTokenRow::as_select())
@@ -564,14 +585,7 @@ fn rotate(
             })
         }
         Some(_) => {
-            let revoked = revoke_session(
-                conn,
-                &session.id,
-                RevokeReason::TokenReuse,
-                client,
-                access_ttl,
-                now,
-            )?;
+            let revoked = revoke_session(conn, tx, &session.id, RevokeReason::TokenReuse, None)?;
             Ok(match revoked {
                 Some((session_id, until)) => Rotation::Reused { session_id, until },
                 None => Rotation::Ended,
@@ -580,14 +594,19 @@ fn rotate(
     }
 }
 
-/// Inserts a device session and its first refresh token; records the sign-in.
-fn start_session(
-    conn: &mut SqliteConnection,
-    user_id: &str,
-    client: &ClientInfo,
-    settings: &SessionSettings,
-    now: NaiveDateTime,
-) -> QueryResult<(String, IssuedRefresh)> {
+/// A device session just started.
+struct Started {
+    session_id: String,
+    refresh: IssuedRefresh,
+    /// Sessions revoked to stay within the per-user limit, for the revocation set.
+    evicted: Vec<(String, i64)>,
+}
+
+/// Inserts a device session and its first refresh token and records the sign-in. If the
+/// user now has more than `max_sessions` live sessions, the least recently active ones
+/// are revoked to make room.
+fn start_session(conn: &mut SqliteConnection, tx: &Tx<'_>, user_id: &str) -> QueryResult<Started> {
+    let (settings, now) = (tx.settings, tx.now);
     let absolute = now + chrono::Duration::from_std(settings.session_max_age).unwrap_or_default();
     let session = DeviceSession {
         id: random_id(),
@@ -598,9 +617,9 @@ fn start_session(
         absolute_expires_at: absolute,
         revoked_at: None,
         revoke_reason: None,
-        user_agent: client.user_agent.clone(),
-        ip: client.ip.clone(),
-        device_label: client.device_label(),
+        user_agent: tx.client.user_agent.clone(),
+        ip: tx.client.ip.clone(),
+        device_label: tx.client.device_label(),
     };
     diesel::insert_into(device_sessions::table)
         .values(&session)
@@ -611,15 +630,40 @@ fn start_session(
         .execute(conn)?;
     record_event(
         conn,
+        tx,
         user_id,
         Some(&session.id),
         EventKind::SignedIn,
-        client,
         Some(&session.device_label),
-        settings,
-        now,
     )?;
-    Ok((session.id, refresh))
+
+    let others: Vec<String> = device_sessions::table
+        .filter(device_sessions::user_id.eq(user_id))
+        .filter(device_sessions::id.ne(&session.id))
+        .filter(device_sessions::revoked_at.is_null())
+        .filter(device_sessions::expires_at.gt(now))
+        .order((
+            device_sessions::last_seen_at.desc(),
+            device_sessions::created_at.desc(),
+        ))
+        .select(device_sessions::id)
+        .load(conn)?;
+    let mut evicted = Vec::new();
+    for id in others.iter().skip(settings.max_sessions.saturating_sub(1)) {
+        let detail = format!("to make room for {}", session.device_label);
+        evicted.extend(revoke_session(
+            conn,
+            tx,
+            id,
+            RevokeReason::SessionLimit,
+            Some(&detail),
+        )?);
+    }
+    Ok(Started {
+        session_id: session.id,
+        refresh,
+        evicted,
+    })
 }
 
 fn issue_refresh(
@@ -645,16 +689,39 @@ fn issue_refresh(
     Ok(IssuedRefresh { token, expires_at })
 }
 
+/// What every write of one transaction shares: who caused it, when, and the settings.
+pub(super) struct Tx<'a> {
+    pub client: &'a ClientInfo,
+    pub settings: &'a SessionSettings,
+    pub access_ttl: Duration,
+    pub now: NaiveDateTime,
+}
+
+impl<'a> Tx<'a> {
+    /// A transaction context stamped with the current time.
+    pub fn new(
+        client: &'a ClientInfo,
+        settings: &'a SessionSettings,
+        access_ttl: Duration,
+    ) -> Self {
+        Self {
+            client,
+            settings,
+            access_ttl,
+            now: now(),
+        }
+    }
+}
+
 /// Marks the session revoked and blacklists its access tokens until the last of them
-/// would have expired. Returns the blacklisted session id and that moment, or `None`
-/// if the session was already ended.
-fn revoke_session(
+/// would have expired, recording `reason` as a security event (with `detail`). Returns
+/// the blacklisted session id and that moment, or `None` if it was already ended.
+pub(super) fn revoke_session(
     conn: &mut SqliteConnection,
+    tx: &Tx<'_>,
     session_id: &str,
     reason: RevokeReason,
-    client: &ClientInfo,
-    access_ttl: Duration,
-    now: NaiveDateTime,
+    detail: Option<&str>,
 ) -> QueryResult<Option<(String, i64)>> {
     let changed = diesel::update(
         device_sessions::table
@@ -662,15 +729,15 @@ fn revoke_session(
             .filter(device_sessions::revoked_at.is_null()),
     )
     .set((
-        device_sessions::revoked_at.eq(now),
+        device_sessions::revoked_at.eq(tx.now),
         device_sessions::revoke_reason.eq(reason.as_str()),
     ))
     .execute(conn)?;
     if changed == 0 {
         return Ok(None);
     }
-    let until = now
-        + chrono::Duration::from_std(access_ttl).unwrap_or_default()
+    let until = tx.now
+        + chrono::Duration::from_std(tx.access_ttl).unwrap_or_default()
         + chrono::Duration::seconds(LEEWAY_SECS as i64);
     diesel::insert_into(token_blacklist::table)
         .values(&BlacklistEntry {
@@ -678,7 +745,7 @@ fn revoke_session(
             kind: Revoked::Session.as_str().to_owned(),
             session_id: session_id.to_owned(),
             reason: reason.as_str().to_owned(),
-            created_at: now,
+            created_at: tx.now,
             expires_at: until,
         })
         .on_conflict_do_nothing()
@@ -687,33 +754,18 @@ fn revoke_session(
         .find(session_id)
         .select(device_sessions::user_id)
         .first(conn)?;
-    let kind = match reason {
-        RevokeReason::Logout => EventKind::SignedOut,
-        RevokeReason::TokenReuse => EventKind::TokenReuseDetected,
-    };
-    record_event(
-        conn,
-        &user_id,
-        Some(session_id),
-        kind,
-        client,
-        None,
-        &SessionSettings::default(),
-        now,
-    )?;
+    record_event(conn, tx, &user_id, Some(session_id), reason.event(), detail)?;
     Ok(Some((session_id.to_owned(), until.and_utc().timestamp())))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn record_event(
+/// Appends a security event, kept for the retention period.
+pub(super) fn record_event(
     conn: &mut SqliteConnection,
+    tx: &Tx<'_>,
     user_id: &str,
     session_id: Option<&str>,
     kind: EventKind,
-    client: &ClientInfo,
     detail: Option<&str>,
-    settings: &SessionSettings,
-    now: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::insert_into(security_events::table)
         .values(&SecurityEvent {
@@ -721,12 +773,12 @@ fn record_event(
             user_id: user_id.to_owned(),
             session_id: session_id.map(str::to_owned),
             kind: kind.as_str().to_owned(),
-            ip: Some(client.ip.clone()),
-            user_agent: Some(client.user_agent.clone()),
+            ip: Some(tx.client.ip.clone()),
+            user_agent: Some(tx.client.user_agent.clone()),
             detail: detail.map(str::to_owned),
-            created_at: now,
-            expires_at: now
-                + chrono::Duration::from_std(settings.event_retention).unwrap_or_default(),
+            created_at: tx.now,
+            expires_at: tx.now
+                + chrono::Duration::from_std(tx.settings.event_retention).unwrap_or_default(),
         })
         .execute(conn)?;
     Ok(())

@@ -416,3 +416,183 @@ async fn cleanup_leaves_no_expired_rows_and_keeps_live_ones() {
     let report = t.auth.cleanup_at(much_later).await.unwrap();
     assert!(report.sessions == 1 && report.events >= 11, "{report:?}");
 }
+
+fn ua(browser: &str) -> ClientInfo {
+    ClientInfo::new("10.0.0.1", browser)
+}
+
+const FIREFOX: &str =
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0";
+
+#[tokio::test]
+async fn devices_are_listed_current_first_then_by_last_activity() {
+    let t = test_auth(SessionSettings::default());
+    t.auth
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
+    let firefox = t
+        .auth
+        .log_in("ann@example.com", "correct horse".into(), ua(FIREFOX))
+        .await
+        .unwrap();
+    let current = t.auth.authenticate(&firefox.access.token).unwrap();
+    let devices = t.auth.list_devices(&current).await.unwrap();
+    assert_eq!(devices.len(), 2);
+    assert_eq!(devices[0].id, firefox.session_id);
+    assert_eq!(devices[0].device_label, "Firefox 133 on Windows 10");
+    assert_eq!(devices[1].device_label, "Chrome 131 on Linux");
+}
+
+#[tokio::test]
+async fn revoking_other_users_device_is_not_found_and_changes_nothing() {
+    let t = test_auth(SessionSettings::default());
+    let ann = t
+        .auth
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
+    let bob = t
+        .auth
+        .sign_up("bob@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
+    let ann_session = t.auth.authenticate(&ann.access.token).unwrap();
+    let err = t
+        .auth
+        .revoke_device(&ann_session, &bob.session_id, client())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AuthError::NotFound), "{err:?}");
+    let err = t
+        .auth
+        .revoke_device(&ann_session, "no-such-session", client())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AuthError::NotFound), "{err:?}");
+    t.auth
+        .authenticate(&bob.access.token)
+        .expect("bob is still signed in");
+}
+
+#[tokio::test]
+async fn a_revoked_device_is_refused_on_its_very_next_request() {
+    let t = test_auth(SessionSettings::default());
+    let laptop = t
+        .auth
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
+    let phone = t
+        .auth
+        .log_in("ann@example.com", "correct horse".into(), ua(FIREFOX))
+        .await
+        .unwrap();
+    let from_laptop = t.auth.authenticate(&laptop.access.token).unwrap();
+    t.auth
+        .revoke_device(&from_laptop, &phone.session_id, client())
+        .await
+        .unwrap();
+    assert!(matches!(
+        t.auth.authenticate(&phone.access.token),
+        Err(AuthError::SessionRevoked)
+    ));
+    let refresh = phone.refresh.unwrap().token;
+    assert!(matches!(
+        t.auth.refresh(&refresh, ua(FIREFOX)).await,
+        Err(AuthError::SessionEnded)
+    ));
+    assert_eq!(count_events(&t.auth, EventKind::DeviceSignedOut).await, 1);
+    t.auth
+        .authenticate(&laptop.access.token)
+        .expect("the laptop stays signed in");
+}
+
+#[tokio::test]
+async fn signing_out_all_other_devices_keeps_only_this_one() {
+    let t = test_auth(SessionSettings::default());
+    let this = t
+        .auth
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
+    let mut others = Vec::new();
+    for _ in 0..3 {
+        others.push(
+            t.auth
+                .log_in("ann@example.com", "correct horse".into(), ua(FIREFOX))
+                .await
+                .unwrap(),
+        );
+    }
+    let current = t.auth.authenticate(&this.access.token).unwrap();
+    assert_eq!(
+        t.auth
+            .revoke_other_devices(&current, client())
+            .await
+            .unwrap(),
+        3
+    );
+    for other in &others {
+        assert!(matches!(
+            t.auth.authenticate(&other.access.token),
+            Err(AuthError::SessionRevoked)
+        ));
+    }
+    assert_eq!(t.auth.list_devices(&current).await.unwrap().len(), 1);
+    assert_eq!(
+        t.auth
+            .revoke_other_devices(&current, client())
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn signing_in_beyond_the_session_limit_ends_the_least_recently_active() {
+    let t = test_auth(SessionSettings {
+        max_sessions: 3,
+        ..SessionSettings::default()
+    });
+    let oldest = t
+        .auth
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let second = t
+        .auth
+        .log_in("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let third = t
+        .auth
+        .log_in("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    // The oldest one is used again, so the second is now the least recently active.
+    t.auth
+        .refresh(&oldest.refresh.clone().unwrap().token, client())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let fourth = t
+        .auth
+        .log_in("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
+
+    assert!(matches!(
+        t.auth.authenticate(&second.access.token),
+        Err(AuthError::SessionRevoked)
+    ));
+    for kept in [&third, &fourth] {
+        t.auth.authenticate(&kept.access.token).unwrap();
+    }
+    assert_eq!(count_events(&t.auth, EventKind::SessionEvicted).await, 1);
+    let current = t.auth.authenticate(&fourth.access.token).unwrap();
+    assert_eq!(t.auth.list_devices(&current).await.unwrap().len(), 3);
+}

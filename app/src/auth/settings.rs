@@ -14,6 +14,9 @@ pub struct SessionSettings {
     pub refresh_grace: Duration,
     /// How long security events are kept for the activity page.
     pub event_retention: Duration,
+    /// Live sessions one user may have; signing in on one more device ends the least
+    /// recently active.
+    pub max_sessions: usize,
     /// Rows deleted per statement by the cleanup job, so it never holds the write lock long.
     pub cleanup_batch: i64,
 }
@@ -25,6 +28,7 @@ impl Default for SessionSettings {
             session_max_age: Duration::from_secs(30 * 24 * 3600),
             refresh_grace: Duration::from_secs(10),
             event_retention: Duration::from_secs(90 * 24 * 3600),
+            max_sessions: 20,
             cleanup_batch: 1000,
         }
     }

@@ -53,6 +53,7 @@ fn ViewerNav() -> impl IntoView {
             {move || Suspend::new(async move {
                 match session.viewer.await {
                     Ok(Viewer::SignedIn { email }) => view! {
+                        <A href="/devices">"Devices"</A>
                         <A href="/account">"Account"</A>
                         <span class="viewer" data-testid="viewer-email">{email}</span>
                         <SignOutButton/>

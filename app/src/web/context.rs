@@ -91,7 +91,10 @@ pub fn caller(ctx: &ServerContext, headers: &HeaderMap) -> Caller {
         return Caller::SignedOut;
     };
     match ctx.auth.authenticate(&token) {
-        Ok(session) => Caller::SignedIn(session),
+        Ok(session) => {
+            ctx.auth.note_activity(&session);
+            Caller::SignedIn(session)
+        }
         Err(AuthError::SessionEnded) => Caller::Expired,
         Err(AuthError::SessionRevoked) => Caller::Revoked,
         Err(_) => Caller::SignedOut,

@@ -1,0 +1,126 @@
+//! `/api/devices/*`: the caller's signed-in devices, and signing them out.
+
+// `#[server]` generates public argument structs whose fields cannot carry doc comments.
+#![allow(missing_docs)]
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::error::AppError;
+
+/// One signed-in device, as the devices page shows it. Times are Unix seconds (UTC).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceView {
+    /// The device session id (what `revoke` takes).
+    pub id: String,
+    /// "Chrome 131 on Linux", or "Unknown device".
+    pub label: String,
+    /// The IP address it signed in from.
+    pub ip: String,
+    /// When it signed in.
+    pub signed_in_at: i64,
+    /// When it was last active (refresh, or a request at most a minute ago).
+    pub last_seen_at: i64,
+    /// When it will be signed out unless used again.
+    pub expires_at: i64,
+    /// True for the device making this request.
+    pub current: bool,
+}
+
+/// The device list, with the server's clock so relative times render the same on the
+/// server and in the browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceList {
+    /// "Now" when the list was read (Unix seconds).
+    pub now: i64,
+    /// The devices, current first, then by last activity.
+    pub devices: Vec<DeviceView>,
+}
+
+/// The caller's live device sessions, the current one first, then by last activity.
+#[server(prefix = "/api/devices", endpoint = "list")]
+pub async fn list_devices() -> Result<DeviceList, AppError> {
+    use crate::web::context::{require_session, server_context};
+    let session = require_session()?;
+    let devices = server_context()?.auth.list_devices(&session).await?;
+    let devices = devices
+        .into_iter()
+        .map(|d| DeviceView {
+            current: d.id == session.session_id,
+            id: d.id,
+            label: d.device_label,
+            ip: d.ip,
+            signed_in_at: d.created_at.and_utc().timestamp(),
+            last_seen_at: d.last_seen_at.and_utc().timestamp(),
+            expires_at: d
+                .expires_at
+                .min(d.absolute_expires_at)
+                .and_utc()
+                .timestamp(),
+        })
+        .collect();
+    Ok(DeviceList {
+        now: chrono::Utc::now().timestamp(),
+        devices,
+    })
+}
+
+/// What a sign-out action did, for the confirmation message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedOutDevices {
+    /// How many devices were signed out.
+    pub count: usize,
+    /// True when the current device was among them (the caller is now signed out).
+    pub this_device: bool,
+}
+
+/// Signs out one of the caller's devices; 404 if `session_id` is not one of theirs.
+#[server(prefix = "/api/devices", endpoint = "revoke")]
+pub async fn revoke_device(session_id: String) -> Result<SignedOutDevices, AppError> {
+    use crate::web::context::{
+        clear_session_cookies, client_info, request_parts, require_session, server_context,
+        wants_html,
+    };
+    let session = require_session()?;
+    let ctx = server_context()?;
+    let parts = request_parts()?;
+    ctx.auth
+        .revoke_device(&session, &session_id, client_info(&parts))
+        .await?;
+    let this_device = session_id == session.session_id;
+    if this_device {
+        clear_session_cookies(&ctx);
+        crate::web::flash::cycle_id().await;
+        if wants_html(&parts) {
+            leptos_axum::redirect("/login");
+        }
+    } else if wants_html(&parts) {
+        leptos_axum::redirect("/devices?done=one");
+    }
+    Ok(SignedOutDevices {
+        count: 1,
+        this_device,
+    })
+}
+
+/// Signs out every device of the caller except this one.
+#[server(prefix = "/api/devices", endpoint = "revoke_others")]
+pub async fn revoke_other_devices() -> Result<SignedOutDevices, AppError> {
+    use crate::web::context::{
+        client_info, request_parts, require_session, server_context, wants_html,
+    };
+    let session = require_session()?;
+    let ctx = server_context()?;
+    let parts = request_parts()?;
+    let count = ctx
+        .auth
+        .revoke_other_devices(&session, client_info(&parts))
+        .await?;
+    if wants_html(&parts) {
+        leptos_axum::redirect(&format!("/devices?done=others&count={count}"));
+    }
+    Ok(SignedOutDevices {
+        count,
+        this_device: false,
+    })
+}

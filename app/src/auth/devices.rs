@@ -1,0 +1,242 @@
+//! A user's devices: list them, sign one out, sign out all others, and keep "last
+//! active" honest without a write per request. DESIGN §3–§5.
+//!
+//! Every query here is scoped to the owner (`user_id = ?`), so "revoke someone else's
+//! session" cannot be expressed: an id that is not yours is simply not found.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+
+use super::client::ClientInfo;
+use super::error::AuthError;
+use super::revocation::Revoked;
+use super::service::{AuthService, CurrentSession, RevokeReason, Tx, revoke_session};
+use crate::store::DbError;
+use crate::store::models::DeviceSession;
+use crate::store::schema::device_sessions;
+
+/// How often, at most, an authenticated request writes `last_seen_at` for its session.
+pub const LAST_SEEN_INTERVAL_SECS: i64 = 60;
+
+impl AuthService {
+    /// The user's live sessions: the current one first, then by last activity.
+    pub async fn list_devices(
+        &self,
+        current: &CurrentSession,
+    ) -> Result<Vec<DeviceSession>, AuthError> {
+        let user_id = current.user_id.clone();
+        let now = chrono::Utc::now().naive_utc();
+        let mut sessions: Vec<DeviceSession> = self
+            .db()
+            .run(move |conn| {
+                Ok(live_sessions_of(&user_id, now)
+                    .order(device_sessions::last_seen_at.desc())
+                    .select(DeviceSession::as_select())
+                    .load(conn)?)
+            })
+            .await?;
+        sessions.sort_by_key(|s| s.id != current.session_id);
+        Ok(sessions)
+    }
+
+    /// Signs out one of the caller's devices (possibly the current one). An id that is
+    /// not one of the caller's live sessions is [`AuthError::NotFound`].
+    pub async fn revoke_device(
+        &self,
+        current: &CurrentSession,
+        session_id: &str,
+        client: ClientInfo,
+    ) -> Result<(), AuthError> {
+        let (user_id, target, by) = (
+            current.user_id.clone(),
+            session_id.to_owned(),
+            current.session_id.clone(),
+        );
+        let (settings, access_ttl) = (self.settings().clone(), self.tokens().ttl());
+        let revoked = self
+            .db()
+            .run(move |conn| {
+                let tx = Tx::new(&client, &settings, access_ttl);
+                conn.immediate_transaction(|conn| -> QueryResult<_> {
+                    let found: Option<String> = live_sessions_of(&user_id, tx.now)
+                        .filter(device_sessions::id.eq(&target))
+                        .select(device_sessions::id)
+                        .first(conn)
+                        .optional()?;
+                    let Some(target) = found else {
+                        return Ok(None);
+                    };
+                    let (reason, detail) = if target == by {
+                        (RevokeReason::Logout, None)
+                    } else {
+                        (
+                            RevokeReason::SignedOutRemotely,
+                            Some(format!("from {}", label_of(conn, &by)?)),
+                        )
+                    };
+                    Ok(Some(revoke_session(
+                        conn,
+                        &tx,
+                        &target,
+                        reason,
+                        detail.as_deref(),
+                    )?))
+                })
+                .map_err(DbError::from)
+            })
+            .await?;
+        match revoked {
+            None => Err(AuthError::NotFound),
+            Some(revoked) => {
+                self.forget(revoked.into_iter());
+                Ok(())
+            }
+        }
+    }
+
+    /// Signs out every live session of the caller except the current one; returns how
+    /// many were signed out.
+    pub async fn revoke_other_devices(
+        &self,
+        current: &CurrentSession,
+        client: ClientInfo,
+    ) -> Result<usize, AuthError> {
+        let (user_id, keep) = (current.user_id.clone(), current.session_id.clone());
+        let (settings, access_ttl) = (self.settings().clone(), self.tokens().ttl());
+        let revoked = self
+            .db()
+            .run(move |conn| {
+                let tx = Tx::new(&client, &settings, access_ttl);
+                conn.immediate_transaction(|conn| -> QueryResult<_> {
+                    let others: Vec<String> = live_sessions_of(&user_id, tx.now)
+                        .filter(device_sessions::id.ne(&keep))
+                        .select(device_sessions::id)
+                        .load(conn)?;
+                    let detail = format!("from {}", label_of(conn, &keep)?);
+                    let mut revoked = Vec::new();
+                    for id in &others {
+                        revoked.extend(revoke_session(
+                            conn,
+                            &tx,
+                            id,
+                            RevokeReason::SignedOutAllOthers,
+                            Some(&detail),
+                        )?);
+                    }
+                    Ok(revoked)
+                })
+                .map_err(DbError::from)
+            })
+            .await?;
+        let count = revoked.len();
+        self.forget(revoked.into_iter());
+        Ok(count)
+    }
+
+    /// Records activity of `session` in `last_seen_at`, at most once a minute per session
+    /// (remembered in memory), off the request's path. Refreshes always update it.
+    pub fn note_activity(&self, session: &CurrentSession) {
+        let now = chrono::Utc::now();
+        if !self
+            .activity()
+            .should_write(&session.session_id, now.timestamp())
+        {
+            return;
+        }
+        let (db, id, seen) = (
+            self.db().clone(),
+            session.session_id.clone(),
+            now.naive_utc(),
+        );
+        tokio::spawn(async move {
+            let result = db
+                .run(move |conn| {
+                    diesel::update(
+                        device_sessions::table
+                            .find(id)
+                            .filter(device_sessions::last_seen_at.lt(seen)),
+                    )
+                    .set(device_sessions::last_seen_at.eq(seen))
+                    .execute(conn)?;
+                    Ok(())
+                })
+                .await;
+            if let Err(err) = result {
+                tracing::debug!(error = %err, "could not record activity");
+            }
+        });
+    }
+
+    fn forget(&self, revoked: impl Iterator<Item = (String, i64)>) {
+        for (session_id, until) in revoked {
+            self.revocations()
+                .insert(Revoked::Session, &session_id, until);
+        }
+    }
+}
+
+/// The live (not revoked, not expired) sessions of `user_id`.
+fn live_sessions_of(
+    user_id: &str,
+    now: NaiveDateTime,
+) -> device_sessions::BoxedQuery<'static, diesel::sqlite::Sqlite> {
+    device_sessions::table
+        .filter(device_sessions::user_id.eq(user_id.to_owned()))
+        .filter(device_sessions::revoked_at.is_null())
+        .filter(device_sessions::expires_at.gt(now))
+        .filter(device_sessions::absolute_expires_at.gt(now))
+        .into_boxed()
+}
+
+fn label_of(conn: &mut SqliteConnection, session_id: &str) -> QueryResult<String> {
+    device_sessions::table
+        .find(session_id)
+        .select(device_sessions::device_label)
+        .first(conn)
+}
+
+/// When each session last had its activity written, so most requests skip the write.
+#[derive(Debug)]
+pub struct ActivityTracker {
+    written: quick_cache::sync::Cache<String, i64>,
+}
+
+impl Default for ActivityTracker {
+    fn default() -> Self {
+        Self {
+            written: quick_cache::sync::Cache::new(100_000),
+        }
+    }
+}
+
+impl ActivityTracker {
+    /// True (and remembered) when `session_id` was not written in the last minute.
+    pub fn should_write(&self, session_id: &str, now: i64) -> bool {
+        match self.written.get(session_id) {
+            Some(last) if now - last < LAST_SEEN_INTERVAL_SECS => false,
+            _ => {
+                self.written.insert(session_id.to_owned(), now);
+                true
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn activity_is_written_at_most_once_a_minute_per_session() {
+        let tracker = ActivityTracker::default();
+        assert!(tracker.should_write("a", 1000));
+        assert!(!tracker.should_write("a", 1030));
+        assert!(
+            tracker.should_write("b", 1030),
+            "sessions are tracked separately"
+        );
+        assert!(!tracker.should_write("a", 1059));
+        assert!(tracker.should_write("a", 1060));
+    }
+}

@@ -1,0 +1,241 @@
+//! `/devices`: every browser signed in to the account, and the power to sign any of
+//! them out, effective on that device's very next request.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::NavigateOptions;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use crate::api::devices::{
+    DeviceView, RevokeDevice, RevokeOtherDevices, SignedOutDevices, list_devices,
+};
+use crate::api::error::AppError;
+use crate::components::session::{RequireSignIn, use_session, with_refresh};
+use crate::components::time::{RelativeTime, exact_utc};
+
+/// Protected: signed-out visitors are sent to `/login?next=/devices`.
+#[component]
+pub fn DevicesPage() -> impl IntoView {
+    view! {
+        <Title text="Your devices"/>
+        <RequireSignIn>
+            <Devices/>
+        </RequireSignIn>
+    }
+}
+
+/// The list and its actions. Every action is a form (so it works before hydration);
+/// after hydration the list reloads in place and a confirmation appears.
+#[component]
+fn Devices() -> impl IntoView {
+    let revoke = ServerAction::<RevokeDevice>::new();
+    let revoke_others = ServerAction::<RevokeOtherDevices>::new();
+    let list = Resource::new(
+        move || (revoke.version().get(), revoke_others.version().get()),
+        |_| with_refresh(list_devices),
+    );
+    let query = use_query_map();
+    let confirming = Signal::derive(move || query.read().get("confirm"));
+
+    // Signing out this device from here ends the session: go to the login page.
+    let session = use_session();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(SignedOutDevices {
+            this_device: true, ..
+        })) = revoke.value().get()
+        {
+            session.changed();
+            navigate("/login", NavigateOptions::default());
+        }
+    });
+
+    let message = move || {
+        let from_action = revoke
+            .value()
+            .get()
+            .or_else(|| revoke_others.value().get())
+            .map(|result| result.map(|done| done_message(done.count, done.this_device)));
+        let from_query = || {
+            let query = query.read();
+            match query.get("done").as_deref() {
+                Some("one") => Some(Ok(done_message(1, false))),
+                Some("others") => {
+                    let count = query.get("count").and_then(|c| c.parse().ok()).unwrap_or(0);
+                    Some(Ok(done_message(count, false)))
+                }
+                _ => None,
+            }
+        };
+        from_action
+            .or_else(from_query)
+            .map(|result: Result<String, AppError>| match result {
+                Ok(text) => {
+                    view! { <p class="alert alert--success" role="status">{text}</p> }.into_any()
+                }
+                Err(err) => {
+                    view! { <p class="alert alert--error" role="alert">{err.to_string()}</p> }
+                        .into_any()
+                }
+            })
+    };
+
+    view! {
+        <section class="devices">
+            <h1>"Your devices"</h1>
+            <p class="lead">
+                "These browsers are signed in to your account. If you do not recognise one, "
+                "sign it out: it will have to sign in again on its very next request."
+            </p>
+            {message}
+            <Transition fallback=|| view! { <p class="muted">"Loading your devices…"</p> }>
+                {move || Suspend::new(async move {
+                    match list.await {
+                        Ok(list) if list.devices.is_empty() => view! {
+                            <p class="card">"No devices are signed in."</p>
+                        }
+                        .into_any(),
+                        Ok(list) => {
+                            let others = list.devices.iter().filter(|d| !d.current).count();
+                            let now = list.now;
+                            view! {
+                                <ul class="device-list" aria-label="Signed-in devices">
+                                    {list
+                                        .devices
+                                        .into_iter()
+                                        .map(|device| view! { <DeviceItem device now revoke confirming/> })
+                                        .collect_view()}
+                                </ul>
+                                <SignOutOthers others revoke_others/>
+                            }
+                            .into_any()
+                        }
+                        Err(err) => view! {
+                            <p class="alert alert--error" role="alert">
+                                "Your devices could not be loaded: " {err.to_string()}
+                            </p>
+                        }
+                        .into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+fn done_message(count: usize, this_device: bool) -> String {
+    match (count, this_device) {
+        (_, true) => "This device was signed out.".to_owned(),
+        (0, _) => "No other devices were signed in.".to_owned(),
+        (1, _) => "The device was signed out. It will have to sign in again on its next request."
+            .to_owned(),
+        (n, _) => format!(
+            "{n} devices were signed out. They will have to sign in again on their next request."
+        ),
+    }
+}
+
+/// One device: what it is, where and when it was used, and how to sign it out.
+#[component]
+fn DeviceItem(
+    /// The device.
+    device: DeviceView,
+    /// The server's "now", for relative times.
+    now: i64,
+    /// The sign-out action.
+    revoke: ServerAction<RevokeDevice>,
+    /// The id of the device whose sign-out awaits confirmation, if any.
+    confirming: Signal<Option<String>>,
+) -> impl IntoView {
+    let DeviceView {
+        id,
+        label,
+        ip,
+        signed_in_at,
+        last_seen_at,
+        expires_at,
+        current,
+    } = device;
+    let heading_id = format!("device-{id}");
+    let labelled_by = heading_id.clone();
+    let confirm_id = id.clone();
+    let is_confirming = move || confirming.get().as_deref() == Some(confirm_id.as_str());
+    let (form_label, form_id) = (label.clone(), id.clone());
+
+    let actions = move || {
+        let (label, id) = (form_label.clone(), form_id.clone());
+        if current {
+            view! {
+                <ActionForm action=revoke attr:class="inline-form">
+                    <input type="hidden" name="session_id" value=id/>
+                    <button type="submit" class="button button--secondary">"Sign out of this device"</button>
+                </ActionForm>
+            }
+            .into_any()
+        } else if is_confirming() {
+            view! {
+                <div class="device__confirm" role="group" aria-label=format!("Confirm signing out {label}")>
+                    <p>"Sign out " <strong>{label.clone()}</strong> "?"</p>
+                    <ActionForm action=revoke attr:class="inline-form">
+                        <input type="hidden" name="session_id" value=id/>
+                        <button type="submit" class="button button--danger">"Yes, sign it out"</button>
+                    </ActionForm>
+                    <A href="/devices" attr:class="button button--secondary">"Cancel"</A>
+                </div>
+            }
+            .into_any()
+        } else {
+            view! {
+                <A href=format!("/devices?confirm={id}") attr:class="button button--secondary" attr:aria-label=format!("Sign out {label}")>
+                    "Sign out"
+                </A>
+            }
+            .into_any()
+        }
+    };
+
+    view! {
+        <li class="device card" class:device--current=current aria-labelledby=labelled_by data-testid="device">
+            <div class="device__main">
+                <h2 class="device__label" id=heading_id>
+                    {label}
+                    {current.then(|| view! { <span class="badge">"This device"</span> })}
+                </h2>
+                <dl class="device__facts">
+                    <div><dt>"IP address"</dt><dd>{ip}</dd></div>
+                    <div><dt>"Signed in"</dt><dd><time title=exact_utc(signed_in_at)>{exact_utc(signed_in_at)}</time></dd></div>
+                    <div><dt>"Last active"</dt><dd><RelativeTime at=last_seen_at now/></dd></div>
+                    <div><dt>"Expires"</dt><dd><RelativeTime at=expires_at now/></dd></div>
+                </dl>
+            </div>
+            <div class="device__actions">{actions}</div>
+        </li>
+    }
+}
+
+/// "Sign out of all other devices", shown when there are other devices.
+#[component]
+fn SignOutOthers(
+    /// How many other devices are signed in.
+    others: usize,
+    /// The action.
+    revoke_others: ServerAction<RevokeOtherDevices>,
+) -> impl IntoView {
+    (others > 0).then(|| {
+        view! {
+            <section class="card devices__others">
+                <h2>"Sign out everywhere else"</h2>
+                <p>
+                    {format!(
+                        "Signs out the {others} other device{} above. This device stays signed in.",
+                        if others == 1 { "" } else { "s" },
+                    )}
+                </p>
+                <ActionForm action=revoke_others attr:class="inline-form">
+                    <button type="submit" class="button button--danger">"Sign out of all other devices"</button>
+                </ActionForm>
+            </section>
+        }
+    })
+}
