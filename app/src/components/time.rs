@@ -8,6 +8,15 @@ use leptos::prelude::*;
 pub fn relative(then: i64, now: i64) -> String {
     let delta = now - then;
     let (amount, future) = (delta.unsigned_abs(), delta < 0);
+    // The past is rounded down ("59 minutes ago" until the hour is full), the future up
+    // ("in 7 days" for 6 days 23 hours), which is how people read both.
+    let scaled = |unit: u64| {
+        if future {
+            amount.div_ceil(unit)
+        } else {
+            amount / unit
+        }
+    };
     let (value, unit) = match amount {
         0..=59 => {
             return if future {
@@ -16,9 +25,9 @@ pub fn relative(then: i64, now: i64) -> String {
                 "just now".into()
             };
         }
-        60..=3_599 => (amount / 60, "minute"),
-        3_600..=86_399 => (amount / 3_600, "hour"),
-        _ => (amount / 86_400, "day"),
+        60..=3_599 => (scaled(60), "minute"),
+        3_600..=86_399 => (scaled(3_600), "hour"),
+        _ => (scaled(86_400), "day"),
     };
     let plural = if value == 1 { "" } else { "s" };
     if future {
