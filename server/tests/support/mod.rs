@@ -8,6 +8,11 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
+use app::store::{Database, DatabaseOptions, DatabaseUrl};
+use diesel::QueryResult;
+use diesel::sqlite::SqliteConnection;
+use reqwest::StatusCode;
+
 /// The path of the binary under test, built by cargo for integration tests.
 pub const SERVER: &str = env!("CARGO_BIN_EXE_server");
 
@@ -118,4 +123,127 @@ pub fn run_to_exit(env: &[(&str, &str)]) -> Finished {
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     Finished { status, stderr }
+}
+
+// ---- An HTTP client that keeps the two session cookies, as a browser would. ----
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// The two session cookies as the browser would hold them.
+#[derive(Debug, Clone, Default)]
+pub struct Cookies {
+    pub access: Option<String>,
+    pub refresh: Option<String>,
+}
+
+impl Cookies {
+    /// Applies the `Set-Cookie` headers of `response`.
+    pub fn update(&mut self, response: &reqwest::Response) {
+        for value in response.headers().get_all("set-cookie") {
+            let value = value.to_str().unwrap();
+            let (pair, _) = value.split_once(';').unwrap_or((value, ""));
+            let (name, token) = pair.split_once('=').unwrap();
+            let token = (!token.is_empty()).then(|| token.to_owned());
+            match name {
+                "__Host-access" => self.access = token,
+                "__Secure-refresh" => self.refresh = token,
+                // The pre-auth web session; not part of authentication.
+                "__Host-session" => {}
+                other => panic!("unexpected cookie {other}"),
+            }
+        }
+    }
+
+    pub fn header(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(a) = &self.access {
+            parts.push(format!("__Host-access={a}"));
+        }
+        if let Some(r) = &self.refresh {
+            parts.push(format!("__Secure-refresh={r}"));
+        }
+        parts.join("; ")
+    }
+}
+
+pub struct Client {
+    pub http: reqwest::Client,
+    pub server: TestServer,
+}
+
+impl Client {
+    pub fn new(env: &[(&str, &str)]) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            server: TestServer::start(env),
+        }
+    }
+
+    pub async fn post(
+        &self,
+        path: &str,
+        cookies: &Cookies,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        self.http
+            .post(self.server.url(path))
+            .header("cookie", cookies.header())
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn sign_up(&self, email: &str) -> Cookies {
+        let mut cookies = Cookies::default();
+        let response = self
+            .post(
+                "/api/auth/signup",
+                &cookies,
+                &[("email", email), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        cookies.update(&response);
+        cookies
+    }
+
+    /// Logs in as `email` with `user_agent`: another device of the same account.
+    pub async fn log_in(&self, email: &str, user_agent: &str) -> Cookies {
+        let response = self
+            .http
+            .post(self.server.url("/api/auth/login"))
+            .header("user-agent", user_agent)
+            .form(&[("email", email), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let mut cookies = Cookies::default();
+        cookies.update(&response);
+        cookies
+    }
+
+    pub async fn me(&self, cookies: &Cookies) -> StatusCode {
+        self.post("/api/session/me", cookies, &[]).await.status()
+    }
+
+    /// The server's database, opened beside it (SQLite in WAL mode allows this).
+    pub fn db(&self) -> Database {
+        Database::open(
+            &DatabaseUrl::sqlite_in(self.server.data_dir.path()),
+            DatabaseOptions::default(),
+        )
+        .unwrap()
+    }
+}
+
+pub async fn count<F>(db: &Database, query: F) -> i64
+where
+    F: FnOnce(&mut SqliteConnection) -> QueryResult<i64> + Send + 'static,
+{
+    db.run(move |conn| Ok(query(conn)?)).await.unwrap()
 }

@@ -1,0 +1,126 @@
+//! `/api/devices/*` over HTTP: listing, signing out one device or all others, and the
+//! rule that another user's session (or an unknown id) is a 404 that changes nothing.
+
+mod support;
+
+use reqwest::StatusCode;
+use support::{Client, Cookies};
+
+const FIREFOX: &str =
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0";
+
+async fn list(client: &Client, cookies: &Cookies) -> serde_json::Value {
+    let response = client.post("/api/devices/list", cookies, &[]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn devices_are_listed_with_the_current_one_first() {
+    let client = Client::new(&[]);
+    let laptop = client.sign_up("ann@example.com").await;
+    client.log_in("ann@example.com", FIREFOX).await;
+    let body = list(&client, &laptop).await;
+    let devices = body["devices"].as_array().unwrap();
+    assert_eq!(devices.len(), 2);
+    assert_eq!(devices[0]["current"], true);
+    assert_eq!(devices[1]["label"], "Firefox 133 on Windows 10");
+    assert_eq!(devices[1]["ip"], "127.0.0.1");
+    assert!(body["now"].as_i64().unwrap() >= devices[0]["last_seen_at"].as_i64().unwrap());
+}
+
+#[tokio::test]
+async fn listing_devices_requires_a_session() {
+    let client = Client::new(&[]);
+    let response = client
+        .post("/api/devices/list", &Cookies::default(), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn revoking_a_device_refuses_its_very_next_request() {
+    let client = Client::new(&[]);
+    let laptop = client.sign_up("ann@example.com").await;
+    let phone = client.log_in("ann@example.com", FIREFOX).await;
+    let body = list(&client, &laptop).await;
+    let phone_id = body["devices"][1]["id"].as_str().unwrap().to_owned();
+
+    let response = client
+        .post("/api/devices/revoke", &laptop, &[("session_id", &phone_id)])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(client.me(&phone).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        client.post("/api/auth/refresh", &phone, &[]).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(client.me(&laptop).await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn revoking_other_users_device_or_an_unknown_id_is_not_found() {
+    let client = Client::new(&[]);
+    let ann = client.sign_up("ann@example.com").await;
+    let bob = client.sign_up("bob@example.com").await;
+    let bobs_id = list(&client, &bob).await["devices"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    for id in [bobs_id.as_str(), "no-such-session", ""] {
+        let response = client
+            .post("/api/devices/revoke", &ann, &[("session_id", id)])
+            .await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{id:?}");
+    }
+    assert_eq!(
+        client.me(&bob).await,
+        StatusCode::OK,
+        "bob must be unaffected"
+    );
+    assert_eq!(client.me(&ann).await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn signing_out_all_other_devices_keeps_this_one() {
+    let client = Client::new(&[]);
+    let this = client.sign_up("ann@example.com").await;
+    let others = [
+        client.log_in("ann@example.com", FIREFOX).await,
+        client.log_in("ann@example.com", FIREFOX).await,
+    ];
+
+    let response = client.post("/api/devices/revoke_others", &this, &[]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["count"], 2);
+    for other in &others {
+        assert_eq!(client.me(other).await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        list(&client, &this).await["devices"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn signing_out_this_device_clears_its_cookies() {
+    let client = Client::new(&[]);
+    let this = client.sign_up("ann@example.com").await;
+    let id = list(&client, &this).await["devices"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let response = client
+        .post("/api/devices/revoke", &this, &[("session_id", &id)])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut after = this.clone();
+    after.update(&response);
+    assert!(after.access.is_none() && after.refresh.is_none());
+    assert_eq!(client.me(&this).await, StatusCode::UNAUTHORIZED);
+}
