@@ -25,8 +25,8 @@ use leptos_router::{
 use crate::components::layout::Layout;
 use crate::components::session::provide_session_context;
 use crate::pages::{
-    account::AccountPage, devices::DevicesPage, home::HomePage, login::LoginPage,
-    not_found::NotFound, refresh::RefreshPage, signup::SignupPage,
+    account::AccountPage, activity::ActivityPage, devices::DevicesPage, home::HomePage,
+    login::LoginPage, not_found::NotFound, refresh::RefreshPage, signup::SignupPage,
 };
 
 /// The name cargo-leptos gives the generated JS, wasm and CSS files under `/pkg`.
@@ -81,6 +81,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("refresh") view=RefreshPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("account") view=AccountPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("devices") view=DevicesPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("activity") view=ActivityPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

@@ -115,3 +115,59 @@ test.describe("active devices without JavaScript", () => {
     await other.close();
   });
 });
+
+test.describe("account security", () => {
+  test("a password change on A signs B out, and A's activity lists what happened", async ({ page, browser }) => {
+    const email = uniqueEmail("password");
+    await signUp(page, email);
+    const phone = await deviceSignedIn(browser, email, FIREFOX_WINDOWS);
+
+    await page.goto("/account");
+    await waitForHydration(page);
+    await page.getByLabel("Current password").fill(PASSWORD);
+    await page.getByLabel("New password").fill("a brand new passphrase");
+    await page.getByRole("button", { name: "Change password" }).click();
+    await expect(page.getByRole("status")).toHaveText("Your password was changed and 1 other device was signed out.");
+
+    await phone.goto("/devices");
+    await expect(phone).toHaveURL(/reason=revoked/);
+    await expect(phone.getByRole("status")).toHaveText("This device was signed out.");
+    await phone.context().close();
+
+    await page.goto("/activity");
+    const items = page.getByTestId("activity-item");
+    await expect(items.first()).toContainText("Password changed");
+    await expect(items.first()).toContainText("1 device signed out");
+    await expect(items.nth(1)).toContainText("Sign-in from a new device");
+    await expect(items.nth(1)).toContainText("Firefox 133 on Windows 10");
+  });
+
+  test("signing a device out from another is listed in the activity, naming both", async ({ page, browser }) => {
+    const email = uniqueEmail("activity");
+    await signUp(page, email);
+    const phone = await deviceSignedIn(browser, email, FIREFOX_WINDOWS);
+    await page.goto("/devices");
+    await waitForHydration(page);
+    await page.getByRole("link", { name: "Sign out Firefox 133 on Windows 10" }).click();
+    await page.getByRole("button", { name: "Yes, sign it out" }).click();
+    await expect(page.getByRole("status")).toContainText("The device was signed out.");
+    await page.goto("/activity");
+    await expect(page.getByTestId("activity-item").first()).toContainText(
+      /Firefox 133 on Windows 10 was signed out from Chrome \d+ on/,
+    );
+    await phone.context().close();
+  });
+
+  test("deleting the account signs out and the address can sign up again", async ({ page }) => {
+    const email = uniqueEmail("delete");
+    await signUp(page, email);
+    await page.goto("/account");
+    await waitForHydration(page);
+    await page.locator("#delete_password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Delete my account" }).click();
+    await expect(page).toHaveURL(/\/login$/);
+    await expect(page.getByRole("status")).toHaveText("Your account has been deleted.");
+    await signIn(page, email);
+    await expect(page.getByRole("alert")).toHaveText("Wrong e-mail address or password.");
+  });
+});

@@ -88,7 +88,7 @@ impl From<crate::auth::error::AuthError> for AppError {
     fn from(err: crate::auth::error::AuthError) -> Self {
         use crate::auth::error::AuthError as E;
         match &err {
-            E::InvalidEmail | E::PasswordPolicy(_) | E::EmailTaken => {
+            E::InvalidEmail | E::PasswordPolicy(_) | E::EmailTaken | E::WrongPassword => {
                 Self::BadRequest(err.to_string())
             }
             E::InvalidCredentials

@@ -1,6 +1,7 @@
 //! Server functions: the app's HTTP API (DESIGN §5). Each is a thin adapter: parse the
 //! form, call the domain, set cookies, map errors to [`error::AppError`].
 
+pub mod account;
 pub mod auth;
 pub mod devices;
 pub mod error;

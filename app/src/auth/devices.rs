@@ -6,12 +6,12 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sqlite::SqliteConnection;
 
 use super::client::ClientInfo;
 use super::error::AuthError;
+use super::events::EventKind;
 use super::revocation::Revoked;
-use super::service::{AuthService, CurrentSession, RevokeReason, Tx, revoke_session};
+use super::service::{AuthService, CurrentSession, RevokeReason, Tx, record_event, revoke_session};
 use crate::store::DbError;
 use crate::store::models::DeviceSession;
 use crate::store::schema::device_sessions;
@@ -67,21 +67,13 @@ impl AuthService {
                     let Some(target) = found else {
                         return Ok(None);
                     };
-                    let (reason, detail) = if target == by {
-                        (RevokeReason::Logout, None)
+                    // The event's IP and browser are the acting device's.
+                    let reason = if target == by {
+                        RevokeReason::Logout
                     } else {
-                        (
-                            RevokeReason::SignedOutRemotely,
-                            Some(format!("from {}", label_of(conn, &by)?)),
-                        )
+                        RevokeReason::SignedOutRemotely
                     };
-                    Ok(Some(revoke_session(
-                        conn,
-                        &tx,
-                        &target,
-                        reason,
-                        detail.as_deref(),
-                    )?))
+                    Ok(Some(revoke_session(conn, &tx, &target, reason)?))
                 })
                 .map_err(DbError::from)
             })
@@ -113,7 +105,6 @@ impl AuthService {
                         .filter(device_sessions::id.ne(&keep))
                         .select(device_sessions::id)
                         .load(conn)?;
-                    let detail = format!("from {}", label_of(conn, &keep)?);
                     let mut revoked = Vec::new();
                     for id in &others {
                         revoked.extend(revoke_session(
@@ -121,8 +112,18 @@ impl AuthService {
                             &tx,
                             id,
                             RevokeReason::SignedOutAllOthers,
-                            Some(&detail),
                         )?);
+                    }
+                    if !revoked.is_empty() {
+                        let count = revoked.len().to_string();
+                        record_event(
+                            conn,
+                            &tx,
+                            &user_id,
+                            Some(&keep),
+                            EventKind::OtherDevicesSignedOut,
+                            Some(&count),
+                        )?;
                     }
                     Ok(revoked)
                 })
@@ -139,7 +140,7 @@ impl AuthService {
     pub fn note_activity(&self, session: &CurrentSession) {
         let now = chrono::Utc::now();
         if !self
-            .activity()
+            .activity_tracker()
             .should_write(&session.session_id, now.timestamp())
         {
             return;
@@ -187,13 +188,6 @@ fn live_sessions_of(
         .filter(device_sessions::expires_at.gt(now))
         .filter(device_sessions::absolute_expires_at.gt(now))
         .into_boxed()
-}
-
-fn label_of(conn: &mut SqliteConnection, session_id: &str) -> QueryResult<String> {
-    device_sessions::table
-        .find(session_id)
-        .select(device_sessions::device_label)
-        .first(conn)
 }
 
 /// When each session last had its activity written, so most requests skip the write.

@@ -34,6 +34,9 @@ pub enum AuthError {
         "For your safety this device was signed out: your sign-in was used from somewhere else. Please sign in again."
     )]
     TokenReuse,
+    /// 400: the current password given to confirm a change is not right.
+    #[error("Your current password is not correct.")]
+    WrongPassword,
     /// 404: no such device session among the caller's.
     #[error("That device is not signed in to your account.")]
     NotFound,

@@ -5,6 +5,12 @@
 pub enum EventKind {
     /// A new device session started (sign-up or login).
     SignedIn,
+    /// A sign-in from a kind of device this account had not signed in from before.
+    NewDeviceSignIn,
+    /// Every device but the acting one was signed out (detail: how many).
+    OtherDevicesSignedOut,
+    /// The password was changed (detail: how many other devices were signed out).
+    PasswordChanged,
     /// The user signed out on a device.
     SignedOut,
     /// A refresh token was replayed after the grace window; the session was ended.
@@ -20,10 +26,123 @@ impl EventKind {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::SignedIn => "signed_in",
+            Self::NewDeviceSignIn => "new_device_sign_in",
+            Self::OtherDevicesSignedOut => "other_devices_signed_out",
+            Self::PasswordChanged => "password_changed",
             Self::SignedOut => "signed_out",
             Self::TokenReuseDetected => "token_reuse_detected",
             Self::DeviceSignedOut => "device_signed_out",
             Self::SessionEvicted => "session_evicted",
         }
+    }
+}
+
+impl std::str::FromStr for EventKind {
+    type Err = ();
+
+    /// Parses a stored name back.
+    fn from_str(name: &str) -> Result<Self, ()> {
+        [
+            Self::SignedIn,
+            Self::NewDeviceSignIn,
+            Self::SignedOut,
+            Self::TokenReuseDetected,
+            Self::DeviceSignedOut,
+            Self::OtherDevicesSignedOut,
+            Self::PasswordChanged,
+            Self::SessionEvicted,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == name)
+        .ok_or(())
+    }
+}
+
+/// A title and a sentence for the activity page. `detail` is what was stored with the
+/// event (a device label, or a count); `actor` is the label of the device that acted.
+pub fn describe(kind: EventKind, detail: &str, actor: &str) -> (&'static str, String) {
+    let devices = |n: &str| {
+        if n == "1" {
+            "1 device".to_owned()
+        } else {
+            format!("{n} devices")
+        }
+    };
+    match kind {
+        EventKind::SignedIn => ("Signed in", format!("{detail}.")),
+        EventKind::NewDeviceSignIn => (
+            "Sign-in from a new device",
+            format!(
+                "{detail}. If this was not you, sign that device out on the Devices page and change your password."
+            ),
+        ),
+        EventKind::SignedOut => ("Signed out", format!("{detail}.")),
+        EventKind::DeviceSignedOut => (
+            "Device signed out",
+            format!("{detail} was signed out from {actor}."),
+        ),
+        EventKind::OtherDevicesSignedOut => (
+            "All other devices signed out",
+            format!("{} signed out from {actor}.", devices(detail)),
+        ),
+        EventKind::PasswordChanged => (
+            "Password changed",
+            format!("Changed from {actor}; {} signed out.", devices(detail)),
+        ),
+        EventKind::TokenReuseDetected => (
+            "Suspected token theft",
+            format!(
+                "A sign-in token of {detail} was used twice, which happens when it has been copied. \
+                 That device was signed out to protect your account. If you did not expect this, change your password."
+            ),
+        ),
+        EventKind::SessionEvicted => (
+            "Device signed out automatically",
+            format!(
+                "{detail} was the least recently used of too many signed-in devices and was signed out to make room."
+            ),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_round_trips_through_its_stored_name() {
+        for name in [
+            "signed_in",
+            "new_device_sign_in",
+            "signed_out",
+            "token_reuse_detected",
+            "device_signed_out",
+            "other_devices_signed_out",
+            "password_changed",
+            "session_evicted",
+        ] {
+            let kind: EventKind = name.parse().unwrap();
+            assert_eq!(kind.as_str(), name);
+        }
+        assert!("nonsense".parse::<EventKind>().is_err());
+    }
+
+    #[test]
+    fn descriptions_name_the_devices_involved() {
+        let (title, text) = describe(
+            EventKind::DeviceSignedOut,
+            "Firefox 133 on Windows 10",
+            "Chrome 131 on Linux",
+        );
+        assert_eq!(title, "Device signed out");
+        assert_eq!(
+            text,
+            "Firefox 133 on Windows 10 was signed out from Chrome 131 on Linux."
+        );
+        let (_, text) = describe(EventKind::PasswordChanged, "1", "Chrome 131 on Linux");
+        assert!(text.contains("1 device signed out"), "{text}");
+        let (title, text) = describe(EventKind::TokenReuseDetected, "Chrome 131 on Linux", "");
+        assert_eq!(title, "Suspected token theft");
+        assert!(text.contains("change your password"));
     }
 }

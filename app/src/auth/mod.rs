@@ -3,6 +3,7 @@
 //! here can be tested on its own.
 
 pub mod access_token;
+pub mod account;
 pub mod client;
 pub mod devices;
 pub mod email;

@@ -113,6 +113,10 @@ pub enum RevokeReason {
     SignedOutAllOthers,
     /// The account had too many sessions; this least recently active one made room.
     SessionLimit,
+    /// The password was changed on another device.
+    PasswordChanged,
+    /// The account was deleted.
+    AccountDeleted,
 }
 
 impl RevokeReason {
@@ -124,15 +128,20 @@ impl RevokeReason {
             Self::SignedOutRemotely => "signed_out_remotely",
             Self::SignedOutAllOthers => "signed_out_all_others",
             Self::SessionLimit => "session_limit",
+            Self::PasswordChanged => "password_changed",
+            Self::AccountDeleted => "account_deleted",
         }
     }
 
-    fn event(self) -> EventKind {
+    /// The security event recorded for each session ended this way, if any; bulk
+    /// revocations record one summary event instead of one per device.
+    fn event(self) -> Option<EventKind> {
         match self {
-            Self::Logout => EventKind::SignedOut,
-            Self::TokenReuse => EventKind::TokenReuseDetected,
-            Self::SignedOutRemotely | Self::SignedOutAllOthers => EventKind::DeviceSignedOut,
-            Self::SessionLimit => EventKind::SessionEvicted,
+            Self::Logout => Some(EventKind::SignedOut),
+            Self::TokenReuse => Some(EventKind::TokenReuseDetected),
+            Self::SignedOutRemotely => Some(EventKind::DeviceSignedOut),
+            Self::SessionLimit => Some(EventKind::SessionEvicted),
+            Self::SignedOutAllOthers | Self::PasswordChanged | Self::AccountDeleted => None,
         }
     }
 }
@@ -196,8 +205,18 @@ impl AuthService {
         &self.db
     }
 
+    /// The password hasher.
+    pub(super) fn passwords(&self) -> &Passwords {
+        &self.passwords
+    }
+
+    /// Drops a deleted account from the e-mail cache.
+    pub(super) fn forget_account(&self, user_id: &str) {
+        self.emails.remove(user_id);
+    }
+
     /// When sessions last had their activity written.
-    pub(super) fn activity(&self) -> &super::devices::ActivityTracker {
+    pub(super) fn activity_tracker(&self) -> &super::devices::ActivityTracker {
         &self.activity
     }
 
@@ -376,7 +395,7 @@ impl AuthService {
                         (None, None) => None,
                     };
                     match session_id {
-                        Some(id) => revoke_session(conn, &tx, &id, RevokeReason::Logout, None),
+                        Some(id) => revoke_session(conn, &tx, &id, RevokeReason::Logout),
                         None => Ok(None),
                     }
                 })
@@ -585,7 +604,7 @@ fn rotate(conn: &mut SqliteConnection, tx: &Tx<'_>, hash: &str) -> QueryResult<R
             })
         }
         Some(_) => {
-            let revoked = revoke_session(conn, tx, &session.id, RevokeReason::TokenReuse, None)?;
+            let revoked = revoke_session(conn, tx, &session.id, RevokeReason::TokenReuse)?;
             Ok(match revoked {
                 Some((session_id, until)) => Rotation::Reused { session_id, until },
                 None => Rotation::Ended,
@@ -628,12 +647,27 @@ fn start_session(conn: &mut SqliteConnection, tx: &Tx<'_>, user_id: &str) -> Que
     diesel::update(device_sessions::table.find(&session.id))
         .set(device_sessions::expires_at.eq(refresh.expires_at))
         .execute(conn)?;
+    // "Sign-in from a new device": no earlier sign-in of this user from this kind of device.
+    let seen_before: i64 = security_events::table
+        .filter(security_events::user_id.eq(user_id))
+        .filter(security_events::kind.eq_any([
+            EventKind::SignedIn.as_str(),
+            EventKind::NewDeviceSignIn.as_str(),
+        ]))
+        .filter(security_events::detail.eq(&session.device_label))
+        .count()
+        .get_result(conn)?;
+    let kind = if seen_before == 0 {
+        EventKind::NewDeviceSignIn
+    } else {
+        EventKind::SignedIn
+    };
     record_event(
         conn,
         tx,
         user_id,
         Some(&session.id),
-        EventKind::SignedIn,
+        kind,
         Some(&session.device_label),
     )?;
 
@@ -650,14 +684,7 @@ fn start_session(conn: &mut SqliteConnection, tx: &Tx<'_>, user_id: &str) -> Que
         .load(conn)?;
     let mut evicted = Vec::new();
     for id in others.iter().skip(settings.max_sessions.saturating_sub(1)) {
-        let detail = format!("to make room for {}", session.device_label);
-        evicted.extend(revoke_session(
-            conn,
-            tx,
-            id,
-            RevokeReason::SessionLimit,
-            Some(&detail),
-        )?);
+        evicted.extend(revoke_session(conn, tx, id, RevokeReason::SessionLimit)?);
     }
     Ok(Started {
         session_id: session.id,
@@ -714,14 +741,13 @@ impl<'a> Tx<'a> {
 }
 
 /// Marks the session revoked and blacklists its access tokens until the last of them
-/// would have expired, recording `reason` as a security event (with `detail`). Returns
-/// the blacklisted session id and that moment, or `None` if it was already ended.
+/// would have expired, recording `reason` as a security event about that device.
+/// Returns the blacklisted session id and that moment, or `None` if it was already ended.
 pub(super) fn revoke_session(
     conn: &mut SqliteConnection,
     tx: &Tx<'_>,
     session_id: &str,
     reason: RevokeReason,
-    detail: Option<&str>,
 ) -> QueryResult<Option<(String, i64)>> {
     let changed = diesel::update(
         device_sessions::table
@@ -750,11 +776,13 @@ pub(super) fn revoke_session(
         })
         .on_conflict_do_nothing()
         .execute(conn)?;
-    let user_id: String = device_sessions::table
-        .find(session_id)
-        .select(device_sessions::user_id)
-        .first(conn)?;
-    record_event(conn, tx, &user_id, Some(session_id), reason.event(), detail)?;
+    if let Some(kind) = reason.event() {
+        let (user_id, label): (String, String) = device_sessions::table
+            .find(session_id)
+            .select((device_sessions::user_id, device_sessions::device_label))
+            .first(conn)?;
+        record_event(conn, tx, &user_id, Some(session_id), kind, Some(&label))?;
+    }
     Ok(Some((session_id.to_owned(), until.and_utc().timestamp())))
 }
 

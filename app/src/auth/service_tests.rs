@@ -596,3 +596,194 @@ async fn signing_in_beyond_the_session_limit_ends_the_least_recently_active() {
     let current = t.auth.authenticate(&fourth.access.token).unwrap();
     assert_eq!(t.auth.list_devices(&current).await.unwrap().len(), 3);
 }
+
+#[tokio::test]
+async fn changing_the_password_signs_out_every_other_device() {
+    let t = test_auth(SessionSettings::default());
+    let this = t
+        .auth
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
+    let other = t
+        .auth
+        .log_in("ann@example.com", "correct horse".into(), ua(FIREFOX))
+        .await
+        .unwrap();
+    let current = t.auth.authenticate(&this.access.token).unwrap();
+
+    let wrong = t
+        .auth
+        .change_password(
+            &current,
+            "not it at all".into(),
+            "new password 1".into(),
+            client(),
+        )
+        .await;
+    assert!(matches!(wrong, Err(AuthError::WrongPassword)), "{wrong:?}");
+    let short = t
+        .auth
+        .change_password(&current, "correct horse".into(), "short".into(), client())
+        .await;
+    assert!(
+        matches!(short, Err(AuthError::PasswordPolicy(_))),
+        "{short:?}"
+    );
+
+    let count = t
+        .auth
+        .change_password(
+            &current,
+            "correct horse".into(),
+            "new password 1".into(),
+            client(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(count, 1);
+    assert!(matches!(
+        t.auth.authenticate(&other.access.token),
+        Err(AuthError::SessionRevoked)
+    ));
+    t.auth
+        .authenticate(&this.access.token)
+        .expect("this device stays signed in");
+    assert!(
+        t.auth
+            .log_in("ann@example.com", "correct horse".into(), client())
+            .await
+            .is_err()
+    );
+    t.auth
+        .log_in("ann@example.com", "new password 1".into(), client())
+        .await
+        .unwrap();
+    assert_eq!(count_events(&t.auth, EventKind::PasswordChanged).await, 1);
+}
+
+#[tokio::test]
+async fn deleting_the_account_needs_the_password_and_removes_everything() {
+    let t = test_auth(SessionSettings::default());
+    let this = t
+        .auth
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
+    let other = t
+        .auth
+        .log_in("ann@example.com", "correct horse".into(), ua(FIREFOX))
+        .await
+        .unwrap();
+    let current = t.auth.authenticate(&this.access.token).unwrap();
+    assert!(matches!(
+        t.auth
+            .delete_account(&current, "wrong one!".into(), client())
+            .await,
+        Err(AuthError::WrongPassword)
+    ));
+    t.auth
+        .delete_account(&current, "correct horse".into(), client())
+        .await
+        .unwrap();
+
+    for token in [&this.access.token, &other.access.token] {
+        assert!(matches!(
+            t.auth.authenticate(token),
+            Err(AuthError::SessionRevoked)
+        ));
+    }
+    assert!(matches!(
+        t.auth
+            .log_in("ann@example.com", "correct horse".into(), client())
+            .await,
+        Err(AuthError::InvalidCredentials)
+    ));
+    let (sessions, events) = t
+        .auth
+        .db()
+        .run(|conn| {
+            let sessions: i64 = device_sessions::table.count().get_result(conn)?;
+            let events: i64 = security_events::table.count().get_result(conn)?;
+            Ok((sessions, events))
+        })
+        .await
+        .unwrap();
+    assert_eq!((sessions, events), (0, 0));
+    // The address is free again.
+    t.auth
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn activity_lists_events_newest_first_and_pages_back() {
+    let t = test_auth(SessionSettings::default());
+    let this = t
+        .auth
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
+    for _ in 0..60 {
+        let s = t
+            .auth
+            .log_in("ann@example.com", "correct horse".into(), client())
+            .await
+            .unwrap();
+        t.auth
+            .log_out(Some(s.session_id), None, client())
+            .await
+            .unwrap();
+    }
+    let current = t.auth.authenticate(&this.access.token).unwrap();
+    let first = t.auth.activity(&current, None).await.unwrap();
+    assert_eq!(
+        first.len() as i64,
+        crate::auth::account::ACTIVITY_PAGE + 1,
+        "one extra tells there is more"
+    );
+    assert_eq!(first[0].kind, "signed_out");
+    assert!(first.windows(2).all(|w| w[0].id > w[1].id), "newest first");
+    // Walk every page the way the activity page does: 50 shown, the 51st means "older".
+    let page = crate::auth::account::ACTIVITY_PAGE as usize;
+    let (mut seen, mut cursor) = (0, None::<String>);
+    loop {
+        let events = t.auth.activity(&current, cursor.clone()).await.unwrap();
+        if let Some(before) = &cursor {
+            assert!(
+                events.iter().all(|e| &e.id < before),
+                "a page only holds older events"
+            );
+        }
+        seen += events.len().min(page);
+        if events.len() <= page {
+            break;
+        }
+        cursor = Some(events[page - 1].id.clone());
+    }
+    assert_eq!(seen, 121, "1 sign-up + 60 sign-ins + 60 sign-outs");
+}
+
+#[tokio::test]
+async fn the_first_sign_in_from_a_kind_of_device_is_flagged_as_new() {
+    let t = test_auth(SessionSettings::default());
+    t.auth
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
+    t.auth
+        .log_in("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
+    t.auth
+        .log_in("ann@example.com", "correct horse".into(), ua(FIREFOX))
+        .await
+        .unwrap();
+    assert_eq!(
+        count_events(&t.auth, EventKind::NewDeviceSignIn).await,
+        2,
+        "the first Chrome and the first Firefox"
+    );
+    assert_eq!(count_events(&t.auth, EventKind::SignedIn).await, 1);
+}

@@ -54,6 +54,7 @@ fn ViewerNav() -> impl IntoView {
                 match session.viewer.await {
                     Ok(Viewer::SignedIn { email }) => view! {
                         <A href="/devices">"Devices"</A>
+                        <A href="/activity">"Activity"</A>
                         <A href="/account">"Account"</A>
                         <span class="viewer" data-testid="viewer-email">{email}</span>
                         <SignOutButton/>

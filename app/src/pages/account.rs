@@ -1,10 +1,15 @@
-//! `/account`: the signed-in user's account. The example of a protected page.
+//! `/account`: the signed-in user's account: check the session, change the password,
+//! delete the account. Also the example of a protected page.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_navigate, use_query_map};
 
+use crate::api::account::{ChangePassword, DeleteAccount};
 use crate::api::auth::whoami;
-use crate::components::session::{RequireSignIn, with_refresh};
+use crate::components::form::FormError;
+use crate::components::session::{RequireSignIn, use_session, with_refresh};
 
 /// Protected: signed-out visitors are sent to `/login?next=/account`.
 #[component]
@@ -13,6 +18,8 @@ pub fn AccountPage() -> impl IntoView {
         <Title text="Your account"/>
         <RequireSignIn>
             <AccountDetails/>
+            <ChangePasswordForm/>
+            <DeleteAccountForm/>
         </RequireSignIn>
     }
 }
@@ -38,6 +45,78 @@ fn AccountDetails() -> impl IntoView {
                 .into_any(),
                 Err(err) => view! { <p class="alert alert--error" role="alert">{err.to_string()}</p> }.into_any(),
             })}
+        </section>
+    }
+}
+
+fn signed_out_message(count: usize) -> String {
+    match count {
+        0 => "Your password was changed. No other devices were signed in.".to_owned(),
+        1 => "Your password was changed and 1 other device was signed out.".to_owned(),
+        n => format!("Your password was changed and {n} other devices were signed out."),
+    }
+}
+
+/// Change the password; every other device is signed out.
+#[component]
+fn ChangePasswordForm() -> impl IntoView {
+    let change = ServerAction::<ChangePassword>::new();
+    let query = use_query_map();
+    let done = move || {
+        change
+            .value()
+            .get()
+            .and_then(Result::ok)
+            .map(|c| c.signed_out)
+            .or_else(|| query.read().get("password_changed").and_then(|n| n.parse().ok()))
+            .map(|count| view! { <p class="alert alert--success" role="status">{signed_out_message(count)}</p> })
+    };
+    view! {
+        <section class="card account-section">
+            <h2>"Change password"</h2>
+            <p>"Every other device will be signed out; this one stays signed in."</p>
+            {done}
+            <ActionForm action=change attr:class="form">
+                <div class="field">
+                    <label for="current_password">"Current password"</label>
+                    <input id="current_password" type="password" name="current_password" autocomplete="current-password" required maxlength="128"/>
+                </div>
+                <div class="field">
+                    <label for="new_password">"New password"</label>
+                    <input id="new_password" type="password" name="new_password" autocomplete="new-password" required minlength="8" maxlength="128" aria-describedby="new-password-hint"/>
+                    <p id="new-password-hint" class="field__hint">"At least 8 characters."</p>
+                </div>
+                <FormError result=change.value().into()/>
+                <button type="submit" class="button">"Change password"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// Delete the account, after typing the password.
+#[component]
+fn DeleteAccountForm() -> impl IntoView {
+    let delete = ServerAction::<DeleteAccount>::new();
+    let session = use_session();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = delete.value().get() {
+            session.changed();
+            navigate("/login", NavigateOptions::default());
+        }
+    });
+    view! {
+        <section class="card account-section account-section--danger">
+            <h2>"Delete account"</h2>
+            <p>"This removes your account, every signed-in device and your activity. It cannot be undone."</p>
+            <ActionForm action=delete attr:class="form">
+                <div class="field">
+                    <label for="delete_password">"Password"</label>
+                    <input id="delete_password" type="password" name="password" autocomplete="current-password" required maxlength="128"/>
+                </div>
+                <FormError result=delete.value().into()/>
+                <button type="submit" class="button button--danger">"Delete my account"</button>
+            </ActionForm>
         </section>
     }
 }

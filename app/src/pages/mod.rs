@@ -1,6 +1,7 @@
 //! One module per route.
 
 pub mod account;
+pub mod activity;
 pub mod devices;
 pub mod home;
 pub mod login;

@@ -1,0 +1,130 @@
+//! `/api/account/*`: change the password, delete the account, read the activity log.
+
+// `#[server]` generates public argument structs whose fields cannot carry doc comments.
+#![allow(missing_docs)]
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::error::AppError;
+
+/// One line of the activity page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityView {
+    /// The event id (a cursor for paging).
+    pub id: String,
+    /// The stored kind, e.g. `token_reuse_detected` (for styling).
+    pub kind: String,
+    /// "Signed in", "Suspected token theft", ...
+    pub title: String,
+    /// What happened, naming the devices involved.
+    pub description: String,
+    /// The IP address of the request that caused it.
+    pub ip: String,
+    /// When (Unix seconds).
+    pub at: i64,
+}
+
+/// A page of activity, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityPage {
+    /// "Now" on the server (Unix seconds), for relative times.
+    pub now: i64,
+    /// The events.
+    pub events: Vec<ActivityView>,
+    /// The cursor for the next, older page, if there is one.
+    pub older: Option<String>,
+}
+
+/// The caller's security events, 50 at a time, older than `before` if given.
+#[server(prefix = "/api/account", endpoint = "activity")]
+pub async fn activity(before: Option<String>) -> Result<ActivityPage, AppError> {
+    use crate::auth::account::ACTIVITY_PAGE;
+    use crate::auth::client::ClientInfo;
+    use crate::auth::events::{EventKind, describe};
+    use crate::web::context::{require_session, server_context};
+    let session = require_session()?;
+    let mut rows = server_context()?.auth.activity(&session, before).await?;
+    let older = (rows.len() as i64 > ACTIVITY_PAGE).then(|| {
+        rows.truncate(ACTIVITY_PAGE as usize);
+        rows.last().map(|e| e.id.clone()).unwrap_or_default()
+    });
+    let events = rows
+        .into_iter()
+        .filter_map(|event| {
+            let kind: EventKind = event.kind.parse().ok()?;
+            let actor =
+                ClientInfo::new("", event.user_agent.as_deref().unwrap_or_default()).device_label();
+            let (title, description) =
+                describe(kind, event.detail.as_deref().unwrap_or_default(), &actor);
+            Some(ActivityView {
+                id: event.id,
+                kind: event.kind,
+                title: title.to_owned(),
+                description,
+                ip: event.ip.unwrap_or_default(),
+                at: event.created_at.and_utc().timestamp(),
+            })
+        })
+        .collect();
+    Ok(ActivityPage {
+        now: chrono::Utc::now().timestamp(),
+        events,
+        older,
+    })
+}
+
+/// The outcome of a password change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordChanged {
+    /// How many other devices were signed out.
+    pub signed_out: usize,
+}
+
+/// Changes the password (the current one is required) and signs out all other devices.
+#[server(prefix = "/api/account", endpoint = "password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<PasswordChanged, AppError> {
+    use crate::web::context::{
+        client_info, request_parts, require_session, server_context, wants_html,
+    };
+    let session = require_session()?;
+    let parts = request_parts()?;
+    let signed_out = server_context()?
+        .auth
+        .change_password(
+            &session,
+            current_password,
+            new_password,
+            client_info(&parts),
+        )
+        .await?;
+    if wants_html(&parts) {
+        leptos_axum::redirect(&format!("/account?password_changed={signed_out}"));
+    }
+    Ok(PasswordChanged { signed_out })
+}
+
+/// Deletes the account (the password is required) and signs this device out.
+#[server(prefix = "/api/account", endpoint = "delete")]
+pub async fn delete_account(password: String) -> Result<(), AppError> {
+    use crate::web::context::{
+        clear_session_cookies, client_info, request_parts, require_session, server_context,
+        wants_html,
+    };
+    let session = require_session()?;
+    let ctx = server_context()?;
+    let parts = request_parts()?;
+    ctx.auth
+        .delete_account(&session, password, client_info(&parts))
+        .await?;
+    clear_session_cookies(&ctx);
+    crate::web::flash::cycle_id().await;
+    crate::web::flash::set("Your account has been deleted.").await;
+    if wants_html(&parts) {
+        leptos_axum::redirect("/login");
+    }
+    Ok(())
+}

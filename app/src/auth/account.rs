@@ -1,0 +1,172 @@
+//! The account itself: change the password, delete the account, read its activity.
+
+use diesel::prelude::*;
+
+use super::client::ClientInfo;
+use super::error::AuthError;
+use super::events::EventKind;
+use super::password::{self, Verification};
+use super::revocation::Revoked;
+use super::service::{AuthService, CurrentSession, RevokeReason, Tx, record_event, revoke_session};
+use crate::store::DbError;
+use crate::store::models::SecurityEvent;
+use crate::store::schema::{device_sessions, security_events, users};
+
+/// Events shown per page of the activity list.
+pub const ACTIVITY_PAGE: i64 = 50;
+
+impl AuthService {
+    /// Checks `password` against the caller's account; a wrong one is
+    /// [`AuthError::WrongPassword`].
+    async fn confirm_password(&self, user_id: &str, password: String) -> Result<(), AuthError> {
+        let id = user_id.to_owned();
+        let stored: Option<String> = self
+            .db()
+            .run(move |conn| {
+                Ok(users::table
+                    .find(id)
+                    .select(users::password_hash)
+                    .first(conn)
+                    .optional()?)
+            })
+            .await?;
+        match self.passwords().verify(password, stored).await? {
+            Verification::Valid { .. } => Ok(()),
+            Verification::Invalid => Err(AuthError::WrongPassword),
+        }
+    }
+
+    /// Sets a new password after checking the current one, and signs out every other
+    /// device (whoever knew the old password may be signed in somewhere). Returns how
+    /// many devices were signed out.
+    pub async fn change_password(
+        &self,
+        current: &CurrentSession,
+        current_password: String,
+        new_password: String,
+        client: ClientInfo,
+    ) -> Result<usize, AuthError> {
+        password::check_policy(&new_password)?;
+        self.confirm_password(&current.user_id, current_password)
+            .await?;
+        let hash = self.passwords().hash(new_password).await?;
+        let (user_id, keep) = (current.user_id.clone(), current.session_id.clone());
+        let (settings, access_ttl) = (self.settings().clone(), self.tokens().ttl());
+        let revoked = self
+            .db()
+            .run(move |conn| {
+                let tx = Tx::new(&client, &settings, access_ttl);
+                conn.immediate_transaction(|conn| -> QueryResult<_> {
+                    diesel::update(users::table.find(&user_id))
+                        .set((
+                            users::password_hash.eq(hash),
+                            users::password_changed_at.eq(tx.now),
+                        ))
+                        .execute(conn)?;
+                    let others: Vec<String> = device_sessions::table
+                        .filter(device_sessions::user_id.eq(&user_id))
+                        .filter(device_sessions::id.ne(&keep))
+                        .filter(device_sessions::revoked_at.is_null())
+                        .select(device_sessions::id)
+                        .load(conn)?;
+                    let mut revoked = Vec::new();
+                    for id in &others {
+                        revoked.extend(revoke_session(
+                            conn,
+                            &tx,
+                            id,
+                            RevokeReason::PasswordChanged,
+                        )?);
+                    }
+                    let count = revoked.len().to_string();
+                    record_event(
+                        conn,
+                        &tx,
+                        &user_id,
+                        Some(&keep),
+                        EventKind::PasswordChanged,
+                        Some(&count),
+                    )?;
+                    Ok(revoked)
+                })
+                .map_err(DbError::from)
+            })
+            .await?;
+        let count = revoked.len();
+        for (session_id, until) in revoked {
+            self.revocations()
+                .insert(Revoked::Session, &session_id, until);
+        }
+        Ok(count)
+    }
+
+    /// Deletes the account after checking the password: every session is revoked (so
+    /// every access token dies at once), then the user row goes and with it, by cascade,
+    /// its sessions, refresh tokens and events.
+    pub async fn delete_account(
+        &self,
+        current: &CurrentSession,
+        password: String,
+        client: ClientInfo,
+    ) -> Result<(), AuthError> {
+        self.confirm_password(&current.user_id, password).await?;
+        let user_id = current.user_id.clone();
+        let (settings, access_ttl) = (self.settings().clone(), self.tokens().ttl());
+        let revoked = self
+            .db()
+            .run(move |conn| {
+                let tx = Tx::new(&client, &settings, access_ttl);
+                conn.immediate_transaction(|conn| -> QueryResult<_> {
+                    let sessions: Vec<String> = device_sessions::table
+                        .filter(device_sessions::user_id.eq(&user_id))
+                        .filter(device_sessions::revoked_at.is_null())
+                        .select(device_sessions::id)
+                        .load(conn)?;
+                    let mut revoked = Vec::new();
+                    for id in &sessions {
+                        revoked.extend(revoke_session(
+                            conn,
+                            &tx,
+                            id,
+                            RevokeReason::AccountDeleted,
+                        )?);
+                    }
+                    diesel::delete(users::table.find(&user_id)).execute(conn)?;
+                    Ok(revoked)
+                })
+                .map_err(DbError::from)
+            })
+            .await?;
+        for (session_id, until) in revoked {
+            self.revocations()
+                .insert(Revoked::Session, &session_id, until);
+        }
+        self.forget_account(&current.user_id);
+        Ok(())
+    }
+
+    /// The caller's security events, newest first, [`ACTIVITY_PAGE`] at a time, starting
+    /// after the event `before` (ids are UUID v7, so they sort by time).
+    pub async fn activity(
+        &self,
+        current: &CurrentSession,
+        before: Option<String>,
+    ) -> Result<Vec<SecurityEvent>, AuthError> {
+        let user_id = current.user_id.clone();
+        Ok(self
+            .db()
+            .run(move |conn| {
+                let mut query = security_events::table
+                    .filter(security_events::user_id.eq(user_id))
+                    .select(SecurityEvent::as_select())
+                    .order(security_events::id.desc())
+                    .limit(ACTIVITY_PAGE + 1)
+                    .into_boxed();
+                if let Some(before) = before {
+                    query = query.filter(security_events::id.lt(before));
+                }
+                Ok(query.load(conn)?)
+            })
+            .await?)
+    }
+}

@@ -1,0 +1,85 @@
+//! `/activity`: what happened to the account, newest first, 50 at a time.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::account::{ActivityView, activity};
+use crate::components::session::{RequireSignIn, with_refresh};
+use crate::components::time::RelativeTime;
+
+/// Protected: signed-out visitors are sent to `/login?next=/activity`.
+#[component]
+pub fn ActivityPage() -> impl IntoView {
+    view! {
+        <Title text="Account activity"/>
+        <RequireSignIn>
+            <Activity/>
+        </RequireSignIn>
+    }
+}
+
+/// One page of events, with a link to the older ones.
+#[component]
+fn Activity() -> impl IntoView {
+    let query = use_query_map();
+    let before = Signal::derive(move || query.read().get("before"));
+    let page = Resource::new(
+        move || before.get(),
+        |before| with_refresh(move || activity(before.clone())),
+    );
+    view! {
+        <section class="activity">
+            <h1>"Account activity"</h1>
+            <p class="lead">"Sign-ins, sign-outs and security alerts for your account, newest first."</p>
+            <Transition fallback=|| view! { <p class="muted">"Loading activity…"</p> }>
+                {move || Suspend::new(async move {
+                    match page.await {
+                        Ok(page) if page.events.is_empty() => view! {
+                            <p class="card">"Nothing to show yet."</p>
+                        }
+                        .into_any(),
+                        Ok(page) => {
+                            let now = page.now;
+                            view! {
+                                <ol class="activity-list">
+                                    {page.events.into_iter().map(|event| view! { <ActivityItem event now/> }).collect_view()}
+                                </ol>
+                                {page.older.map(|cursor| view! {
+                                    <p><A href=format!("/activity?before={cursor}") attr:class="button button--secondary">"Older activity"</A></p>
+                                })}
+                            }
+                            .into_any()
+                        }
+                        Err(err) => view! {
+                            <p class="alert alert--error" role="alert">"Activity could not be loaded: " {err.to_string()}</p>
+                        }
+                        .into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// One event.
+#[component]
+fn ActivityItem(
+    /// The event.
+    event: ActivityView,
+    /// The server's "now", for relative times.
+    now: i64,
+) -> impl IntoView {
+    let alert = event.kind == "token_reuse_detected" || event.kind == "new_device_sign_in";
+    view! {
+        <li class="activity-item card" class:activity-item--alert=alert data-testid="activity-item">
+            <div class="activity-item__head">
+                <h2 class="activity-item__title">{event.title}</h2>
+                <RelativeTime at=event.at now/>
+            </div>
+            <p class="activity-item__text">{event.description}</p>
+            <p class="activity-item__meta">"IP address " {event.ip}</p>
+        </li>
+    }
+}
