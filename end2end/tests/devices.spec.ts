@@ -171,3 +171,22 @@ test.describe("account security", () => {
     await expect(page.getByRole("alert")).toHaveText("Wrong e-mail address or password.");
   });
 });
+
+test("a signed-out device learns it from its next server call, without reloading first", async ({ page, browser }) => {
+  const email = uniqueEmail("call");
+  await signUp(page, email);
+  const phone = await deviceSignedIn(browser, email, FIREFOX_WINDOWS);
+  await phone.goto("/account");
+  await waitForHydration(phone);
+
+  await page.goto("/devices");
+  await waitForHydration(page);
+  await page.getByRole("link", { name: "Sign out Firefox 133 on Windows 10" }).click();
+  await page.getByRole("button", { name: "Yes, sign it out" }).click();
+  await expect(page.getByRole("status")).toContainText("The device was signed out.");
+
+  await phone.getByRole("button", { name: "Check my session" }).click();
+  await expect(phone).toHaveURL(/\/login\?next=\/account&reason=revoked/);
+  await expect(phone.getByRole("status")).toHaveText("This device was signed out.");
+  await phone.context().close();
+});

@@ -116,6 +116,15 @@ pub struct Config {
     #[arg(long = "refresh-grace", env = "REFRESH_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
     pub refresh_grace: Duration,
 
+    /// Live sessions one account may have; signing in on one more device signs out the
+    /// least recently active.
+    #[arg(
+        long = "max-sessions-per-user",
+        env = "MAX_SESSIONS_PER_USER",
+        default_value_t = 20
+    )]
+    pub max_sessions_per_user: usize,
+
     /// How long security events are kept.
     #[arg(long = "event-retention", env = "EVENT_RETENTION", default_value = "90days", value_parser = humantime::parse_duration)]
     pub event_retention: Duration,

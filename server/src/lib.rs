@@ -123,6 +123,7 @@ pub fn session_settings(config: &Config) -> SessionSettings {
         session_max_age: config.session_max_age,
         refresh_grace: config.refresh_grace,
         event_retention: config.event_retention,
+        max_sessions: config.max_sessions_per_user.max(1),
         ..SessionSettings::default()
     }
 }

@@ -124,3 +124,73 @@ async fn signing_out_this_device_clears_its_cookies() {
     assert!(after.access.is_none() && after.refresh.is_none());
     assert_eq!(client.me(&this).await, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn last_active_is_written_at_most_once_a_minute_per_session() {
+    use app::store::schema::device_sessions;
+    use diesel::prelude::*;
+
+    let client = Client::new(&[]);
+    let cookies = client.sign_up("ann@example.com").await;
+    let db = client.db();
+    let last_seen = || {
+        let db = db.clone();
+        async move {
+            db.run(|conn| {
+                Ok(device_sessions::table
+                    .select(device_sessions::last_seen_at)
+                    .first::<chrono::NaiveDateTime>(conn)?)
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let signed_in = last_seen().await;
+
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(client.me(&cookies).await, StatusCode::OK);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let first_write = loop {
+        let seen = last_seen().await;
+        if seen > signed_in {
+            break seen;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "an authenticated request did not update last_seen_at"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    for _ in 0..5 {
+        assert_eq!(client.me(&cookies).await, StatusCode::OK);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        last_seen().await,
+        first_write,
+        "requests within the minute must not write again"
+    );
+}
+
+#[tokio::test]
+async fn the_session_limit_is_configurable_and_evicts_the_least_recently_active() {
+    let client = Client::new(&[("MAX_SESSIONS_PER_USER", "2")]);
+    let first = client.sign_up("ann@example.com").await;
+    let second = client.log_in("ann@example.com", FIREFOX).await;
+    let third = client.log_in("ann@example.com", FIREFOX).await;
+    assert_eq!(
+        client.me(&first).await,
+        StatusCode::UNAUTHORIZED,
+        "the oldest session made room"
+    );
+    assert_eq!(client.me(&second).await, StatusCode::OK);
+    assert_eq!(
+        list(&client, &third).await["devices"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}

@@ -20,6 +20,9 @@ pub enum AppError {
     /// 401: the access token has expired; the client should refresh and retry.
     #[error("Your session needs refreshing.")]
     SessionExpired,
+    /// 401: this device was signed out (from another device, or after suspected theft).
+    #[error("This device was signed out.")]
+    SessionRevoked,
     /// 403: the request came from another site, or the thing is not yours.
     #[error("{0}")]
     Forbidden(String),
@@ -42,7 +45,7 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             Self::BadRequest(_) => 400,
-            Self::Unauthorized(_) | Self::SessionExpired => 401,
+            Self::Unauthorized(_) | Self::SessionExpired | Self::SessionRevoked => 401,
             Self::Forbidden(_) => 403,
             Self::NotFound => 404,
             Self::Throttled(_) => 429,

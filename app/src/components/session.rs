@@ -83,19 +83,40 @@ pub fn SignOutButton() -> impl IntoView {
 }
 
 /// Calls a server function; if the access token has expired, refreshes once and retries.
+/// If this device has been signed out meanwhile, goes to the login page, which says so.
 ///
 /// This is how a hydrated page keeps working across an access-token expiry without the
-/// user noticing (DESIGN §2, transparent refresh).
+/// user noticing (DESIGN §2, transparent refresh), and how a revoked device learns of it
+/// on its very next request.
 pub async fn with_refresh<T, F, Fut>(call: F) -> Result<T, AppError>
 where
     F: Fn() -> Fut,
     Fut: Future<Output = Result<T, AppError>>,
 {
-    match call().await {
-        Err(AppError::SessionExpired) => {
-            refresh(None).await?;
-            call().await
-        }
+    let result = match call().await {
+        Err(AppError::SessionExpired) => match refresh(None).await {
+            Ok(_) => call().await,
+            // The refresh token was refused: the session is over on this device.
+            Err(AppError::Unauthorized(_) | AppError::SessionRevoked) => {
+                Err(AppError::SessionRevoked)
+            }
+            Err(other) => Err(other),
+        },
         other => other,
+    };
+    if let Err(AppError::SessionRevoked) = &result {
+        leave_revoked_device();
+    }
+    result
+}
+
+/// Sends a signed-out device to the login page with the reason (a full load, so every
+/// piece of state of the old session is dropped).
+fn leave_revoked_device() {
+    #[cfg(feature = "hydrate")]
+    {
+        let location = window().location();
+        let here = location.pathname().unwrap_or_default();
+        let _ = location.set_href(&login_url(&here, Some("revoked")));
     }
 }

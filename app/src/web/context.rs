@@ -110,9 +110,7 @@ pub fn require_session() -> Result<CurrentSession, AppError> {
     match caller(&ctx, &parts.headers) {
         Caller::SignedIn(session) => Ok(session),
         Caller::Expired => Err(AppError::SessionExpired),
-        Caller::Revoked => Err(AppError::Unauthorized(
-            AuthError::SessionRevoked.to_string(),
-        )),
+        Caller::Revoked => Err(AppError::SessionRevoked),
         Caller::SignedOut => Err(AppError::Unauthorized(AuthError::NotSignedIn.to_string())),
     }
 }
