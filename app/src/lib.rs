@@ -31,8 +31,9 @@ use crate::pages::{
 
 /// The name cargo-leptos gives the generated JS, wasm and CSS files under `/pkg`.
 ///
-/// It must equal `name` in the workspace's `[[workspace.metadata.leptos]]` table; the
-/// server uses it so the binary also runs without cargo-leptos setting its variables.
+/// It must equal `name` in the workspace's `[[workspace.metadata.leptos]]` table and
+/// `LEPTOS_OUTPUT_NAME` in `.cargo/config.toml`; the server uses it so the binary also
+/// runs without cargo-leptos setting its variables.
 pub const SITE_NAME: &str = "gatehouse";
 
 /// The HTML document around the app, rendered on the server only.
@@ -85,5 +86,24 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </Layout>
         </Router>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The three places that name the bundle must agree, or pages render but never hydrate.
+    #[test]
+    fn site_name_matches_cargo_leptos_and_cargo_config() {
+        let manifest = include_str!("../../Cargo.toml");
+        assert!(
+            manifest.contains(&format!("name = \"{}\"", super::SITE_NAME)),
+            "Cargo.toml [[workspace.metadata.leptos]] name"
+        );
+        let config = include_str!("../../.cargo/config.toml");
+        assert!(
+            config.contains(&format!("LEPTOS_OUTPUT_NAME = \"{}\"", super::SITE_NAME)),
+            ".cargo/config.toml [env]"
+        );
+        assert_eq!(option_env!("LEPTOS_OUTPUT_NAME"), Some(super::SITE_NAME));
     }
 }

@@ -104,7 +104,7 @@ async fn activity_shows_sign_ins_and_remote_sign_outs_newest_first() {
         [
             "All other devices signed out",
             "Sign-in from a new device",
-            "Sign-in from a new device"
+            "Signed in"
         ]
     );
     assert!(body["older"].is_null());

@@ -647,17 +647,20 @@ fn start_session(conn: &mut SqliteConnection, tx: &Tx<'_>, user_id: &str) -> Que
     diesel::update(device_sessions::table.find(&session.id))
         .set(device_sessions::expires_at.eq(refresh.expires_at))
         .execute(conn)?;
-    // "Sign-in from a new device": no earlier sign-in of this user from this kind of device.
-    let seen_before: i64 = security_events::table
+    // "Sign-in from a new device": the account has signed in before, but never from this
+    // kind of device. (The very first sign-in, at sign-up, is not news.)
+    let sign_ins = security_events::table
         .filter(security_events::user_id.eq(user_id))
         .filter(security_events::kind.eq_any([
             EventKind::SignedIn.as_str(),
             EventKind::NewDeviceSignIn.as_str(),
-        ]))
+        ]));
+    let any_before: i64 = sign_ins.clone().count().get_result(conn)?;
+    let this_kind_before: i64 = sign_ins
         .filter(security_events::detail.eq(&session.device_label))
         .count()
         .get_result(conn)?;
-    let kind = if seen_before == 0 {
+    let kind = if any_before > 0 && this_kind_before == 0 {
         EventKind::NewDeviceSignIn
     } else {
         EventKind::SignedIn
