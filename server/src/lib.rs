@@ -4,7 +4,9 @@
 //! else is here so integration tests can reach it.
 
 pub mod config;
+pub mod csrf;
 pub mod error;
+pub mod headers;
 pub mod health;
 pub mod jobs;
 pub mod keys;

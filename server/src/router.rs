@@ -3,11 +3,12 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::middleware::map_response;
+use axum::middleware::{self, map_response};
 use axum::routing::get;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower::ServiceBuilder;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -16,10 +17,16 @@ use app::store::DieselSessionStore;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
+use crate::csrf::same_site_only;
+use crate::headers::security_headers;
 use crate::health::healthz;
 use crate::server_fn_status::set_error_status;
 use crate::state::AppState;
 use crate::telemetry::request_span;
+
+/// Largest request body accepted; sign-in forms are a few hundred bytes. Larger bodies
+/// get 413 before anything reads them.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// Builds the whole application router for `state`.
 ///
@@ -57,7 +64,10 @@ pub fn app(state: AppState) -> Router {
                         .make_span_with(request_span)
                         .on_response(DefaultOnResponse::new().level(Level::INFO)),
                 )
-                .layer(PropagateRequestIdLayer::x_request_id()),
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(middleware::from_fn(security_headers))
+                .layer(middleware::from_fn(same_site_only))
+                .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES)),
         )
         .with_state(state)
 }

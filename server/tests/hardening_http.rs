@@ -1,0 +1,131 @@
+//! Protections that hold for every request: CSRF, security headers, body limit.
+
+mod support;
+
+use reqwest::StatusCode;
+use support::{Client, Cookies};
+
+const FIREFOX: &str =
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0";
+
+async fn live_devices(client: &Client, cookies: &Cookies) -> usize {
+    let body: serde_json::Value = client
+        .post("/api/devices/list", cookies, &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    body["devices"].as_array().unwrap().len()
+}
+
+#[tokio::test]
+async fn a_cross_site_form_post_with_valid_cookies_is_refused_and_changes_nothing() {
+    let client = Client::new(&[]);
+    let cookies = client.sign_up("ann@example.com").await;
+    client.log_in("ann@example.com", FIREFOX).await;
+
+    for (name, value) in [
+        ("origin", "https://evil.example"),
+        ("origin", "null"),
+        ("sec-fetch-site", "cross-site"),
+    ] {
+        let response = client
+            .http
+            .post(client.server.url("/api/devices/revoke_others"))
+            .header("cookie", cookies.header())
+            .header(name, value)
+            .form(&[("x", "1")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{name}: {value}");
+    }
+    assert_eq!(
+        live_devices(&client, &cookies).await,
+        2,
+        "nothing was signed out"
+    );
+
+    // The same request from the site itself goes through.
+    let origin = client.server.base_url.clone();
+    let response = client
+        .http
+        .post(client.server.url("/api/devices/revoke_others"))
+        .header("cookie", cookies.header())
+        .header("origin", origin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(live_devices(&client, &cookies).await, 1);
+}
+
+#[tokio::test]
+async fn server_functions_are_not_reachable_with_get() {
+    let client = Client::new(&[]);
+    for path in [
+        "/api/auth/login",
+        "/api/auth/logout",
+        "/api/devices/revoke_others",
+        "/api/account/delete",
+    ] {
+        let response = client
+            .http
+            .get(client.server.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_client_error(),
+            "{path}: {}",
+            response.status()
+        );
+        assert_ne!(
+            response.status(),
+            StatusCode::NOT_FOUND,
+            "{path} should exist, for POST only"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let client = Client::new(&[]);
+    let cookies = client.sign_up("ann@example.com").await;
+    let page = client
+        .http
+        .get(client.server.url("/"))
+        .send()
+        .await
+        .unwrap();
+    let api = client.post("/api/session/me", &cookies, &[]).await;
+    for response in [&page, &api] {
+        let h = response.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(h["referrer-policy"], "same-origin");
+        assert!(
+            h["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("frame-ancestors 'none'")
+        );
+        assert_eq!(
+            h["cache-control"], "no-store",
+            "pages and API answers depend on who asks"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_a_413() {
+    let client = Client::new(&[]);
+    let big = "x".repeat(64 * 1024);
+    let response = client
+        .post(
+            "/api/auth/login",
+            &Cookies::default(),
+            &[("email", "a@b.co"), ("password", &big)],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
