@@ -6,11 +6,12 @@ use super::client::ClientInfo;
 use super::error::AuthError;
 use super::events::EventKind;
 use super::password::{self, Verification};
-use super::revocation::Revoked;
-use super::service::{AuthService, CurrentSession, RevokeReason, Tx, record_event, revoke_session};
+use super::service::{
+    AuthService, CurrentSession, RevokeReason, Tx, record_event, revoke_live_sessions,
+};
 use crate::store::DbError;
 use crate::store::models::SecurityEvent;
-use crate::store::schema::{device_sessions, security_events, users};
+use crate::store::schema::{security_events, users};
 
 /// Events shown per page of the activity list.
 pub const ACTIVITY_PAGE: i64 = 50;
@@ -63,21 +64,13 @@ impl AuthService {
                             users::password_changed_at.eq(tx.now),
                         ))
                         .execute(conn)?;
-                    let others: Vec<String> = device_sessions::table
-                        .filter(device_sessions::user_id.eq(&user_id))
-                        .filter(device_sessions::id.ne(&keep))
-                        .filter(device_sessions::revoked_at.is_null())
-                        .select(device_sessions::id)
-                        .load(conn)?;
-                    let mut revoked = Vec::new();
-                    for id in &others {
-                        revoked.extend(revoke_session(
-                            conn,
-                            &tx,
-                            id,
-                            RevokeReason::PasswordChanged,
-                        )?);
-                    }
+                    let revoked = revoke_live_sessions(
+                        conn,
+                        &tx,
+                        &user_id,
+                        Some(&keep),
+                        RevokeReason::PasswordChanged,
+                    )?;
                     let count = revoked.len().to_string();
                     record_event(
                         conn,
@@ -93,10 +86,7 @@ impl AuthService {
             })
             .await?;
         let count = revoked.len();
-        for (session_id, until) in revoked {
-            self.revocations()
-                .insert(Revoked::Session, &session_id, until);
-        }
+        self.remember_revoked(revoked);
         Ok(count)
     }
 
@@ -117,30 +107,20 @@ impl AuthService {
             .run(move |conn| {
                 let tx = Tx::new(&client, &settings, access_ttl);
                 conn.immediate_transaction(|conn| -> QueryResult<_> {
-                    let sessions: Vec<String> = device_sessions::table
-                        .filter(device_sessions::user_id.eq(&user_id))
-                        .filter(device_sessions::revoked_at.is_null())
-                        .select(device_sessions::id)
-                        .load(conn)?;
-                    let mut revoked = Vec::new();
-                    for id in &sessions {
-                        revoked.extend(revoke_session(
-                            conn,
-                            &tx,
-                            id,
-                            RevokeReason::AccountDeleted,
-                        )?);
-                    }
+                    let revoked = revoke_live_sessions(
+                        conn,
+                        &tx,
+                        &user_id,
+                        None,
+                        RevokeReason::AccountDeleted,
+                    )?;
                     diesel::delete(users::table.find(&user_id)).execute(conn)?;
                     Ok(revoked)
                 })
                 .map_err(DbError::from)
             })
             .await?;
-        for (session_id, until) in revoked {
-            self.revocations()
-                .insert(Revoked::Session, &session_id, until);
-        }
+        self.remember_revoked(revoked);
         self.forget_account(&current.user_id);
         Ok(())
     }

@@ -4,14 +4,15 @@
 //! Every query here is scoped to the owner (`user_id = ?`), so "revoke someone else's
 //! session" cannot be expressed: an id that is not yours is simply not found.
 
-use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::client::ClientInfo;
 use super::error::AuthError;
 use super::events::EventKind;
-use super::revocation::Revoked;
-use super::service::{AuthService, CurrentSession, RevokeReason, Tx, record_event, revoke_session};
+use super::service::{
+    AuthService, CurrentSession, RevokeReason, Tx, live_sessions_of, record_event,
+    revoke_live_sessions, revoke_session,
+};
 use crate::store::DbError;
 use crate::store::models::DeviceSession;
 use crate::store::schema::device_sessions;
@@ -81,7 +82,7 @@ impl AuthService {
         match revoked {
             None => Err(AuthError::NotFound),
             Some(revoked) => {
-                self.forget(revoked.into_iter());
+                self.remember_revoked(revoked);
                 Ok(())
             }
         }
@@ -101,19 +102,13 @@ impl AuthService {
             .run(move |conn| {
                 let tx = Tx::new(&client, &settings, access_ttl);
                 conn.immediate_transaction(|conn| -> QueryResult<_> {
-                    let others: Vec<String> = live_sessions_of(&user_id, tx.now)
-                        .filter(device_sessions::id.ne(&keep))
-                        .select(device_sessions::id)
-                        .load(conn)?;
-                    let mut revoked = Vec::new();
-                    for id in &others {
-                        revoked.extend(revoke_session(
-                            conn,
-                            &tx,
-                            id,
-                            RevokeReason::SignedOutAllOthers,
-                        )?);
-                    }
+                    let revoked = revoke_live_sessions(
+                        conn,
+                        &tx,
+                        &user_id,
+                        Some(&keep),
+                        RevokeReason::SignedOutAllOthers,
+                    )?;
                     if !revoked.is_empty() {
                         let count = revoked.len().to_string();
                         record_event(
@@ -131,7 +126,7 @@ impl AuthService {
             })
             .await?;
         let count = revoked.len();
-        self.forget(revoked.into_iter());
+        self.remember_revoked(revoked);
         Ok(count)
     }
 
@@ -168,26 +163,6 @@ impl AuthService {
             }
         });
     }
-
-    fn forget(&self, revoked: impl Iterator<Item = (String, i64)>) {
-        for (session_id, until) in revoked {
-            self.revocations()
-                .insert(Revoked::Session, &session_id, until);
-        }
-    }
-}
-
-/// The live (not revoked, not expired) sessions of `user_id`.
-fn live_sessions_of(
-    user_id: &str,
-    now: NaiveDateTime,
-) -> device_sessions::BoxedQuery<'static, diesel::sqlite::Sqlite> {
-    device_sessions::table
-        .filter(device_sessions::user_id.eq(user_id.to_owned()))
-        .filter(device_sessions::revoked_at.is_null())
-        .filter(device_sessions::expires_at.gt(now))
-        .filter(device_sessions::absolute_expires_at.gt(now))
-        .into_boxed()
 }
 
 /// When each session last had its activity written, so most requests skip the write.

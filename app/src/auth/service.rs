@@ -210,6 +210,15 @@ impl AuthService {
         &self.passwords
     }
 
+    /// Adds sessions just revoked (and committed) to the in-memory revocation set, so
+    /// their access tokens are refused on the very next request.
+    pub(super) fn remember_revoked(&self, revoked: impl IntoIterator<Item = (String, i64)>) {
+        for (session_id, until) in revoked {
+            self.revocations
+                .insert(Revoked::Session, &session_id, until);
+        }
+    }
+
     /// Drops a deleted account from the e-mail cache.
     pub(super) fn forget_account(&self, user_id: &str) {
         self.emails.remove(user_id);
@@ -362,8 +371,7 @@ impl AuthService {
                 session_id,
             } => Ok(self.signed_in(account, session_id, None)),
             Rotation::Reused { session_id, until } => {
-                self.revocations
-                    .insert(Revoked::Session, &session_id, until);
+                self.remember_revoked([(session_id, until)]);
                 Err(AuthError::TokenReuse)
             }
             Rotation::Ended => Err(AuthError::SessionEnded),
@@ -402,10 +410,7 @@ impl AuthService {
                 .map_err(DbError::from)
             })
             .await?;
-        if let Some((session_id, until)) = revoked {
-            self.revocations
-                .insert(Revoked::Session, &session_id, until);
-        }
+        self.remember_revoked(revoked);
         Ok(())
     }
 
@@ -499,10 +504,7 @@ impl AuthService {
 
     /// Completes a sign-up or login: evicted sessions join the revocation set.
     fn started(&self, account: Account, started: Started) -> SignedIn {
-        for (session_id, until) in &started.evicted {
-            self.revocations
-                .insert(Revoked::Session, session_id, *until);
-        }
+        self.remember_revoked(started.evicted);
         self.signed_in(account, started.session_id, Some(started.refresh))
     }
 
@@ -787,6 +789,40 @@ pub(super) fn revoke_session(
         record_event(conn, tx, &user_id, Some(session_id), kind, Some(&label))?;
     }
     Ok(Some((session_id.to_owned(), until.and_utc().timestamp())))
+}
+
+/// The live (not revoked, not expired) sessions of `user_id`.
+pub(super) fn live_sessions_of(
+    user_id: &str,
+    now: NaiveDateTime,
+) -> device_sessions::BoxedQuery<'static, diesel::sqlite::Sqlite> {
+    device_sessions::table
+        .filter(device_sessions::user_id.eq(user_id.to_owned()))
+        .filter(device_sessions::revoked_at.is_null())
+        .filter(device_sessions::expires_at.gt(now))
+        .filter(device_sessions::absolute_expires_at.gt(now))
+        .into_boxed()
+}
+
+/// Revokes every live session of `user_id` but `keep` for `reason`; returns what was
+/// revoked, for [`AuthService::remember_revoked`] once the transaction has committed.
+pub(super) fn revoke_live_sessions(
+    conn: &mut SqliteConnection,
+    tx: &Tx<'_>,
+    user_id: &str,
+    keep: Option<&str>,
+    reason: RevokeReason,
+) -> QueryResult<Vec<(String, i64)>> {
+    let mut query = live_sessions_of(user_id, tx.now).select(device_sessions::id);
+    if let Some(keep) = keep {
+        query = query.filter(device_sessions::id.ne(keep.to_owned()));
+    }
+    let ids: Vec<String> = query.load(conn)?;
+    let mut revoked = Vec::new();
+    for id in &ids {
+        revoked.extend(revoke_session(conn, tx, id, reason)?);
+    }
+    Ok(revoked)
 }
 
 /// Appends a security event, kept for the retention period.
