@@ -137,6 +137,15 @@ pub struct Config {
     #[arg(long = "password-hash-concurrency", env = "PASSWORD_HASH_CONCURRENCY", default_value_t = default_hash_concurrency())]
     pub password_hash_concurrency: usize,
 
+    /// Comma-separated addresses of reverse proxies whose `X-Forwarded-For` header names
+    /// the client. Empty: the socket address is the client (and the header is ignored).
+    #[arg(
+        long = "trusted-proxies",
+        env = "TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+
     /// Mark cookies `Secure` and use the `__Host-`/`__Secure-` names. Turn off only to
     /// serve plain HTTP on a host other than localhost.
     #[arg(long = "cookie-secure", env = "COOKIE_SECURE", default_value_t = true, action = clap::ArgAction::Set)]

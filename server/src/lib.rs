@@ -103,6 +103,7 @@ pub async fn app_state(
         server: ServerContext {
             auth,
             cookies: cookie_settings(config),
+            trusted_proxies: config.trusted_proxies.clone(),
         },
     })
 }

@@ -129,3 +129,57 @@ async fn a_body_over_the_limit_is_a_413() {
         .await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+async fn login_from(client: &Client, ip: &str, email: &str, password: &str) -> reqwest::Response {
+    client
+        .http
+        .post(client.server.url("/api/auth/login"))
+        .header("x-forwarded-for", ip)
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn brute_force_is_throttled_without_locking_out_the_real_user() {
+    // The test client plays a reverse proxy so that requests can come "from" two addresses.
+    let client = Client::new(&[("TRUSTED_PROXIES", "127.0.0.1")]);
+    client.sign_up("ann@example.com").await;
+
+    for _ in 0..5 {
+        let response = login_from(&client, "10.0.0.66", "ann@example.com", "guess guess").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let throttled = login_from(&client, "10.0.0.66", "ann@example.com", "guess guess").await;
+    assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        throttled.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
+    let throttled_body = throttled.text().await.unwrap();
+    // Even the right password waits out the backoff from that address.
+    let right = login_from(&client, "10.0.0.66", "ann@example.com", support::PASSWORD).await;
+    assert_eq!(right.status(), StatusCode::TOO_MANY_REQUESTS);
+
+    // The same for an account that does not exist: nothing tells them apart.
+    for _ in 0..5 {
+        login_from(&client, "10.0.0.66", "nobody@example.com", "guess guess").await;
+    }
+    let unknown = login_from(&client, "10.0.0.66", "nobody@example.com", "guess guess").await;
+    assert_eq!(unknown.status(), StatusCode::TOO_MANY_REQUESTS);
+    let unknown_body = unknown.text().await.unwrap();
+    assert_eq!(strip_seconds(&unknown_body), strip_seconds(&throttled_body));
+
+    // The real user, elsewhere, signs in at once.
+    let user = login_from(&client, "192.0.2.7", "ann@example.com", support::PASSWORD).await;
+    assert_eq!(user.status(), StatusCode::OK);
+}
+
+fn strip_seconds(body: &str) -> String {
+    body.chars().filter(|c| !c.is_ascii_digit()).collect()
+}

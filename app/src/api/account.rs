@@ -88,19 +88,16 @@ pub async fn change_password(
     new_password: String,
 ) -> Result<PasswordChanged, AppError> {
     use crate::web::context::{
-        client_info, request_parts, require_session, server_context, wants_html,
+        client_info, request_parts, require_session, server_context, throttled, wants_html,
     };
     let session = require_session()?;
+    let ctx = server_context()?;
     let parts = request_parts()?;
-    let signed_out = server_context()?
+    let client = client_info(&ctx, &parts);
+    let change = ctx
         .auth
-        .change_password(
-            &session,
-            current_password,
-            new_password,
-            client_info(&parts),
-        )
-        .await?;
+        .change_password(&session, current_password, new_password, client.clone());
+    let signed_out = throttled(&ctx, &session.user_id, &client, change).await?;
     if wants_html(&parts) {
         leptos_axum::redirect(&format!("/account?password_changed={signed_out}"));
     }
@@ -112,14 +109,14 @@ pub async fn change_password(
 pub async fn delete_account(password: String) -> Result<(), AppError> {
     use crate::web::context::{
         clear_session_cookies, client_info, request_parts, require_session, server_context,
-        wants_html,
+        throttled, wants_html,
     };
     let session = require_session()?;
     let ctx = server_context()?;
     let parts = request_parts()?;
-    ctx.auth
-        .delete_account(&session, password, client_info(&parts))
-        .await?;
+    let client = client_info(&ctx, &parts);
+    let delete = ctx.auth.delete_account(&session, password, client.clone());
+    throttled(&ctx, &session.user_id, &client, delete).await?;
     clear_session_cookies(&ctx);
     crate::web::flash::cycle_id().await;
     crate::web::flash::set("Your account has been deleted.").await;

@@ -41,7 +41,7 @@ pub async fn signup(
     password: String,
     next: Option<String>,
 ) -> Result<SignedInView, AppError> {
-    server::sign_in(next, async |auth, client| {
+    server::sign_in(next, &email, async |auth, client| {
         auth.sign_up(&email, password, client).await
     })
     .await
@@ -54,7 +54,7 @@ pub async fn login(
     password: String,
     next: Option<String>,
 ) -> Result<SignedInView, AppError> {
-    server::sign_in(next, async |auth, client| {
+    server::sign_in(next, &email, async |auth, client| {
         auth.log_in(&email, password, client).await
     })
     .await
@@ -77,7 +77,7 @@ pub async fn refresh(next: Option<String>) -> Result<SignedInView, AppError> {
     let result = match token {
         Some(token) => ctx
             .auth
-            .refresh(&token, client_info(&parts))
+            .refresh(&token, client_info(&ctx, &parts))
             .await
             .map_err(AppError::from),
         None => Err(AppError::Unauthorized(
@@ -124,7 +124,7 @@ pub async fn logout() -> Result<(), AppError> {
     let refresh = cookies::read(&parts.headers, ctx.cookies.refresh_name())
         .and_then(|v| RefreshToken::parse(&v));
     ctx.auth
-        .log_out(session_id, refresh.as_ref(), client_info(&parts))
+        .log_out(session_id, refresh.as_ref(), client_info(&ctx, &parts))
         .await?;
     clear_session_cookies(&ctx);
     crate::web::flash::cycle_id().await;
@@ -175,18 +175,23 @@ mod server {
     use crate::auth::service::{AuthService, SignedIn};
     use crate::paths::safe_next;
     use crate::web::context::{
-        ServerContext, client_info, request_parts, server_context, set_session_cookies, wants_html,
+        ServerContext, client_info, request_parts, server_context, set_session_cookies, throttled,
+        wants_html,
     };
 
     /// Runs a sign-up or login (`start`) for this request's client, then gives the web
     /// session a new id (session fixation) and sets the cookies.
     pub async fn sign_in(
         next: Option<String>,
+        email: &str,
         start: impl AsyncFnOnce(&AuthService, ClientInfo) -> Result<SignedIn, AuthError>,
     ) -> Result<SignedInView, AppError> {
         let ctx = server_context()?;
         let parts = request_parts()?;
-        let signed_in = start(&ctx.auth, client_info(&parts)).await?;
+        let client = client_info(&ctx, &parts);
+        let account = email.trim().to_lowercase();
+        let signed_in =
+            throttled(&ctx, &account, &client, start(&ctx.auth, client.clone())).await?;
         crate::web::flash::cycle_id().await;
         Ok(finish_sign_in(&ctx, &parts, &signed_in, next.as_deref()))
     }

@@ -85,7 +85,7 @@ pub async fn revoke_device(session_id: String) -> Result<SignedOutDevices, AppEr
     let ctx = server_context()?;
     let parts = request_parts()?;
     ctx.auth
-        .revoke_device(&session, &session_id, client_info(&parts))
+        .revoke_device(&session, &session_id, client_info(&ctx, &parts))
         .await?;
     let this_device = session_id == session.session_id;
     if this_device {
@@ -114,7 +114,7 @@ pub async fn revoke_other_devices() -> Result<SignedOutDevices, AppError> {
     let parts = request_parts()?;
     let count = ctx
         .auth
-        .revoke_other_devices(&session, client_info(&parts))
+        .revoke_other_devices(&session, client_info(&ctx, &parts))
         .await?;
     if wants_html(&parts) {
         leptos_axum::redirect(&format!("/devices?done=others&count={count}"));

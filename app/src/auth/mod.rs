@@ -15,6 +15,7 @@ pub mod refresh_token;
 pub mod revocation;
 pub mod service;
 pub mod settings;
+pub mod throttle;
 
 /// Seconds since the Unix epoch, the unit of JWT times.
 pub fn now_unix() -> i64 {

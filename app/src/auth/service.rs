@@ -155,6 +155,7 @@ pub struct AuthService {
     settings: SessionSettings,
     emails: quick_cache::sync::Cache<String, String>,
     activity: super::devices::ActivityTracker,
+    throttle: super::throttle::Throttle,
 }
 
 impl std::fmt::Debug for AuthService {
@@ -182,6 +183,7 @@ impl AuthService {
             settings,
             emails: quick_cache::sync::Cache::new(10_000),
             activity: super::devices::ActivityTracker::default(),
+            throttle: super::throttle::Throttle::new(),
         }
     }
 
@@ -193,6 +195,11 @@ impl AuthService {
     /// The in-memory revocation set.
     pub fn revocations(&self) -> &RevocationSet {
         &self.revocations
+    }
+
+    /// The brute-force throttle for password checks.
+    pub fn throttle(&self) -> &super::throttle::Throttle {
+        &self.throttle
     }
 
     /// The session settings.
@@ -499,6 +506,7 @@ impl AuthService {
             })
             .await?;
         report.revocations = self.revocations.purge_expired(now.and_utc().timestamp());
+        self.throttle.purge();
         Ok(report)
     }
 

@@ -13,6 +13,7 @@ use crate::api::error::AppError;
 use crate::auth::client::ClientInfo;
 use crate::auth::error::AuthError;
 use crate::auth::service::{AuthService, CurrentSession, SignedIn};
+use crate::auth::throttle::Attempt;
 
 /// Shared server state that server functions reach through Leptos' context; the
 /// server's router provides it for every request.
@@ -22,6 +23,9 @@ pub struct ServerContext {
     pub auth: Arc<AuthService>,
     /// Cookie names and attributes.
     pub cookies: CookieSettings,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (empty: the socket address is
+    /// the client).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// The context of the request being served (an internal error if the router forgot to
@@ -36,18 +40,45 @@ pub fn request_parts() -> Result<Parts, AppError> {
 }
 
 /// IP address and User-Agent of the caller.
-pub fn client_info(parts: &Parts) -> ClientInfo {
-    let ip = parts
+pub fn client_info(ctx: &ServerContext, parts: &Parts) -> ClientInfo {
+    let peer = parts
         .extensions
         .get::<axum::extract::ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned());
+        .map(|info| info.0.ip());
+    let ip = match peer {
+        Some(peer) => client_ip(peer, &parts.headers, &ctx.trusted_proxies).to_string(),
+        None => "unknown".to_owned(),
+    };
     let user_agent = parts
         .headers
         .get(USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     ClientInfo::new(ip, user_agent)
+}
+
+/// The client's address: the socket peer, unless the peer is a trusted proxy, in which
+/// case the right-most `X-Forwarded-For` entry that is not itself a trusted proxy (the
+/// left-most entries are whatever the client chose to send, so they are never believed).
+pub fn client_ip(
+    peer: std::net::IpAddr,
+    headers: &HeaderMap,
+    trusted: &[std::net::IpAddr],
+) -> std::net::IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|ip| ip.trim().parse::<std::net::IpAddr>().ok())
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .find(|ip| !trusted.contains(ip))
+        .unwrap_or(peer)
 }
 
 /// True for a plain HTML form post (no JavaScript), which expects a redirect rather than
@@ -115,6 +146,34 @@ pub fn require_session() -> Result<CurrentSession, AppError> {
     }
 }
 
+/// Runs a password-checking operation for `account` under the brute-force throttle:
+/// refused with 429 while a backoff lasts, and counted as a failure or a success after.
+/// The answer never depends on whether the account exists.
+pub async fn throttled<T>(
+    ctx: &ServerContext,
+    account: &str,
+    client: &ClientInfo,
+    operation: impl Future<Output = Result<T, AuthError>>,
+) -> Result<T, AppError> {
+    let attempt = Attempt {
+        account: account.to_owned(),
+        ip: client.ip.clone(),
+    };
+    let throttle = ctx.auth.throttle();
+    if let Err(wait) = throttle.check(&attempt) {
+        return Err(AppError::Throttled(wait.as_secs_f64().ceil() as u64));
+    }
+    let result = operation.await;
+    match &result {
+        Ok(_) => throttle.success(&attempt),
+        Err(AuthError::InvalidCredentials | AuthError::WrongPassword | AuthError::EmailTaken) => {
+            throttle.failure(&attempt)
+        }
+        Err(_) => {}
+    }
+    Ok(result?)
+}
+
 /// Adds `Set-Cookie` headers for a fresh token pair to the response.
 pub fn set_session_cookies(ctx: &ServerContext, signed_in: &SignedIn) {
     let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
@@ -142,5 +201,35 @@ pub fn clear_session_cookies(ctx: &ServerContext) {
                 response.append_header(SET_COOKIE, value);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn forwarded(value: &'static str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", HeaderValue::from_static(value));
+        h
+    }
+
+    #[test]
+    fn forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy() {
+        let peer = "203.0.113.5".parse().unwrap();
+        assert_eq!(client_ip(peer, &forwarded("10.0.0.1"), &[]), peer);
+        let proxy = "127.0.0.1".parse().unwrap();
+        let client: std::net::IpAddr = "198.51.100.7".parse().unwrap();
+        assert_eq!(
+            client_ip(proxy, &forwarded("198.51.100.7"), &[proxy]),
+            client
+        );
+        // A spoofed left-most entry is not believed; the proxy's own addition is.
+        assert_eq!(
+            client_ip(proxy, &forwarded("6.6.6.6, 198.51.100.7"), &[proxy]),
+            client
+        );
+        assert_eq!(client_ip(proxy, &HeaderMap::new(), &[proxy]), proxy);
     }
 }
