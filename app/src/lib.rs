@@ -41,6 +41,8 @@ pub const SITE_NAME: &str = "gatehouse";
 /// Kept separate from [`App`] because the browser hydrates `<body>` alone; the head
 /// carries the hydration script that loads `/pkg/gatehouse.js`.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    web::csp::set_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">

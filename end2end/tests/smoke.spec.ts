@@ -55,3 +55,33 @@ test.describe("home page", () => {
     await expect(page).toHaveURL(/\/$/);
   });
 });
+
+test.describe("content security policy", () => {
+  test("pages carry a script nonce policy that hydration satisfies", async ({ page }) => {
+    const violations: string[] = [];
+    page.on("console", (m) => {
+      if (m.text().includes("Content Security Policy")) violations.push(m.text());
+    });
+    const response = await page.goto("/");
+    const policy = response!.headers()["content-security-policy"];
+    expect(policy).toMatch(/script-src 'nonce-[A-Za-z0-9_-]+'/);
+    expect(policy).not.toContain("unsafe-inline");
+    await expect(page.locator("main")).toHaveAttribute("data-hydrated", "true");
+    expect(violations).toEqual([]);
+  });
+
+  test("an injected inline script without the nonce does not run", async ({ page }) => {
+    // Simulate stored XSS: the server's HTML gains a <script> it did not put there.
+    await page.route("**/", async (route) => {
+      const response = await route.fetch();
+      const html = (await response.text()).replace("</head>", "<script>window.__pwned = true</script></head>");
+      const headers = { ...response.headers() };
+      delete headers["content-length"];
+      delete headers["transfer-encoding"];
+      await route.fulfill({ status: response.status(), headers, body: html });
+    });
+    await page.goto("/");
+    await expect(page.locator("main")).toHaveAttribute("data-hydrated", "true");
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: boolean }).__pwned)).toBeUndefined();
+  });
+});

@@ -183,3 +183,42 @@ async fn brute_force_is_throttled_without_locking_out_the_real_user() {
 fn strip_seconds(body: &str) -> String {
     body.chars().filter(|c| !c.is_ascii_digit()).collect()
 }
+
+#[tokio::test]
+async fn pages_get_a_nonce_policy_that_matches_their_scripts() {
+    let client = Client::new(&[]);
+    let response = client
+        .http
+        .get(client.server.url("/"))
+        .send()
+        .await
+        .unwrap();
+    let policy = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let html = response.text().await.unwrap();
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a script nonce in the policy");
+    assert!(
+        html.contains(&format!("nonce=\"{nonce}\"")),
+        "the hydration script must carry the policy's nonce"
+    );
+    assert!(!policy.contains("unsafe-inline"));
+    // Every response gets its own nonce.
+    let again = client
+        .http
+        .get(client.server.url("/"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !again.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains(nonce)
+    );
+}

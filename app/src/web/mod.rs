@@ -3,4 +3,5 @@
 
 pub mod context;
 pub mod cookies;
+pub mod csp;
 pub mod flash;
