@@ -6,9 +6,8 @@ use super::client::ClientInfo;
 use super::error::AuthError;
 use super::events::EventKind;
 use super::password::{self, Verification};
-use super::service::{
-    AuthService, CurrentSession, RevokeReason, Tx, record_event, revoke_live_sessions,
-};
+use super::service::{AuthService, CurrentSession, RevokeReason};
+use super::transactions::{Tx, record_event, revoke_live_sessions};
 use crate::store::DbError;
 use crate::store::models::SecurityEvent;
 use crate::store::schema::{security_events, users};

@@ -9,9 +9,9 @@ use diesel::prelude::*;
 use super::client::ClientInfo;
 use super::error::AuthError;
 use super::events::EventKind;
-use super::service::{
-    AuthService, CurrentSession, RevokeReason, Tx, live_sessions_of, record_event,
-    revoke_live_sessions, revoke_session,
+use super::service::{AuthService, CurrentSession, RevokeReason};
+use super::transactions::{
+    Tx, live_sessions_of, record_event, revoke_live_sessions, revoke_session,
 };
 use crate::store::DbError;
 use crate::store::models::DeviceSession;

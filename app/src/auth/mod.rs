@@ -16,6 +16,7 @@ pub mod revocation;
 pub mod service;
 pub mod settings;
 pub mod throttle;
+mod transactions;
 
 /// Seconds since the Unix epoch, the unit of JWT times.
 pub fn now_unix() -> i64 {

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 
 use super::*;
 use crate::auth::keys::{KeySet, SigningKey};
+use crate::store::schema::{device_sessions, security_events};
 use crate::store::{DatabaseOptions, DatabaseUrl};
 
 struct TestAuth {
