@@ -629,4 +629,52 @@ mod tests {
         let removed = AccessTokens::new(KeySet::new(new, vec![]), ISSUER, Duration::from_secs(900));
         assert_eq!(removed.verify(&token).unwrap_err(), TokenError::UnknownKey);
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(2000))]
+
+        /// Random bytes never panic the verifier and are never accepted.
+        #[test]
+        fn random_input_is_never_accepted(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..600)) {
+            let f = fixture();
+            let input = String::from_utf8_lossy(&bytes);
+            proptest::prop_assert!(f.tokens.verify(&input).is_err());
+        }
+
+        /// Random three-segment base64url strings (the shape of a JWT) are never accepted.
+        #[test]
+        fn random_jwt_shaped_input_is_never_accepted(
+            header in "[A-Za-z0-9_-]{0,80}",
+            claims in "[A-Za-z0-9_-]{0,200}",
+            signature in "[A-Za-z0-9_-]{0,90}",
+        ) {
+            let f = fixture();
+            let token = format!("{header}.{claims}.{signature}");
+            proptest::prop_assert!(f.tokens.verify(&token).is_err());
+        }
+
+        /// Flipping any one character of a genuine token makes it invalid.
+        #[test]
+        fn any_single_character_change_is_rejected(position in 0usize..400, replacement in "[A-Za-z0-9_-]") {
+            let f = fixture();
+            let token = f.tokens.mint("user-1", "session-1").token;
+            let position = position % token.len();
+            let mut edited: Vec<char> = token.chars().collect();
+            let new = replacement.chars().next().unwrap();
+            proptest::prop_assume!(edited[position] != new && edited[position] != '.');
+            edited[position] = new;
+            let edited: String = edited.into_iter().collect();
+            // Base64url's last character can carry unused bits, so an edit there may decode
+            // to the same bytes; such a token is the same token, not a forgery.
+            proptest::prop_assume!(decoded(&edited) != decoded(&token));
+            proptest::prop_assert!(f.tokens.verify_uncached(&edited).is_err());
+        }
+    }
+
+    fn decoded(token: &str) -> Vec<Option<Vec<u8>>> {
+        token
+            .split('.')
+            .map(|part| URL_SAFE_NO_PAD.decode(part).ok())
+            .collect()
+    }
 }

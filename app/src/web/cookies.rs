@@ -191,4 +191,19 @@ mod tests {
         );
         assert_eq!(read(&map, "__Host-access"), None);
     }
+
+    proptest::proptest! {
+        /// Arbitrary Cookie header bytes never panic the reader, and only a well-formed,
+        /// single occurrence of the name is ever returned.
+        #[test]
+        fn arbitrary_cookie_headers_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
+            let mut map = HeaderMap::new();
+            if let Ok(value) = HeaderValue::from_bytes(&bytes) {
+                map.append(COOKIE, value);
+            }
+            if let Some(value) = read(&map, "__Host-access") {
+                proptest::prop_assert!(!value.contains(';') && map[COOKIE].to_str().is_ok());
+            }
+        }
+    }
 }
