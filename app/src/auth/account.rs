@@ -7,8 +7,7 @@ use super::error::AuthError;
 use super::events::EventKind;
 use super::password::{self, Verification};
 use super::service::{AuthService, CurrentSession, RevokeReason};
-use super::transactions::{Tx, record_event, revoke_live_sessions};
-use crate::store::DbError;
+use super::transactions::{record_event, revoke_live_sessions};
 use crate::store::models::SecurityEvent;
 use crate::store::schema::{security_events, users};
 
@@ -51,37 +50,31 @@ impl AuthService {
             .await?;
         let hash = self.passwords().hash(new_password).await?;
         let (user_id, keep) = (current.user_id.clone(), current.session_id.clone());
-        let (settings, access_ttl) = (self.settings().clone(), self.tokens().ttl());
         let revoked = self
-            .db()
-            .run(move |conn| {
-                let tx = Tx::new(&client, &settings, access_ttl);
-                conn.immediate_transaction(|conn| -> QueryResult<_> {
-                    diesel::update(users::table.find(&user_id))
-                        .set((
-                            users::password_hash.eq(hash),
-                            users::password_changed_at.eq(tx.now),
-                        ))
-                        .execute(conn)?;
-                    let revoked = revoke_live_sessions(
-                        conn,
-                        &tx,
-                        &user_id,
-                        Some(&keep),
-                        RevokeReason::PasswordChanged,
-                    )?;
-                    let count = revoked.len().to_string();
-                    record_event(
-                        conn,
-                        &tx,
-                        &user_id,
-                        Some(&keep),
-                        EventKind::PasswordChanged,
-                        Some(&count),
-                    )?;
-                    Ok(revoked)
-                })
-                .map_err(DbError::from)
+            .transaction(client, move |conn, tx| {
+                diesel::update(users::table.find(&user_id))
+                    .set((
+                        users::password_hash.eq(hash),
+                        users::password_changed_at.eq(tx.now),
+                    ))
+                    .execute(conn)?;
+                let revoked = revoke_live_sessions(
+                    conn,
+                    tx,
+                    &user_id,
+                    Some(&keep),
+                    RevokeReason::PasswordChanged,
+                )?;
+                let count = revoked.len().to_string();
+                record_event(
+                    conn,
+                    tx,
+                    &user_id,
+                    Some(&keep),
+                    EventKind::PasswordChanged,
+                    Some(&count),
+                )?;
+                Ok(revoked)
             })
             .await?;
         let count = revoked.len();
@@ -100,23 +93,12 @@ impl AuthService {
     ) -> Result<(), AuthError> {
         self.confirm_password(&current.user_id, password).await?;
         let user_id = current.user_id.clone();
-        let (settings, access_ttl) = (self.settings().clone(), self.tokens().ttl());
         let revoked = self
-            .db()
-            .run(move |conn| {
-                let tx = Tx::new(&client, &settings, access_ttl);
-                conn.immediate_transaction(|conn| -> QueryResult<_> {
-                    let revoked = revoke_live_sessions(
-                        conn,
-                        &tx,
-                        &user_id,
-                        None,
-                        RevokeReason::AccountDeleted,
-                    )?;
-                    diesel::delete(users::table.find(&user_id)).execute(conn)?;
-                    Ok(revoked)
-                })
-                .map_err(DbError::from)
+            .transaction(client, move |conn, tx| {
+                let revoked =
+                    revoke_live_sessions(conn, tx, &user_id, None, RevokeReason::AccountDeleted)?;
+                diesel::delete(users::table.find(&user_id)).execute(conn)?;
+                Ok(revoked)
             })
             .await?;
         self.remember_revoked(revoked);

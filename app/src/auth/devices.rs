@@ -10,10 +10,7 @@ use super::client::ClientInfo;
 use super::error::AuthError;
 use super::events::EventKind;
 use super::service::{AuthService, CurrentSession, RevokeReason};
-use super::transactions::{
-    Tx, live_sessions_of, record_event, revoke_live_sessions, revoke_session,
-};
-use crate::store::DbError;
+use super::transactions::{live_sessions_of, record_event, revoke_live_sessions, revoke_session};
 use crate::store::models::DeviceSession;
 use crate::store::schema::device_sessions;
 
@@ -54,29 +51,23 @@ impl AuthService {
             session_id.to_owned(),
             current.session_id.clone(),
         );
-        let (settings, access_ttl) = (self.settings().clone(), self.tokens().ttl());
         let revoked = self
-            .db()
-            .run(move |conn| {
-                let tx = Tx::new(&client, &settings, access_ttl);
-                conn.immediate_transaction(|conn| -> QueryResult<_> {
-                    let found: Option<String> = live_sessions_of(&user_id, tx.now)
-                        .filter(device_sessions::id.eq(&target))
-                        .select(device_sessions::id)
-                        .first(conn)
-                        .optional()?;
-                    let Some(target) = found else {
-                        return Ok(None);
-                    };
-                    // The event's IP and browser are the acting device's.
-                    let reason = if target == by {
-                        RevokeReason::Logout
-                    } else {
-                        RevokeReason::SignedOutRemotely
-                    };
-                    Ok(Some(revoke_session(conn, &tx, &target, reason)?))
-                })
-                .map_err(DbError::from)
+            .transaction(client, move |conn, tx| {
+                let found: Option<String> = live_sessions_of(&user_id, tx.now)
+                    .filter(device_sessions::id.eq(&target))
+                    .select(device_sessions::id)
+                    .first(conn)
+                    .optional()?;
+                let Some(target) = found else {
+                    return Ok(None);
+                };
+                // The event's IP and browser are the acting device's.
+                let reason = if target == by {
+                    RevokeReason::Logout
+                } else {
+                    RevokeReason::SignedOutRemotely
+                };
+                Ok(Some(revoke_session(conn, tx, &target, reason)?))
             })
             .await?;
         match revoked {
@@ -96,33 +87,27 @@ impl AuthService {
         client: ClientInfo,
     ) -> Result<usize, AuthError> {
         let (user_id, keep) = (current.user_id.clone(), current.session_id.clone());
-        let (settings, access_ttl) = (self.settings().clone(), self.tokens().ttl());
         let revoked = self
-            .db()
-            .run(move |conn| {
-                let tx = Tx::new(&client, &settings, access_ttl);
-                conn.immediate_transaction(|conn| -> QueryResult<_> {
-                    let revoked = revoke_live_sessions(
+            .transaction(client, move |conn, tx| {
+                let revoked = revoke_live_sessions(
+                    conn,
+                    tx,
+                    &user_id,
+                    Some(&keep),
+                    RevokeReason::SignedOutAllOthers,
+                )?;
+                if !revoked.is_empty() {
+                    let count = revoked.len().to_string();
+                    record_event(
                         conn,
-                        &tx,
+                        tx,
                         &user_id,
                         Some(&keep),
-                        RevokeReason::SignedOutAllOthers,
+                        EventKind::OtherDevicesSignedOut,
+                        Some(&count),
                     )?;
-                    if !revoked.is_empty() {
-                        let count = revoked.len().to_string();
-                        record_event(
-                            conn,
-                            &tx,
-                            &user_id,
-                            Some(&keep),
-                            EventKind::OtherDevicesSignedOut,
-                            Some(&count),
-                        )?;
-                    }
-                    Ok(revoked)
-                })
-                .map_err(DbError::from)
+                }
+                Ok(revoked)
             })
             .await?;
         let count = revoked.len();

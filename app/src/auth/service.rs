@@ -214,6 +214,29 @@ impl AuthService {
         &self.passwords
     }
 
+    /// Runs `work` in one `IMMEDIATE` transaction on a pooled connection (blocking pool),
+    /// with a [`Tx`] stamped now for `client`. Every state change of the session life
+    /// cycle goes through here.
+    pub(super) async fn transaction<T, F>(
+        &self,
+        client: ClientInfo,
+        work: F,
+    ) -> Result<T, AuthError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut SqliteConnection, &Tx<'_>) -> QueryResult<T> + Send + 'static,
+    {
+        let (settings, access_ttl) = (self.settings.clone(), self.tokens.ttl());
+        Ok(self
+            .db
+            .run(move |conn| {
+                let tx = Tx::new(&client, &settings, access_ttl);
+                conn.immediate_transaction(|conn| work(conn, &tx))
+                    .map_err(DbError::from)
+            })
+            .await?)
+    }
+
     /// Adds sessions just revoked (and committed) to the in-memory revocation set, so
     /// their access tokens are refused on the very next request.
     pub(super) fn remember_revoked(&self, revoked: impl IntoIterator<Item = (String, i64)>) {
@@ -272,22 +295,16 @@ impl AuthService {
             created_at: now,
             password_changed_at: now,
         };
-        let (settings, access_ttl) = (self.settings.clone(), self.tokens.ttl());
         let account = Account {
             id: user.id.clone(),
             email: user.email.clone(),
         };
         let started = self
-            .db
-            .run(move |conn| {
-                let tx = Tx::new(&client, &settings, access_ttl);
-                conn.immediate_transaction(|conn| {
-                    diesel::insert_into(users::table)
-                        .values(&user)
-                        .execute(conn)?;
-                    start_session(conn, &tx, &user.id)
-                })
-                .map_err(DbError::from)
+            .transaction(client, move |conn, tx| {
+                diesel::insert_into(users::table)
+                    .values(&user)
+                    .execute(conn)?;
+                start_session(conn, tx, &user.id)
             })
             .await?;
         Ok(self.started(account, started))
@@ -322,21 +339,15 @@ impl AuthService {
             return Err(AuthError::InvalidCredentials);
         };
         let user = user.ok_or(AuthError::InvalidCredentials)?;
-        let (settings, access_ttl) = (self.settings.clone(), self.tokens.ttl());
         let user_id = user.id.clone();
         let started = self
-            .db
-            .run(move |conn| {
-                let tx = Tx::new(&client, &settings, access_ttl);
-                conn.immediate_transaction(|conn| {
-                    if let Some(hash) = rehashed {
-                        diesel::update(users::table.find(&user_id))
-                            .set(users::password_hash.eq(hash))
-                            .execute(conn)?;
-                    }
-                    start_session(conn, &tx, &user_id)
-                })
-                .map_err(DbError::from)
+            .transaction(client, move |conn, tx| {
+                if let Some(hash) = rehashed {
+                    diesel::update(users::table.find(&user_id))
+                        .set(users::password_hash.eq(hash))
+                        .execute(conn)?;
+                }
+                start_session(conn, tx, &user_id)
             })
             .await?;
         let account = Account {
@@ -354,15 +365,8 @@ impl AuthService {
         client: ClientInfo,
     ) -> Result<SignedIn, AuthError> {
         let hash = token.hash().as_str().to_owned();
-        let (settings, access_ttl) = (self.settings.clone(), self.tokens.ttl());
         let outcome = self
-            .db
-            .run(move |conn| {
-                conn.immediate_transaction(|conn| {
-                    rotate(conn, &Tx::new(&client, &settings, access_ttl), &hash)
-                })
-                .map_err(DbError::from)
-            })
+            .transaction(client, move |conn, tx| rotate(conn, tx, &hash))
             .await?;
         match outcome {
             Rotation::Rotated {
@@ -391,27 +395,21 @@ impl AuthService {
         client: ClientInfo,
     ) -> Result<(), AuthError> {
         let hash = refresh.map(|t| t.hash().as_str().to_owned());
-        let (settings, access_ttl) = (self.settings.clone(), self.tokens.ttl());
         let revoked = self
-            .db
-            .run(move |conn| {
-                let tx = Tx::new(&client, &settings, access_ttl);
-                conn.immediate_transaction(|conn| {
-                    let session_id = match (session_id, hash) {
-                        (Some(id), _) => Some(id),
-                        (None, Some(hash)) => refresh_tokens::table
-                            .find(hash)
-                            .select(refresh_tokens::session_id)
-                            .first(conn)
-                            .optional()?,
-                        (None, None) => None,
-                    };
-                    match session_id {
-                        Some(id) => revoke_session(conn, &tx, &id, RevokeReason::Logout),
-                        None => Ok(None),
-                    }
-                })
-                .map_err(DbError::from)
+            .transaction(client, move |conn, tx| {
+                let session_id = match (session_id, hash) {
+                    (Some(id), _) => Some(id),
+                    (None, Some(hash)) => refresh_tokens::table
+                        .find(hash)
+                        .select(refresh_tokens::session_id)
+                        .first(conn)
+                        .optional()?,
+                    (None, None) => None,
+                };
+                match session_id {
+                    Some(id) => revoke_session(conn, tx, &id, RevokeReason::Logout),
+                    None => Ok(None),
+                }
             })
             .await?;
         self.remember_revoked(revoked);
