@@ -137,6 +137,17 @@ pub struct Config {
     #[arg(long = "password-hash-concurrency", env = "PASSWORD_HASH_CONCURRENCY", default_value_t = default_hash_concurrency())]
     pub password_hash_concurrency: usize,
 
+    /// Test suites only: hash passwords with Argon2's smallest parameters so thousands of
+    /// logins take seconds. Refused in production mode; hidden from `--help`.
+    #[arg(
+        long = "insecure-fast-password-hashing",
+        env = "INSECURE_FAST_PASSWORD_HASHING",
+        hide = true,
+        default_value_t = false,
+        action = clap::ArgAction::Set
+    )]
+    pub insecure_fast_password_hashing: bool,
+
     /// Comma-separated addresses of reverse proxies whose `X-Forwarded-For` header names
     /// the client. Empty: the socket address is the client (and the header is ignored).
     #[arg(

@@ -47,6 +47,10 @@ pub enum StartupError {
     )]
     MissingSigningKey,
 
+    /// Weak test-only password hashing asked for in production.
+    #[error("INSECURE_FAST_PASSWORD_HASHING is for test suites and is refused in production mode")]
+    InsecureHashingInProduction,
+
     /// The revocation list could not be loaded.
     #[error("cannot load the revocation list: {0}")]
     Revocations(app::auth::error::AuthError),

@@ -1,9 +1,13 @@
 //! Security headers on every response (DESIGN §6).
 
-use axum::extract::Request;
-use axum::http::{HeaderValue, header};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
+
+use crate::state::AppState;
 
 /// A policy that forbids framing, plugins, foreign form targets and `<base>` tricks.
 /// (It does not restrict scripts yet: that needs a per-response nonce on Leptos'
@@ -11,11 +15,24 @@ use axum::response::Response;
 pub const CONTENT_SECURITY_POLICY: &str =
     "frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'";
 
+/// Two years, subdomains included: the value hstspreload.org asks for. Sent only on
+/// responses that travelled over TLS, as RFC 6797 §7.2 requires.
+pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=63072000; includeSubDomains";
+
 /// Middleware: adds the security headers, and `Cache-Control: no-store` to everything
 /// but the static bundle, because pages and API answers depend on who is signed in.
-pub async fn security_headers(request: Request, next: Next) -> Response {
+pub async fn security_headers(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let static_file =
         request.uri().path().starts_with("/pkg/") || request.uri().path() == "/favicon.svg";
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip());
+    let over_tls = served_over_tls(peer, request.headers(), &state.server.trusted_proxies);
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(
@@ -33,5 +50,52 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     if !static_file {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
+    if over_tls {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(STRICT_TRANSPORT_SECURITY),
+        );
+    }
     response
+}
+
+/// Whether the browser reached us over HTTPS. Gatehouse speaks plain HTTP and leaves TLS
+/// to a reverse proxy, so only a trusted proxy's `X-Forwarded-Proto: https` says so; the
+/// same header from anyone else is ignored (it would let a client switch HSTS on for a
+/// plain-HTTP deployment and lock its users out).
+fn served_over_tls(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) -> bool {
+    let Some(peer) = peer else { return false };
+    trusted.contains(&peer)
+        && headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PROXY: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
+    fn forwarded(proto: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-proto", HeaderValue::from_str(proto).unwrap());
+        headers
+    }
+
+    #[test]
+    fn tls_is_believed_only_from_a_trusted_proxy() {
+        assert!(served_over_tls(Some(PROXY), &forwarded("https"), &[PROXY]));
+        assert!(served_over_tls(
+            Some(PROXY),
+            &forwarded("HTTPS, http"),
+            &[PROXY]
+        ));
+        assert!(!served_over_tls(Some(PROXY), &forwarded("https"), &[]));
+        assert!(!served_over_tls(Some(PROXY), &forwarded("http"), &[PROXY]));
+        assert!(!served_over_tls(Some(PROXY), &HeaderMap::new(), &[PROXY]));
+        assert!(!served_over_tls(None, &forwarded("https"), &[PROXY]));
+    }
 }

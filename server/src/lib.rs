@@ -19,7 +19,7 @@ pub mod telemetry;
 use std::sync::Arc;
 
 use app::auth::access_token::AccessTokens;
-use app::auth::password::Passwords;
+use app::auth::password::{Params, Passwords};
 use app::auth::service::AuthService;
 use app::auth::settings::SessionSettings;
 use app::store::Database;
@@ -37,6 +37,8 @@ pub use state::AppState;
 /// Every step that can fail because of the environment (data directory, database,
 /// port) fails here, before the first request, with a [`StartupError`] naming the cause.
 pub async fn run(config: Config) -> Result<(), StartupError> {
+    // Settings that can be refused are checked before anything is created.
+    password_params(&config)?;
     std::fs::create_dir_all(&config.data_dir).map_err(|source| StartupError::DataDir {
         path: config.data_dir.clone(),
         source,
@@ -85,10 +87,11 @@ pub async fn app_state(
     addr: std::net::SocketAddr,
     db: Database,
 ) -> Result<AppState, StartupError> {
+    let params = password_params(config)?;
     let keys = keys::load(config)?;
     let auth = Arc::new(AuthService::new(
         db.clone(),
-        Passwords::new(Passwords::owasp_params(), config.password_hash_concurrency),
+        Passwords::new(params, config.password_hash_concurrency),
         AccessTokens::new(keys, &config.token_issuer, config.access_token_ttl),
         session_settings(config),
     ));
@@ -117,6 +120,19 @@ pub fn leptos_options(config: &Config, addr: std::net::SocketAddr) -> LeptosOpti
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build()
+}
+
+/// Argon2 parameters: OWASP's, unless a test suite asked for cheap ones (never in
+/// production).
+pub fn password_params(config: &Config) -> Result<Params, StartupError> {
+    if !config.insecure_fast_password_hashing {
+        return Ok(Passwords::owasp_params());
+    }
+    if config.mode == config::Mode::Production {
+        return Err(StartupError::InsecureHashingInProduction);
+    }
+    tracing::warn!("INSECURE_FAST_PASSWORD_HASHING is on: password hashes are weak");
+    Ok(Passwords::insecure_test_params())
 }
 
 /// Session lifetimes from the configuration.

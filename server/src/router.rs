@@ -65,7 +65,10 @@ pub fn app(state: AppState) -> Router {
                         .on_response(DefaultOnResponse::new().level(Level::INFO)),
                 )
                 .layer(PropagateRequestIdLayer::x_request_id())
-                .layer(middleware::from_fn(security_headers))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    security_headers,
+                ))
                 .layer(middleware::from_fn(same_site_only))
                 .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES)),
         )

@@ -117,6 +117,30 @@ async fn every_response_carries_the_security_headers() {
 }
 
 #[tokio::test]
+async fn hsts_is_sent_only_when_a_trusted_proxy_terminated_tls() {
+    let get = |client: &Client, proto: Option<&'static str>| {
+        let mut request = client.http.get(client.server.url("/login"));
+        if let Some(proto) = proto {
+            request = request.header("x-forwarded-proto", proto);
+        }
+        request.send()
+    };
+    let behind_proxy = Client::new(&[("TRUSTED_PROXIES", "127.0.0.1")]);
+    let over_tls = get(&behind_proxy, Some("https")).await.unwrap();
+    assert_eq!(
+        over_tls.headers()["strict-transport-security"],
+        "max-age=63072000; includeSubDomains"
+    );
+    let plain = get(&behind_proxy, Some("http")).await.unwrap();
+    assert!(plain.headers().get("strict-transport-security").is_none());
+
+    // Without a trusted proxy, a client cannot switch HSTS on by claiming https.
+    let direct = Client::new(&[]);
+    let spoofed = get(&direct, Some("https")).await.unwrap();
+    assert!(spoofed.headers().get("strict-transport-security").is_none());
+}
+
+#[tokio::test]
 async fn a_body_over_the_limit_is_a_413() {
     let client = Client::new(&[]);
     let big = "x".repeat(64 * 1024);

@@ -80,3 +80,15 @@ fn invalid_log_level_is_one_clear_line() {
     let finished = run_to_exit(&[("LOG_LEVEL", "loud[")]);
     assert_one_clear_line(&finished, "LOG_LEVEL \"loud[\" is not a valid log filter");
 }
+
+#[test]
+fn weak_test_hashing_is_refused_in_production() {
+    let finished = run_to_exit(&[
+        ("GATEHOUSE_MODE", "production"),
+        ("INSECURE_FAST_PASSWORD_HASHING", "true"),
+    ]);
+    assert_one_clear_line(
+        &finished,
+        "INSECURE_FAST_PASSWORD_HASHING is for test suites",
+    );
+}

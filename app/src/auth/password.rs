@@ -6,9 +6,11 @@
 
 use std::sync::Arc;
 
+/// Argon2's cost parameters, re-exported so callers need not depend on `argon2`.
+pub use argon2::Params;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::{Algorithm, Argon2, Version};
 use tokio::sync::Semaphore;
 
 /// Shortest password accepted (NIST SP 800-63B: length, not composition rules).
@@ -76,6 +78,13 @@ impl Passwords {
     /// OWASP's Argon2id settings: 19 MiB, 2 passes, 1 lane.
     pub fn owasp_params() -> Params {
         Params::new(19 * 1024, 2, 1, None).expect("valid Argon2 parameters")
+    }
+
+    /// Argon2's smallest parameters (8 KiB, 1 pass): for test suites that sign in
+    /// thousands of times. Never for real passwords.
+    pub fn insecure_test_params() -> Params {
+        Params::new(Params::MIN_M_COST, Params::MIN_T_COST, 1, None)
+            .expect("valid Argon2 parameters")
     }
 
     /// Hashes with `params`, at most `concurrency` at a time.

@@ -22,44 +22,36 @@ pub struct TestServer {
     pub data_dir: tempfile::TempDir,
     child: Child,
     log: Arc<Mutex<String>>,
+    env: Vec<(String, String)>,
 }
 
 impl TestServer {
     /// Starts a server on a fresh temporary database, with extra environment variables.
     pub fn start(env: &[(&str, &str)]) -> Self {
-        let data_dir = tempfile::tempdir().unwrap();
-        let mut command = Command::new(SERVER);
-        command
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-            .env("DATA_DIR", data_dir.path())
-            .env("LOG_LEVEL", "info")
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let mut child = command.spawn().expect("cannot start the server binary");
+        let env = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Self::start_in(tempfile::tempdir().unwrap(), env)
+    }
 
-        let log = Arc::new(Mutex::new(String::new()));
-        let (addr_tx, addr_rx) = mpsc::channel();
-        let stderr = child.stderr.take().unwrap();
-        let sink = Arc::clone(&log);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(addr) = line.split("listening on ").nth(1) {
-                    let _ = addr_tx.send(addr.trim().to_owned());
-                }
-                sink.lock().unwrap().push_str(&(line + "\n"));
-            }
-        });
-        let base_url = addr_rx
-            .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|_| panic!("server did not start; log:\n{}", log.lock().unwrap()));
+    /// Kills the process with SIGKILL (no shutdown code runs: a crash) and starts a new
+    /// one on the same data directory and settings. The port changes.
+    pub fn crash_and_restart(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        let (child, base_url, log) = spawn(self.data_dir.path(), &self.env);
+        (self.child, self.base_url, self.log) = (child, base_url, log);
+    }
+
+    fn start_in(data_dir: tempfile::TempDir, env: Vec<(String, String)>) -> Self {
+        let (child, base_url, log) = spawn(data_dir.path(), &env);
         Self {
             base_url,
             data_dir,
             child,
             log,
+            env,
         }
     }
 
@@ -77,6 +69,42 @@ impl TestServer {
         Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         wait_with_deadline(&mut self.child, Duration::from_secs(10))
     }
+}
+
+/// Starts the binary and waits for its "listening on" line: the process, its base URL and
+/// its log as it grows.
+fn spawn(
+    data_dir: &std::path::Path,
+    env: &[(String, String)],
+) -> (Child, String, Arc<Mutex<String>>) {
+    let mut command = Command::new(SERVER);
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env("DATA_DIR", data_dir)
+        .env("LOG_LEVEL", "info")
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("cannot start the server binary");
+
+    let log = Arc::new(Mutex::new(String::new()));
+    let (addr_tx, addr_rx) = mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    let sink = Arc::clone(&log);
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(addr) = line.split("listening on ").nth(1) {
+                let _ = addr_tx.send(addr.trim().to_owned());
+            }
+            sink.lock().unwrap().push_str(&(line + "\n"));
+        }
+    });
+    let base_url = addr_rx
+        .recv_timeout(Duration::from_secs(30))
+        .unwrap_or_else(|_| panic!("server did not start; log:\n{}", log.lock().unwrap()));
+    (child, base_url, log)
 }
 
 impl Drop for TestServer {
