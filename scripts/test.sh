@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # `make test`: installs what is missing, then runs every check Gatehouse has: formatting,
 # clippy (native and wasm), every Rust test, and the Playwright suite against a freshly
-# built server on a temporary database. Exits non-zero at the first failure.
+# built server on a temporary database. The integration tests run twice: on SQLite, and
+# on a throwaway PostgreSQL cluster. Exits non-zero at the first failure.
 source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/postgres.sh"
 cd "$REPO_ROOT"
 
 TIMINGS=()
@@ -22,12 +24,16 @@ step "Install build tools" ensure_build_tools
 step "Install Node.js" ensure_node
 step "Install end-to-end packages" ensure_node_packages
 step "Find or install Chromium" ensure_chromium
+step "Find or install PostgreSQL" ensure_postgres
+step "Start a throwaway PostgreSQL cluster" start_test_postgres
 
 step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo clippy (server and app, all targets)" cargo clippy --all-targets -- -D warnings
 step "cargo clippy (browser bundle, wasm32)" \
   cargo clippy -p app -p frontend --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
-step "cargo test (unit and integration tests)" cargo test --workspace --exclude frontend
+step "cargo test (unit and integration tests, SQLite)" cargo test --workspace --exclude frontend
+step "cargo test (integration tests, PostgreSQL)" \
+  env GATEHOUSE_TEST_BACKEND=postgres cargo test -p server --tests
 step "cargo leptos build" cargo leptos build
 step "Playwright end-to-end tests" bash -c 'cd end2end && npx playwright test'
 

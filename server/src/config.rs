@@ -37,7 +37,9 @@ pub struct Config {
     #[arg(long = "data-dir", env = "DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
 
-    /// Database to use: sqlite://PATH. [default: sqlite://<data dir>/gatehouse.db]
+    /// Database to use: sqlite://PATH, or postgres://USER:PASSWORD@HOST:PORT/DATABASE to
+    /// share one database between several instances.
+    /// [default: sqlite://<data dir>/gatehouse.db]
     #[arg(long = "database-url", env = "DATABASE_URL")]
     pub database_url: Option<String>,
 

@@ -50,17 +50,12 @@ pub enum AuthError {
 
 impl From<DbError> for AuthError {
     fn from(err: DbError) -> Self {
-        match err {
+        match err.classify() {
             DbError::Unavailable(reason) => Self::Unavailable(reason),
             DbError::Query(diesel::result::Error::DatabaseError(
                 diesel::result::DatabaseErrorKind::UniqueViolation,
                 _,
             )) => Self::EmailTaken,
-            DbError::Query(diesel::result::Error::DatabaseError(_, info))
-                if is_busy(info.message()) =>
-            {
-                Self::Unavailable(info.message().to_owned())
-            }
             other => Self::Internal(other.to_string()),
         }
     }
@@ -70,9 +65,4 @@ impl From<HashingUnavailable> for AuthError {
     fn from(err: HashingUnavailable) -> Self {
         Self::Unavailable(err.to_string())
     }
-}
-
-/// SQLite reports a lock held past `busy_timeout` as a generic error with this text.
-fn is_busy(message: &str) -> bool {
-    message.contains("database is locked") || message.contains("database is busy")
 }

@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sqlite::SqliteConnection;
 
 use super::access_token::{AccessTokens, LEEWAY_SECS, MintedToken, TokenError};
 use super::client::ClientInfo;
@@ -25,7 +24,7 @@ use super::transactions::{
 };
 use crate::store::models::{BlacklistEntry, User};
 use crate::store::schema::{refresh_tokens, token_blacklist, users};
-use crate::store::{Database, DbError};
+use crate::store::{Database, DbConnection, DbError};
 
 /// A signed-in user, as the rest of the app sees them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -214,7 +213,7 @@ impl AuthService {
         &self.passwords
     }
 
-    /// Runs `work` in one `IMMEDIATE` transaction on a pooled connection (blocking pool),
+    /// Runs `work` in one write transaction on a pooled connection (blocking pool),
     /// with a [`Tx`] stamped now for `client`. Every state change of the session life
     /// cycle goes through here.
     pub(super) async fn transaction<T, F>(
@@ -224,14 +223,14 @@ impl AuthService {
     ) -> Result<T, AuthError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut SqliteConnection, &Tx<'_>) -> QueryResult<T> + Send + 'static,
+        F: FnOnce(&mut DbConnection, &Tx<'_>) -> QueryResult<T> + Send + 'static,
     {
         let (settings, access_ttl) = (self.settings.clone(), self.tokens.ttl());
         Ok(self
             .db
             .run(move |conn| {
                 let tx = Tx::new(&client, &settings, access_ttl);
-                conn.immediate_transaction(|conn| work(conn, &tx))
+                conn.write_transaction(|conn| work(conn, &tx))
                     .map_err(DbError::from)
             })
             .await?)
@@ -479,8 +478,8 @@ impl AuthService {
         let mut report = self
             .db
             .run(move |conn| {
-                let expired = |conn: &mut SqliteConnection, table: &str, key: &str| {
-                    delete_in_batches(conn, table, key, "expires_at < ?1", now, now, batch)
+                let expired = |conn: &mut DbConnection, table: &str, key: &str| {
+                    delete_in_batches(conn, table, key, "expires_at < $1", now, now, batch)
                 };
                 Ok(CleanupReport {
                     refresh_tokens: expired(conn, "refresh_tokens", "token_hash")?,
@@ -489,7 +488,7 @@ impl AuthService {
                         conn,
                         "device_sessions",
                         "id",
-                        "expires_at < ?1 OR absolute_expires_at < ?1 OR revoked_at < ?2",
+                        "expires_at < $1 OR absolute_expires_at < $1 OR revoked_at < $2",
                         now,
                         revoked_horizon,
                         batch,

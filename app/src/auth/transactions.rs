@@ -10,7 +10,6 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
-use diesel::sqlite::SqliteConnection;
 
 use super::access_token::LEEWAY_SECS;
 use super::client::ClientInfo;
@@ -19,11 +18,11 @@ use super::refresh_token::RefreshToken;
 use super::revocation::Revoked;
 use super::service::{Account, IssuedRefresh, RevokeReason};
 use super::settings::SessionSettings;
-use crate::store::DbError;
 use crate::store::models::{BlacklistEntry, DeviceSession, RefreshTokenRow, SecurityEvent};
 use crate::store::schema::{
     device_sessions, refresh_tokens, security_events, token_blacklist, users,
 };
+use crate::store::{DbBackend, DbConnection, DbError};
 
 /// What a refresh attempt found, decided inside the transaction.
 pub(super) enum Rotation {
@@ -43,12 +42,11 @@ pub(super) enum Rotation {
     Ended,
 }
 
-pub(super) fn rotate(
-    conn: &mut SqliteConnection,
-    tx: &Tx<'_>,
-    hash: &str,
-) -> QueryResult<Rotation> {
+pub(super) fn rotate(conn: &mut DbConnection, tx: &Tx<'_>, hash: &str) -> QueryResult<Rotation> {
     let (settings, now) = (tx.settings, tx.now);
+    // Concurrent refreshes of one token, on any instance, take turns from here on: the
+    // second sees the first one's `used_at` and gets the grace-window answer.
+    lock_refresh_token(conn, hash)?;
     let Some(row) = refresh_tokens::table
         .find(hash)
         .select(RefreshTokenRow::as_select())
@@ -131,11 +129,13 @@ pub(super) struct Started {
 /// user now has more than `max_sessions` live sessions, the least recently active ones
 /// are revoked to make room.
 pub(super) fn start_session(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     tx: &Tx<'_>,
     user_id: &str,
 ) -> QueryResult<Started> {
     let (settings, now) = (tx.settings, tx.now);
+    // Concurrent sign-ins of one account take turns, so the session limit holds.
+    lock_account(conn, user_id)?;
     let absolute = now + chrono::Duration::from_std(settings.session_max_age).unwrap_or_default();
     let session = DeviceSession {
         id: random_id(),
@@ -207,7 +207,7 @@ pub(super) fn start_session(
 }
 
 fn issue_refresh(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     session_id: &str,
     absolute_expires_at: NaiveDateTime,
     settings: &SessionSettings,
@@ -257,7 +257,7 @@ impl<'a> Tx<'a> {
 /// would have expired, recording `reason` as a security event about that device.
 /// Returns the blacklisted session id and that moment, or `None` if it was already ended.
 pub(super) fn revoke_session(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     tx: &Tx<'_>,
     session_id: &str,
     reason: RevokeReason,
@@ -278,17 +278,15 @@ pub(super) fn revoke_session(
     let until = tx.now
         + chrono::Duration::from_std(tx.access_ttl).unwrap_or_default()
         + chrono::Duration::seconds(LEEWAY_SECS as i64);
-    diesel::insert_into(token_blacklist::table)
-        .values(&BlacklistEntry {
-            token_id: session_id.to_owned(),
-            kind: Revoked::Session.as_str().to_owned(),
-            session_id: session_id.to_owned(),
-            reason: reason.as_str().to_owned(),
-            created_at: tx.now,
-            expires_at: until,
-        })
-        .on_conflict_do_nothing()
-        .execute(conn)?;
+    let entry = diesel::insert_into(token_blacklist::table).values(BlacklistEntry {
+        token_id: session_id.to_owned(),
+        kind: Revoked::Session.as_str().to_owned(),
+        session_id: session_id.to_owned(),
+        reason: reason.as_str().to_owned(),
+        created_at: tx.now,
+        expires_at: until,
+    });
+    crate::on_backend!(conn, |c| entry.on_conflict_do_nothing().execute(c))?;
     if let Some(kind) = reason.event() {
         let (user_id, label): (String, String) = device_sessions::table
             .find(session_id)
@@ -303,7 +301,7 @@ pub(super) fn revoke_session(
 pub(super) fn live_sessions_of(
     user_id: &str,
     now: NaiveDateTime,
-) -> device_sessions::BoxedQuery<'static, diesel::sqlite::Sqlite> {
+) -> device_sessions::BoxedQuery<'static, DbBackend> {
     device_sessions::table
         .filter(device_sessions::user_id.eq(user_id.to_owned()))
         .filter(device_sessions::revoked_at.is_null())
@@ -315,7 +313,7 @@ pub(super) fn live_sessions_of(
 /// Revokes every live session of `user_id` but `keep` for `reason`; returns what was
 /// revoked, for [`AuthService::remember_revoked`] once the transaction has committed.
 pub(super) fn revoke_live_sessions(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     tx: &Tx<'_>,
     user_id: &str,
     keep: Option<&str>,
@@ -335,7 +333,7 @@ pub(super) fn revoke_live_sessions(
 
 /// Appends a security event, kept for the retention period.
 pub(super) fn record_event(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     tx: &Tx<'_>,
     user_id: &str,
     session_id: Option<&str>,
@@ -359,14 +357,15 @@ pub(super) fn record_event(
     Ok(())
 }
 
-/// Deletes the rows of `table` matching `condition` (over `?1` and `?2`), at most
-/// `batch` per statement so the write lock is never held long; returns the total.
+/// Deletes the rows of `table` matching `condition` (over the bound values `$1` and
+/// `$2`), at most `batch` per statement so no lock is held long; returns the total.
 ///
 /// Plain SQL because `DELETE ... WHERE key IN (SELECT ... LIMIT n)` is the portable way
-/// to bound a delete (SQLite has no `DELETE ... LIMIT` by default). Only constant table
-/// and column names are interpolated; the values are bound.
+/// to bound a delete (neither engine has `DELETE ... LIMIT` by default). Only constant
+/// table and column names are interpolated; the values are bound. SQLite spells the
+/// placeholders `?1`, PostgreSQL `$1`.
 pub(super) fn delete_in_batches(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     table: &str,
     key: &str,
     condition: &str,
@@ -376,8 +375,12 @@ pub(super) fn delete_in_batches(
 ) -> Result<usize, DbError> {
     use diesel::sql_types::{BigInt, Timestamp};
     let sql = format!(
-        "DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE {condition} LIMIT ?3)"
+        "DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE {condition} LIMIT $3)"
     );
+    let sql = match conn {
+        DbConnection::Sqlite(_) => sql.replace('$', "?"),
+        DbConnection::Postgres(_) => sql,
+    };
     let mut total = 0;
     loop {
         let deleted = diesel::sql_query(&sql)
@@ -390,6 +393,34 @@ pub(super) fn delete_in_batches(
             return Ok(total);
         }
     }
+}
+
+/// PostgreSQL: locks the refresh token's row until the transaction ends, so that
+/// rotations of one token, from any instance, run one after the other (row locking, not
+/// luck). SQLite needs nothing: its `IMMEDIATE` transactions already hold the
+/// database's single write lock.
+fn lock_refresh_token(conn: &mut DbConnection, hash: &str) -> QueryResult<()> {
+    if let DbConnection::Postgres(c) = conn {
+        refresh_tokens::table
+            .find(hash)
+            .select(refresh_tokens::token_hash)
+            .for_update()
+            .load::<String>(c)?;
+    }
+    Ok(())
+}
+
+/// PostgreSQL: locks the account's row until the transaction ends, so concurrent
+/// sign-ins of one account count its sessions one after the other. (SQLite: as above.)
+fn lock_account(conn: &mut DbConnection, user_id: &str) -> QueryResult<()> {
+    if let DbConnection::Postgres(c) = conn {
+        users::table
+            .find(user_id)
+            .select(users::id)
+            .for_update()
+            .load::<String>(c)?;
+    }
+    Ok(())
 }
 
 /// A 128-bit random id, base64url: for device sessions, which must not be guessable.

@@ -4,21 +4,28 @@ use std::path::Path;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
+use diesel::migration::MigrationSource;
+use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::r2d2::{CustomizeConnection, Pool};
+use diesel::sqlite::Sqlite;
+#[cfg(test)]
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::MigrationHarness;
 
-use super::{DatabaseUrl, DbError, MIGRATIONS};
+use super::connection::{DbConnection, Manager};
+use super::migrations::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
+use super::{DatabaseUrl, DbError};
 
 /// How the pool behaves; read from the server configuration.
 #[derive(Debug, Clone, Copy)]
 pub struct DatabaseOptions {
-    /// Connections kept open. SQLite serialises writers anyway, so a handful is plenty.
+    /// Connections kept open. SQLite serialises writers anyway, so a handful is plenty;
+    /// with PostgreSQL, every instance holds this many.
     pub pool_size: u32,
-    /// How long a request waits for a connection, and SQLite for a lock, before the
-    /// database counts as unavailable. Bounded so a stuck database gives a clear 503
-    /// instead of a hung request.
+    /// How long a request waits for a connection, a lock or (PostgreSQL) a statement
+    /// before the database counts as unavailable. Bounded so a stuck database gives a
+    /// clear 503 instead of a hung request.
     pub timeout: Duration,
 }
 
@@ -37,51 +44,59 @@ impl Default for DatabaseOptions {
 /// async executor by accident.
 #[derive(Clone)]
 pub struct Database {
-    pub(in crate::store) pool: Pool<ConnectionManager<SqliteConnection>>,
+    pub(in crate::store) pool: Pool<Manager>,
+    url: DatabaseUrl,
 }
 
 impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Database")
+            .field("url", &self.url.to_string())
             .field("state", &self.pool.state())
             .finish()
     }
 }
 
 impl Database {
-    /// Opens (creating if needed) the database, applies pending migrations and fills the
-    /// pool. Blocking: call it before serving, or from `spawn_blocking`.
+    /// Opens (creating an SQLite file if needed) the database, applies pending migrations
+    /// and fills the pool. Blocking: call it before serving, or from `spawn_blocking`.
     pub fn open(url: &DatabaseUrl, options: DatabaseOptions) -> Result<Self, DbError> {
-        let DatabaseUrl::Sqlite(path) = url;
-        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| DbError::CreateDir {
-                path: dir.to_owned(),
-                source,
-            })?;
+        if let DatabaseUrl::Sqlite(path) = url {
+            create_parent_dir(path)?;
         }
-        let pragmas = SqlitePragmas {
-            busy_timeout: options.timeout,
+        let manager = Manager::new(url.clone());
+        let settings = ConnectionSettings {
+            timeout: options.timeout,
+        };
+        let open_error = |reason: String| DbError::Open {
+            target: url.to_string(),
+            reason,
         };
 
         // One connection first, for a precise error and to migrate before serving.
-        let mut conn = establish(path)?;
-        pragmas.apply(&mut conn).map_err(|e| open_error(path, e))?;
-        conn.run_pending_migrations(MIGRATIONS)
-            .map_err(|e| DbError::Migration(e.to_string()))?;
+        let mut conn = manager.establish().map_err(|e| open_error(e.to_string()))?;
+        settings
+            .apply(&mut conn)
+            .map_err(|e| open_error(e.to_string()))?;
+        migrate(&mut conn)?;
         drop(conn);
 
-        let manager = ConnectionManager::<SqliteConnection>::new(path.to_string_lossy());
         let pool = Pool::builder()
             .max_size(options.pool_size.max(1))
             .min_idle(Some(1))
             .connection_timeout(options.timeout)
-            .connection_customizer(Box::new(pragmas))
+            .connection_customizer(Box::new(settings))
             .build(manager)
-            .map_err(|e| DbError::Open {
-                path: path.to_owned(),
-                reason: e.to_string(),
-            })?;
-        Ok(Self { pool })
+            .map_err(|e| open_error(e.to_string()))?;
+        Ok(Self {
+            pool,
+            url: url.clone(),
+        })
+    }
+
+    /// The database this handle is connected to.
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
     }
 
     /// Runs `query` on a pooled connection on the blocking thread pool.
@@ -91,14 +106,14 @@ impl Database {
     pub async fn run<T, F>(&self, query: F) -> Result<T, DbError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut SqliteConnection) -> Result<T, DbError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
     {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = pool
                 .get()
                 .map_err(|e| DbError::Unavailable(e.to_string()))?;
-            query(&mut conn)
+            query(&mut conn).map_err(DbError::classify)
         })
         .await
         .map_err(|e| DbError::Unavailable(format!("database task failed: {e}")))?
@@ -107,53 +122,100 @@ impl Database {
     /// Checks that the database answers a trivial query; used by `GET /healthz`.
     pub async fn ping(&self) -> Result<(), DbError> {
         self.run(|conn| {
-            diesel::sql_query("SELECT 1").execute(conn)?;
+            conn.batch_execute("SELECT 1")?;
             Ok(())
         })
         .await
     }
 }
 
-fn establish(path: &Path) -> Result<SqliteConnection, DbError> {
-    SqliteConnection::establish(&path.to_string_lossy()).map_err(|e| DbError::Open {
-        path: path.to_owned(),
-        reason: e.to_string(),
-    })
-}
-
-fn open_error(path: &Path, e: diesel::result::Error) -> DbError {
-    DbError::Open {
-        path: path.to_owned(),
-        reason: e.to_string(),
+fn create_parent_dir(path: &Path) -> Result<(), DbError> {
+    match path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        Some(dir) => std::fs::create_dir_all(dir).map_err(|source| DbError::CreateDir {
+            path: dir.to_owned(),
+            source,
+        }),
+        None => Ok(()),
     }
 }
 
-/// The per-connection settings every SQLite connection gets.
+/// Applies the engine's pending migrations. Several PostgreSQL instances may start at
+/// once, so there the migrations run under an advisory lock, one instance at a time.
+fn migrate(conn: &mut DbConnection) -> Result<(), DbError> {
+    let failed = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
+    match conn {
+        DbConnection::Sqlite(c) => {
+            run_migrations::<Sqlite, _>(c, SQLITE_MIGRATIONS).map_err(failed)
+        }
+        DbConnection::Postgres(c) => {
+            // Any constant: it only has to be the same for every Gatehouse instance.
+            const MIGRATION_LOCK: i64 = 0x6761_7465_686f;
+            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
+            let result = run_migrations::<Pg, _>(c, POSTGRES_MIGRATIONS).map_err(failed);
+            c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
+            result
+        }
+    }
+}
+
+fn run_migrations<DB, C>(
+    conn: &mut C,
+    source: impl MigrationSource<DB>,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
+where
+    DB: diesel::backend::Backend,
+    C: MigrationHarness<DB>,
+{
+    conn.run_pending_migrations(source).map(|_| ())
+}
+
+/// The per-connection settings every pooled connection gets.
 ///
-/// WAL lets readers proceed while one writer commits; `busy_timeout` makes a writer wait
-/// for the lock instead of failing at once; `synchronous=NORMAL` is durable in WAL mode
-/// (a power cut may lose the last commits, never corrupt); foreign keys are off in
-/// SQLite unless asked for.
+/// SQLite: WAL lets readers proceed while one writer commits; `busy_timeout` makes a
+/// writer wait for the lock instead of failing at once; `synchronous=NORMAL` is durable
+/// in WAL mode (a power cut may lose the last commits, never corrupt); foreign keys are
+/// off in SQLite unless asked for.
+///
+/// PostgreSQL: no statement or lock wait may outlast the timeout, so a stuck database
+/// is a 503, never a hung request; times are UTC like the SQLite ones.
 #[derive(Debug, Clone, Copy)]
-struct SqlitePragmas {
-    busy_timeout: Duration,
+struct ConnectionSettings {
+    timeout: Duration,
 }
 
-impl SqlitePragmas {
-    fn apply(&self, conn: &mut SqliteConnection) -> QueryResult<()> {
-        conn.batch_execute(&format!(
-            "PRAGMA busy_timeout = {};
-             PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = NORMAL;
-             PRAGMA foreign_keys = ON;",
-            self.busy_timeout.as_millis()
-        ))
+impl ConnectionSettings {
+    fn apply(&self, conn: &mut DbConnection) -> QueryResult<()> {
+        let millis = self.timeout.as_millis();
+        match conn {
+            DbConnection::Sqlite(c) => c.batch_execute(&format!(
+                "PRAGMA busy_timeout = {millis};
+                 PRAGMA journal_mode = WAL;
+                 PRAGMA synchronous = NORMAL;
+                 PRAGMA foreign_keys = ON;"
+            )),
+            DbConnection::Postgres(c) => c.batch_execute(&format!(
+                "SET statement_timeout = {millis};
+                 SET lock_timeout = {millis};
+                 SET idle_in_transaction_session_timeout = {};
+                 SET TIME ZONE 'UTC';",
+                millis * 10
+            )),
+        }
     }
 }
 
-impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
-    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSettings {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
         self.apply(conn).map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// Gives the pool's inner connections to tests of this module.
+#[cfg(test)]
+fn sqlite(conn: &mut DbConnection) -> &mut SqliteConnection {
+    match conn {
+        DbConnection::Sqlite(c) => c,
+        DbConnection::Postgres(_) => panic!("not SQLite"),
     }
 }
 
@@ -171,7 +233,7 @@ mod tests {
     fn pragma(db: &Database, sql: &'static str) -> String {
         let mut conn = db.pool.get().unwrap();
         diesel::sql_query(sql)
-            .get_result::<Value>(&mut conn)
+            .get_result::<Value>(sqlite(&mut conn))
             .unwrap()
             .value
     }
@@ -222,7 +284,11 @@ mod tests {
         let url = DatabaseUrl::Sqlite(dir.path().join("nested/deeper/g.db"));
         let db = Database::open(&url, DatabaseOptions::default()).unwrap();
         let mut conn = db.pool.get().unwrap();
-        assert!(!conn.has_pending_migration(MIGRATIONS).unwrap());
+        assert!(
+            !sqlite(&mut conn)
+                .has_pending_migration(SQLITE_MIGRATIONS)
+                .unwrap()
+        );
         // Opening again is a no-op for migrations.
         drop(conn);
         Database::open(&url, DatabaseOptions::default()).unwrap();

@@ -9,7 +9,9 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     /// `DATABASE_URL` is not of a form Gatehouse understands (start-up error).
-    #[error("DATABASE_URL {url:?} is not a database URL: expected sqlite://PATH")]
+    #[error(
+        "DATABASE_URL {url:?} is not a database URL: expected sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE"
+    )]
     InvalidUrl {
         /// The URL as given.
         url: String,
@@ -17,7 +19,7 @@ pub enum DbError {
 
     /// `DATABASE_URL` names a database engine this build does not support (start-up error).
     #[error(
-        "DATABASE_URL uses the {scheme}:// scheme, which this build does not support: use sqlite://PATH"
+        "DATABASE_URL uses the {scheme}:// scheme, which Gatehouse does not support: use sqlite://PATH or postgres://…"
     )]
     UnsupportedBackend {
         /// The scheme found in the URL.
@@ -33,12 +35,12 @@ pub enum DbError {
         source: std::io::Error,
     },
 
-    /// The database file cannot be opened or written (start-up error).
-    #[error("cannot open the database {}: {reason}", path.display())]
+    /// The database cannot be opened or written (start-up error).
+    #[error("cannot open the database {target}: {reason}")]
     Open {
-        /// The database file.
-        path: PathBuf,
-        /// SQLite's explanation.
+        /// The database file, or the PostgreSQL URL without its password.
+        target: String,
+        /// The engine's explanation.
         reason: String,
     },
 
@@ -54,4 +56,43 @@ pub enum DbError {
     /// A query failed. The web layer logs it and answers 500 without the details.
     #[error("database query failed: {0}")]
     Query(#[from] diesel::result::Error),
+}
+
+impl DbError {
+    /// Turns a query error that really means "the database is not answering" into
+    /// [`DbError::Unavailable`], so the caller gets a 503 and not a 500: SQLite's lock held
+    /// past `busy_timeout`, and PostgreSQL's lost connection or statement timeout.
+    pub fn classify(self) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        let unavailable = match &self {
+            Self::Query(Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            )) => true,
+            Self::Query(Error::DatabaseError(_, info)) => is_unavailable(info.message()),
+            Self::Query(Error::BrokenTransactionManager) => true,
+            _ => false,
+        };
+        match self {
+            Self::Query(err) if unavailable => Self::Unavailable(err.to_string()),
+            other => other,
+        }
+    }
+}
+
+/// Messages of the two engines that mean "not now" rather than "wrong query".
+fn is_unavailable(message: &str) -> bool {
+    [
+        "database is locked",
+        "database is busy",
+        "statement timeout",
+        "lock timeout",
+        "terminating connection",
+        "server closed the connection",
+        "connection to server",
+        "the database system is shutting down",
+        "the database system is starting up",
+    ]
+    .iter()
+    .any(|needle| message.contains(needle))
 }

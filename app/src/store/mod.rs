@@ -4,16 +4,19 @@
 //! Diesel is synchronous, so every query goes through [`Database::run`], which borrows a
 //! pooled connection on tokio's blocking pool and never on the async executor.
 
+mod connection;
 mod database;
 mod error;
 mod migrations;
 pub mod models;
 pub mod schema;
+pub mod testing;
 mod url;
 mod web_sessions;
 
+pub use connection::{DbBackend, DbConnection, Manager};
 pub use database::{Database, DatabaseOptions};
 pub use error::DbError;
-pub use migrations::MIGRATIONS;
+pub use migrations::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 pub use url::DatabaseUrl;
 pub use web_sessions::DieselSessionStore;

@@ -95,7 +95,7 @@ mod tests {
     use diesel::prelude::*;
     use diesel::sql_types::{Integer, Text};
 
-    use crate::store::{Database, DatabaseOptions, DatabaseUrl};
+    use crate::store::{Database, DatabaseOptions, DatabaseUrl, DbConnection, testing};
 
     #[derive(QueryableByName)]
     struct Name {
@@ -126,8 +126,8 @@ mod tests {
     fn diesel_type(sql_type: &str) -> &'static str {
         match sql_type.to_ascii_uppercase().as_str() {
             "TEXT" => "Text",
-            "TIMESTAMP" => "Timestamp",
-            "BLOB" => "Binary",
+            "TIMESTAMP" | "TIMESTAMP WITHOUT TIME ZONE" => "Timestamp",
+            "BLOB" | "BYTEA" => "Binary",
             "BIGINT" => "BigInt",
             "INTEGER" => "Integer",
             "BOOLEAN" => "Bool",
@@ -135,21 +135,57 @@ mod tests {
         }
     }
 
-    fn generate(conn: &mut SqliteConnection) -> String {
-        let tables: Vec<Name> = diesel::sql_query(
-            "SELECT name FROM sqlite_master WHERE type = 'table' \
-             AND name NOT LIKE 'sqlite_%' AND name != '__diesel_schema_migrations' ORDER BY name",
-        )
-        .load(conn)
-        .unwrap();
+    /// The catalogue queries of each engine, all answering with the same columns.
+    struct Catalogue {
+        tables: &'static str,
+        /// `{table}` is replaced by the table name.
+        columns: &'static str,
+        foreign_keys: &'static str,
+    }
+
+    const SQLITE: Catalogue = Catalogue {
+        tables: "SELECT name FROM sqlite_master WHERE type = 'table' \
+                 AND name NOT LIKE 'sqlite_%' AND name != '__diesel_schema_migrations'",
+        columns: "SELECT name, type, \"notnull\", pk FROM pragma_table_info('{table}') ORDER BY cid",
+        foreign_keys: "SELECT \"table\", \"from\" FROM pragma_foreign_key_list('{table}') ORDER BY id",
+    };
+
+    const POSTGRES: Catalogue = Catalogue {
+        tables: "SELECT table_name::text AS name FROM information_schema.tables \
+                 WHERE table_schema = 'public' AND table_type = 'BASE TABLE' \
+                 AND table_name != '__diesel_schema_migrations'",
+        columns: "SELECT c.column_name::text AS name, c.data_type::text AS type, \
+                  (c.is_nullable = 'NO')::int AS \"notnull\", \
+                  (EXISTS (SELECT 1 FROM information_schema.table_constraints t \
+                    JOIN information_schema.key_column_usage k \
+                      ON k.constraint_name = t.constraint_name AND k.table_name = t.table_name \
+                    WHERE t.table_name = c.table_name AND t.constraint_type = 'PRIMARY KEY' \
+                      AND k.column_name = c.column_name))::int AS pk \
+                  FROM information_schema.columns c \
+                  WHERE c.table_schema = 'public' AND c.table_name = '{table}' \
+                  ORDER BY c.ordinal_position",
+        foreign_keys: "SELECT u.table_name::text AS \"table\", k.column_name::text AS \"from\" \
+                       FROM information_schema.table_constraints t \
+                       JOIN information_schema.key_column_usage k ON k.constraint_name = t.constraint_name \
+                       JOIN information_schema.constraint_column_usage u ON u.constraint_name = t.constraint_name \
+                       WHERE t.constraint_type = 'FOREIGN KEY' AND t.table_name = '{table}' \
+                       ORDER BY k.ordinal_position",
+    };
+
+    fn generate(conn: &mut DbConnection) -> String {
+        let catalogue = match conn {
+            DbConnection::Sqlite(_) => SQLITE,
+            DbConnection::Postgres(_) => POSTGRES,
+        };
+        let mut tables: Vec<Name> = diesel::sql_query(catalogue.tables).load(conn).unwrap();
+        tables.sort_by(|a, b| a.name.cmp(&b.name));
         let mut out = String::new();
         let mut joins = Vec::new();
         for Name { name: table } in &tables {
-            let columns: Vec<ColumnInfo> = diesel::sql_query(format!(
-                "SELECT name, type, \"notnull\", pk FROM pragma_table_info('{table}') ORDER BY cid"
-            ))
-            .load(conn)
-            .unwrap();
+            let columns: Vec<ColumnInfo> =
+                diesel::sql_query(catalogue.columns.replace("{table}", table))
+                    .load(conn)
+                    .unwrap();
             let key: Vec<&str> = columns
                 .iter()
                 .filter(|c| c.pk > 0)
@@ -167,11 +203,10 @@ mod tests {
                 out += &format!("{} -> {ty},\n", c.name);
             }
             out += "} }\n";
-            let fks: Vec<ForeignKey> = diesel::sql_query(format!(
-                "SELECT \"table\", \"from\" FROM pragma_foreign_key_list('{table}') ORDER BY id"
-            ))
-            .load(conn)
-            .unwrap();
+            let fks: Vec<ForeignKey> =
+                diesel::sql_query(catalogue.foreign_keys.replace("{table}", table))
+                    .load(conn)
+                    .unwrap();
             joins.extend(fks.into_iter().map(|fk| {
                 format!(
                     "diesel::joinable!({table} -> {} ({}));\n",
@@ -199,20 +234,30 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn schema_rs_matches_the_migrations() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Database::open(
-            &DatabaseUrl::sqlite_in(dir.path()),
-            DatabaseOptions::default(),
-        )
-        .unwrap();
+    fn assert_schema_rs_matches(url: &DatabaseUrl) {
+        let db = Database::open(url, DatabaseOptions::default()).unwrap();
         let generated = generate(&mut db.pool.get().unwrap());
         let file = include_str!("schema.rs");
         assert_eq!(
             normalise(&generated),
             normalise(file),
-            "app/src/store/schema.rs is out of date; the migrations describe:\n\n{generated}"
+            "app/src/store/schema.rs is out of date; the {url} migrations describe:\n\n{generated}"
         );
+    }
+
+    #[test]
+    fn schema_rs_matches_the_sqlite_migrations() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_schema_rs_matches(&DatabaseUrl::sqlite_in(dir.path()));
+    }
+
+    #[test]
+    fn schema_rs_matches_the_postgres_migrations() {
+        let Some(admin) = testing::postgres_admin_url() else {
+            return;
+        };
+        assert_schema_rs_matches(&DatabaseUrl::Postgres(testing::fresh_postgres_database(
+            &admin,
+        )));
     }
 }

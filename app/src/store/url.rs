@@ -13,6 +13,9 @@ use super::DbError;
 pub enum DatabaseUrl {
     /// An SQLite database file, created on first start.
     Sqlite(PathBuf),
+    /// A PostgreSQL database, as a libpq connection URL (`postgres://user:pw@host/db`).
+    /// The database must exist; its tables are created on first start.
+    Postgres(String),
 }
 
 impl DatabaseUrl {
@@ -26,7 +29,8 @@ impl FromStr for DatabaseUrl {
     type Err = DbError;
 
     /// Accepts `sqlite://PATH` and `sqlite:PATH` (relative paths are relative to the
-    /// working directory; `sqlite:///abs/path` is absolute).
+    /// working directory; `sqlite:///abs/path` is absolute), and `postgres://…` or
+    /// `postgresql://…` (passed to libpq as given).
     fn from_str(url: &str) -> Result<Self, Self::Err> {
         let invalid = || DbError::InvalidUrl {
             url: url.to_owned(),
@@ -43,7 +47,10 @@ impl FromStr for DatabaseUrl {
                 }
                 Ok(Self::Sqlite(PathBuf::from(path)))
             }
-            "postgres" | "postgresql" | "mysql" => Err(DbError::UnsupportedBackend {
+            "postgres" | "postgresql" if rest.starts_with("//") && rest.len() > 2 => {
+                Ok(Self::Postgres(url.to_owned()))
+            }
+            "mysql" | "mariadb" => Err(DbError::UnsupportedBackend {
                 scheme: scheme.to_owned(),
             }),
             _ => Err(invalid()),
@@ -55,7 +62,24 @@ impl std::fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            Self::Postgres(url) => f.write_str(&redact_password(url)),
         }
+    }
+}
+
+/// `url` with the password, if any, replaced by `***`, for logs and error messages.
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((credentials, host)) if credentials.contains(':') => {
+            let user = credentials.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}{tail}")
+        }
+        _ => url.to_owned(),
     }
 }
 
@@ -95,15 +119,37 @@ mod tests {
                 matches!(err, DbError::InvalidUrl { .. }),
                 "{url:?} gave {err:?}"
             );
-            assert!(err.to_string().contains("expected sqlite://PATH"));
+            assert!(
+                err.to_string()
+                    .contains("expected sqlite://PATH or postgres://")
+            );
         }
     }
 
     #[test]
+    fn postgres_urls_parse_and_never_show_the_password() {
+        for scheme in ["postgres", "postgresql"] {
+            let url = format!("{scheme}://gh:s3cret@db.internal:5432/gatehouse?sslmode=require");
+            let parsed = url.parse::<DatabaseUrl>().unwrap();
+            assert_eq!(parsed, DatabaseUrl::Postgres(url.clone()));
+            let shown = parsed.to_string();
+            assert!(!shown.contains("s3cret"), "{shown}");
+            assert!(
+                shown.contains("gh:***@db.internal:5432/gatehouse"),
+                "{shown}"
+            );
+        }
+        assert_eq!(
+            DatabaseUrl::Postgres("postgres://gh@localhost/db".into()).to_string(),
+            "postgres://gh@localhost/db"
+        );
+        assert!("postgres://".parse::<DatabaseUrl>().is_err());
+        assert!("postgres:db".parse::<DatabaseUrl>().is_err());
+    }
+
+    #[test]
     fn other_engines_are_named_in_the_error() {
-        let err = "postgres://u@localhost/db"
-            .parse::<DatabaseUrl>()
-            .unwrap_err();
-        assert!(err.to_string().contains("postgres://"), "{err}");
+        let err = "mysql://u@localhost/db".parse::<DatabaseUrl>().unwrap_err();
+        assert!(err.to_string().contains("mysql://"), "{err}");
     }
 }

@@ -49,14 +49,17 @@ impl SessionStore for DieselSessionStore {
             let inserted = self
                 .db
                 .run(move |conn| {
-                    Ok(diesel::insert_into(web_sessions::table)
-                        .values((
-                            web_sessions::id.eq(id),
-                            web_sessions::data.eq(data),
-                            web_sessions::expires_at.eq(expires_at),
-                        ))
-                        .on_conflict_do_nothing()
-                        .execute(conn)?)
+                    let row = (
+                        web_sessions::id.eq(id),
+                        web_sessions::data.eq(data),
+                        web_sessions::expires_at.eq(expires_at),
+                    );
+                    Ok(crate::on_backend!(conn, |c| diesel::insert_into(
+                        web_sessions::table
+                    )
+                    .values(&row)
+                    .on_conflict_do_nothing()
+                    .execute(c))?)
                 })
                 .await
                 .map_err(backend)?;
@@ -74,19 +77,21 @@ impl SessionStore for DieselSessionStore {
         let expires_at = to_naive(record.expiry_date);
         self.db
             .run(move |conn| {
-                diesel::insert_into(web_sessions::table)
-                    .values((
-                        web_sessions::id.eq(&id),
-                        web_sessions::data.eq(&data),
-                        web_sessions::expires_at.eq(expires_at),
-                    ))
+                let row = (
+                    web_sessions::id.eq(&id),
+                    web_sessions::data.eq(&data),
+                    web_sessions::expires_at.eq(expires_at),
+                );
+                let changes = (
+                    web_sessions::data.eq(&data),
+                    web_sessions::expires_at.eq(expires_at),
+                );
+                crate::on_backend!(conn, |c| diesel::insert_into(web_sessions::table)
+                    .values(&row)
                     .on_conflict(web_sessions::id)
                     .do_update()
-                    .set((
-                        web_sessions::data.eq(&data),
-                        web_sessions::expires_at.eq(expires_at),
-                    ))
-                    .execute(conn)?;
+                    .set(changes)
+                    .execute(c))?;
                 Ok(())
             })
             .await

@@ -8,18 +8,44 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use app::store::{Database, DatabaseOptions, DatabaseUrl};
+use app::store::{Database, DatabaseOptions, DatabaseUrl, DbConnection, testing};
 use diesel::QueryResult;
-use diesel::sqlite::SqliteConnection;
 use reqwest::StatusCode;
 
 /// The path of the binary under test, built by cargo for integration tests.
 pub const SERVER: &str = env!("CARGO_BIN_EXE_server");
 
+/// Whether this run of the suite is the PostgreSQL pass: `make test` runs the
+/// integration tests twice, the second time with `GATEHOUSE_TEST_BACKEND=postgres`.
+pub fn on_postgres() -> bool {
+    std::env::var("GATEHOUSE_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+/// A fresh, empty database for one server: a temporary SQLite file in `data_dir`, or a
+/// new database on the test PostgreSQL cluster in the PostgreSQL pass.
+pub fn fresh_database(data_dir: &std::path::Path) -> DatabaseUrl {
+    if !on_postgres() {
+        return DatabaseUrl::sqlite_in(data_dir);
+    }
+    let admin = testing::postgres_admin_url()
+        .expect("GATEHOUSE_TEST_BACKEND=postgres needs GATEHOUSE_TEST_POSTGRES");
+    DatabaseUrl::Postgres(testing::fresh_postgres_database(&admin))
+}
+
+/// The URL as `DATABASE_URL` wants it (with the password, unlike `Display`).
+pub fn url_text(url: &DatabaseUrl) -> String {
+    match url {
+        DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
+        DatabaseUrl::Postgres(url) => url.clone(),
+    }
+}
+
 /// A running server; killed when dropped.
 pub struct TestServer {
     pub base_url: String,
     pub data_dir: tempfile::TempDir,
+    /// The database this server uses (fresh for it, on the pass's backend).
+    pub database: DatabaseUrl,
     child: Child,
     log: Arc<Mutex<String>>,
     env: Vec<(String, String)>,
@@ -28,11 +54,36 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server on a fresh temporary database, with extra environment variables.
     pub fn start(env: &[(&str, &str)]) -> Self {
-        let env = env
+        let data_dir = tempfile::tempdir().unwrap();
+        let database = fresh_database(data_dir.path());
+        Self::start_with(data_dir, database, env)
+    }
+
+    /// Starts a server on `database` (which other servers may share), with extra
+    /// environment variables.
+    pub fn start_with(
+        data_dir: tempfile::TempDir,
+        database: DatabaseUrl,
+        env: &[(&str, &str)],
+    ) -> Self {
+        let mut env: Vec<(String, String)> = env
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        Self::start_in(tempfile::tempdir().unwrap(), env)
+        // The SQLite default needs no setting (and is what a plain start uses).
+        let is_default = database == DatabaseUrl::sqlite_in(data_dir.path());
+        if !is_default && !env.iter().any(|(k, _)| k == "DATABASE_URL") {
+            env.push(("DATABASE_URL".into(), url_text(&database)));
+        }
+        let (child, base_url, log) = spawn(data_dir.path(), &env);
+        Self {
+            base_url,
+            data_dir,
+            database,
+            child,
+            log,
+            env,
+        }
     }
 
     /// Kills the process with SIGKILL (no shutdown code runs: a crash) and starts a new
@@ -42,17 +93,6 @@ impl TestServer {
         self.child.wait().unwrap();
         let (child, base_url, log) = spawn(self.data_dir.path(), &self.env);
         (self.child, self.base_url, self.log) = (child, base_url, log);
-    }
-
-    fn start_in(data_dir: tempfile::TempDir, env: Vec<(String, String)>) -> Self {
-        let (child, base_url, log) = spawn(data_dir.path(), &env);
-        Self {
-            base_url,
-            data_dir,
-            child,
-            log,
-            env,
-        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -261,17 +301,13 @@ impl Client {
 
     /// The server's database, opened beside it (SQLite in WAL mode allows this).
     pub fn db(&self) -> Database {
-        Database::open(
-            &DatabaseUrl::sqlite_in(self.server.data_dir.path()),
-            DatabaseOptions::default(),
-        )
-        .unwrap()
+        Database::open(&self.server.database, DatabaseOptions::default()).unwrap()
     }
 }
 
 pub async fn count<F>(db: &Database, query: F) -> i64
 where
-    F: FnOnce(&mut SqliteConnection) -> QueryResult<i64> + Send + 'static,
+    F: FnOnce(&mut DbConnection) -> QueryResult<i64> + Send + 'static,
 {
     db.run(move |conn| Ok(query(conn)?)).await.unwrap()
 }

@@ -1,0 +1,50 @@
+//! Scratch databases for test suites (this crate's and the server's integration tests).
+//!
+//! `make test` starts a throwaway PostgreSQL cluster and names it in
+//! `GATEHOUSE_TEST_POSTGRES` (a URL whose user may create databases); every test that
+//! runs on PostgreSQL gets a database of its own there, so tests never see each other's
+//! rows.
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+
+/// The variable that names the test cluster.
+pub const POSTGRES_ENV: &str = "GATEHOUSE_TEST_POSTGRES";
+
+/// The admin URL of the test cluster, or `None` when none is configured.
+///
+/// Under CI (`CI` set) a missing cluster is an error, not a skip: a suite that quietly
+/// skips every PostgreSQL test would prove nothing.
+pub fn postgres_admin_url() -> Option<String> {
+    match std::env::var(POSTGRES_ENV) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!(
+                "{POSTGRES_ENV} is not set: run the tests with `make test`, which starts PostgreSQL"
+            )
+        }
+        _ => {
+            eprintln!("skipped: set {POSTGRES_ENV} (or run `make test`) to test on PostgreSQL");
+            None
+        }
+    }
+}
+
+/// Creates an empty database with a random name on the test cluster and returns its URL.
+pub fn fresh_postgres_database(admin_url: &str) -> String {
+    let name = format!("gatehouse_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = PgConnection::establish(admin_url)
+        .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL at {admin_url}: {e}"));
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .expect("create a scratch database");
+    match admin_url.rsplit_once('/') {
+        Some((server, _)) if server.contains("://") && server.len() > "postgres://".len() => {
+            format!("{server}/{name}")
+        }
+        _ => panic!(
+            "{POSTGRES_ENV} must end in /DATABASE, e.g. postgres://u@127.0.0.1:5432/postgres"
+        ),
+    }
+}

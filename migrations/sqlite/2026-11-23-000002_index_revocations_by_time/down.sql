@@ -1,0 +1,1 @@
+DROP INDEX token_blacklist_created_at;
