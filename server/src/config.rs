@@ -53,7 +53,7 @@ pub struct Config {
 
     /// How long a request waits for the database (a connection or a lock) before it is
     /// answered with 503, e.g. "2s" or "500ms".
-    #[arg(long = "database-timeout", env = "DATABASE_TIMEOUT", default_value = "2s", value_parser = humantime::parse_duration)]
+    #[arg(long = "database-timeout", env = "DATABASE_TIMEOUT", default_value = "1s", value_parser = humantime::parse_duration)]
     pub database_timeout: Duration,
 
     /// Log filter: a level (error, warn, info, debug, trace) or tracing directives such
@@ -134,6 +134,12 @@ pub struct Config {
     /// How often expired tokens, sessions and events are deleted.
     #[arg(long = "cleanup-interval", env = "CLEANUP_INTERVAL", default_value = "10m", value_parser = humantime::parse_duration)]
     pub cleanup_interval: Duration,
+
+    /// How often this instance reads the revocations other instances made (several
+    /// instances on one PostgreSQL database): a revoked device is refused everywhere
+    /// within about this long.
+    #[arg(long = "revocation-poll-interval", env = "REVOCATION_POLL_INTERVAL", default_value = "250ms", value_parser = humantime::parse_duration)]
+    pub revocation_poll_interval: Duration,
 
     /// Password hashes computed at once (each takes 19 MiB and one core for ~50 ms).
     #[arg(long = "password-hash-concurrency", env = "PASSWORD_HASH_CONCURRENCY", default_value_t = default_hash_concurrency())]

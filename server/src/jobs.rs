@@ -1,4 +1,5 @@
-//! Background work: the periodic cleanup that keeps every table bounded.
+//! Background work: the periodic cleanup that keeps every table bounded, and the
+//! revocation feed that tells this instance about revocations made by the others.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +20,42 @@ pub fn spawn_cleanup(auth: Arc<AuthService>, interval: Duration) -> tokio::task:
                 }
                 Ok(_) => tracing::debug!("cleanup: nothing expired"),
                 Err(err) => tracing::warn!(error = %err, "cleanup failed; will retry"),
+            }
+        }
+    })
+}
+
+/// Polls for revocations made by other instances sharing the database every `interval`
+/// (see [`AuthService::sync_revocations`]), so a device signed out through one instance
+/// is refused by every instance within about `interval`. With a single instance the
+/// poll finds only what this instance already knows; it costs one indexed query.
+///
+/// While the database is down the poll fails quietly and resumes when it returns,
+/// looking back far enough to catch up.
+pub fn spawn_revocation_feed(
+    auth: Arc<AuthService>,
+    interval: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(interval.max(Duration::from_millis(10)));
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut previous = chrono::Utc::now().naive_utc();
+        let mut failing = false;
+        loop {
+            ticker.tick().await;
+            match auth.sync_revocations(previous).await {
+                Ok((_, started)) => {
+                    if std::mem::take(&mut failing) {
+                        tracing::info!("revocation feed resumed");
+                    }
+                    previous = started;
+                }
+                // Keep `previous`: the next successful poll covers the outage.
+                Err(err) if !failing => {
+                    failing = true;
+                    tracing::warn!(error = %err, "revocation feed failed; retrying");
+                }
+                Err(_) => {}
             }
         }
     })

@@ -69,6 +69,10 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
 
     let state = app_state(&config, addr, db).await?;
     jobs::spawn_cleanup(Arc::clone(&state.server.auth), config.cleanup_interval);
+    jobs::spawn_revocation_feed(
+        Arc::clone(&state.server.auth),
+        config.revocation_poll_interval,
+    );
     let shutdown = shutdown::signal();
     tracing::info!("Gatehouse listening on http://{addr}");
     let service = router::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();

@@ -23,6 +23,12 @@ use super::transactions::{
     Rotation, Started, Tx, delete_in_batches, now, revoke_session, rotate, start_session,
 };
 use crate::store::models::{BlacklistEntry, User};
+
+/// How far before its previous poll the revocation feed looks: longer than any write
+/// transaction takes between stamping a revocation and committing it (each statement
+/// and lock wait is bounded by `DATABASE_TIMEOUT`, 1 s by default), plus clock skew
+/// between instances.
+pub const FEED_OVERLAP: std::time::Duration = std::time::Duration::from_secs(15);
 use crate::store::schema::{refresh_tokens, token_blacklist, users};
 use crate::store::{Database, DbConnection, DbError};
 
@@ -257,14 +263,42 @@ impl AuthService {
 
     /// Fills the revocation set from `token_blacklist`; returns how many entries.
     pub async fn load_revocations(&self) -> Result<usize, AuthError> {
+        Ok(self.revocations_since(None).await?.0)
+    }
+
+    /// The revocation feed: adds the revocations that any instance sharing the database
+    /// committed since the previous call (which started at `previous`) to this instance's
+    /// set. Returns how many rows were read and this call's start, for the next call.
+    ///
+    /// A revocation's `created_at` is stamped when its transaction starts, and the
+    /// transaction may commit a little later (and another instance's clock may be a
+    /// little off), so each call looks [`FEED_OVERLAP`] further back; rows seen twice are
+    /// harmless, the set is idempotent. The query reads the `token_blacklist_created_at`
+    /// index, so it stays cheap however large the blacklist is.
+    pub async fn sync_revocations(
+        &self,
+        previous: NaiveDateTime,
+    ) -> Result<(usize, NaiveDateTime), AuthError> {
+        let overlap = chrono::Duration::from_std(FEED_OVERLAP).unwrap_or_default();
+        self.revocations_since(Some(previous - overlap)).await
+    }
+
+    async fn revocations_since(
+        &self,
+        since: Option<NaiveDateTime>,
+    ) -> Result<(usize, NaiveDateTime), AuthError> {
         let now = now();
         let rows: Vec<BlacklistEntry> = self
             .db
             .run(move |conn| {
-                Ok(token_blacklist::table
+                let mut query = token_blacklist::table
                     .filter(token_blacklist::expires_at.ge(now))
                     .select(BlacklistEntry::as_select())
-                    .load(conn)?)
+                    .into_boxed();
+                if let Some(since) = since {
+                    query = query.filter(token_blacklist::created_at.gt(since));
+                }
+                Ok(query.load(conn)?)
             })
             .await?;
         for row in &rows {
@@ -273,7 +307,7 @@ impl AuthService {
                     .insert(kind, &row.token_id, row.expires_at.and_utc().timestamp());
             }
         }
-        Ok(rows.len())
+        Ok((rows.len(), now))
     }
 
     /// Creates an account and signs it in on this device.

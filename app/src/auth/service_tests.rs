@@ -788,3 +788,41 @@ async fn the_first_sign_in_from_a_kind_of_device_is_flagged_as_new() {
     );
     assert_eq!(count_events(&t.auth, EventKind::SignedIn).await, 2);
 }
+
+#[tokio::test]
+async fn the_revocation_feed_brings_in_revocations_made_by_another_instance() {
+    let t = test_auth(SessionSettings::default());
+    // A second instance on the same database, with its own in-memory set.
+    let other = AuthService::new(
+        t.auth.db.clone(),
+        t.auth.passwords.clone(),
+        AccessTokens::new(
+            KeySet::new(SigningKey::generate().0, vec![]),
+            "http://gatehouse.test",
+            Duration::from_secs(900),
+        ),
+        SessionSettings::default(),
+    );
+    let (_, previous) = other.sync_revocations(now()).await.unwrap();
+    let signed_in = t
+        .auth
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
+    let claims = &signed_in.access.claims;
+    t.auth
+        .log_out(Some(signed_in.session_id.clone()), None, client())
+        .await
+        .unwrap();
+    assert!(!other.revocations().is_revoked(&claims.jti, &claims.sid));
+
+    let (read, next) = other.sync_revocations(previous).await.unwrap();
+    assert_eq!(read, 1);
+    assert!(next >= previous);
+    assert!(other.revocations().is_revoked(&claims.jti, &claims.sid));
+
+    // A poll long after the overlap window reads nothing old again.
+    let later = now() + chrono::Duration::from_std(FEED_OVERLAP).unwrap();
+    let (read, _) = other.sync_revocations(later).await.unwrap();
+    assert_eq!(read, 0);
+}

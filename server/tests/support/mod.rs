@@ -241,12 +241,17 @@ pub struct Client {
 
 impl Client {
     pub fn new(env: &[(&str, &str)]) -> Self {
+        Self::on(TestServer::start(env))
+    }
+
+    /// A client of `server` that does not follow redirects (the tests check them).
+    pub fn on(server: TestServer) -> Self {
         Self {
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
-            server: TestServer::start(env),
+            server,
         }
     }
 
@@ -310,4 +315,20 @@ where
     F: FnOnce(&mut DbConnection) -> QueryResult<i64> + Send + 'static,
 {
     db.run(move |conn| Ok(query(conn)?)).await.unwrap()
+}
+
+/// Instances A and B sharing a fresh PostgreSQL database and A's signing key, as behind
+/// a load balancer (with cheap test-only password hashing). `None` when no test cluster
+/// is configured outside CI.
+pub fn two_instances(env: &[(&str, &str)]) -> Option<(Client, Client)> {
+    let admin = testing::postgres_admin_url()?;
+    let database = DatabaseUrl::Postgres(testing::fresh_postgres_database(&admin));
+    let mut env = env.to_vec();
+    env.push(("INSECURE_FAST_PASSWORD_HASHING", "true"));
+    let a = TestServer::start_with(tempfile::tempdir().unwrap(), database.clone(), &env);
+    let key = a.data_dir.path().join(server::keys::DEV_KEY_FILE);
+    let key = key.to_str().unwrap().to_owned();
+    env.push(("JWT_SIGNING_KEY_FILE", &key));
+    let b = TestServer::start_with(tempfile::tempdir().unwrap(), database, &env);
+    Some((Client::on(a), Client::on(b)))
 }

@@ -1,0 +1,176 @@
+//! Two server instances on one PostgreSQL database with one key set, as behind a load
+//! balancer: tokens are accepted across instances, a revocation through one is seen by
+//! the other within a second, and concurrent refreshes of one token on both instances
+//! leave exactly one chain.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use app::store::schema::{device_sessions, refresh_tokens, security_events};
+use diesel::prelude::*;
+use reqwest::StatusCode;
+use support::{Client, Cookies, count, two_instances};
+
+/// The id of the device session `cookies` belong to (it is listed first).
+async fn own_session_id(client: &Client, cookies: &Cookies) -> String {
+    let response = client.post("/api/devices/list", cookies, &[]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: serde_json::Value = response.json().await.unwrap();
+    body["devices"][0]["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_session_started_on_one_instance_works_on_the_other() {
+    let Some((a, b)) = two_instances(&[]) else {
+        return;
+    };
+    let mut cookies = a.sign_up("ann@example.com").await;
+    assert_eq!(b.me(&cookies).await, StatusCode::OK, "B accepts A's token");
+
+    let refreshed = b.post("/api/auth/refresh", &cookies, &[]).await;
+    assert_eq!(
+        refreshed.status(),
+        StatusCode::OK,
+        "B rotates A's refresh token"
+    );
+    cookies.update(&refreshed);
+    assert_eq!(a.me(&cookies).await, StatusCode::OK, "A accepts B's token");
+
+    let phone = b.log_in("ann@example.com", "phone").await;
+    let devices = a.post("/api/devices/list", &cookies, &[]).await;
+    let body: serde_json::Value = devices.json().await.unwrap();
+    assert_eq!(body["devices"].as_array().unwrap().len(), 2, "{body}");
+    assert_eq!(a.me(&phone).await, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_through_one_instance_is_refused_by_the_other_within_a_second() {
+    const DEVICES: usize = 40;
+    let Some((a, b)) = two_instances(&[]) else {
+        return;
+    };
+    let laptop = a.sign_up("ann@example.com").await;
+    let mut lags = Vec::new();
+    for i in 0..DEVICES {
+        let phone = a.log_in("ann@example.com", &format!("phone {i}")).await;
+        let id = own_session_id(&a, &phone).await;
+        // B has verified (and cached) the phone's token before the revocation.
+        assert_eq!(b.me(&phone).await, StatusCode::OK);
+        // Revoke at varied moments of B's poll cycle; otherwise this loop falls into step
+        // with it and measures one phase only.
+        tokio::time::sleep(Duration::from_millis((i as u64 * 97) % 250)).await;
+
+        let revoked = a
+            .post("/api/devices/revoke", &laptop, &[("session_id", &id)])
+            .await;
+        assert_eq!(revoked.status(), StatusCode::OK);
+        let started = Instant::now();
+        while b.me(&phone).await == StatusCode::OK {
+            assert!(
+                started.elapsed() < Duration::from_secs(3),
+                "B still accepts device {i} after 3 s"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        lags.push(started.elapsed());
+    }
+    lags.sort();
+    let p50 = lags[DEVICES / 2];
+    let p99 = lags[(DEVICES * 99).div_ceil(100) - 1];
+    println!(
+        "revocation through A refused by B after: p50 {p50:?}, p99 {p99:?}, max {:?} (n = {DEVICES})",
+        lags[DEVICES - 1]
+    );
+    assert!(p99 < Duration::from_secs(1), "p99 {p99:?}");
+    assert_eq!(
+        b.me(&laptop).await,
+        StatusCode::OK,
+        "other sessions unaffected"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_parallel_refreshes_across_instances_leave_one_chain_and_no_theft_flag() {
+    const PARALLEL: usize = 20;
+    let Some((a, b)) = two_instances(&[("REFRESH_GRACE", "30s")]) else {
+        return;
+    };
+    let (a, b) = (Arc::new(a), Arc::new(b));
+    let cookies = a.sign_up("ann@example.com").await;
+    let session = own_session_id(&a, &cookies).await;
+
+    let barrier = Arc::new(tokio::sync::Barrier::new(PARALLEL));
+    let mut tasks = Vec::new();
+    for i in 0..PARALLEL {
+        let instance = Arc::clone(if i % 2 == 0 { &a } else { &b });
+        let (barrier, cookies) = (Arc::clone(&barrier), cookies.clone());
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            let response = instance.post("/api/auth/refresh", &cookies, &[]).await;
+            let status = response.status();
+            let mut after = cookies.clone();
+            after.update(&response);
+            (status, after)
+        }));
+    }
+    let mut rotated = Vec::new();
+    for task in tasks {
+        let (status, after) = task.await.unwrap();
+        assert_eq!(status, StatusCode::OK, "a concurrent refresh is not theft");
+        if after.refresh != cookies.refresh {
+            rotated.push(after);
+        }
+    }
+    assert_eq!(
+        rotated.len(),
+        1,
+        "exactly one response carries the next token"
+    );
+
+    let db = a.db();
+    let chain = count(&db, {
+        let session = session.clone();
+        move |c| {
+            refresh_tokens::table
+                .filter(refresh_tokens::session_id.eq(session))
+                .count()
+                .get_result(c)
+        }
+    })
+    .await;
+    assert_eq!(chain, 2, "the first token and the one that replaced it");
+    let unused = count(&db, {
+        let session = session.clone();
+        move |c| {
+            refresh_tokens::table
+                .filter(refresh_tokens::session_id.eq(session))
+                .filter(refresh_tokens::used_at.is_null())
+                .count()
+                .get_result(c)
+        }
+    })
+    .await;
+    assert_eq!(unused, 1, "one live head of the chain");
+    let theft = count(&db, |c| {
+        security_events::table
+            .filter(security_events::kind.eq("token_reuse_detected"))
+            .count()
+            .get_result(c)
+    })
+    .await;
+    assert_eq!(theft, 0);
+    let revoked = count(&db, move |c| {
+        device_sessions::table
+            .filter(device_sessions::id.eq(session))
+            .filter(device_sessions::revoked_at.is_not_null())
+            .count()
+            .get_result(c)
+    })
+    .await;
+    assert_eq!(revoked, 0, "the session lives on");
+
+    let next = b.post("/api/auth/refresh", &rotated[0], &[]).await;
+    assert_eq!(next.status(), StatusCode::OK, "the chain continues");
+}
