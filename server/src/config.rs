@@ -53,7 +53,7 @@ pub struct Config {
 
     /// How long a request waits for the database (a connection or a lock) before it is
     /// answered with 503, e.g. "2s" or "500ms".
-    #[arg(long = "database-timeout", env = "DATABASE_TIMEOUT", default_value = "1s", value_parser = humantime::parse_duration)]
+    #[arg(long = "database-timeout", env = "DATABASE_TIMEOUT", default_value = "1500ms", value_parser = humantime::parse_duration)]
     pub database_timeout: Duration,
 
     /// Log filter: a level (error, warn, info, debug, trace) or tracing directives such

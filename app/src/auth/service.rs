@@ -26,7 +26,7 @@ use crate::store::models::{BlacklistEntry, User};
 
 /// How far before its previous poll the revocation feed looks: longer than any write
 /// transaction takes between stamping a revocation and committing it (each statement
-/// and lock wait is bounded by `DATABASE_TIMEOUT`, 1 s by default), plus clock skew
+/// and lock wait is bounded by `DATABASE_TIMEOUT`, 1.5 s by default), plus clock skew
 /// between instances.
 pub const FEED_OVERLAP: std::time::Duration = std::time::Duration::from_secs(15);
 use crate::store::schema::{refresh_tokens, token_blacklist, users};

@@ -33,7 +33,7 @@ impl Default for DatabaseOptions {
     fn default() -> Self {
         Self {
             pool_size: 8,
-            timeout: Duration::from_secs(1),
+            timeout: Duration::from_millis(1500),
         }
     }
 }

@@ -1,0 +1,452 @@
+#!/usr/bin/env python3
+"""`make bench`: what authentication costs, as ratios measured side by side in one run.
+
+The release server runs pinned to one core, wrk (the load generator) to another, on
+loopback. Every ratio alternates its A and B runs (A B A B A B) and reports the median of
+the three A/B pairs, so machine noise that drifts over the run hits both sides alike.
+Absolute numbers are printed too, but only the ratios are comparable between machines.
+
+Writes bench/results/latest.json and bench/results/latest.svg and prints a table.
+Environment: BENCH_SECONDS (per run, default 3), DATABASE_URL (a postgres:// URL runs
+R3-R6 on PostgreSQL too; each server gets a fresh database there).
+"""
+
+import json
+import os
+import platform
+import re
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVER_BIN = ROOT / "target/release/server"
+ARGON2_BIN = ROOT / "target/release/examples/argon2_rate"
+LUA = ROOT / "bench/lua"
+RESULTS = ROOT / "bench/results"
+SECONDS = int(os.environ.get("BENCH_SECONDS", "3"))
+ROUNDS = 3
+PASSWORD = "correct horse battery"
+BLACKLIST_ROWS = 1_000_000
+CORES = os.cpu_count() or 1
+SERVER_CORE, LOAD_CORES = "0", ("1" if CORES > 1 else "0")
+HASH_CONCURRENCY = 1  # one core for the server: one hash at a time
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+class Server:
+    """The release binary on a fresh data dir (and database), pinned to SERVER_CORE."""
+
+    def __init__(self, name, database_url=None, extra_env=None):
+        self.name = name
+        self.dir = tempfile.TemporaryDirectory(prefix=f"gatehouse-bench-{name}-")
+        self.database_url = database_url
+        self.extra_env = extra_env or {}
+        self.proc = None
+        self.start()
+
+    def start(self):
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "LEPTOS_SITE_ADDR": "127.0.0.1:0",
+            "LEPTOS_SITE_ROOT": str(ROOT / "target/site"),
+            "DATA_DIR": self.dir.name,
+            "LOG_LEVEL": "warn,server=info",
+            "PASSWORD_HASH_CONCURRENCY": str(HASH_CONCURRENCY),
+            # Logins in a flood all use one account; do not let the session limit turn
+            # every login into an eviction too.
+            "MAX_SESSIONS_PER_USER": "1000000",
+            **self.extra_env,
+        }
+        if self.database_url:
+            env["DATABASE_URL"] = self.database_url
+        self.proc = subprocess.Popen(
+            ["taskset", "-c", SERVER_CORE, str(SERVER_BIN)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.time() + 120
+        for line in self.proc.stderr:
+            match = re.search(r"listening on (http://\S+)", line)
+            if match:
+                self.base = match.group(1)
+                break
+            if time.time() > deadline:
+                raise SystemExit(f"{self.name}: server did not start")
+        else:
+            raise SystemExit(f"{self.name}: server exited during start")
+        # Keep draining the log so the server never blocks on a full pipe.
+        import threading
+
+        threading.Thread(target=lambda: [None for _ in self.proc.stderr], daemon=True).start()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+    def status(self, field):
+        """A /proc/PID/status field in KiB (VmRSS: now, VmHWM: peak)."""
+        text = Path(f"/proc/{self.proc.pid}/status").read_text()
+        return int(re.search(rf"{field}:\s+(\d+) kB", text).group(1))
+
+    def post(self, path, form=None, cookie=None):
+        data = urllib.parse.urlencode(form or {}).encode()
+        request = urllib.request.Request(self.base + path, data=data, method="POST")
+        if cookie:
+            request.add_header("Cookie", cookie)
+        with urllib.request.urlopen(request) as response:
+            return response.status, response.headers.get_all("Set-Cookie") or []
+
+    def sign_up(self, email):
+        """Signs up and returns (access cookie pair, refresh cookie pair)."""
+        status, cookies = self.post("/api/auth/signup", {"email": email, "password": PASSWORD})
+        assert status == 200, status
+        return session_cookies(cookies)
+
+    def log_in(self, email):
+        status, cookies = self.post("/api/auth/login", {"email": email, "password": PASSWORD})
+        assert status == 200, status
+        return session_cookies(cookies)
+
+
+def session_cookies(set_cookies):
+    pairs = [c.split(";", 1)[0] for c in set_cookies]
+    access = next(p for p in pairs if p.startswith("__Host-access="))
+    refresh = next(p for p in pairs if p.startswith("__Secure-refresh="))
+    return access, refresh
+
+
+def wrk(url, *, seconds=SECONDS, threads=1, connections=8, script="request.lua", env=None, latency=False):
+    """Runs wrk pinned to LOAD_CORES; returns requests/s, errors and latency percentiles."""
+    command = ["taskset", "-c", LOAD_CORES, "wrk", f"-t{threads}", f"-c{connections}",
+               f"-d{seconds}s", "-s", str(LUA / script)]
+    if latency:
+        command.append("--latency")
+    command.append(url)
+    out = subprocess.run(command, env={**os.environ, **(env or {})}, capture_output=True,
+                         text=True, check=True).stdout
+    result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    result["non_2xx"] = int(errors.group(1)) if errors else 0
+    if latency:
+        for pct in ("50", "99"):
+            value, unit = re.search(rf"\s{pct}%\s+([\d.]+)(us|ms|s)\b", out).groups()
+            result[f"p{pct}_ms"] = float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+    return result
+
+
+def alternate(name, run_a, run_b):
+    """A B A B A B; the ratio of each pair, and their median."""
+    pairs = []
+    for round_ in range(ROUNDS):
+        a, b = run_a(), run_b()
+        pairs.append((a, b))
+        log(f"  {name} round {round_ + 1}: A {a:,.1f}/s  B {b:,.1f}/s  A/B {a / b:.3f}")
+    ratios = [a / b for a, b in pairs]
+    return {
+        "ratio": statistics.median(ratios),
+        "ratios": ratios,
+        "a_per_s": statistics.median(a for a, _ in pairs),
+        "b_per_s": statistics.median(b for _, b in pairs),
+    }
+
+
+def post_env(cookie=None, body=None):
+    return {"BENCH_METHOD": "POST", "BENCH_COOKIE": cookie or "", "BENCH_BODY": body or ""}
+
+
+def get_env(cookie=None):
+    return {"BENCH_METHOD": "GET", "BENCH_COOKIE": cookie or ""}
+
+
+def fixed_rate(url, env, target_rps):
+    """Latency at about `target_rps`: connections that each pause 10 ms between requests
+    (wrk has no open-loop mode; the achieved rate is reported beside the percentiles)."""
+    connections = max(1, round(target_rps * 0.010))
+    return wrk(url, connections=connections, env={**env, "BENCH_DELAY_MS": "10"}, latency=True)
+
+
+def seed_blacklist_sqlite(db_path, rows):
+    """Adds `rows` live blacklist entries (a revoked session each) to an SQLite database."""
+    conn = sqlite3.connect(db_path)
+    conn.execute(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
+        "INSERT INTO token_blacklist (token_id, kind, session_id, reason, created_at, expires_at) "
+        "SELECT 'bench-' || i, 'sid', 'bench-' || i, 'bench', datetime('now', '-1 minute'), "
+        "datetime('now', '+1 day') FROM n",
+        (rows,),
+    )
+    conn.commit()
+    conn.close()
+
+
+def seed_blacklist_postgres(url, rows):
+    sql = (
+        "INSERT INTO token_blacklist (token_id, kind, session_id, reason, created_at, expires_at) "
+        f"SELECT 'bench-' || i, 'sid', 'bench-' || i, 'bench', now() - interval '1 minute', "
+        f"now() + interval '1 day' FROM generate_series(1, {rows}) AS i"
+    )
+    subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", url, "-c", sql], check=True)
+
+
+def fresh_postgres_database(admin_url):
+    name = f"gatehouse_bench_{uuid.uuid4().hex[:12]}"
+    subprocess.run(["psql", "-q", admin_url, "-c", f"CREATE DATABASE {name}"], check=True)
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+def argon2_rate(seconds):
+    """Raw Argon2id verifications/s with the server's parameters, on the server's core."""
+    out = subprocess.run(
+        ["taskset", "-c", SERVER_CORE, str(ARGON2_BIN), "--seconds", str(seconds),
+         "--threads", str(HASH_CONCURRENCY)],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    return float(re.search(r"verifications/s: ([\d.]+)", out).group(1))
+
+
+def backend_ratios(backend, database_url, results):
+    """R3-R6 on one backend (SQLite, or PostgreSQL when database_url is set)."""
+    fresh = (lambda: fresh_postgres_database(database_url)) if database_url else (lambda: None)
+    key = f"{backend}"
+    log(f"== {backend}: R3 (1M blacklist rows), R4, R5, R6")
+
+    # R3: the same authenticated endpoint on a server whose revocation set holds 1M
+    # entries, and on one whose set is empty. Both idle except when measured.
+    empty = Server(f"{backend}-empty", fresh())
+    loaded = Server(f"{backend}-loaded", fresh())
+    rss_empty_kib = empty.status("VmRSS")
+    if database_url:
+        seed_blacklist_postgres(loaded.database_url, BLACKLIST_ROWS)
+    else:
+        seed_blacklist_sqlite(Path(loaded.dir.name) / "gatehouse.db", BLACKLIST_ROWS)
+    started = time.time()
+    loaded.restart()
+    load_seconds = time.time() - started
+    cookie_loaded = loaded.sign_up("r3@example.com")[0]
+    cookie_empty = empty.sign_up("r3@example.com")[0]
+    # Warm both (caches, connections) before measuring.
+    for server, cookie in ((loaded, cookie_loaded), (empty, cookie_empty)):
+        wrk(server.base + "/api/session/viewer", seconds=1, env=post_env(cookie))
+    rss_loaded_kib = loaded.status("VmRSS")
+    rss_empty_kib = empty.status("VmRSS")
+    r3 = alternate(
+        "R3",
+        lambda: wrk(loaded.base + "/api/session/viewer", env=post_env(cookie_loaded))["rps"],
+        lambda: wrk(empty.base + "/api/session/viewer", env=post_env(cookie_empty))["rps"],
+    )
+    r3["revocation_set_mib"] = (rss_loaded_kib - rss_empty_kib) / 1024
+    r3["revocation_set_bytes_per_entry"] = (rss_loaded_kib - rss_empty_kib) * 1024 / BLACKLIST_ROWS
+    r3["startup_with_1m_rows_s"] = load_seconds
+    results[f"R3_{key}"] = r3
+    loaded.stop()
+    empty.stop()
+
+    # R4 and R5 on one server: rotations vs logins, logins vs raw Argon2id.
+    server = Server(f"{backend}-auth", fresh())
+    server.sign_up("flood@example.com")
+    login_env = post_env(body=urllib.parse.urlencode({"email": "flood@example.com", "password": PASSWORD}))
+
+    def logins():
+        result = wrk(server.base + "/api/auth/login", connections=4, env=login_env)
+        assert result["non_2xx"] == 0, result
+        return result["rps"]
+
+    def rotations():
+        chains = 8
+        tokens = Path(server.dir.name) / "chains.txt"
+        tokens.write_text("\n".join(server.log_in("flood@example.com")[1].split("=", 1)[1]
+                                    for _ in range(chains)) + "\n")
+        result = wrk(server.base + "/api/auth/refresh", threads=chains, connections=chains,
+                     script="rotate.lua", env={"BENCH_TOKENS": str(tokens)})
+        assert result["non_2xx"] == 0, f"a rotation chain broke: {result}"
+        return result["rps"]
+
+    r4 = alternate("R4", rotations, logins)
+    r4["rotations_per_s"] = r4["a_per_s"]
+    results[f"R4_{key}"] = r4
+    results[f"R5_{key}"] = alternate("R5", logins, lambda: argon2_rate(SECONDS))
+
+    # R6: authenticated page views with and without a login flood on the same server.
+    cookie = server.sign_up("reader@example.com")[0]
+    page = server.base + "/account"
+
+    def pages_during_flood():
+        flood = subprocess.Popen(
+            ["taskset", "-c", LOAD_CORES, "wrk", "-t1", "-c8", f"-d{SECONDS + 2}s", "-s",
+             str(LUA / "request.lua"), server.base + "/api/auth/login"],
+            env={**os.environ, **login_env}, stdout=subprocess.DEVNULL)
+        time.sleep(1)
+        rps = wrk(page, env=get_env(cookie))["rps"]
+        flood.wait()
+        return rps
+
+    r6 = alternate("R6", pages_during_flood, lambda: wrk(page, env=get_env(cookie))["rps"])
+    r6["peak_rss_mib"] = server.status("VmHWM") / 1024
+    r6["rss_bound_mib"] = HASH_CONCURRENCY * 19 + results["base_rss_mib"]
+    results[f"R6_{key}"] = r6
+    server.stop()
+
+
+def micro_benchmarks():
+    """Criterion's per-operation estimates (ns), from app/benches/auth.rs."""
+    subprocess.run(
+        ["cargo", "bench", "-p", "app", "--features", "ssr", "--bench", "auth", "--",
+         "--warm-up-time", "0.5", "--measurement-time", "1.5", "--noplot"],
+        cwd=ROOT, check=True, stdout=sys.stderr,
+    )
+    out = {}
+    for estimates in sorted((ROOT / "target/criterion").glob("*/new/estimates.json")):
+        name = estimates.parent.parent.name
+        out[name] = json.loads(estimates.read_text())["median"]["point_estimate"]
+    return out
+
+
+def machine():
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    return {"cpu": cpu, "cores": CORES, "kernel": platform.release(),
+            "server_core": SERVER_CORE, "load_core": LOAD_CORES,
+            "seconds_per_run": SECONDS, "rounds": ROUNDS,
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+
+
+TARGETS = {"R1": (">=", 0.95), "R2": (">=", 0.97), "R3": (">=", 0.98), "R4": (">=", 20),
+           "R5": (">=", 0.85), "R6": (">=", 0.7)}
+MEANING = {
+    "R1": "authenticated JSON endpoint / same endpoint signed out",
+    "R2": "authenticated SSR page / same page signed out",
+    "R3": "R1 endpoint with 1M blacklist rows / with none",
+    "R4": "refresh rotations/s / logins/s",
+    "R5": "logins/s / raw Argon2id verifications/s",
+    "R6": "authenticated page views/s during a login flood / without",
+}
+
+
+def main():
+    started = time.time()
+    results = {"machine": machine()}
+    postgres = os.environ.get("DATABASE_URL", "")
+    if postgres and not postgres.startswith("postgres"):
+        postgres = ""
+
+    log("== SQLite: R1, R2 and fixed-rate latency")
+    server = Server("sqlite-main")
+    results["base_rss_mib"] = server.status("VmRSS") / 1024
+    cookie = server.sign_up("r1@example.com")[0]
+    viewer = server.base + "/api/session/viewer"
+    wrk(viewer, seconds=1, env=post_env(cookie))
+    r1 = alternate("R1", lambda: wrk(viewer, env=post_env(cookie))["rps"],
+                   lambda: wrk(viewer, env=post_env())["rps"])
+    home = server.base + "/"
+    wrk(home, seconds=1, env=get_env(cookie))
+    r2 = alternate("R2", lambda: wrk(home, env=get_env(cookie))["rps"],
+                   lambda: wrk(home, env=get_env())["rps"])
+    r1["latency_at_half_max"] = fixed_rate(viewer, post_env(cookie), r1["a_per_s"] / 2)
+    r2["latency_at_half_max"] = fixed_rate(home, get_env(cookie), r2["a_per_s"] / 2)
+    results["R1_sqlite"], results["R2_sqlite"] = r1, r2
+    server.stop()
+
+    backend_ratios("sqlite", None, results)
+    if postgres:
+        backend_ratios("postgres", postgres, results)
+
+    results["micro_ns"] = micro_benchmarks()
+    results["elapsed_s"] = time.time() - started
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    (RESULTS / "latest.svg").write_text(chart(results))
+    print(table(results))
+
+
+def verdict(name, value):
+    op, target = TARGETS[name]
+    return "met" if value >= target else "MISSED"
+
+
+def table(results):
+    lines = ["| ratio | backend | meaning | A/s | B/s | A/B (median of 3) | target | |",
+             "|---|---|---|---:|---:|---:|---:|---|"]
+    for key, value in results.items():
+        if not re.match(r"R\d_", key):
+            continue
+        name, backend = key.split("_")
+        target = TARGETS[name][1]
+        lines.append(f"| {name} | {backend} | {MEANING[name]} | {value['a_per_s']:,.0f} | "
+                     f"{value['b_per_s']:,.0f} | {value['ratio']:.3f} | ≥ {target} | "
+                     f"{verdict(name, value['ratio'])} |")
+    extra = []
+    for key in ("R1_sqlite", "R2_sqlite"):
+        lat = results[key]["latency_at_half_max"]
+        extra.append(f"- {key[:2]} latency at ~half the maximum rate ({lat['rps']:,.0f}/s achieved): "
+                     f"p50 {lat['p50_ms']:.2f} ms, p99 {lat['p99_ms']:.2f} ms")
+    for key in [k for k in results if k.startswith("R3_")]:
+        r3 = results[key]
+        extra.append(f"- {key}: the revocation set with 1M entries takes {r3['revocation_set_mib']:.0f} MiB "
+                     f"({r3['revocation_set_bytes_per_entry']:.0f} bytes each); start-up with them "
+                     f"{r3['startup_with_1m_rows_s']:.1f} s")
+    for key in [k for k in results if k.startswith("R4_")]:
+        extra.append(f"- {key}: {results[key]['rotations_per_s']:,.0f} rotations/s on their own (target ≥ 1,000)")
+    for key in [k for k in results if k.startswith("R6_")]:
+        r6 = results[key]
+        extra.append(f"- {key}: peak RSS during the flood {r6['peak_rss_mib']:.0f} MiB "
+                     f"(bound: {HASH_CONCURRENCY} hash × 19 MiB + {results['base_rss_mib']:.0f} MiB base "
+                     f"= {r6['rss_bound_mib']:.0f} MiB)")
+    micro = results.get("micro_ns", {})
+    if micro:
+        extra.append("- single operations (Criterion median): " + ", ".join(
+            f"{name.replace('_', ' ')} {ns / 1000:.2f} µs" if ns >= 1000 else f"{name.replace('_', ' ')} {ns:.0f} ns"
+            for name, ns in micro.items()))
+    m = results["machine"]
+    extra.append(f"- machine: {m['cpu']}, {m['cores']} cores; server on core {m['server_core']}, "
+                 f"wrk on core {m['load_core']}; {m['seconds_per_run']} s per run; whole run "
+                 f"{results['elapsed_s'] / 60:.1f} min")
+    return "\n".join(lines + [""] + extra)
+
+
+def chart(results):
+    """A horizontal bar per ratio, as a fraction of its target (1.0 = target met)."""
+    rows = [(k, v["ratio"]) for k, v in results.items() if re.match(r"R\d_", k)]
+    width, bar_h, left = 720, 26, 190
+    height = 60 + bar_h * len(rows)
+    scale = (width - left - 80) / 1.5
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'font-family="sans-serif" font-size="13">',
+             f'<rect width="{width}" height="{height}" fill="white"/>',
+             '<text x="10" y="22" font-size="15" font-weight="bold">Gatehouse: measured ratio ÷ target '
+             '(1.0 = target met)</text>']
+    for i, (key, ratio) in enumerate(rows):
+        name = key.split("_")[0]
+        target = TARGETS[name][1]
+        frac = ratio / target
+        y = 40 + i * bar_h
+        color = "#2e7d32" if frac >= 1 else "#c62828"
+        parts.append(f'<text x="10" y="{y + 17}">{key.replace("_", " ")}: {ratio:.3g} (≥ {target})</text>')
+        parts.append(f'<rect x="{left}" y="{y + 4}" width="{min(frac, 1.5) * scale:.1f}" '
+                     f'height="{bar_h - 8}" fill="{color}"/>')
+        parts.append(f'<text x="{left + min(frac, 1.5) * scale + 6:.1f}" y="{y + 17}">{frac:.2f}</text>')
+    x1 = left + scale
+    parts.append(f'<line x1="{x1}" y1="34" x2="{x1}" y2="{height - 10}" stroke="black" stroke-dasharray="4 3"/>')
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+if __name__ == "__main__":
+    main()
