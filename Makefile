@@ -1,5 +1,5 @@
 # The two commands of the README. Both install what they need on first use.
-.PHONY: run test
+.PHONY: run test bench
 
 ## run: build and serve Gatehouse on http://127.0.0.1:3000 (SQLite in ./data)
 run:
@@ -8,3 +8,7 @@ run:
 ## test: formatting, clippy, every Rust test and the Playwright suite
 test:
 	./scripts/test.sh
+
+## bench: release build, then every ratio of bench/run.py side by side (a few minutes)
+bench:
+	./scripts/bench.sh

@@ -141,7 +141,8 @@ pub struct Config {
     #[arg(long = "revocation-poll-interval", env = "REVOCATION_POLL_INTERVAL", default_value = "250ms", value_parser = humantime::parse_duration)]
     pub revocation_poll_interval: Duration,
 
-    /// Password hashes computed at once (each takes 19 MiB and one core for ~50 ms).
+    /// Threads that hash passwords, i.e. hashes computed at once (each thread keeps one
+    /// 19 MiB Argon2 buffer; a hash takes one core for ~50 ms).
     #[arg(long = "password-hash-concurrency", env = "PASSWORD_HASH_CONCURRENCY", default_value_t = default_hash_concurrency())]
     pub password_hash_concurrency: usize,
 

@@ -19,8 +19,40 @@ const REFRESHERS: usize = 12;
 const LOGGERS: usize = 4;
 const STORM: Duration = Duration::from_secs(3);
 
-/// What one device last had confirmed by a 200.
-type Acknowledged = Arc<std::sync::Mutex<Vec<Cookies>>>;
+/// What every task of the storm shares.
+#[derive(Clone)]
+struct Storm {
+    http: reqwest::Client,
+    base: String,
+    /// Set just before the SIGKILL: tasks stop sending.
+    crashed: Arc<AtomicBool>,
+    /// Logins and refreshes answered 200.
+    answered: Arc<AtomicUsize>,
+    /// The cookies each answered request left the device with.
+    acknowledged: Arc<std::sync::Mutex<Vec<Cookies>>>,
+}
+
+impl Storm {
+    /// Sends a form POST unless the server has been killed; `None` once it has (or the
+    /// request died with it).
+    async fn post(
+        &self,
+        path: &str,
+        cookies: &Cookies,
+        form: &[(&str, &str)],
+    ) -> Option<reqwest::Response> {
+        if self.crashed.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", cookies.header())
+            .form(form)
+            .send()
+            .await
+            .ok()
+    }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigkill_mid_storm_loses_no_acknowledged_session() {
@@ -43,73 +75,49 @@ async fn sigkill_mid_storm_loses_no_acknowledged_session() {
         client.sign_up(&format!("logger{i}@example.com")).await;
     }
 
-    let crashed = Arc::new(AtomicBool::new(false));
-    let answered = Arc::new(AtomicUsize::new(0));
-    let acknowledged: Acknowledged = Arc::default();
-    let base = client.server.base_url.clone();
+    let storm_state = Storm {
+        http: client.http.clone(),
+        base: client.server.base_url.clone(),
+        crashed: Arc::default(),
+        answered: Arc::default(),
+        acknowledged: Arc::default(),
+    };
     let mut storm = Vec::new();
     for (i, cookies) in devices.into_iter().enumerate() {
-        let (http, base, crashed, answered, acknowledged) = (
-            client.http.clone(),
-            base.clone(),
-            Arc::clone(&crashed),
-            Arc::clone(&answered),
-            Arc::clone(&acknowledged),
-        );
+        let s = storm_state.clone();
         storm.push(tokio::spawn(async move {
             let mut cookies = cookies;
-            while !crashed.load(Ordering::Relaxed) {
-                let Ok(response) = http
-                    .post(format!("{base}/api/auth/refresh"))
-                    .header("cookie", cookies.header())
-                    .send()
-                    .await
-                else {
-                    break;
-                };
+            while let Some(response) = s.post("/api/auth/refresh", &cookies, &[]).await {
                 assert_eq!(response.status(), StatusCode::OK, "device {i}");
                 cookies.update(&response);
-                answered.fetch_add(1, Ordering::Relaxed);
+                s.answered.fetch_add(1, Ordering::Relaxed);
             }
-            acknowledged.lock().unwrap().push(cookies);
+            s.acknowledged.lock().unwrap().push(cookies);
         }));
     }
     for i in 0..LOGGERS {
-        let (http, base, crashed, answered, acknowledged) = (
-            client.http.clone(),
-            base.clone(),
-            Arc::clone(&crashed),
-            Arc::clone(&answered),
-            Arc::clone(&acknowledged),
-        );
+        let s = storm_state.clone();
         storm.push(tokio::spawn(async move {
             let email = format!("logger{i}@example.com");
-            while !crashed.load(Ordering::Relaxed) {
-                let Ok(response) = http
-                    .post(format!("{base}/api/auth/login"))
-                    .form(&[("email", email.as_str()), ("password", PASSWORD)])
-                    .send()
-                    .await
-                else {
-                    break;
-                };
+            let form = [("email", email.as_str()), ("password", PASSWORD)];
+            while let Some(response) = s.post("/api/auth/login", &Cookies::default(), &form).await {
                 assert_eq!(response.status(), StatusCode::OK, "logger {i}");
                 let mut cookies = Cookies::default();
                 cookies.update(&response);
-                answered.fetch_add(1, Ordering::Relaxed);
-                acknowledged.lock().unwrap().push(cookies);
+                s.answered.fetch_add(1, Ordering::Relaxed);
+                s.acknowledged.lock().unwrap().push(cookies);
             }
         }));
     }
 
     tokio::time::sleep(STORM).await;
-    crashed.store(true, Ordering::Relaxed);
+    storm_state.crashed.store(true, Ordering::Relaxed);
     client.server.crash_and_restart();
     for task in storm {
         task.await.unwrap();
     }
-    let answered = answered.load(Ordering::Relaxed);
-    let acknowledged = std::mem::take(&mut *acknowledged.lock().unwrap());
+    let answered = storm_state.answered.load(Ordering::Relaxed);
+    let acknowledged = std::mem::take(&mut *storm_state.acknowledged.lock().unwrap());
     println!(
         "{answered} logins and refreshes answered before SIGKILL; checking {} sessions",
         acknowledged.len()

@@ -1,17 +1,21 @@
-//! Passwords: Argon2id hashing and verification on the blocking pool, behind a limit.
+//! Passwords: Argon2id hashing and verification on a small pool of dedicated threads.
 //!
 //! Parameters follow OWASP (m = 19 MiB, t = 2, p = 1). A hash costs ~19 MiB and tens of
-//! milliseconds of one core, so at most `concurrency` run at once: a login flood queues
-//! instead of exhausting memory or starving other requests.
+//! milliseconds of one core, so a login flood must neither exhaust memory nor starve the
+//! requests of people already signed in. Hence the pool: `concurrency` threads, each
+//! with one Argon2 memory buffer it reuses for every verification (hashing memory is
+//! exactly `concurrency` x 19 MiB, however many logins queue), running at a lower CPU
+//! priority than the request handlers (under full load, a flood slows logins rather
+//! than every signed-in page). Work queues in FIFO order.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, mpsc};
 
 /// Argon2's cost parameters, re-exported so callers need not depend on `argon2`.
 pub use argon2::Params;
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
-use argon2::{Algorithm, Argon2, Version};
-use tokio::sync::Semaphore;
+use argon2::password_hash::{Output, PasswordHash, PasswordHasher as _, SaltString};
+use argon2::{Algorithm, Argon2, Block, Version};
+use tokio::sync::oneshot;
 
 /// Shortest password accepted (NIST SP 800-63B: length, not composition rules).
 pub const MIN_LEN: usize = 8;
@@ -57,11 +61,11 @@ pub enum Verification {
 #[error("password hashing is unavailable: {0}")]
 pub struct HashingUnavailable(String);
 
-/// Argon2id with fixed parameters and a concurrency limit.
+/// Argon2id with fixed parameters, computed on a dedicated thread pool.
 #[derive(Clone)]
 pub struct Passwords {
     params: Params,
-    limit: Arc<Semaphore>,
+    pool: Arc<HashingPool>,
     dummy_hash: Arc<str>,
 }
 
@@ -69,8 +73,75 @@ impl std::fmt::Debug for Passwords {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Passwords")
             .field("params", &self.params)
-            .field("available", &self.limit.available_permits())
+            .field("threads", &self.pool.threads)
             .finish()
+    }
+}
+
+/// A job for a hashing thread: it gets the thread's reusable Argon2 memory.
+type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
+
+/// `threads` OS threads taking jobs from one queue. They live as long as the process
+/// (or until every [`Passwords`] clone is dropped, which closes the queue).
+struct HashingPool {
+    jobs: Mutex<mpsc::Sender<Job>>,
+    threads: usize,
+}
+
+impl HashingPool {
+    /// The share of the CPU hashing threads get when request handlers want it too:
+    /// niceness about 10 (0 is the default), i.e. roughly a tenth of a busy core.
+    const PRIORITY: u8 = 25;
+
+    fn start(threads: usize, params: &Params) -> Self {
+        let (sender, receiver) = mpsc::channel::<Job>();
+        let receiver = Arc::new(Mutex::new(receiver));
+        for i in 0..threads {
+            let receiver = Arc::clone(&receiver);
+            let blocks = params.block_count();
+            std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || {
+                    if let Ok(priority) = Self::PRIORITY.try_into() {
+                        // Best effort: without it hashing merely competes as an equal.
+                        let _ = thread_priority::set_current_thread_priority(
+                            thread_priority::ThreadPriority::Crossplatform(priority),
+                        );
+                    }
+                    let mut memory = vec![Block::default(); blocks];
+                    loop {
+                        let job = receiver.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        match job {
+                            Ok(job) => job(&mut memory),
+                            Err(_) => return, // every sender dropped
+                        }
+                    }
+                })
+                .expect("the OS can start a hashing thread");
+        }
+        Self {
+            jobs: Mutex::new(sender),
+            threads,
+        }
+    }
+
+    /// Runs `work` on the next free hashing thread and waits for its result.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
+    ) -> Result<T, HashingUnavailable> {
+        let (done, result) = oneshot::channel();
+        let job: Job = Box::new(move |memory| {
+            let _ = done.send(work(memory));
+        });
+        self.jobs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .send(job)
+            .map_err(|_| HashingUnavailable("the hashing threads have stopped".into()))?;
+        result
+            .await
+            .map_err(|_| HashingUnavailable("a hashing thread failed".into()))
     }
 }
 
@@ -87,7 +158,7 @@ impl Passwords {
             .expect("valid Argon2 parameters")
     }
 
-    /// Hashes with `params`, at most `concurrency` at a time.
+    /// Hashes with `params` on `concurrency` dedicated threads.
     pub fn new(params: Params, concurrency: usize) -> Self {
         let hasher = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
         // Verified against when the e-mail is unknown, so that case costs the same time.
@@ -96,9 +167,10 @@ impl Passwords {
             .hash_password(b"gatehouse timing-equaliser", &salt)
             .expect("hashing a constant cannot fail")
             .to_string();
+        let threads = concurrency.max(1);
         Self {
+            pool: Arc::new(HashingPool::start(threads, &params)),
             params,
-            limit: Arc::new(Semaphore::new(concurrency.max(1))),
             dummy_hash: dummy_hash.into(),
         }
     }
@@ -110,14 +182,15 @@ impl Passwords {
     /// Hashes a new password into a PHC string.
     pub async fn hash(&self, password: String) -> Result<String, HashingUnavailable> {
         let argon2 = self.argon2();
-        self.on_blocking_pool(move || {
-            let salt = SaltString::generate(&mut OsRng);
-            argon2
-                .hash_password(password.as_bytes(), &salt)
-                .map(|hash| hash.to_string())
-                .map_err(|e| HashingUnavailable(e.to_string()))
-        })
-        .await?
+        self.pool
+            .run(move |_memory| {
+                let salt = SaltString::generate(&mut OsRng);
+                argon2
+                    .hash_password(password.as_bytes(), &salt)
+                    .map(|hash| hash.to_string())
+                    .map_err(|e| HashingUnavailable(e.to_string()))
+            })
+            .await?
     }
 
     /// Checks `password` against `stored` (`None` when the account does not exist, which
@@ -131,45 +204,73 @@ impl Passwords {
         let account_exists = stored.is_some();
         let stored = stored.unwrap_or_else(|| self.dummy_hash.to_string());
         let params = self.params.clone();
-        self.on_blocking_pool(move || {
-            let Ok(parsed) = PasswordHash::new(&stored) else {
-                return Verification::Invalid;
-            };
-            if argon2
-                .verify_password(password.as_bytes(), &parsed)
-                .is_err()
-                || !account_exists
-            {
-                return Verification::Invalid;
-            }
-            let rehashed = needs_rehash(&parsed, &params).then(|| {
-                let salt = SaltString::generate(&mut OsRng);
-                argon2
-                    .hash_password(password.as_bytes(), &salt)
-                    .map(|h| h.to_string())
-                    .ok()
-            });
-            Verification::Valid {
-                rehashed: rehashed.flatten(),
-            }
-        })
-        .await
+        self.pool
+            .run(move |memory| {
+                let Ok(parsed) = PasswordHash::new(&stored) else {
+                    return Verification::Invalid;
+                };
+                if !matches_with_memory(password.as_bytes(), &parsed, memory) || !account_exists {
+                    return Verification::Invalid;
+                }
+                let rehashed = needs_rehash(&parsed, &params).then(|| {
+                    let salt = SaltString::generate(&mut OsRng);
+                    argon2
+                        .hash_password(password.as_bytes(), &salt)
+                        .map(|h| h.to_string())
+                        .ok()
+                });
+                Verification::Valid {
+                    rehashed: rehashed.flatten(),
+                }
+            })
+            .await
     }
+}
 
-    /// Runs `work` on tokio's blocking pool once a hashing slot is free.
-    async fn on_blocking_pool<T: Send + 'static>(
-        &self,
-        work: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, HashingUnavailable> {
-        let _permit = self
-            .limit
-            .acquire()
-            .await
-            .map_err(|e| HashingUnavailable(e.to_string()))?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|e| HashingUnavailable(e.to_string()))
+/// Recomputes `stored` for `password` in `memory` (grown if the stored hash used more
+/// than the current parameters) and compares in constant time. This is what
+/// `PasswordVerifier::verify_password` does, minus its 19 MiB allocation per call.
+fn matches_with_memory(
+    password: &[u8],
+    stored: &PasswordHash<'_>,
+    memory: &mut Vec<Block>,
+) -> bool {
+    let (Some(salt), Some(expected)) = (stored.salt, stored.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(stored.algorithm) else {
+        return false;
+    };
+    let version = match stored.version.map(Version::try_from) {
+        None => Version::default(),
+        Some(Ok(version)) => version,
+        Some(Err(_)) => return false,
+    };
+    let Ok(stored_params) = Params::try_from(stored) else {
+        return false;
+    };
+    let Ok(params) = Params::new(
+        stored_params.m_cost(),
+        stored_params.t_cost(),
+        stored_params.p_cost(),
+        Some(expected.len()),
+    ) else {
+        return false;
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    if memory.len() < params.block_count() {
+        memory.resize(params.block_count(), Block::default());
     }
+    let mut computed = vec![0u8; expected.len()];
+    let blocks = params.block_count();
+    Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(password, salt, &mut computed, &mut memory[..blocks])
+        .is_ok()
+        // `Output`'s equality is constant-time.
+        && Output::new(&computed).is_ok_and(|computed| computed == expected)
 }
 
 /// True when `stored` was made with another algorithm, version or parameters.
@@ -273,6 +374,56 @@ mod tests {
                 .unwrap(),
             Verification::Valid { rehashed: None }
         );
+    }
+
+    #[tokio::test]
+    async fn reused_memory_verifies_like_the_reference_implementation() {
+        // A stored hash needing more memory than the pool's buffer (which then grows), a
+        // tampered one, and one with another salt length.
+        let passwords = cheap();
+        let bigger = Passwords::new(Params::new(4096, 1, 1, None).unwrap(), 1);
+        let stored = bigger.hash("correct horse".into()).await.unwrap();
+        let reference = PasswordHash::new(&stored).unwrap();
+        use argon2::password_hash::PasswordVerifier as _;
+        assert!(
+            Argon2::default()
+                .verify_password(b"correct horse", &reference)
+                .is_ok()
+        );
+        assert!(matches!(
+            passwords
+                .verify("correct horse".into(), Some(stored.clone()))
+                .await
+                .unwrap(),
+            Verification::Valid { rehashed: Some(_) }
+        ));
+        let mut tampered = stored.clone();
+        let last = tampered.pop().unwrap();
+        tampered.push(if last == 'A' { 'B' } else { 'A' });
+        for wrong in [tampered, stored.replace("m=4096", "m=2048")] {
+            assert_eq!(
+                passwords
+                    .verify("correct horse".into(), Some(wrong))
+                    .await
+                    .unwrap(),
+                Verification::Invalid
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn hashing_threads_run_below_normal_priority() {
+        let passwords = cheap();
+        let nice: i32 = passwords
+            .pool
+            .run(|_| {
+                let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+                // Field 19 is the niceness; the command name before it has no spaces here.
+                stat.split(' ').nth(18).unwrap().parse().unwrap()
+            })
+            .await
+            .unwrap();
+        assert!(nice > 0, "niceness {nice}");
     }
 
     #[test]

@@ -332,3 +332,26 @@ pub fn two_instances(env: &[(&str, &str)]) -> Option<(Client, Client)> {
     let b = TestServer::start_with(tempfile::tempdir().unwrap(), database, &env);
     Some((Client::on(a), Client::on(b)))
 }
+
+/// Polls `/api/session/me` on `client` until it refuses `cookies`; returns how long that
+/// took. Fails the test if it takes longer than `limit`.
+pub async fn time_until_refused(client: &Client, cookies: &Cookies, limit: Duration) -> Duration {
+    let started = Instant::now();
+    while client.me(cookies).await == StatusCode::OK {
+        assert!(
+            started.elapsed() < limit,
+            "{} still accepts the revoked session after {limit:?}",
+            client.server.base_url
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    started.elapsed()
+}
+
+/// The id of the device session `cookies` belong to (it is listed first).
+pub async fn own_session_id(client: &Client, cookies: &Cookies) -> String {
+    let response = client.post("/api/devices/list", cookies, &[]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: serde_json::Value = response.json().await.unwrap();
+    body["devices"][0]["id"].as_str().unwrap().to_owned()
+}
