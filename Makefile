@@ -1,4 +1,4 @@
-# The two commands of the README. Both install what they need on first use.
+# The two commands of the README, and the benchmark. Each installs what it needs on first use.
 .PHONY: run test bench
 
 ## run: build and serve Gatehouse on http://127.0.0.1:3000 (SQLite in ./data)
