@@ -32,8 +32,9 @@ step "cargo clippy (server and app, all targets)" cargo clippy --all-targets -- 
 step "cargo clippy (browser bundle, wasm32)" \
   cargo clippy -p app -p frontend --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 step "cargo test (unit and integration tests, SQLite)" cargo test --workspace --exclude frontend
+# The same package selection as the first pass, so nothing is compiled again.
 step "cargo test (integration tests, PostgreSQL)" \
-  env GATEHOUSE_TEST_BACKEND=postgres cargo test -p server --tests
+  env GATEHOUSE_TEST_BACKEND=postgres cargo test --workspace --exclude frontend --test '*'
 step "cargo leptos build" cargo leptos build
 step "Playwright end-to-end tests" bash -c 'cd end2end && npx playwright test'
 
