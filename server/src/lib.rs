@@ -92,6 +92,9 @@ pub async fn app_state(
     db: Database,
 ) -> Result<AppState, StartupError> {
     let params = password_params(config)?;
+    if config.insecure_fast_password_hashing {
+        tracing::warn!("INSECURE_FAST_PASSWORD_HASHING is on: password hashes are weak");
+    }
     let keys = keys::load(config)?;
     let auth = Arc::new(AuthService::new(
         db.clone(),
@@ -127,7 +130,7 @@ pub fn leptos_options(config: &Config, addr: std::net::SocketAddr) -> LeptosOpti
 }
 
 /// Argon2 parameters: OWASP's, unless a test suite asked for cheap ones (never in
-/// production).
+/// production). A pure check, so [`run`] can refuse the setting before creating anything.
 pub fn password_params(config: &Config) -> Result<Params, StartupError> {
     if !config.insecure_fast_password_hashing {
         return Ok(Passwords::owasp_params());
@@ -135,7 +138,6 @@ pub fn password_params(config: &Config) -> Result<Params, StartupError> {
     if config.mode == config::Mode::Production {
         return Err(StartupError::InsecureHashingInProduction);
     }
-    tracing::warn!("INSECURE_FAST_PASSWORD_HASHING is on: password hashes are weak");
     Ok(Passwords::insecure_test_params())
 }
 

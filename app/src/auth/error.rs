@@ -50,7 +50,8 @@ pub enum AuthError {
 
 impl From<DbError> for AuthError {
     fn from(err: DbError) -> Self {
-        match err.classify() {
+        // `Database::run` has already classified "not answering" errors as `Unavailable`.
+        match err {
             DbError::Unavailable(reason) => Self::Unavailable(reason),
             DbError::Query(diesel::result::Error::DatabaseError(
                 diesel::result::DatabaseErrorKind::UniqueViolation,

@@ -84,7 +84,7 @@ type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
 /// `threads` OS threads taking jobs from one queue. They live as long as the process
 /// (or until every [`Passwords`] clone is dropped, which closes the queue).
 struct HashingPool {
-    jobs: Mutex<mpsc::Sender<Job>>,
+    jobs: mpsc::Sender<Job>,
     threads: usize,
 }
 
@@ -120,7 +120,7 @@ impl HashingPool {
                 .expect("the OS can start a hashing thread");
         }
         Self {
-            jobs: Mutex::new(sender),
+            jobs: sender,
             threads,
         }
     }
@@ -135,8 +135,6 @@ impl HashingPool {
             let _ = done.send(work(memory));
         });
         self.jobs
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
             .send(job)
             .map_err(|_| HashingUnavailable("the hashing threads have stopped".into()))?;
         result

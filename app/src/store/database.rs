@@ -45,13 +45,11 @@ impl Default for DatabaseOptions {
 #[derive(Clone)]
 pub struct Database {
     pub(in crate::store) pool: Pool<Manager>,
-    url: DatabaseUrl,
 }
 
 impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Database")
-            .field("url", &self.url.to_string())
             .field("state", &self.pool.state())
             .finish()
     }
@@ -88,15 +86,7 @@ impl Database {
             .connection_customizer(Box::new(settings))
             .build(manager)
             .map_err(|e| open_error(e.to_string()))?;
-        Ok(Self {
-            pool,
-            url: url.clone(),
-        })
-    }
-
-    /// The database this handle is connected to.
-    pub fn url(&self) -> &DatabaseUrl {
-        &self.url
+        Ok(Self { pool })
     }
 
     /// Runs `query` on a pooled connection on the blocking thread pool.

@@ -14,7 +14,7 @@ pub mod testing;
 mod url;
 mod web_sessions;
 
-pub use connection::{DbBackend, DbConnection, Manager};
+pub use connection::{DbBackend, DbConnection};
 pub use database::{Database, DatabaseOptions};
 pub use error::DbError;
 pub use migrations::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
