@@ -166,6 +166,28 @@ pub struct Config {
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
 
+    /// Password checks that may wait for a hashing thread; past it a login is answered
+    /// 503 with `Retry-After` at once. [default: 16 per hashing thread]
+    #[arg(long = "password-hash-queue", env = "PASSWORD_HASH_QUEUE")]
+    pub password_hash_queue: Option<usize>,
+
+    /// A connection that has not sent a complete request head within this time is
+    /// closed; so is a kept-alive connection idle this long (slow-client defence).
+    #[arg(long = "header-read-timeout", env = "HEADER_READ_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub header_read_timeout: Duration,
+
+    /// A request (its body included) taking longer is answered 408.
+    #[arg(long = "request-timeout", env = "REQUEST_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub request_timeout: Duration,
+
+    /// Connections served at once; more wait in the kernel's accept queue.
+    #[arg(
+        long = "max-connections",
+        env = "MAX_CONNECTIONS",
+        default_value_t = 1000
+    )]
+    pub max_connections: usize,
+
     /// Mark cookies `Secure` and use the `__Host-`/`__Secure-` names. Turn off only to
     /// serve plain HTTP on a host other than localhost.
     #[arg(long = "cookie-secure", env = "COOKIE_SECURE", default_value_t = true, action = clap::ArgAction::Set)]
@@ -202,6 +224,16 @@ impl Config {
         match &self.database_url {
             Some(url) => url.parse(),
             None => Ok(DatabaseUrl::sqlite_in(&self.data_dir)),
+        }
+    }
+
+    /// Connection limits for the accept loop.
+    pub fn connection_limits(&self) -> crate::serve::ConnectionLimits {
+        crate::serve::ConnectionLimits {
+            header_read_timeout: self.header_read_timeout,
+            request_timeout: self.request_timeout,
+            max_connections: self.max_connections,
+            shutdown_grace: Duration::from_secs(10),
         }
     }
 

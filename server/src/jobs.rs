@@ -31,7 +31,7 @@ pub fn spawn_cleanup(auth: Arc<AuthService>, interval: Duration) -> tokio::task:
 /// poll finds only what this instance already knows; it costs one indexed query.
 ///
 /// While the database is down the poll fails quietly and resumes when it returns,
-/// looking back far enough to catch up.
+/// from where it stopped.
 pub fn spawn_revocation_feed(
     auth: Arc<AuthService>,
     interval: Duration,
@@ -39,18 +39,16 @@ pub fn spawn_revocation_feed(
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(interval.max(Duration::from_millis(10)));
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut previous = chrono::Utc::now().naive_utc();
         let mut failing = false;
         loop {
             ticker.tick().await;
-            match auth.sync_revocations(previous).await {
-                Ok((_, started)) => {
+            match auth.sync_revocations().await {
+                Ok(_) => {
                     if std::mem::take(&mut failing) {
                         tracing::info!("revocation feed resumed");
                     }
-                    previous = started;
                 }
-                // Keep `previous`: the next successful poll covers the outage.
+                // The feed's cursor stays put: the next successful poll covers the outage.
                 Err(err) if !failing => {
                     failing = true;
                     tracing::warn!(error = %err, "revocation feed failed; retrying");

@@ -11,6 +11,7 @@ pub mod health;
 pub mod jobs;
 pub mod keys;
 pub mod router;
+pub mod serve;
 pub mod server_fn_status;
 pub mod shutdown;
 pub mod state;
@@ -39,7 +40,8 @@ pub use state::AppState;
 pub async fn run(config: Config) -> Result<(), StartupError> {
     // Settings that can be refused are checked before anything is created.
     password_params(&config)?;
-    std::fs::create_dir_all(&config.data_dir).map_err(|source| StartupError::DataDir {
+    // 0700: the folder holds the SQLite database and, in development, the signing key.
+    app::store::create_private_dir(&config.data_dir).map_err(|source| StartupError::DataDir {
         path: config.data_dir.clone(),
         source,
     })?;
@@ -75,11 +77,13 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     );
     let shutdown = shutdown::signal();
     tracing::info!("Gatehouse listening on http://{addr}");
-    let service = router::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(StartupError::Serve)?;
+    serve::serve(
+        listener,
+        router::app(state),
+        config.connection_limits(),
+        shutdown,
+    )
+    .await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -98,7 +102,7 @@ pub async fn app_state(
     let keys = keys::load(config)?;
     let auth = Arc::new(AuthService::new(
         db.clone(),
-        Passwords::new(params, config.password_hash_concurrency),
+        hasher(config, params),
         AccessTokens::new(keys, &config.token_issuer, config.access_token_ttl),
         session_settings(config),
     ));
@@ -139,6 +143,15 @@ pub fn password_params(config: &Config) -> Result<Params, StartupError> {
         return Err(StartupError::InsecureHashingInProduction);
     }
     Ok(Passwords::insecure_test_params())
+}
+
+/// The password hasher: its threads and its bounded queue.
+fn hasher(config: &Config, params: Params) -> Passwords {
+    let passwords = Passwords::new(params, config.password_hash_concurrency);
+    match config.password_hash_queue {
+        Some(limit) => passwords.with_queue_limit(limit),
+        None => passwords,
+    }
 }
 
 /// Session lifetimes from the configuration.

@@ -13,6 +13,9 @@ use leptos::server_fn::error::{FromServerFnError, SERVER_FN_ERROR_HEADER};
 /// Largest error body read back; ours are a few hundred bytes.
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
+/// `Retry-After` of a 503.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 1;
+
 /// `axum::middleware::map_response` function: rewrites the status of server-fn errors.
 pub async fn set_error_status(response: Response<Body>) -> Response<Body> {
     if response.status() != StatusCode::INTERNAL_SERVER_ERROR
@@ -27,7 +30,14 @@ pub async fn set_error_status(response: Response<Body>) -> Response<Body> {
     let error = AppError::de(bytes.clone());
     parts.status =
         StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    if let AppError::Throttled(seconds) = error {
+    // When to try again: the throttle's wait, or a moment for a busy or unreachable
+    // service (a full hashing queue, a database that did not answer in time).
+    let retry_after = match error {
+        AppError::Throttled(seconds) => Some(seconds),
+        AppError::Unavailable(_) => Some(UNAVAILABLE_RETRY_AFTER_SECS),
+        _ => None,
+    };
+    if let Some(seconds) = retry_after {
         parts
             .headers
             .insert(http::header::RETRY_AFTER, seconds.into());

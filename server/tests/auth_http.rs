@@ -161,7 +161,7 @@ async fn bad_input_gets_a_400_with_a_message_never_a_500() {
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{case}");
         let body = response.text().await.unwrap();
         assert!(
-            body.contains("BadRequest") && body.len() < 1000,
+            body.contains("\"bad_request\"") && body.len() < 1000,
             "{case}: {body}"
         );
     }

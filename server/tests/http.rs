@@ -25,6 +25,36 @@ async fn database_file_is_created_in_the_data_dir_on_first_start() {
 }
 
 #[tokio::test]
+async fn the_data_directory_and_the_database_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    if support::on_postgres() {
+        return; // about the SQLite default
+    }
+    let parent = tempfile::tempdir().unwrap();
+    let data_dir = parent.path().join("fresh");
+    let dir_text = data_dir.to_str().unwrap().to_owned();
+    let server = TestServer::start(&[("DATA_DIR", &dir_text)]);
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data_dir), 0o700, "the data directory");
+    // A request that writes, so the WAL files exist.
+    reqwest::Client::new()
+        .post(server.url("/api/auth/signup"))
+        .form(&[
+            ("email", "ann@example.com"),
+            ("password", support::PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    for file in ["gatehouse.db", "gatehouse.db-wal", "gatehouse.db-shm"] {
+        let path = data_dir.join(file);
+        assert!(path.exists(), "{file}");
+        assert_eq!(mode(&path), 0o600, "{file}");
+    }
+}
+
+#[tokio::test]
 async fn home_page_is_rendered_on_the_server_with_the_hydration_script() {
     let server = TestServer::start(&[]);
     let response = reqwest::get(server.url("/")).await.unwrap();

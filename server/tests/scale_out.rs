@@ -158,3 +158,34 @@ async fn twenty_parallel_refreshes_across_instances_leave_one_chain_and_no_theft
     let next = b.post("/api/auth/refresh", &rotated[0], &[]).await;
     assert_eq!(next.status(), StatusCode::OK, "the chain continues");
 }
+
+#[tokio::test]
+async fn ten_wrong_guesses_split_over_two_instances_are_throttled_as_on_one() {
+    let Some((a, b)) = two_instances(&[]) else {
+        return;
+    };
+    a.sign_up("ann@example.com").await;
+    let mut wrong = 0;
+    let mut throttled = 0;
+    for i in 0..10 {
+        let instance = if i % 2 == 0 { &a } else { &b };
+        let status = instance
+            .post(
+                "/api/auth/login",
+                &support::Cookies::default(),
+                &[("email", "ann@example.com"), ("password", "guess guess")],
+            )
+            .await
+            .status();
+        match status {
+            StatusCode::UNAUTHORIZED => wrong += 1,
+            StatusCode::TOO_MANY_REQUESTS => throttled += 1,
+            other => panic!("{other}"),
+        }
+    }
+    assert_eq!(
+        (wrong, throttled),
+        (5, 5),
+        "one budget of 5 for both instances, not 5 each"
+    );
+}

@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 ///
 /// The server serialises it as JSON; the server's status layer reads it back to set the
 /// response status (see `server/src/server_fn_status.rs`), and the browser deserialises
-/// it to show the message inline.
+/// it to show the message inline. On the wire every error has one readable shape (see
+/// [`WireError`]): `{"error": "throttled", "message": "Too many attempts…",
+/// "retry_after": 900}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(into = "WireError", from = "WireError")]
 pub enum AppError {
     /// 400: the input is wrong; the message says how.
     #[error("{0}")]
@@ -55,6 +58,60 @@ impl AppError {
     }
 }
 
+/// How an [`AppError`] looks in a response body: a stable code for programs, the
+/// message for people, and for 429s how long to wait.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WireError {
+    /// `bad_request`, `unauthorized`, `session_expired`, `session_revoked`, `forbidden`,
+    /// `not_found`, `throttled`, `unavailable` or `internal`.
+    pub error: String,
+    /// What to tell the user.
+    pub message: String,
+    /// Seconds to wait before trying again (429 only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+}
+
+impl From<AppError> for WireError {
+    fn from(err: AppError) -> Self {
+        let code = match &err {
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Unauthorized(_) => "unauthorized",
+            AppError::SessionExpired => "session_expired",
+            AppError::SessionRevoked => "session_revoked",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::NotFound => "not_found",
+            AppError::Throttled(_) => "throttled",
+            AppError::Unavailable(_) => "unavailable",
+            AppError::Internal => "internal",
+        };
+        Self {
+            error: code.to_owned(),
+            message: err.to_string(),
+            retry_after: match err {
+                AppError::Throttled(seconds) => Some(seconds),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl From<WireError> for AppError {
+    fn from(wire: WireError) -> Self {
+        match wire.error.as_str() {
+            "bad_request" => Self::BadRequest(wire.message),
+            "unauthorized" => Self::Unauthorized(wire.message),
+            "session_expired" => Self::SessionExpired,
+            "session_revoked" => Self::SessionRevoked,
+            "forbidden" => Self::Forbidden(wire.message),
+            "not_found" => Self::NotFound,
+            "throttled" => Self::Throttled(wire.retry_after.unwrap_or(1)),
+            "unavailable" => Self::Unavailable(wire.message),
+            _ => Self::Internal,
+        }
+    }
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
@@ -78,12 +135,13 @@ impl FromServerFnError for AppError {
     }
 }
 
+/// The first line of a framework message, at most 200 characters (cut on a character
+/// boundary: the message may quote the client's own multi-byte input).
 fn first_line(message: &str) -> &str {
     let line = message.lines().next().unwrap_or_default();
-    &line[..line
-        .len()
-        .min(200)
-        .min(line.char_indices().nth(200).map_or(line.len(), |(i, _)| i))]
+    line.char_indices()
+        .nth(200)
+        .map_or(line, |(end, _)| &line[..end])
 }
 
 #[cfg(feature = "ssr")]
@@ -100,6 +158,7 @@ impl From<crate::auth::error::AuthError> for AppError {
             | E::SessionEnded
             | E::TokenReuse => Self::Unauthorized(err.to_string()),
             E::NotFound => Self::NotFound,
+            E::Busy => Self::Unavailable(err.to_string()),
             E::Unavailable(reason) => {
                 tracing::warn!(%reason, "database unavailable");
                 Self::Unavailable(err.to_string())
@@ -128,11 +187,47 @@ mod tests {
     fn errors_round_trip_through_json() {
         for err in [
             AppError::BadRequest("x".into()),
+            AppError::Unauthorized("y".into()),
             AppError::Throttled(3),
             AppError::Internal,
             AppError::SessionExpired,
+            AppError::SessionRevoked,
+            AppError::Forbidden("z".into()),
+            AppError::NotFound,
+            AppError::Unavailable("w".into()),
         ] {
             assert_eq!(AppError::de(err.ser()), err);
+        }
+    }
+
+    #[test]
+    fn a_throttled_answer_reads_like_every_other_error() {
+        let body: serde_json::Value =
+            serde_json::from_slice(&AppError::Throttled(900).ser()).unwrap();
+        assert_eq!(body["error"], "throttled");
+        assert_eq!(
+            body["message"],
+            "Too many attempts. Try again in 900 seconds."
+        );
+        assert_eq!(body["retry_after"], 900);
+        let body: serde_json::Value = serde_json::from_slice(
+            &AppError::BadRequest("Enter a valid e-mail address.".into()).ser(),
+        )
+        .unwrap();
+        assert_eq!(body["error"], "bad_request");
+        assert_eq!(body["message"], "Enter a valid e-mail address.");
+    }
+
+    #[test]
+    fn a_long_multibyte_message_is_cut_on_a_character_boundary() {
+        // The defect: 199 ASCII bytes, then a 3-byte character across byte 200.
+        let message = format!("unknown field `{}€€`", "x".repeat(184));
+        let err = AppError::from_server_fn_error(ServerFnErrorErr::Args(message));
+        assert_eq!(err.status(), 400);
+        for prefix in 0..8 {
+            let message = format!("{}{}", "a".repeat(prefix), "€".repeat(300));
+            let cut = first_line(&message);
+            assert_eq!(cut.chars().count(), 200);
         }
     }
 }

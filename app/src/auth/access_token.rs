@@ -127,9 +127,17 @@ impl AccessTokens {
         self.ttl
     }
 
-    /// Signs a new access token for `user_id` on device session `session_id`.
+    /// Signs a new access token for `user_id` on device session `session_id`, living
+    /// the configured lifetime.
     pub fn mint(&self, user_id: &str, session_id: &str) -> MintedToken {
+        self.mint_until(user_id, session_id, i64::MAX)
+    }
+
+    /// Like [`AccessTokens::mint`], but the token expires at `not_after` (Unix seconds)
+    /// if that comes first: no access token outlives its session's absolute expiry.
+    pub fn mint_until(&self, user_id: &str, session_id: &str, not_after: i64) -> MintedToken {
         let now = now_unix();
+        let lifetime = i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX / 2);
         let claims = AccessClaims {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
@@ -138,7 +146,7 @@ impl AccessTokens {
             jti: uuid::Uuid::new_v4().simple().to_string(),
             iat: now,
             nbf: now,
-            exp: now + i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX / 2),
+            exp: now.saturating_add(lifetime).min(not_after),
         };
         let signing = self.keys.signing();
         let mut header = Header::new(Algorithm::EdDSA);
@@ -166,6 +174,18 @@ impl AccessTokens {
 
     /// The full check, without the cache (benchmarks compare the two).
     pub fn verify_uncached(&self, token: &str) -> Result<AccessClaims, TokenError> {
+        self.check(token, &self.validation)
+    }
+
+    /// The claims of a genuine token of ours even if it has expired: which device
+    /// session an old cookie belonged to. Never a proof of being signed in.
+    pub fn verify_ignoring_expiry(&self, token: &str) -> Option<AccessClaims> {
+        let mut validation = self.validation.clone();
+        validation.validate_exp = false;
+        self.check(token, &validation).ok()
+    }
+
+    fn check(&self, token: &str, validation: &Validation) -> Result<AccessClaims, TokenError> {
         if token.len() > MAX_TOKEN_LEN
             || token.split('.').count() != 3
             || !token
@@ -181,12 +201,11 @@ impl AccessTokens {
             .as_deref()
             .ok_or(TokenError::Header("missing kid"))?;
         let key = self.keys.verifying(kid).ok_or(TokenError::UnknownKey)?;
-        let data =
-            jsonwebtoken::decode::<AccessClaims>(token, key.decoding_key(), &self.validation)
-                .map_err(|e| match e.kind() {
-                    jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
-                    _ => TokenError::Invalid(e.to_string()),
-                })?;
+        let data = jsonwebtoken::decode::<AccessClaims>(token, key.decoding_key(), validation)
+            .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
+                _ => TokenError::Invalid(e.to_string()),
+            })?;
         let claims = data.claims;
         if claims.iat > now_unix() + LEEWAY_SECS as i64 {
             return Err(TokenError::Invalid("issued in the future".into()));
@@ -303,6 +322,22 @@ mod tests {
         assert_eq!(header["alg"], "EdDSA");
         assert_eq!(header["typ"], "at+jwt");
         assert_eq!(header["kid"], f.key.verifying_key().kid());
+    }
+
+    #[test]
+    fn a_token_never_outlives_the_limit_it_is_minted_under() {
+        let f = fixture();
+        let limit = now_unix() + 60;
+        let minted = f.tokens.mint_until("user-1", "session-1", limit);
+        assert_eq!(minted.claims.exp, limit, "cut to the session's end");
+        let far = f
+            .tokens
+            .mint_until("user-1", "session-1", now_unix() + 86_400);
+        assert_eq!(
+            far.claims.exp - far.claims.iat,
+            900,
+            "else the usual lifetime"
+        );
     }
 
     #[test]

@@ -10,6 +10,18 @@ pub struct ClientInfo {
     pub ip: String,
     /// The User-Agent header, truncated.
     pub user_agent: String,
+    /// The device session this browser already holds, from its cookies: signing in again
+    /// on the same browser ends it, so one browser never holds two live sessions.
+    pub held_session: Option<HeldSession>,
+}
+
+/// How a request's cookies point at a device session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeldSession {
+    /// The `sid` of a genuine access token (possibly expired).
+    Id(String),
+    /// The hash of the refresh token, when the access cookie is gone.
+    RefreshHash(String),
 }
 
 impl ClientInfo {
@@ -22,6 +34,7 @@ impl ClientInfo {
         Self {
             ip: ip.into(),
             user_agent: user_agent[..end].to_owned(),
+            held_session: None,
         }
     }
 

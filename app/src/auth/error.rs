@@ -40,6 +40,9 @@ pub enum AuthError {
     /// 404: no such device session among the caller's.
     #[error("That device is not signed in to your account.")]
     NotFound,
+    /// 503: too many password checks are waiting; try again in a moment.
+    #[error("The service is busy. Please try again in a moment.")]
+    Busy,
     /// 503: the database did not answer in time, or hashing is unavailable.
     #[error("The service is temporarily unavailable. Please try again in a moment.")]
     Unavailable(String),
@@ -64,6 +67,9 @@ impl From<DbError> for AuthError {
 
 impl From<HashingUnavailable> for AuthError {
     fn from(err: HashingUnavailable) -> Self {
-        Self::Unavailable(err.to_string())
+        match err {
+            HashingUnavailable::QueueFull => Self::Busy,
+            HashingUnavailable::Stopped(reason) => Self::Unavailable(reason),
+        }
     }
 }

@@ -86,6 +86,8 @@ impl VerifyingKey {
 pub struct SigningKey {
     encoding: EncodingKey,
     verifying: VerifyingKey,
+    /// HKDF pseudo-random key extracted from the private key, for [`SigningKey::derive`].
+    derivation: aws_lc_rs::hkdf::Prk,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -131,10 +133,27 @@ impl SigningKey {
             .ok()?;
         // jsonwebtoken's signer wants PKCS#8 v2 (with the public key); re-export in that form.
         let v2 = pair.to_pkcs8().ok()?;
+        let derivation =
+            aws_lc_rs::hkdf::Salt::new(aws_lc_rs::hkdf::HKDF_SHA256, b"gatehouse key derivation")
+                .extract(v2.as_ref());
         Some(Self {
             encoding: EncodingKey::from_ed_der(v2.as_ref()),
             verifying: VerifyingKey::from_public_key(pair.public_key().as_ref()),
+            derivation,
         })
+    }
+
+    /// An HMAC-SHA256 key for one `purpose`, derived from this private key with HKDF
+    /// (RFC 5869). Server-side secrets (refresh-token successors, device cookies) live
+    /// and rotate with the signing key, so every instance of a deployment has them
+    /// without another setting, and different purposes never share a key.
+    pub fn derive(&self, purpose: DerivedKey) -> aws_lc_rs::hmac::Key {
+        let info = [purpose.label().as_bytes()];
+        let okm = self
+            .derivation
+            .expand(&info, aws_lc_rs::hmac::HMAC_SHA256)
+            .expect("HKDF can expand one HMAC key");
+        aws_lc_rs::hmac::Key::from(okm)
     }
 
     /// Reads the key at `path`, or generates one there (mode 0600) when the file does not
@@ -174,6 +193,24 @@ impl SigningKey {
     /// The key in jsonwebtoken's form, for signing.
     pub fn encoding_key(&self) -> &EncodingKey {
         &self.encoding
+    }
+}
+
+/// What a key from [`SigningKey::derive`] is for; each gets its own key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DerivedKey {
+    /// Derives a refresh token's successor from the token (see `refresh_token`).
+    RefreshSuccessor,
+    /// Signs device cookies (see `throttle::DeviceCookie`).
+    DeviceCookie,
+}
+
+impl DerivedKey {
+    fn label(self) -> &'static str {
+        match self {
+            Self::RefreshSuccessor => "gatehouse refresh-token successor v1",
+            Self::DeviceCookie => "gatehouse device cookie v1",
+        }
     }
 }
 
@@ -326,6 +363,28 @@ mod tests {
         assert!(
             jwks.to_string().find("\"d\"").is_none(),
             "private part leaked into the JWKS"
+        );
+    }
+
+    #[test]
+    fn derived_keys_are_stable_per_key_and_distinct_per_purpose() {
+        use aws_lc_rs::hmac::sign;
+        let (key, pem) = SigningKey::generate();
+        let again = SigningKey::from_pem(&pem, "test").unwrap();
+        let (other, _) = SigningKey::generate();
+        let tag = |k: &SigningKey, p| sign(&k.derive(p), b"x").as_ref().to_vec();
+        assert_eq!(
+            tag(&key, DerivedKey::RefreshSuccessor),
+            tag(&again, DerivedKey::RefreshSuccessor),
+            "the same key on another instance derives the same secret"
+        );
+        assert_ne!(
+            tag(&key, DerivedKey::RefreshSuccessor),
+            tag(&key, DerivedKey::DeviceCookie)
+        );
+        assert_ne!(
+            tag(&key, DerivedKey::RefreshSuccessor),
+            tag(&other, DerivedKey::RefreshSuccessor)
         );
     }
 }

@@ -6,8 +6,11 @@
 //! with one Argon2 memory buffer it reuses for every verification (hashing memory is
 //! exactly `concurrency` x 19 MiB, however many logins queue), running at a lower CPU
 //! priority than the request handlers (under full load, a flood slows logins rather
-//! than every signed-in page). Work queues in FIFO order.
+//! than every signed-in page). Work queues in FIFO order, and the queue is bounded: when
+//! it is full a check is refused at once (503 with `Retry-After`) instead of waiting
+//! behind a flood, and a queued check whose client has gone away is dropped unhashed.
 
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 
 /// Argon2's cost parameters, re-exported so callers need not depend on `argon2`.
@@ -56,10 +59,20 @@ pub enum Verification {
     Invalid,
 }
 
-/// Hashing failed for a reason that is not the user's (the worker pool is gone).
+/// Hashing could not be done, for a reason that is not the user's.
 #[derive(Debug, thiserror::Error)]
-#[error("password hashing is unavailable: {0}")]
-pub struct HashingUnavailable(String);
+pub enum HashingUnavailable {
+    /// Every hashing thread is busy and the queue is full: try again shortly.
+    #[error("the password-hashing queue is full")]
+    QueueFull,
+    /// The worker pool is gone.
+    #[error("password hashing is unavailable: {0}")]
+    Stopped(String),
+}
+
+/// Checks queued per hashing thread by default (at ~50 ms a check, a full queue drains
+/// in under a second).
+pub const DEFAULT_QUEUE_PER_THREAD: usize = 16;
 
 /// Argon2id with fixed parameters, computed on a dedicated thread pool.
 #[derive(Clone)]
@@ -86,6 +99,12 @@ type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
 struct HashingPool {
     jobs: mpsc::Sender<Job>,
     threads: usize,
+    /// Jobs sent and not yet started.
+    queued: Arc<AtomicUsize>,
+    /// Most jobs that may wait.
+    capacity: usize,
+    /// Password verifications actually computed.
+    verified: Arc<AtomicU64>,
 }
 
 impl HashingPool {
@@ -122,24 +141,41 @@ impl HashingPool {
         Self {
             jobs: sender,
             threads,
+            queued: Arc::default(),
+            capacity: threads * DEFAULT_QUEUE_PER_THREAD,
+            verified: Arc::default(),
         }
     }
 
-    /// Runs `work` on the next free hashing thread and waits for its result.
+    /// Runs `work` on the next free hashing thread and waits for its result; refused at
+    /// once when the queue is full. If the caller stops waiting (the client went away
+    /// and its request was dropped), the job is skipped when its turn comes.
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
     ) -> Result<T, HashingUnavailable> {
+        if self.queued.fetch_add(1, Ordering::AcqRel) >= self.capacity {
+            self.queued.fetch_sub(1, Ordering::AcqRel);
+            return Err(HashingUnavailable::QueueFull);
+        }
         let (done, result) = oneshot::channel();
+        let queued = Arc::clone(&self.queued);
         let job: Job = Box::new(move |memory| {
+            queued.fetch_sub(1, Ordering::AcqRel);
+            if done.is_closed() {
+                return; // nobody is waiting for this answer any more
+            }
             let _ = done.send(work(memory));
         });
-        self.jobs
-            .send(job)
-            .map_err(|_| HashingUnavailable("the hashing threads have stopped".into()))?;
+        if self.jobs.send(job).is_err() {
+            self.queued.fetch_sub(1, Ordering::AcqRel);
+            return Err(HashingUnavailable::Stopped(
+                "the hashing threads have stopped".into(),
+            ));
+        }
         result
             .await
-            .map_err(|_| HashingUnavailable("a hashing thread failed".into()))
+            .map_err(|_| HashingUnavailable::Stopped("a hashing thread failed".into()))
     }
 }
 
@@ -173,6 +209,21 @@ impl Passwords {
         }
     }
 
+    /// Limits the checks that may wait for a hashing thread to `capacity` (default:
+    /// [`DEFAULT_QUEUE_PER_THREAD`] per thread). Call before sharing the hasher.
+    pub fn with_queue_limit(mut self, capacity: usize) -> Self {
+        if let Some(pool) = Arc::get_mut(&mut self.pool) {
+            pool.capacity = capacity.max(1);
+        }
+        self
+    }
+
+    /// How many password verifications have been computed since start: what an
+    /// attacker's guesses actually cost (tests and metrics).
+    pub fn verifications(&self) -> u64 {
+        self.pool.verified.load(Ordering::Relaxed)
+    }
+
     fn argon2(&self) -> Argon2<'static> {
         Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
     }
@@ -186,7 +237,7 @@ impl Passwords {
                 argon2
                     .hash_password(password.as_bytes(), &salt)
                     .map(|hash| hash.to_string())
-                    .map_err(|e| HashingUnavailable(e.to_string()))
+                    .map_err(|e| HashingUnavailable::Stopped(e.to_string()))
             })
             .await?
     }
@@ -202,8 +253,10 @@ impl Passwords {
         let account_exists = stored.is_some();
         let stored = stored.unwrap_or_else(|| self.dummy_hash.to_string());
         let params = self.params.clone();
+        let verified = Arc::clone(&self.pool.verified);
         self.pool
             .run(move |memory| {
+                verified.fetch_add(1, Ordering::Relaxed);
                 let Ok(parsed) = PasswordHash::new(&stored) else {
                     return Verification::Invalid;
                 };
@@ -422,6 +475,69 @@ mod tests {
             .await
             .unwrap();
         assert!(nice > 0, "niceness {nice}");
+    }
+
+    /// Occupies the pool's only thread until the returned sender is dropped or fires.
+    async fn occupy(passwords: &Passwords) -> (mpsc::Sender<()>, tokio::task::JoinHandle<()>) {
+        let (release, wait) = mpsc::channel::<()>();
+        let (started, running) = oneshot::channel();
+        let pool = Arc::clone(&passwords.pool);
+        let job = tokio::spawn(async move {
+            pool.run(move |_| {
+                let _ = started.send(());
+                let _ = wait.recv();
+            })
+            .await
+            .unwrap();
+        });
+        running.await.unwrap();
+        (release, job)
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_at_once() {
+        let passwords =
+            Passwords::new(Params::new(1024, 1, 1, None).unwrap(), 1).with_queue_limit(2);
+        let (release, blocker) = occupy(&passwords).await;
+        let queued: Vec<_> = (0..2)
+            .map(|_| {
+                let p = passwords.clone();
+                tokio::spawn(async move { p.verify("x".into(), None).await })
+            })
+            .collect();
+        while passwords.pool.queued.load(Ordering::Acquire) < 2 {
+            tokio::task::yield_now().await;
+        }
+        assert!(matches!(
+            passwords.verify("x".into(), None).await,
+            Err(HashingUnavailable::QueueFull)
+        ));
+        release.send(()).unwrap();
+        blocker.await.unwrap();
+        for task in queued {
+            assert_eq!(task.await.unwrap().unwrap(), Verification::Invalid);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_check_nobody_waits_for_any_more_is_not_hashed() {
+        let passwords = Passwords::new(Params::new(1024, 1, 1, None).unwrap(), 1);
+        let (release, blocker) = occupy(&passwords).await;
+        // The client goes away while its check waits in the queue.
+        let abandoned = {
+            let p = passwords.clone();
+            tokio::spawn(async move { p.verify("x".into(), None).await })
+        };
+        while passwords.pool.queued.load(Ordering::Acquire) < 1 {
+            tokio::task::yield_now().await;
+        }
+        abandoned.abort();
+        let _ = abandoned.await;
+        release.send(()).unwrap();
+        blocker.await.unwrap();
+        // A later check runs; the abandoned one never did.
+        passwords.verify("y".into(), None).await.unwrap();
+        assert_eq!(passwords.verifications(), 1);
     }
 
     #[test]

@@ -37,6 +37,19 @@ impl RefreshToken {
         (value.len() == ENCODED_LEN && decoded.len() == 32).then(|| Self(value.to_owned()))
     }
 
+    /// The token that replaces this one at rotation: HMAC-SHA256 of this token under a
+    /// server key ([`DerivedKey::RefreshSuccessor`](super::keys::DerivedKey)).
+    ///
+    /// Deterministic on purpose. A rotation whose reply is lost, a retry, and a second
+    /// tab refreshing at the same moment all present the same parent, so all of them can
+    /// be handed the same successor: the device keeps a working token and the chain never
+    /// forks. Without the server key the successor cannot be computed from the parent, so
+    /// a stolen, already-rotated token is worth no more than before.
+    pub fn successor(&self, key: &aws_lc_rs::hmac::Key) -> Self {
+        let tag = aws_lc_rs::hmac::sign(key, self.0.as_bytes());
+        Self(URL_SAFE_NO_PAD.encode(&tag.as_ref()[..32]))
+    }
+
     /// The value for the cookie.
     pub fn expose(&self) -> &str {
         &self.0
@@ -111,5 +124,27 @@ mod tests {
         ] {
             assert_eq!(RefreshToken::parse(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn successors_are_deterministic_well_formed_and_keyed() {
+        use crate::auth::keys::{DerivedKey, SigningKey};
+        let key = SigningKey::generate()
+            .0
+            .derive(DerivedKey::RefreshSuccessor);
+        let other = SigningKey::generate()
+            .0
+            .derive(DerivedKey::RefreshSuccessor);
+        let token = RefreshToken::generate();
+        let next = token.successor(&key);
+        assert_eq!(next, token.successor(&key), "every retry gets the same one");
+        assert_ne!(next, token);
+        assert_ne!(
+            next,
+            token.successor(&other),
+            "another key, another successor"
+        );
+        assert_eq!(RefreshToken::parse(next.expose()), Some(next.clone()));
+        assert_ne!(next.successor(&key), next, "the chain moves on");
     }
 }

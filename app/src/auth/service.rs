@@ -5,7 +5,7 @@
 //! that must be all-or-nothing runs in one `IMMEDIATE` transaction, which takes SQLite's
 //! write lock up front so concurrent refreshes queue instead of failing half-way.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -15,21 +15,18 @@ use super::client::ClientInfo;
 use super::email;
 use super::error::AuthError;
 use super::events::EventKind;
+use super::keys::DerivedKey;
 use super::password::{self, Passwords, Verification};
 use super::refresh_token::RefreshToken;
 use super::revocation::{RevocationSet, Revoked};
 use super::settings::SessionSettings;
+use super::throttle::{DeviceCookie, Throttle};
 use super::transactions::{
-    Rotation, Started, Tx, delete_in_batches, now, revoke_session, rotate, start_session,
+    Rotation, Started, Tx, credential_unchanged, delete_in_batches, now, revoke_session, rotate,
+    start_session,
 };
-use crate::store::models::{BlacklistEntry, User};
-
-/// How far before its previous poll the revocation feed looks: longer than any write
-/// transaction takes between stamping a revocation and committing it (each statement
-/// and lock wait is bounded by `DATABASE_TIMEOUT`, 1.5 s by default), plus clock skew
-/// between instances.
-pub const FEED_OVERLAP: std::time::Duration = std::time::Duration::from_secs(15);
-use crate::store::schema::{refresh_tokens, token_blacklist, users};
+use crate::store::models::User;
+use crate::store::schema::{refresh_tokens, users};
 use crate::store::{Database, DbConnection, DbError};
 
 /// A signed-in user, as the rest of the app sees them.
@@ -65,6 +62,21 @@ pub struct SignedIn {
     pub refresh: Option<IssuedRefresh>,
 }
 
+/// A password that checked out, not yet turned into a session (see
+/// [`AuthService::complete_login`]). Its `Debug` shows no hash.
+pub struct VerifiedLogin {
+    user: User,
+    rehashed: Option<String>,
+}
+
+impl std::fmt::Debug for VerifiedLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifiedLogin")
+            .field("user_id", &self.user.id)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The caller of an authenticated request, established without a database trip.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CurrentSession {
@@ -91,6 +103,8 @@ pub struct CleanupReport {
     pub events: usize,
     /// Expired pre-auth web sessions.
     pub web_sessions: usize,
+    /// Brute-force counters that say nothing any more.
+    pub throttle_counters: usize,
     /// In-memory revocation entries dropped.
     pub revocations: usize,
 }
@@ -98,7 +112,12 @@ pub struct CleanupReport {
 impl CleanupReport {
     /// Rows deleted in all.
     pub fn total(&self) -> usize {
-        self.refresh_tokens + self.blacklist + self.sessions + self.events + self.web_sessions
+        self.refresh_tokens
+            + self.blacklist
+            + self.sessions
+            + self.events
+            + self.web_sessions
+            + self.throttle_counters
     }
 }
 
@@ -157,7 +176,13 @@ pub struct AuthService {
     settings: SessionSettings,
     emails: quick_cache::sync::Cache<String, String>,
     activity: super::devices::ActivityTracker,
-    throttle: super::throttle::Throttle,
+    throttle: Throttle,
+    device_cookies: DeviceCookie,
+    /// Derives refresh-token successors (see [`RefreshToken::successor`]).
+    successor_key: Arc<aws_lc_rs::hmac::Key>,
+    /// Where the revocation feed reads from next: every blacklist row with a smaller
+    /// sequence number is already in the set.
+    feed_cursor: Mutex<i64>,
 }
 
 impl std::fmt::Debug for AuthService {
@@ -177,6 +202,15 @@ impl AuthService {
         tokens: AccessTokens,
         settings: SessionSettings,
     ) -> Self {
+        let signing = tokens.keys().signing();
+        let successor_key = Arc::new(signing.derive(DerivedKey::RefreshSuccessor));
+        let device_cookies = DeviceCookie::new(signing.derive(DerivedKey::DeviceCookie));
+        // Counters every instance sees on a shared database; in memory on SQLite's one.
+        let throttle = if db.is_shared() {
+            Throttle::shared(db.clone())
+        } else {
+            Throttle::in_memory()
+        };
         Self {
             db,
             passwords,
@@ -185,7 +219,10 @@ impl AuthService {
             settings,
             emails: quick_cache::sync::Cache::new(10_000),
             activity: super::devices::ActivityTracker::default(),
-            throttle: super::throttle::Throttle::new(),
+            throttle,
+            device_cookies,
+            successor_key,
+            feed_cursor: Mutex::new(0),
         }
     }
 
@@ -200,8 +237,18 @@ impl AuthService {
     }
 
     /// The brute-force throttle for password checks.
-    pub fn throttle(&self) -> &super::throttle::Throttle {
+    pub fn throttle(&self) -> &Throttle {
         &self.throttle
+    }
+
+    /// Issues and checks device cookies (OWASP's scheme, see `throttle`).
+    pub fn device_cookies(&self) -> &DeviceCookie {
+        &self.device_cookies
+    }
+
+    /// The password hasher (its counters, for tests and metrics).
+    pub fn password_hasher(&self) -> &Passwords {
+        &self.passwords
     }
 
     /// The session settings.
@@ -232,10 +279,11 @@ impl AuthService {
         F: FnOnce(&mut DbConnection, &Tx<'_>) -> QueryResult<T> + Send + 'static,
     {
         let (settings, access_ttl) = (self.settings.clone(), self.tokens.ttl());
+        let successor_key = Arc::clone(&self.successor_key);
         Ok(self
             .db
             .run(move |conn| {
-                let tx = Tx::new(&client, &settings, access_ttl);
+                let tx = Tx::new(&client, &settings, access_ttl, &successor_key);
                 conn.write_transaction(|conn| work(conn, &tx))
                     .map_err(DbError::from)
             })
@@ -263,43 +311,25 @@ impl AuthService {
 
     /// Fills the revocation set from `token_blacklist`; returns how many entries.
     pub async fn load_revocations(&self) -> Result<usize, AuthError> {
-        Ok(self.revocations_since(None).await?.0)
+        self.read_revocations(None).await
     }
 
     /// The revocation feed: adds the revocations that any instance sharing the database
-    /// committed since the previous call (which started at `previous`) to this instance's
-    /// set. Returns how many rows were read and this call's start, for the next call.
-    ///
-    /// A revocation's `created_at` is stamped when its transaction starts, and the
-    /// transaction may commit a little later (and another instance's clock may be a
-    /// little off), so each call looks [`FEED_OVERLAP`] further back; rows seen twice are
-    /// harmless, the set is idempotent. The query reads the `token_blacklist_created_at`
-    /// index, so it stays cheap however large the blacklist is.
-    pub async fn sync_revocations(
-        &self,
-        previous: NaiveDateTime,
-    ) -> Result<(usize, NaiveDateTime), AuthError> {
-        let overlap = chrono::Duration::from_std(FEED_OVERLAP).unwrap_or_default();
-        self.revocations_since(Some(previous - overlap)).await
+    /// committed since the previous call to this instance's set; returns how many rows
+    /// were read. Rows are read by their sequence number, never by clock time, so neither
+    /// clock skew between instances nor a long transaction can hide a revocation
+    /// (ARCHITECTURE: "The revocation feed"). Rows seen twice are harmless: the set is
+    /// idempotent.
+    pub async fn sync_revocations(&self) -> Result<usize, AuthError> {
+        let from = *self.feed_cursor.lock().unwrap_or_else(|e| e.into_inner());
+        self.read_revocations(Some(from)).await
     }
 
-    async fn revocations_since(
-        &self,
-        since: Option<NaiveDateTime>,
-    ) -> Result<(usize, NaiveDateTime), AuthError> {
+    async fn read_revocations(&self, from: Option<i64>) -> Result<usize, AuthError> {
         let now = now();
-        let rows: Vec<BlacklistEntry> = self
+        let (rows, next) = self
             .db
-            .run(move |conn| {
-                let mut query = token_blacklist::table
-                    .filter(token_blacklist::expires_at.ge(now))
-                    .select(BlacklistEntry::as_select())
-                    .into_boxed();
-                if let Some(since) = since {
-                    query = query.filter(token_blacklist::created_at.gt(since));
-                }
-                Ok(query.load(conn)?)
-            })
+            .run(move |conn| Ok(crate::store::blacklist::revocations_from(conn, from, now)?))
             .await?;
         for row in &rows {
             if let Some(kind) = Revoked::from_kind(&row.kind) {
@@ -307,7 +337,9 @@ impl AuthService {
                     .insert(kind, &row.token_id, row.expires_at.and_utc().timestamp());
             }
         }
-        Ok((rows.len(), now))
+        let mut cursor = self.feed_cursor.lock().unwrap_or_else(|e| e.into_inner());
+        *cursor = (*cursor).max(next);
+        Ok(rows.len())
     }
 
     /// Creates an account and signs it in on this device.
@@ -353,14 +385,24 @@ impl AuthService {
         password: String,
         client: ClientInfo,
     ) -> Result<SignedIn, AuthError> {
+        let verified = self.verify_login(raw_email, password).await?;
+        self.complete_login(verified, client).await
+    }
+
+    /// The first half of [`AuthService::log_in`]: the password check, on the hashing
+    /// pool. Nothing is written yet.
+    pub async fn verify_login(
+        &self,
+        raw_email: &str,
+        password: String,
+    ) -> Result<VerifiedLogin, AuthError> {
         // A malformed address cannot have an account: same answer, same cost.
         let email = email::normalize(raw_email).unwrap_or_default();
-        let lookup = email.clone();
         let user: Option<User> = self
             .db
             .run(move |conn| {
                 Ok(users::table
-                    .filter(users::email.eq(lookup))
+                    .filter(users::email.eq(email))
                     .select(User::as_select())
                     .first(conn)
                     .optional()?)
@@ -372,17 +414,28 @@ impl AuthService {
             return Err(AuthError::InvalidCredentials);
         };
         let user = user.ok_or(AuthError::InvalidCredentials)?;
-        let user_id = user.id.clone();
+        Ok(VerifiedLogin { user, rehashed })
+    }
+
+    /// The second half of [`AuthService::log_in`]: starts the session, unless the
+    /// password changed while it was being checked (then the login fails as if the
+    /// password had been wrong: it was, by the time it was written down).
+    pub async fn complete_login(
+        &self,
+        verified: VerifiedLogin,
+        client: ClientInfo,
+    ) -> Result<SignedIn, AuthError> {
+        let VerifiedLogin { user, rehashed } = verified;
+        let (user_id, verified_hash) = (user.id.clone(), user.password_hash.clone());
         let started = self
             .transaction(client, move |conn, tx| {
-                if let Some(hash) = rehashed {
-                    diesel::update(users::table.find(&user_id))
-                        .set(users::password_hash.eq(hash))
-                        .execute(conn)?;
+                if !credential_unchanged(conn, &user_id, &verified_hash, rehashed)? {
+                    return Ok(None);
                 }
-                start_session(conn, tx, &user_id)
+                start_session(conn, tx, &user_id).map(Some)
             })
-            .await?;
+            .await?
+            .ok_or(AuthError::InvalidCredentials)?;
         let account = Account {
             id: user.id,
             email: user.email,
@@ -397,20 +450,17 @@ impl AuthService {
         token: &RefreshToken,
         client: ClientInfo,
     ) -> Result<SignedIn, AuthError> {
-        let hash = token.hash().as_str().to_owned();
+        let token = token.clone();
         let outcome = self
-            .transaction(client, move |conn, tx| rotate(conn, tx, &hash))
+            .transaction(client, move |conn, tx| rotate(conn, tx, &token))
             .await?;
         match outcome {
-            Rotation::Rotated {
+            Rotation::Refreshed {
                 account,
                 session_id,
                 next,
-            } => Ok(self.signed_in(account, session_id, Some(next))),
-            Rotation::Concurrent {
-                account,
-                session_id,
-            } => Ok(self.signed_in(account, session_id, None)),
+                access_until,
+            } => Ok(self.signed_in(account, session_id, next, access_until)),
             Rotation::Reused { session_id, until } => {
                 self.remember_revoked([(session_id, until)]);
                 Err(AuthError::TokenReuse)
@@ -506,9 +556,7 @@ impl AuthService {
         let batch = self.settings.cleanup_batch;
         // A revoked session is kept until its last access token has expired, so the
         // device can still be told why it was signed out.
-        let revoked_horizon = now
-            - chrono::Duration::from_std(self.tokens.ttl()).unwrap_or_default()
-            - chrono::Duration::seconds(LEEWAY_SECS as i64);
+        let revoked_horizon = now - chrono::Duration::seconds(LEEWAY_SECS as i64);
         let mut report = self
             .db
             .run(move |conn| {
@@ -522,13 +570,15 @@ impl AuthService {
                         conn,
                         "device_sessions",
                         "id",
-                        "expires_at < $1 OR absolute_expires_at < $1 OR revoked_at < $2",
+                        "expires_at < $1 OR absolute_expires_at < $1 \
+                         OR (revoked_at IS NOT NULL AND COALESCE(access_expires_at, revoked_at) < $2)",
                         now,
                         revoked_horizon,
                         batch,
                     )?,
                     events: expired(conn, "security_events", "id")?,
                     web_sessions: expired(conn, "web_sessions", "id")?,
+                    throttle_counters: expired(conn, "throttle_counters", "key")?,
                     revocations: 0,
                 })
             })
@@ -541,19 +591,27 @@ impl AuthService {
     /// Completes a sign-up or login: evicted sessions join the revocation set.
     fn started(&self, account: Account, started: Started) -> SignedIn {
         self.remember_revoked(started.evicted);
-        self.signed_in(account, started.session_id, Some(started.refresh))
+        self.signed_in(
+            account,
+            started.session_id,
+            Some(started.refresh),
+            started.access_until,
+        )
     }
 
+    /// Mints the access token, expiring at `access_until` as recorded on the session.
     fn signed_in(
         &self,
         account: Account,
         session_id: String,
         refresh: Option<IssuedRefresh>,
+        access_until: NaiveDateTime,
     ) -> SignedIn {
         self.emails
             .insert(account.id.clone(), account.email.clone());
+        let not_after = access_until.and_utc().timestamp();
         SignedIn {
-            access: self.tokens.mint(&account.id, &session_id),
+            access: self.tokens.mint_until(&account.id, &session_id, not_after),
             account,
             session_id,
             refresh,

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use super::*;
 use crate::auth::keys::{KeySet, SigningKey};
-use crate::store::schema::{device_sessions, security_events};
+use crate::store::schema::{device_sessions, security_events, token_blacklist};
 use crate::store::{DatabaseOptions, DatabaseUrl};
 
 struct TestAuth {
@@ -190,11 +190,12 @@ async fn reused_token_within_grace_gets_an_access_token_but_no_fork() {
         .await
         .unwrap();
     let token = first.refresh.unwrap().token;
-    t.auth.refresh(&token, client()).await.unwrap();
+    let rotated = t.auth.refresh(&token, client()).await.unwrap();
     let again = t.auth.refresh(&token, client()).await.unwrap();
-    assert!(
-        again.refresh.is_none(),
-        "the grace answer must not fork the chain"
+    assert_eq!(
+        again.refresh.map(|r| r.token),
+        rotated.refresh.map(|r| r.token),
+        "the grace answer is the chain's one head, not a fork"
     );
     t.auth.authenticate(&again.access.token).unwrap();
     assert_eq!(
@@ -259,15 +260,16 @@ async fn twenty_parallel_refreshes_of_one_token_give_one_chain_and_no_theft_flag
             tokio::spawn(async move { auth.refresh(&token, client()).await })
         })
         .collect();
-    let mut rotated = 0;
+    let mut successors = std::collections::HashSet::new();
     for task in tasks {
         let signed_in = task
             .await
             .unwrap()
             .expect("every concurrent refresh succeeds");
-        rotated += usize::from(signed_in.refresh.is_some());
+        let next = signed_in.refresh.expect("every one gets the successor");
+        successors.insert(next.token.expose().to_owned());
     }
-    assert_eq!(rotated, 1, "exactly one request rotates");
+    assert_eq!(successors.len(), 1, "all twenty get the same successor");
     assert_eq!(
         count_events(&t.auth, EventKind::TokenReuseDetected).await,
         0
@@ -789,21 +791,26 @@ async fn the_first_sign_in_from_a_kind_of_device_is_flagged_as_new() {
     assert_eq!(count_events(&t.auth, EventKind::SignedIn).await, 2);
 }
 
-#[tokio::test]
-async fn the_revocation_feed_brings_in_revocations_made_by_another_instance() {
-    let t = test_auth(SessionSettings::default());
-    // A second instance on the same database, with its own in-memory set.
-    let other = AuthService::new(
+/// A second instance on the same database as `t`, with its own memory and its own
+/// access-token lifetime (the signing key is shared, as in a real deployment).
+fn other_instance(t: &TestAuth, access_ttl: Duration) -> AuthService {
+    AuthService::new(
         t.auth.db.clone(),
         t.auth.passwords.clone(),
         AccessTokens::new(
-            KeySet::new(SigningKey::generate().0, vec![]),
+            t.auth.tokens.keys().clone(),
             "http://gatehouse.test",
-            Duration::from_secs(900),
+            access_ttl,
         ),
         SessionSettings::default(),
-    );
-    let (_, previous) = other.sync_revocations(now()).await.unwrap();
+    )
+}
+
+#[tokio::test]
+async fn the_revocation_feed_brings_in_revocations_made_by_another_instance() {
+    let t = test_auth(SessionSettings::default());
+    let other = other_instance(&t, Duration::from_secs(900));
+    other.load_revocations().await.unwrap();
     let signed_in = t
         .auth
         .sign_up("ann@example.com", "correct horse".into(), client())
@@ -816,13 +823,260 @@ async fn the_revocation_feed_brings_in_revocations_made_by_another_instance() {
         .unwrap();
     assert!(!other.revocations().is_revoked(&claims.jti, &claims.sid));
 
-    let (read, next) = other.sync_revocations(previous).await.unwrap();
-    assert_eq!(read, 1);
-    assert!(next >= previous);
+    assert_eq!(other.sync_revocations().await.unwrap(), 1);
     assert!(other.revocations().is_revoked(&claims.jti, &claims.sid));
+    assert_eq!(
+        other.sync_revocations().await.unwrap(),
+        0,
+        "the next poll starts after what it has read"
+    );
+}
 
-    // A poll long after the overlap window reads nothing old again.
-    let later = now() + chrono::Duration::from_std(FEED_OVERLAP).unwrap();
-    let (read, _) = other.sync_revocations(later).await.unwrap();
-    assert_eq!(read, 0);
+#[tokio::test]
+async fn the_feed_reads_by_sequence_so_a_clock_far_behind_hides_nothing() {
+    let t = test_auth(SessionSettings::default());
+    let other = other_instance(&t, Duration::from_secs(900));
+    other.load_revocations().await.unwrap();
+    let signed_in = t
+        .auth
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
+    t.auth
+        .log_out(Some(signed_in.session_id.clone()), None, client())
+        .await
+        .unwrap();
+    // The revoking instance's clock was an hour slow: a time-window feed would have
+    // looked past this row for good.
+    t.auth
+        .db()
+        .run(|conn| {
+            diesel::update(token_blacklist::table)
+                .set(token_blacklist::created_at.eq(now() - chrono::Duration::hours(1)))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(other.sync_revocations().await.unwrap(), 1);
+    let claims = &signed_in.access.claims;
+    assert!(other.revocations().is_revoked(&claims.jti, &claims.sid));
+}
+
+#[tokio::test]
+async fn a_lost_refresh_reply_does_not_sign_the_device_out() {
+    let t = test_auth(SessionSettings {
+        refresh_grace: Duration::from_millis(300),
+        ..SessionSettings::default()
+    });
+    let first = t
+        .auth
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
+    let held = first.refresh.unwrap().token;
+    // The rotation commits, but its reply never reaches the device.
+    let _lost = t.auth.refresh(&held, client()).await.unwrap();
+    // The device retries with the only token it has, inside the grace window...
+    let retry = t.auth.refresh(&held, client()).await.unwrap();
+    let held = retry
+        .refresh
+        .expect("the retry hands the device a token")
+        .token;
+    // ...and after the window that token still works.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let later = t.auth.refresh(&held, client()).await;
+    assert!(later.is_ok(), "signed out after a lost reply: {later:?}");
+    assert_eq!(
+        count_events(&t.auth, EventKind::TokenReuseDetected).await,
+        0
+    );
+    assert_eq!(live_tokens_of(&t.auth, &first.session_id).await, 1);
+}
+
+#[tokio::test]
+async fn a_login_still_hashing_when_the_password_changes_gets_no_session() {
+    let t = test_auth(SessionSettings::default());
+    let laptop = t
+        .auth
+        .sign_up("ann@example.com", "old password".into(), client())
+        .await
+        .unwrap();
+    // The attacker's login with the old password has passed its hash check...
+    let verified = t
+        .auth
+        .verify_login("ann@example.com", "old password".into())
+        .await
+        .unwrap();
+    // ...when Ann changes her password ("sign out everywhere else").
+    let current = t.auth.authenticate(&laptop.access.token).unwrap();
+    t.auth
+        .change_password(
+            &current,
+            "old password".into(),
+            "new password".into(),
+            client(),
+        )
+        .await
+        .unwrap();
+    let late = t.auth.complete_login(verified, ua(FIREFOX)).await;
+    assert!(
+        matches!(late, Err(AuthError::InvalidCredentials)),
+        "{late:?}"
+    );
+    let live: i64 = t
+        .auth
+        .db()
+        .run(|conn| {
+            Ok(device_sessions::table
+                .filter(device_sessions::revoked_at.is_null())
+                .count()
+                .get_result(conn)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(live, 1, "only Ann's own laptop");
+}
+
+#[tokio::test]
+async fn a_rehash_at_login_never_overwrites_a_newer_password() {
+    let t = test_auth(SessionSettings::default());
+    let laptop = t
+        .auth
+        .sign_up("ann@example.com", "old password".into(), client())
+        .await
+        .unwrap();
+    // An instance with stronger parameters rehashes at login.
+    let stronger = AuthService::new(
+        t.auth.db.clone(),
+        Passwords::new(Params::new(2048, 1, 1, None).unwrap(), 1),
+        AccessTokens::new(
+            t.auth.tokens.keys().clone(),
+            "http://gatehouse.test",
+            Duration::from_secs(900),
+        ),
+        SessionSettings::default(),
+    );
+    let verified = stronger
+        .verify_login("ann@example.com", "old password".into())
+        .await
+        .unwrap();
+    let current = t.auth.authenticate(&laptop.access.token).unwrap();
+    t.auth
+        .change_password(
+            &current,
+            "old password".into(),
+            "new password".into(),
+            client(),
+        )
+        .await
+        .unwrap();
+    assert!(stronger.complete_login(verified, client()).await.is_err());
+    t.auth
+        .log_in("ann@example.com", "new password".into(), client())
+        .await
+        .expect("the new password still works");
+    assert!(
+        t.auth
+            .log_in("ann@example.com", "old password".into(), client())
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn no_access_token_outlives_its_session() {
+    let t = test_auth(SessionSettings {
+        session_max_age: Duration::from_secs(30),
+        ..SessionSettings::default()
+    });
+    let signed_in = t
+        .auth
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
+    let claims = &signed_in.access.claims;
+    assert!(
+        claims.exp <= claims.iat + 31,
+        "a 15-minute token on a 30-second session: {claims:?}"
+    );
+    let refreshed = t
+        .auth
+        .refresh(&signed_in.refresh.unwrap().token, client())
+        .await
+        .unwrap();
+    assert!(refreshed.access.claims.exp <= claims.iat + 31);
+}
+
+#[tokio::test]
+async fn a_revocation_lasts_as_long_as_the_longest_token_whoever_revokes() {
+    // Instance A mints hour-long tokens; instance B, configured with one minute, revokes.
+    let t = test_auth_with(SessionSettings::default(), Duration::from_secs(3600));
+    let b = other_instance(&t, Duration::from_secs(60));
+    let signed_in = t
+        .auth
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
+    b.log_out(Some(signed_in.session_id.clone()), None, client())
+        .await
+        .unwrap();
+    let expires: NaiveDateTime = t
+        .auth
+        .db()
+        .run(|conn| {
+            Ok(token_blacklist::table
+                .select(token_blacklist::expires_at)
+                .first(conn)?)
+        })
+        .await
+        .unwrap();
+    assert!(
+        expires.and_utc().timestamp() >= signed_in.access.claims.exp,
+        "the blacklist row ends before A's token does"
+    );
+    // And the cleanup job keeps the session's row until then too.
+    let in_ten_minutes = now() + chrono::Duration::minutes(10);
+    assert_eq!(
+        t.auth.cleanup_at(in_ten_minutes).await.unwrap().blacklist,
+        0
+    );
+    assert_eq!(t.auth.cleanup_at(in_ten_minutes).await.unwrap().sessions, 0);
+}
+
+#[tokio::test]
+async fn signing_in_again_on_a_signed_in_browser_ends_its_previous_session() {
+    let t = test_auth(SessionSettings::default());
+    let first = t
+        .auth
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
+    let mut same_browser = client();
+    same_browser.held_session = Some(crate::auth::client::HeldSession::RefreshHash(
+        first
+            .refresh
+            .as_ref()
+            .unwrap()
+            .token
+            .hash()
+            .as_str()
+            .to_owned(),
+    ));
+    let second = t
+        .auth
+        .log_in("ann@example.com", "correct horse".into(), same_browser)
+        .await
+        .unwrap();
+    assert!(matches!(
+        t.auth.authenticate(&first.access.token),
+        Err(AuthError::SessionRevoked)
+    ));
+    t.auth.authenticate(&second.access.token).unwrap();
+    assert!(
+        t.auth
+            .refresh(&first.refresh.unwrap().token, client())
+            .await
+            .is_err()
+    );
 }

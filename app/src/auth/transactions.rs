@@ -12,7 +12,7 @@ use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::access_token::LEEWAY_SECS;
-use super::client::ClientInfo;
+use super::client::{ClientInfo, HeldSession};
 use super::events::EventKind;
 use super::refresh_token::RefreshToken;
 use super::revocation::Revoked;
@@ -26,24 +26,33 @@ use crate::store::{DbBackend, DbConnection, DbError};
 
 /// What a refresh attempt found, decided inside the transaction.
 pub(super) enum Rotation {
-    Rotated {
+    /// The token was good: here is the chain's next token, and until when the new
+    /// access token may live. `next` is `None` only when a retry inside the grace window
+    /// cannot be answered with the chain's head (the server key changed meanwhile).
+    Refreshed {
         account: Account,
         session_id: String,
-        next: IssuedRefresh,
+        next: Option<IssuedRefresh>,
+        access_until: NaiveDateTime,
     },
-    Concurrent {
-        account: Account,
-        session_id: String,
-    },
-    Reused {
-        session_id: String,
-        until: i64,
-    },
+    /// A used token came back after the grace window: theft. The session is revoked.
+    Reused { session_id: String, until: i64 },
+    /// Unknown token, or its session is over.
     Ended,
 }
 
-pub(super) fn rotate(conn: &mut DbConnection, tx: &Tx<'_>, hash: &str) -> QueryResult<Rotation> {
+/// How many links a retry inside the grace window may walk to find the chain's head.
+/// Each link is one rotation within the window, so a handful covers any real client.
+const MAX_GRACE_WALK: usize = 8;
+
+pub(super) fn rotate(
+    conn: &mut DbConnection,
+    tx: &Tx<'_>,
+    token: &RefreshToken,
+) -> QueryResult<Rotation> {
     let (settings, now) = (tx.settings, tx.now);
+    let hash = token.hash();
+    let hash = hash.as_str();
     // Concurrent refreshes of one token, on any instance, take turns from here on: the
     // second sees the first one's `used_at` and gets the grace-window answer.
     lock_refresh_token(conn, hash)?;
@@ -71,11 +80,12 @@ pub(super) fn rotate(conn: &mut DbConnection, tx: &Tx<'_>, hash: &str) -> QueryR
         id: session.user_id.clone(),
         email,
     };
-    match row.used_at {
+    let next = match row.used_at {
         None => {
             let next = issue_refresh(
                 conn,
                 &session.id,
+                token.successor(tx.successor_key),
                 session.absolute_expires_at,
                 settings,
                 now,
@@ -92,35 +102,86 @@ pub(super) fn rotate(conn: &mut DbConnection, tx: &Tx<'_>, hash: &str) -> QueryR
                     device_sessions::expires_at.eq(next.expires_at),
                 ))
                 .execute(conn)?;
-            Ok(Rotation::Rotated {
-                account,
-                session_id: session.id,
-                next,
-            })
+            Some(next)
         }
         Some(used_at)
             if now - used_at
                 <= chrono::Duration::from_std(settings.refresh_grace).unwrap_or_default() =>
         {
-            Ok(Rotation::Concurrent {
-                account,
-                session_id: session.id,
-            })
+            // A retry (the reply to the first use was lost) or a parallel tab: hand out
+            // the chain's current head, so the device keeps a working token and the chain
+            // keeps one head. ARCHITECTURE: "the grace-window answer".
+            chain_head(conn, tx, token)?
         }
         Some(_) => {
             let revoked = revoke_session(conn, tx, &session.id, RevokeReason::TokenReuse)?;
-            Ok(match revoked {
+            return Ok(match revoked {
                 Some((session_id, until)) => Rotation::Reused { session_id, until },
                 None => Rotation::Ended,
-            })
+            });
         }
+    };
+    let access_until = extend_access(conn, tx, &session)?;
+    Ok(Rotation::Refreshed {
+        account,
+        session_id: session.id,
+        next,
+        access_until,
+    })
+}
+
+/// Follows the deterministic successors of `token` to the first unused one: the token
+/// the device should hold now. `None` if a link is missing (the server key changed, or
+/// the chain was cleaned up).
+fn chain_head(
+    conn: &mut DbConnection,
+    tx: &Tx<'_>,
+    token: &RefreshToken,
+) -> QueryResult<Option<IssuedRefresh>> {
+    let mut current = token.successor(tx.successor_key);
+    for _ in 0..MAX_GRACE_WALK {
+        let Some(row) = refresh_tokens::table
+            .find(current.hash().as_str())
+            .select(RefreshTokenRow::as_select())
+            .first(conn)
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        if row.used_at.is_none() {
+            return Ok(Some(IssuedRefresh {
+                token: current,
+                expires_at: row.expires_at,
+            }));
+        }
+        current = current.successor(tx.successor_key);
     }
+    Ok(None)
+}
+
+/// The `exp` of an access token minted now for `session`: the configured lifetime, but
+/// never past the session's absolute expiry. Recorded on the session (only ever moved
+/// later), so a revocation knows how long its blacklist row must last.
+fn extend_access(
+    conn: &mut DbConnection,
+    tx: &Tx<'_>,
+    session: &DeviceSession,
+) -> QueryResult<NaiveDateTime> {
+    let until = (tx.now + chrono::Duration::from_std(tx.access_ttl).unwrap_or_default())
+        .min(session.absolute_expires_at);
+    let recorded = session.access_expires_at.map_or(until, |t| t.max(until));
+    diesel::update(device_sessions::table.find(&session.id))
+        .set(device_sessions::access_expires_at.eq(recorded))
+        .execute(conn)?;
+    Ok(until)
 }
 
 /// A device session just started.
 pub(super) struct Started {
     pub session_id: String,
     pub refresh: IssuedRefresh,
+    /// The `exp` of its first access token.
+    pub access_until: NaiveDateTime,
     /// Sessions revoked to stay within the per-user limit, for the revocation set.
     pub evicted: Vec<(String, i64)>,
 }
@@ -136,6 +197,11 @@ pub(super) fn start_session(
     let (settings, now) = (tx.settings, tx.now);
     // Concurrent sign-ins of one account take turns, so the session limit holds.
     lock_account(conn, user_id)?;
+    // Signing in again on a browser that is signed in ends its previous session.
+    let mut evicted = Vec::new();
+    if let Some(held) = held_session_id(conn, tx)? {
+        evicted.extend(revoke_session(conn, tx, &held, RevokeReason::Logout)?);
+    }
     let absolute = now + chrono::Duration::from_std(settings.session_max_age).unwrap_or_default();
     let session = DeviceSession {
         id: random_id(),
@@ -149,14 +215,23 @@ pub(super) fn start_session(
         user_agent: tx.client.user_agent.clone(),
         ip: tx.client.ip.clone(),
         device_label: tx.client.device_label(),
+        access_expires_at: None,
     };
     diesel::insert_into(device_sessions::table)
         .values(&session)
         .execute(conn)?;
-    let refresh = issue_refresh(conn, &session.id, absolute, settings, now)?;
+    let refresh = issue_refresh(
+        conn,
+        &session.id,
+        RefreshToken::generate(),
+        absolute,
+        settings,
+        now,
+    )?;
     diesel::update(device_sessions::table.find(&session.id))
         .set(device_sessions::expires_at.eq(refresh.expires_at))
         .execute(conn)?;
+    let access_until = extend_access(conn, tx, &session)?;
     // "Sign-in from a new device": the account has signed in before, but never from this
     // kind of device. (The very first sign-in, at sign-up, is not news.)
     let sign_ins = security_events::table
@@ -195,25 +270,39 @@ pub(super) fn start_session(
         ))
         .select(device_sessions::id)
         .load(conn)?;
-    let mut evicted = Vec::new();
     for id in others.iter().skip(settings.max_sessions.saturating_sub(1)) {
         evicted.extend(revoke_session(conn, tx, id, RevokeReason::SessionLimit)?);
     }
     Ok(Started {
         session_id: session.id,
         refresh,
+        access_until,
         evicted,
     })
 }
 
+/// The id of the device session the signing-in browser holds already, if any.
+fn held_session_id(conn: &mut DbConnection, tx: &Tx<'_>) -> QueryResult<Option<String>> {
+    Ok(match &tx.client.held_session {
+        None => None,
+        Some(HeldSession::Id(id)) => Some(id.clone()),
+        Some(HeldSession::RefreshHash(hash)) => refresh_tokens::table
+            .find(hash)
+            .select(refresh_tokens::session_id)
+            .first(conn)
+            .optional()?,
+    })
+}
+
+/// Stores `token` as the session's newest refresh token.
 fn issue_refresh(
     conn: &mut DbConnection,
     session_id: &str,
+    token: RefreshToken,
     absolute_expires_at: NaiveDateTime,
     settings: &SessionSettings,
     now: NaiveDateTime,
 ) -> QueryResult<IssuedRefresh> {
-    let token = RefreshToken::generate();
     let expires_at = (now + chrono::Duration::from_std(settings.refresh_ttl).unwrap_or_default())
         .min(absolute_expires_at);
     diesel::insert_into(refresh_tokens::table)
@@ -234,6 +323,8 @@ pub(super) struct Tx<'a> {
     pub client: &'a ClientInfo,
     pub settings: &'a SessionSettings,
     pub access_ttl: Duration,
+    /// Derives each refresh token's successor ([`RefreshToken::successor`]).
+    pub successor_key: &'a aws_lc_rs::hmac::Key,
     pub now: NaiveDateTime,
 }
 
@@ -243,19 +334,22 @@ impl<'a> Tx<'a> {
         client: &'a ClientInfo,
         settings: &'a SessionSettings,
         access_ttl: Duration,
+        successor_key: &'a aws_lc_rs::hmac::Key,
     ) -> Self {
         Self {
             client,
             settings,
             access_ttl,
+            successor_key,
             now: now(),
         }
     }
 }
 
 /// Marks the session revoked and blacklists its access tokens until the last of them
-/// would have expired, recording `reason` as a security event about that device.
-/// Returns the blacklisted session id and that moment, or `None` if it was already ended.
+/// expires (the latest `exp` ever minted for it, whichever instance minted it),
+/// recording `reason` as a security event about that device. Returns the blacklisted
+/// session id and that moment, or `None` if it was already ended.
 pub(super) fn revoke_session(
     conn: &mut DbConnection,
     tx: &Tx<'_>,
@@ -275,9 +369,25 @@ pub(super) fn revoke_session(
     if changed == 0 {
         return Ok(None);
     }
-    let until = tx.now
-        + chrono::Duration::from_std(tx.access_ttl).unwrap_or_default()
+    let (user_id, label, access_until, absolute): (
+        String,
+        String,
+        Option<NaiveDateTime>,
+        NaiveDateTime,
+    ) = device_sessions::table
+        .find(session_id)
+        .select((
+            device_sessions::user_id,
+            device_sessions::device_label,
+            device_sessions::access_expires_at,
+            device_sessions::absolute_expires_at,
+        ))
+        .first(conn)?;
+    // Sessions older than `access_expires_at` may hold tokens of any lifetime up to
+    // their absolute expiry.
+    let until = access_until.unwrap_or(absolute).max(tx.now)
         + chrono::Duration::seconds(LEEWAY_SECS as i64);
+    let seq = next_blacklist_seq(conn, tx.now)?;
     let entry = diesel::insert_into(token_blacklist::table).values(BlacklistEntry {
         token_id: session_id.to_owned(),
         kind: Revoked::Session.as_str().to_owned(),
@@ -285,16 +395,33 @@ pub(super) fn revoke_session(
         reason: reason.as_str().to_owned(),
         created_at: tx.now,
         expires_at: until,
+        seq,
     });
     crate::on_backend!(conn, |c| entry.on_conflict_do_nothing().execute(c))?;
     if let Some(kind) = reason.event() {
-        let (user_id, label): (String, String) = device_sessions::table
-            .find(session_id)
-            .select((device_sessions::user_id, device_sessions::device_label))
-            .first(conn)?;
         record_event(conn, tx, &user_id, Some(session_id), kind, Some(&label))?;
     }
     Ok(Some((session_id.to_owned(), until.and_utc().timestamp())))
+}
+
+/// The feed position of a new blacklist row (see `store::blacklist`).
+///
+/// PostgreSQL: the id of this transaction. SQLite has one writer at a time: one past
+/// the largest number there is, or the current time in microseconds if that is larger,
+/// so numbers keep growing even after the cleanup job has deleted every row.
+fn next_blacklist_seq(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<i64> {
+    match conn {
+        DbConnection::Sqlite(c) => {
+            let max: Option<i64> = token_blacklist::table
+                .select(diesel::dsl::max(token_blacklist::seq))
+                .first(c)?;
+            Ok((max.unwrap_or(0) + 1).max(now.and_utc().timestamp_micros()))
+        }
+        DbConnection::Postgres(c) => diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "pg_current_xact_id()::text::bigint",
+        ))
+        .get_result(c),
+    }
 }
 
 /// The live (not revoked, not expired) sessions of `user_id`.
@@ -421,6 +548,37 @@ fn lock_account(conn: &mut DbConnection, user_id: &str) -> QueryResult<()> {
             .load::<String>(c)?;
     }
     Ok(())
+}
+
+/// The password hash a login verified against is still the account's current one
+/// (checked after locking the account row, inside the login's transaction): a password
+/// changed while that login was hashing makes the login fail instead of outliving
+/// "sign out everywhere". Then saves `rehashed`, if any, only over that same hash.
+pub(super) fn credential_unchanged(
+    conn: &mut DbConnection,
+    user_id: &str,
+    verified_hash: &str,
+    rehashed: Option<String>,
+) -> QueryResult<bool> {
+    lock_account(conn, user_id)?;
+    let current: Option<String> = users::table
+        .find(user_id)
+        .select(users::password_hash)
+        .first(conn)
+        .optional()?;
+    if current.as_deref() != Some(verified_hash) {
+        return Ok(false);
+    }
+    if let Some(hash) = rehashed {
+        diesel::update(
+            users::table
+                .find(user_id)
+                .filter(users::password_hash.eq(verified_hash)),
+        )
+        .set(users::password_hash.eq(hash))
+        .execute(conn)?;
+    }
+    Ok(true)
 }
 
 /// A 128-bit random id, base64url: for device sessions, which must not be guessable.

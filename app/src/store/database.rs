@@ -45,6 +45,8 @@ impl Default for DatabaseOptions {
 #[derive(Clone)]
 pub struct Database {
     pub(in crate::store) pool: Pool<Manager>,
+    /// PostgreSQL: several instances may share this database.
+    shared: bool,
 }
 
 impl std::fmt::Debug for Database {
@@ -61,6 +63,7 @@ impl Database {
     pub fn open(url: &DatabaseUrl, options: DatabaseOptions) -> Result<Self, DbError> {
         if let DatabaseUrl::Sqlite(path) = url {
             create_parent_dir(path)?;
+            create_private_file(path)?;
         }
         let manager = Manager::new(url.clone());
         let settings = ConnectionSettings {
@@ -86,7 +89,16 @@ impl Database {
             .connection_customizer(Box::new(settings))
             .build(manager)
             .map_err(|e| open_error(e.to_string()))?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            shared: matches!(url, DatabaseUrl::Postgres(_)),
+        })
+    }
+
+    /// True when other instances may use this database too (PostgreSQL), so state that
+    /// must hold across instances (the brute-force counters) has to live in it.
+    pub fn is_shared(&self) -> bool {
+        self.shared
     }
 
     /// Runs `query` on a pooled connection on the blocking thread pool.
@@ -119,14 +131,51 @@ impl Database {
     }
 }
 
+/// Creates the folder of an SQLite file, readable by its owner only (0700): it holds
+/// password hashes and the signing key.
 fn create_parent_dir(path: &Path) -> Result<(), DbError> {
     match path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-        Some(dir) => std::fs::create_dir_all(dir).map_err(|source| DbError::CreateDir {
+        Some(dir) => create_private_dir(dir).map_err(|source| DbError::CreateDir {
             path: dir.to_owned(),
             source,
         }),
         None => Ok(()),
     }
+}
+
+/// `mkdir -p` with mode 0700 for the folders it creates.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Makes sure the SQLite file exists with mode 0600 before SQLite opens it: SQLite then
+/// gives its `-wal` and `-shm` files the same mode. Files from an older version are
+/// tightened to 0600 too.
+fn create_private_file(path: &Path) -> Result<(), DbError> {
+    let failed = |source: std::io::Error| DbError::Open {
+        target: path.display().to_string(),
+        reason: source.to_string(),
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).map_err(failed)?;
+    #[cfg(unix)]
+    for suffix in ["", "-wal", "-shm"] {
+        use std::os::unix::fs::PermissionsExt;
+        let file = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+        match std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(failed(e)),
+        }
+    }
+    Ok(())
 }
 
 /// Applies the engine's pending migrations. Several PostgreSQL instances may start at

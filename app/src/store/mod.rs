@@ -4,6 +4,7 @@
 //! Diesel is synchronous, so every query goes through [`Database::run`], which borrows a
 //! pooled connection on tokio's blocking pool and never on the async executor.
 
+pub mod blacklist;
 mod connection;
 mod database;
 mod error;
@@ -11,11 +12,12 @@ mod migrations;
 pub mod models;
 pub mod schema;
 pub mod testing;
+pub mod throttle;
 mod url;
 mod web_sessions;
 
 pub use connection::{DbBackend, DbConnection};
-pub use database::{Database, DatabaseOptions};
+pub use database::{Database, DatabaseOptions, create_private_dir};
 pub use error::DbError;
 pub use migrations::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 pub use url::DatabaseUrl;

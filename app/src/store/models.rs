@@ -3,7 +3,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{device_sessions, refresh_tokens, security_events, token_blacklist, users};
+use super::schema::{
+    device_sessions, refresh_tokens, security_events, throttle_counters, token_blacklist, users,
+};
 
 /// An account.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
@@ -47,6 +49,9 @@ pub struct DeviceSession {
     pub ip: String,
     /// A human label such as "Chrome 131 on Linux".
     pub device_label: String,
+    /// The latest `exp` of the access tokens minted for this session (`None` on rows
+    /// older than the column): a revocation blacklists the session until then.
+    pub access_expires_at: Option<NaiveDateTime>,
 }
 
 /// One link of a session's refresh-token chain.
@@ -83,6 +88,9 @@ pub struct BlacklistEntry {
     pub created_at: NaiveDateTime,
     /// When the blocked tokens would have expired anyway; the row is useless after it.
     pub expires_at: NaiveDateTime,
+    /// Position in the revocation feed (see `store::blacklist`): the inserting
+    /// transaction's id on PostgreSQL, a counter on SQLite.
+    pub seq: i64,
 }
 
 /// Something that happened to an account, for its activity page.
@@ -106,5 +114,22 @@ pub struct SecurityEvent {
     /// When.
     pub created_at: NaiveDateTime,
     /// When the retention period ends.
+    pub expires_at: NaiveDateTime,
+}
+
+/// One brute-force counter shared by every instance (PostgreSQL); see `auth::throttle`.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = throttle_counters, treat_none_as_null = true)]
+pub struct ThrottleCounter {
+    /// What is counted: `account-ip:…`, `ip:…`, `account:…` or `device:…`.
+    pub key: String,
+    /// Failures counted in the current window (attempts are counted before the
+    /// password is checked, and refunded when it was right).
+    pub failures: i32,
+    /// Where the counting window (or the decay) starts.
+    pub window_start: NaiveDateTime,
+    /// No attempt on this key before this moment.
+    pub blocked_until: Option<NaiveDateTime>,
+    /// When the row says nothing any more; the cleanup job deletes it after.
     pub expires_at: NaiveDateTime,
 }

@@ -18,6 +18,7 @@ diesel::table! {
         user_agent -> Text,
         ip -> Text,
         device_label -> Text,
+        access_expires_at -> Nullable<Timestamp>,
     }
 }
 
@@ -47,6 +48,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    throttle_counters (key) {
+        key -> Text,
+        failures -> Integer,
+        window_start -> Timestamp,
+        blocked_until -> Nullable<Timestamp>,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     token_blacklist (token_id) {
         token_id -> Text,
         kind -> Text,
@@ -54,6 +65,7 @@ diesel::table! {
         reason -> Text,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+        seq -> BigInt,
     }
 }
 
@@ -83,6 +95,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     device_sessions,
     refresh_tokens,
     security_events,
+    throttle_counters,
     token_blacklist,
     users,
     web_sessions,

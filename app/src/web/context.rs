@@ -10,10 +10,12 @@ use leptos::prelude::use_context;
 
 use super::cookies::{self, CookieSettings};
 use crate::api::error::AppError;
-use crate::auth::client::ClientInfo;
+use crate::auth::access_token::TokenError;
+use crate::auth::client::{ClientInfo, HeldSession};
 use crate::auth::error::AuthError;
+use crate::auth::refresh_token::RefreshToken;
 use crate::auth::service::{AuthService, CurrentSession, SignedIn};
-use crate::auth::throttle::Attempt;
+use crate::auth::throttle::{Attempt, Outcome, Refusal, ReserveError};
 
 /// Shared server state that server functions reach through Leptos' context; the
 /// server's router provides it for every request.
@@ -54,7 +56,30 @@ pub fn client_info(ctx: &ServerContext, parts: &Parts) -> ClientInfo {
         .get(USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    ClientInfo::new(ip, user_agent)
+    let mut client = ClientInfo::new(ip, user_agent);
+    client.held_session = held_session(ctx, &parts.headers);
+    client
+}
+
+/// The device session this browser's cookies point at: the `sid` of a genuine access
+/// token (even an expired one), else the refresh token's hash.
+fn held_session(ctx: &ServerContext, headers: &HeaderMap) -> Option<HeldSession> {
+    let from_access = access_token(headers, &ctx.cookies).and_then(|token| {
+        match ctx.auth.tokens().verify(&token) {
+            Ok(claims) => Some(claims.sid.clone()),
+            Err(TokenError::Expired) => ctx
+                .auth
+                .tokens()
+                .verify_ignoring_expiry(&token)
+                .map(|claims| claims.sid),
+            Err(_) => None,
+        }
+    });
+    from_access.map(HeldSession::Id).or_else(|| {
+        cookies::read(headers, ctx.cookies.refresh_name())
+            .and_then(|v| RefreshToken::parse(&v))
+            .map(|token| HeldSession::RefreshHash(token.hash().as_str().to_owned()))
+    })
 }
 
 /// The client's address: the socket peer, unless the peer is a trusted proxy, in which
@@ -73,12 +98,21 @@ pub fn client_ip(
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .filter_map(|ip| ip.trim().parse::<std::net::IpAddr>().ok())
+        .filter_map(|entry| forwarded_ip(entry.trim()))
         .collect::<Vec<_>>()
         .into_iter()
         .rev()
         .find(|ip| !trusted.contains(ip))
         .unwrap_or(peer)
+}
+
+/// One `X-Forwarded-For` entry: an address, or an address with a port as some proxies
+/// write it (`198.51.100.7:4711`, `[2001:db8::1]:4711`).
+fn forwarded_ip(entry: &str) -> Option<std::net::IpAddr> {
+    entry
+        .parse::<std::net::IpAddr>()
+        .ok()
+        .or_else(|| entry.parse::<SocketAddr>().ok().map(|addr| addr.ip()))
 }
 
 /// True for a plain HTML form post (no JavaScript), which expects a redirect rather than
@@ -147,31 +181,65 @@ pub fn require_session() -> Result<CurrentSession, AppError> {
 }
 
 /// Runs a password-checking operation for `account` under the brute-force throttle:
-/// refused with 429 while a backoff lasts, and counted as a failure or a success after.
-/// The answer never depends on whether the account exists.
+/// the attempt is counted before `operation` hashes anything, refused with 429 while a
+/// backoff lasts (or while too many checks of this account or address are running), and
+/// refunded when the password was right. A browser holding this account's device cookie
+/// is counted on its own instead of on the account-wide lock. The answer never depends
+/// on whether the account exists.
 pub async fn throttled<T>(
     ctx: &ServerContext,
     account: &str,
     client: &ClientInfo,
     operation: impl Future<Output = Result<T, AuthError>>,
 ) -> Result<T, AppError> {
+    let device = request_parts().ok().and_then(|parts| {
+        cookies::read(&parts.headers, ctx.cookies.device_name())
+            .and_then(|value| ctx.auth.device_cookies().verify(account, &value))
+    });
     let attempt = Attempt {
         account: account.to_owned(),
         ip: client.ip.clone(),
+        device,
     };
     let throttle = ctx.auth.throttle();
-    if let Err(wait) = throttle.check(&attempt) {
-        return Err(AppError::Throttled(wait.as_secs_f64().ceil() as u64));
-    }
-    let result = operation.await;
-    match &result {
-        Ok(_) => throttle.success(&attempt),
-        Err(AuthError::InvalidCredentials | AuthError::WrongPassword | AuthError::EmailTaken) => {
-            throttle.failure(&attempt)
+    let reservation = match throttle.reserve(&attempt).await {
+        Ok(reservation) => reservation,
+        Err(ReserveError::Refused(Refusal::Throttled(wait))) => {
+            return Err(AppError::Throttled(
+                wait.as_secs_f64().ceil().max(1.0) as u64
+            ));
         }
-        Err(_) => {}
+        Err(ReserveError::Refused(Refusal::Busy)) => return Err(AppError::Throttled(1)),
+        Err(ReserveError::Database(err)) => return Err(AuthError::from(err).into()),
+    };
+    let result = operation.await;
+    let outcome = match &result {
+        Ok(_) => Some(Outcome::Succeeded),
+        Err(AuthError::InvalidCredentials | AuthError::WrongPassword | AuthError::EmailTaken) => {
+            None
+        }
+        Err(_) => Some(Outcome::NotJudged),
+    };
+    if let Err(err) = throttle.settle(reservation, outcome).await {
+        // The attempt stays counted: safe, and the user's next try refunds nothing less.
+        tracing::warn!(error = %err, "could not refund a throttle reservation");
+    }
+    if result.is_ok() {
+        set_device_cookie(ctx, account);
     }
     Ok(result?)
+}
+
+/// Gives this browser a device cookie for `account` after a right password.
+fn set_device_cookie(ctx: &ServerContext, account: &str) {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        let value = ctx
+            .cookies
+            .device_cookie(&ctx.auth.device_cookies().issue(account));
+        if let Ok(value) = http::HeaderValue::from_str(&value) {
+            response.append_header(SET_COOKIE, value);
+        }
+    }
 }
 
 /// Adds `Set-Cookie` headers for a fresh token pair to the response.
@@ -231,5 +299,25 @@ mod tests {
             client
         );
         assert_eq!(client_ip(proxy, &HeaderMap::new(), &[proxy]), proxy);
+    }
+
+    #[test]
+    fn forwarded_entries_with_a_port_are_read_not_skipped() {
+        let proxy = "127.0.0.1".parse().unwrap();
+        let client: std::net::IpAddr = "198.51.100.7".parse().unwrap();
+        assert_eq!(
+            client_ip(proxy, &forwarded("198.51.100.7:4711"), &[proxy]),
+            client
+        );
+        // Skipping it would have made the spoofed entry the client.
+        assert_eq!(
+            client_ip(proxy, &forwarded("6.6.6.6, 198.51.100.7:4711"), &[proxy]),
+            client
+        );
+        let v6: std::net::IpAddr = "2001:db8::1".parse().unwrap();
+        assert_eq!(
+            client_ip(proxy, &forwarded("[2001:db8::1]:4711"), &[proxy]),
+            v6
+        );
     }
 }

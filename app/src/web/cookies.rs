@@ -9,6 +9,10 @@ use http::header::COOKIE;
 /// Where refresh tokens are sent: only to the auth endpoints, never with page loads.
 pub const REFRESH_PATH: &str = "/api/auth";
 
+/// How long a device cookie is kept: a browser a user signs in on now and then stays
+/// "known" for a year.
+pub const DEVICE_COOKIE_LIFETIME: Duration = Duration::from_secs(365 * 24 * 3600);
+
 /// Cookie names and the `Secure` flag.
 ///
 /// With `secure`, the names carry the `__Host-`/`__Secure-` prefixes, which browsers
@@ -41,6 +45,25 @@ impl CookieSettings {
         } else {
             "refresh"
         }
+    }
+
+    /// The device cookie's name (OWASP's device cookie, see `auth::throttle`).
+    pub fn device_name(&self) -> &'static str {
+        if self.secure {
+            "__Secure-device"
+        } else {
+            "device"
+        }
+    }
+
+    /// `Set-Cookie` for a device cookie: sent only to the auth endpoints, for a year.
+    pub fn device_cookie(&self, value: &str) -> String {
+        self.build(
+            self.device_name(),
+            value,
+            REFRESH_PATH,
+            DEVICE_COOKIE_LIFETIME,
+        )
     }
 
     /// `Set-Cookie` for a new access token.

@@ -202,6 +202,8 @@ pub const PASSWORD: &str = "correct horse battery";
 pub struct Cookies {
     pub access: Option<String>,
     pub refresh: Option<String>,
+    /// OWASP's device cookie, set after a right password.
+    pub device: Option<String>,
 }
 
 impl Cookies {
@@ -215,6 +217,7 @@ impl Cookies {
             match name {
                 "__Host-access" => self.access = token,
                 "__Secure-refresh" => self.refresh = token,
+                "__Secure-device" => self.device = token,
                 // The pre-auth web session; not part of authentication.
                 "__Host-session" => {}
                 other => panic!("unexpected cookie {other}"),
@@ -229,6 +232,9 @@ impl Cookies {
         }
         if let Some(r) = &self.refresh {
             parts.push(format!("__Secure-refresh={r}"));
+        }
+        if let Some(d) = &self.device {
+            parts.push(format!("__Secure-device={d}"));
         }
         parts.join("; ")
     }
@@ -354,4 +360,77 @@ pub async fn own_session_id(client: &Client, cookies: &Cookies) -> String {
     assert_eq!(response.status(), StatusCode::OK);
     let body: serde_json::Value = response.json().await.unwrap();
     body["devices"][0]["id"].as_str().unwrap().to_owned()
+}
+
+// ---- The server in this process, for tests that need to look inside it. ----
+
+/// Gatehouse served from this test process (the router and accept loop of the binary,
+/// on a fresh database of this pass's backend), with its state at hand.
+pub struct InProcess {
+    pub base_url: String,
+    pub state: server::AppState,
+    pub http: reqwest::Client,
+    _data_dir: tempfile::TempDir,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl InProcess {
+    /// Starts it with extra command-line flags, e.g. `["--trusted-proxies", "127.0.0.1"]`.
+    pub async fn start(flags: &[&str]) -> Self {
+        let data_dir = tempfile::tempdir().unwrap();
+        let database = url_text(&fresh_database(data_dir.path()));
+        let mut args = vec![
+            "server",
+            "--data-dir",
+            data_dir.path().to_str().unwrap(),
+            "--database-url",
+            &database,
+            "--site-addr",
+            "127.0.0.1:0",
+        ];
+        args.extend_from_slice(flags);
+        let config = <server::Config as clap::Parser>::try_parse_from(args).unwrap();
+        let url = config.database_url().unwrap();
+        let options = config.database_options();
+        let db = tokio::task::spawn_blocking(move || Database::open(&url, options))
+            .await
+            .unwrap()
+            .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = server::app_state(&config, addr, db).await.unwrap();
+        let app = server::router::app(state.clone());
+        let limits = config.connection_limits();
+        let task = tokio::spawn(server::serve::serve(
+            listener,
+            app,
+            limits,
+            std::future::pending(),
+        ));
+        Self {
+            base_url: format!("http://{addr}"),
+            state,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            _data_dir: data_dir,
+            task,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// Password verifications Argon2 has computed so far.
+    pub fn verifications(&self) -> u64 {
+        self.state.server.auth.password_hasher().verifications()
+    }
+}
+
+impl Drop for InProcess {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }

@@ -1,0 +1,54 @@
+//! The `token_blacklist` table as the revocation feed reads it.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+
+use super::DbConnection;
+use super::models::BlacklistEntry;
+use super::schema::token_blacklist;
+
+/// The unexpired blacklist rows numbered `from` or later (all of them for `None`), and
+/// the number to read from next time: every row committed later is numbered at least
+/// that.
+///
+/// - PostgreSQL numbers a row with the id of the transaction that inserted it. The next
+///   cursor is the oldest transaction still running when this read began
+///   (`pg_snapshot_xmin`, taken *before* the rows are read): anything numbered below it
+///   had finished by then, so this read saw it. A row of a transaction still running is
+///   numbered at or above the cursor and will be read next time.
+/// - SQLite has one writer at a time and numbers each row above every earlier one (see
+///   `auth::transactions`), so the next cursor is one past the largest number there is.
+pub fn revocations_from(
+    conn: &mut DbConnection,
+    from: Option<i64>,
+    now: NaiveDateTime,
+) -> QueryResult<(Vec<BlacklistEntry>, i64)> {
+    let horizon: Option<i64> = match conn {
+        DbConnection::Postgres(c) => Some(
+            diesel::select(diesel::dsl::sql::<BigInt>(
+                "pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+            ))
+            .get_result(c)?,
+        ),
+        DbConnection::Sqlite(_) => None,
+    };
+    let mut query = token_blacklist::table
+        .filter(token_blacklist::expires_at.ge(now))
+        .select(BlacklistEntry::as_select())
+        .into_boxed();
+    if let Some(from) = from {
+        query = query.filter(token_blacklist::seq.ge(from));
+    }
+    let rows = query.load(conn)?;
+    let next = match horizon {
+        Some(xmin) => xmin,
+        None => {
+            let max: Option<i64> = token_blacklist::table
+                .select(diesel::dsl::max(token_blacklist::seq))
+                .first(conn)?;
+            max.unwrap_or(0) + 1
+        }
+    };
+    Ok((rows, next))
+}

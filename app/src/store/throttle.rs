@@ -1,0 +1,62 @@
+//! The `throttle_counters` table: brute-force counters every instance sees. The rules
+//! that read and change them are in `auth::throttle`; this module only loads and saves.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::models::ThrottleCounter;
+use super::schema::throttle_counters;
+
+/// Loads the counters named by `keys` (creating empty ones), locked until the
+/// transaction ends so concurrent attempts on any instance update them one at a time.
+/// Returned in the order of `keys`.
+pub fn lock_counters(
+    conn: &mut DbConnection,
+    keys: &[String],
+    now: NaiveDateTime,
+) -> QueryResult<Vec<ThrottleCounter>> {
+    for key in keys {
+        let fresh = ThrottleCounter {
+            key: key.clone(),
+            failures: 0,
+            window_start: now,
+            blocked_until: None,
+            expires_at: now,
+        };
+        let insert = diesel::insert_into(throttle_counters::table).values(fresh);
+        crate::on_backend!(conn, |c| insert.on_conflict_do_nothing().execute(c))?;
+    }
+    let rows: Vec<ThrottleCounter> = match conn {
+        // Rows are locked in key order, so two attempts never wait for each other.
+        DbConnection::Postgres(c) => throttle_counters::table
+            .filter(throttle_counters::key.eq_any(keys))
+            .order(throttle_counters::key)
+            .select(ThrottleCounter::as_select())
+            .for_update()
+            .load(c)?,
+        // SQLite: the write transaction already holds the database's only write lock.
+        DbConnection::Sqlite(c) => throttle_counters::table
+            .filter(throttle_counters::key.eq_any(keys))
+            .select(ThrottleCounter::as_select())
+            .load(c)?,
+    };
+    keys.iter()
+        .map(|key| {
+            rows.iter()
+                .find(|row| &row.key == key)
+                .cloned()
+                .ok_or(diesel::result::Error::NotFound)
+        })
+        .collect()
+}
+
+/// Writes counters back after the rules changed them.
+pub fn save_counters(conn: &mut DbConnection, rows: &[ThrottleCounter]) -> QueryResult<()> {
+    for row in rows {
+        diesel::update(throttle_counters::table.find(&row.key))
+            .set(row)
+            .execute(conn)?;
+    }
+    Ok(())
+}

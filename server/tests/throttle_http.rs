@@ -1,0 +1,312 @@
+//! The brute-force throttle under bursts, sprays and distributed attacks, over HTTP
+//! against the server in this process (so the test can count what reached Argon2).
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use support::{Cookies, InProcess, PASSWORD};
+
+/// A login from `ip` (the test plays the trusted proxy) with `cookies`.
+async fn login(
+    server: &InProcess,
+    ip: &str,
+    cookies: &Cookies,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    server
+        .http
+        .post(server.url("/api/auth/login"))
+        .header("x-forwarded-for", ip)
+        .header("cookie", cookies.header())
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn sign_up(server: &InProcess, email: &str) -> Cookies {
+    let response = server
+        .http
+        .post(server.url("/api/auth/signup"))
+        .header("x-forwarded-for", "198.51.100.1")
+        .form(&[("email", email), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut cookies = Cookies::default();
+    cookies.update(&response);
+    cookies
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixty_parallel_wrong_passwords_reach_argon2_at_most_five_times() {
+    let server = InProcess::start(&["--trusted-proxies", "127.0.0.1"]).await;
+    sign_up(&server, "ann@example.com").await;
+    let before = server.verifications();
+    let server = std::sync::Arc::new(server);
+    let tasks: Vec<_> = (0..60)
+        .map(|_| {
+            let server = std::sync::Arc::clone(&server);
+            tokio::spawn(async move {
+                login(
+                    &server,
+                    "10.0.0.66",
+                    &Cookies::default(),
+                    "ann@example.com",
+                    "guess guess",
+                )
+                .await
+                .status()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    let hashed = server.verifications() - before;
+    let wrong = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let throttled = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert!(hashed <= 5, "{hashed} guesses reached Argon2");
+    assert_eq!(wrong as u64, hashed, "every hashed guess was answered 401");
+    assert_eq!(wrong + throttled, 60, "{statuses:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_real_user_signs_in_during_a_flood_of_logins() {
+    let server = std::sync::Arc::new(InProcess::start(&["--trusted-proxies", "127.0.0.1"]).await);
+    sign_up(&server, "ann@example.com").await;
+    let flood: Vec<_> = (0..200)
+        .map(|i| {
+            let server = std::sync::Arc::clone(&server);
+            tokio::spawn(async move {
+                let email = format!("random{i}@example.com");
+                login(
+                    &server,
+                    "10.9.9.9",
+                    &Cookies::default(),
+                    &email,
+                    "guess guess",
+                )
+                .await
+                .status()
+            })
+        })
+        .collect();
+    let started = Instant::now();
+    let user = login(
+        &server,
+        "192.0.2.7",
+        &Cookies::default(),
+        "ann@example.com",
+        PASSWORD,
+    )
+    .await;
+    let took = started.elapsed();
+    assert_eq!(user.status(), StatusCode::OK);
+    assert!(
+        took < Duration::from_secs(5),
+        "the real user waited {took:?}"
+    );
+    for task in flood {
+        let status = task.await.unwrap();
+        assert!(
+            [
+                StatusCode::UNAUTHORIZED,
+                StatusCode::TOO_MANY_REQUESTS,
+                StatusCode::SERVICE_UNAVAILABLE
+            ]
+            .contains(&status),
+            "{status}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn signing_in_to_ones_own_account_never_resets_the_address_budget() {
+    let server = InProcess::start(&[
+        "--trusted-proxies",
+        "127.0.0.1",
+        "--insecure-fast-password-hashing",
+        "true",
+    ])
+    .await;
+    let own = sign_up(&server, "mallory@example.com").await;
+    let mut reached = 0;
+    let mut refused = 0;
+    for i in 0..56 {
+        let victim = format!("user{i}@example.com");
+        match login(
+            &server,
+            "10.0.0.9",
+            &Cookies::default(),
+            &victim,
+            "Summer2026!",
+        )
+        .await
+        .status()
+        {
+            StatusCode::UNAUTHORIZED => reached += 1,
+            StatusCode::TOO_MANY_REQUESTS => refused += 1,
+            other => panic!("{other}"),
+        }
+        if i % 3 == 0 {
+            // The attacker signs in to their own account now and then.
+            login(&server, "10.0.0.9", &own, "mallory@example.com", PASSWORD).await;
+        }
+    }
+    assert!(reached <= 20, "{reached} accounts sprayed from one address");
+    assert!(refused >= 36, "{refused} refused");
+    // Another address is unaffected.
+    let other = login(
+        &server,
+        "10.0.0.10",
+        &Cookies::default(),
+        "nobody@example.com",
+        "x y z w v",
+    )
+    .await;
+    assert_eq!(other.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_browser_that_signed_in_before_is_not_locked_out_by_a_distributed_attack() {
+    let server = InProcess::start(&[
+        "--trusted-proxies",
+        "127.0.0.1",
+        "--insecure-fast-password-hashing",
+        "true",
+    ])
+    .await;
+    let anns_laptop = sign_up(&server, "ann@example.com").await;
+    assert!(
+        anns_laptop.device.is_some(),
+        "a right password sets a device cookie"
+    );
+    // 100 failures in the hour, each from another address.
+    for i in 0..100 {
+        let ip = format!("10.3.{}.{}", i / 200, i % 200);
+        let response = login(
+            &server,
+            &ip,
+            &Cookies::default(),
+            "ann@example.com",
+            "guess guess",
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    // The account-wide lock holds for a browser it does not know...
+    let stranger = login(
+        &server,
+        "192.0.2.8",
+        &Cookies::default(),
+        "ann@example.com",
+        PASSWORD,
+    )
+    .await;
+    assert_eq!(stranger.status(), StatusCode::TOO_MANY_REQUESTS);
+    // ...but Ann's own browser, which has signed in before, gets in.
+    let ann = login(
+        &server,
+        "192.0.2.7",
+        &anns_laptop,
+        "ann@example.com",
+        PASSWORD,
+    )
+    .await;
+    assert_eq!(ann.status(), StatusCode::OK);
+    // A device cookie of another account is worth nothing here.
+    let mut forged = Cookies::default();
+    forged.device = sign_up(&server, "eve@example.com").await.device;
+    let eve = login(&server, "192.0.2.9", &forged, "ann@example.com", PASSWORD).await;
+    assert_eq!(eve.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn a_throttled_answer_is_a_readable_json_error() {
+    let server = InProcess::start(&["--insecure-fast-password-hashing", "true"]).await;
+    for _ in 0..5 {
+        login(
+            &server,
+            "x",
+            &Cookies::default(),
+            "ann@example.com",
+            "guess guess",
+        )
+        .await;
+    }
+    let response = login(
+        &server,
+        "x",
+        &Cookies::default(),
+        "ann@example.com",
+        "guess guess",
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "throttled");
+    assert_eq!(body["retry_after"], retry_after);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Too many attempts.")
+    );
+}
+
+#[tokio::test]
+async fn a_full_hashing_queue_answers_503_with_retry_after_at_once() {
+    let server = std::sync::Arc::new(
+        InProcess::start(&[
+            "--trusted-proxies",
+            "127.0.0.1",
+            "--password-hash-concurrency",
+            "1",
+            "--password-hash-queue",
+            "2",
+        ])
+        .await,
+    );
+    // Many addresses, so neither the throttle nor the in-flight limits stop them first.
+    let tasks: Vec<_> = (0..30)
+        .map(|i| {
+            let server = std::sync::Arc::clone(&server);
+            tokio::spawn(async move {
+                let (ip, email) = (format!("10.4.0.{i}"), format!("user{i}@example.com"));
+                let response =
+                    login(&server, &ip, &Cookies::default(), &email, "guess guess").await;
+                let retry_after = response.headers().get("retry-after").is_some();
+                (response.status(), retry_after)
+            })
+        })
+        .collect();
+    let mut busy = 0;
+    for task in tasks {
+        let (status, retry_after) = task.await.unwrap();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            assert!(retry_after, "503 without Retry-After");
+            busy += 1;
+        } else {
+            assert_eq!(status, StatusCode::UNAUTHORIZED);
+        }
+    }
+    assert!(busy > 0, "the queue never filled");
+    assert!(server.verifications() <= 30 - busy as u64);
+}
