@@ -1080,3 +1080,78 @@ async fn signing_in_again_on_a_signed_in_browser_ends_its_previous_session() {
             .is_err()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_a_revocation_committed_after_a_newer_one_is_still_read() {
+    use diesel::connection::SimpleConnection;
+    let Some(admin) = crate::store::testing::postgres_admin_url() else {
+        return;
+    };
+    let url = crate::store::testing::fresh_postgres_database(&admin);
+    let db = Database::open(
+        &DatabaseUrl::Postgres(url.clone()),
+        DatabaseOptions::default(),
+    )
+    .unwrap();
+    let keys = KeySet::new(SigningKey::generate().0, vec![]);
+    let instance = |db: &Database| {
+        AuthService::new(
+            db.clone(),
+            Passwords::new(Params::new(1024, 1, 1, None).unwrap(), 1),
+            AccessTokens::new(
+                keys.clone(),
+                "http://gatehouse.test",
+                Duration::from_secs(900),
+            ),
+            SessionSettings::default(),
+        )
+    };
+    let (a, b) = (instance(&db), instance(&db));
+    b.load_revocations().await.unwrap();
+    let ann = a
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
+    let bob = a
+        .sign_up("bob@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
+
+    // A slow transaction revokes Ann's session (stamped an hour in the past, as by a
+    // skewed clock) and stays open...
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let ann_sid = ann.session_id.clone();
+    let slow = std::thread::spawn(move || {
+        let mut conn = diesel::PgConnection::establish(&url).unwrap();
+        conn.batch_execute("BEGIN").unwrap();
+        diesel::sql_query(
+            "INSERT INTO token_blacklist (token_id, kind, session_id, reason, created_at, \
+             expires_at, seq) VALUES ($1, 'sid', $1, 'logout', now() - interval '1 hour', \
+             now() + interval '1 hour', pg_current_xact_id()::text::bigint)",
+        )
+        .bind::<diesel::sql_types::Text, _>(&ann_sid)
+        .execute(&mut conn)
+        .unwrap();
+        started_tx.send(()).unwrap();
+        release_rx.recv().unwrap();
+        conn.batch_execute("COMMIT").unwrap();
+    });
+    started_rx.recv().unwrap();
+    // ...while a later one revokes Bob's and commits first.
+    a.log_out(Some(bob.session_id.clone()), None, client())
+        .await
+        .unwrap();
+    assert_eq!(b.sync_revocations().await.unwrap(), 1);
+    let (ann_claims, bob_claims) = (&ann.access.claims, &bob.access.claims);
+    assert!(b.revocations().is_revoked(&bob_claims.jti, &bob_claims.sid));
+    assert!(!b.revocations().is_revoked(&ann_claims.jti, &ann_claims.sid));
+
+    release_tx.send(()).unwrap();
+    slow.join().unwrap();
+    b.sync_revocations().await.unwrap();
+    assert!(
+        b.revocations().is_revoked(&ann_claims.jti, &ann_claims.sid),
+        "the revocation that committed last was skipped"
+    );
+}
