@@ -135,7 +135,10 @@ fn arbitrary_unicode_fields_get_a_clear_answer_from_every_server_function() {
             server
                 .http
                 .post(server.url("/api/auth/signup"))
-                .form(&[("email", "fuzz@example.com"), ("password", support::PASSWORD)])
+                .form(&[
+                    ("email", "fuzz@example.com"),
+                    ("password", support::PASSWORD),
+                ])
                 .send(),
         )
         .unwrap();
@@ -150,7 +153,12 @@ fn arbitrary_unicode_fields_get_a_clear_answer_from_every_server_function() {
             let name = format!("{}é€😀", "x".repeat(pad));
             let body = format!("{0}=1&{0}=2", encode(&name));
             runtime
-                .block_on(assert_clear_answer(&server.http, &server.url(path), &cookie, body))
+                .block_on(assert_clear_answer(
+                    &server.http,
+                    &server.url(path),
+                    &cookie,
+                    body,
+                ))
                 .unwrap();
         }
     }
