@@ -115,7 +115,7 @@ async fn assert_clear_answer(
         let text = response.text().await.unwrap_or_default();
         let json: serde_json::Value = serde_json::from_str(&text)
             .map_err(|_| format!("{url}: {status} without a JSON error: {text:?}"))?;
-        if !json["message"].as_str().is_some_and(|m| !m.is_empty()) {
+        if json["message"].as_str().is_none_or(str::is_empty) {
             return Err(format!("{url}: {status} without a message: {text}"));
         }
     }

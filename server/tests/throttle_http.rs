@@ -227,8 +227,10 @@ async fn a_browser_that_signed_in_before_is_not_locked_out_by_a_distributed_atta
     .await;
     assert_eq!(ann.status(), StatusCode::OK);
     // A device cookie of another account is worth nothing here.
-    let mut forged = Cookies::default();
-    forged.device = sign_up(&server, "eve@example.com").await.device;
+    let forged = Cookies {
+        device: sign_up(&server, "eve@example.com").await.device,
+        ..Cookies::default()
+    };
     let eve = login(&server, "192.0.2.9", &forged, "ann@example.com", PASSWORD).await;
     assert_eq!(eve.status(), StatusCode::TOO_MANY_REQUESTS);
 }

@@ -1083,6 +1083,7 @@ async fn signing_in_again_on_a_signed_in_browser_ends_its_previous_session() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgres_a_revocation_committed_after_a_newer_one_is_still_read() {
+    use diesel::PgConnection;
     use diesel::connection::SimpleConnection;
     let Some(admin) = crate::store::testing::postgres_admin_url() else {
         return;
@@ -1123,7 +1124,7 @@ async fn on_postgres_a_revocation_committed_after_a_newer_one_is_still_read() {
     let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
     let ann_sid = ann.session_id.clone();
     let slow = std::thread::spawn(move || {
-        let mut conn = diesel::PgConnection::establish(&url).unwrap();
+        let mut conn = PgConnection::establish(&url).unwrap();
         conn.batch_execute("BEGIN").unwrap();
         diesel::sql_query(
             "INSERT INTO token_blacklist (token_id, kind, session_id, reason, created_at, \

@@ -692,7 +692,7 @@ mod tests {
                 m.refund(&keys, Outcome::Succeeded);
             }
         }
-        assert_eq!(sprayed as i32, IP_BUCKET, "stopped once the bucket is full");
+        assert_eq!(sprayed, IP_BUCKET, "stopped once the bucket is full");
         assert!(
             m.try_at(&attempt("fresh@example.com", "10.0.0.10"), t0())
                 .is_ok(),
