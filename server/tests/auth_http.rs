@@ -404,3 +404,35 @@ async fn login_and_logout_cycle_the_web_session_id() {
         "a web session id known before login must not survive it"
     );
 }
+
+#[tokio::test]
+async fn signing_in_again_on_a_signed_in_browser_ends_its_previous_session() {
+    let client = Client::new(&[("INSECURE_FAST_PASSWORD_HASHING", "true")]);
+    let first = client.sign_up("ann@example.com").await;
+    let again = client
+        .post(
+            "/api/auth/login",
+            &first,
+            &[
+                ("email", "ann@example.com"),
+                ("password", support::PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::OK);
+    let mut second = first.clone();
+    second.update(&again);
+    assert_eq!(client.me(&second).await, StatusCode::OK);
+    assert_eq!(
+        client.me(&first).await,
+        StatusCode::UNAUTHORIZED,
+        "the browser's previous session is over"
+    );
+    let devices: serde_json::Value = client
+        .post("/api/devices/list", &second, &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(devices["devices"].as_array().unwrap().len(), 1, "{devices}");
+}

@@ -8,6 +8,14 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use support::{Cookies, InProcess, PASSWORD};
 
+/// The test plays a trusted proxy (to send from many addresses) and signs in a lot.
+const BEHIND_A_PROXY_WITH_CHEAP_HASHING: &[&str] = &[
+    "--trusted-proxies",
+    "127.0.0.1",
+    "--insecure-fast-password-hashing",
+    "true",
+];
+
 /// A login from `ip` (the test plays the trusted proxy) with `cookies`.
 async fn login(
     server: &InProcess,
@@ -134,13 +142,7 @@ async fn a_real_user_signs_in_during_a_flood_of_logins() {
 
 #[tokio::test]
 async fn signing_in_to_ones_own_account_never_resets_the_address_budget() {
-    let server = InProcess::start(&[
-        "--trusted-proxies",
-        "127.0.0.1",
-        "--insecure-fast-password-hashing",
-        "true",
-    ])
-    .await;
+    let server = InProcess::start(BEHIND_A_PROXY_WITH_CHEAP_HASHING).await;
     let own = sign_up(&server, "mallory@example.com").await;
     let mut reached = 0;
     let mut refused = 0;
@@ -181,13 +183,7 @@ async fn signing_in_to_ones_own_account_never_resets_the_address_budget() {
 
 #[tokio::test]
 async fn a_browser_that_signed_in_before_is_not_locked_out_by_a_distributed_attack() {
-    let server = InProcess::start(&[
-        "--trusted-proxies",
-        "127.0.0.1",
-        "--insecure-fast-password-hashing",
-        "true",
-    ])
-    .await;
+    let server = InProcess::start(BEHIND_A_PROXY_WITH_CHEAP_HASHING).await;
     let anns_laptop = sign_up(&server, "ann@example.com").await;
     assert!(
         anns_laptop.device.is_some(),

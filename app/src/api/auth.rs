@@ -175,8 +175,8 @@ mod server {
     use crate::auth::service::{AuthService, SignedIn};
     use crate::paths::safe_next;
     use crate::web::context::{
-        ServerContext, client_info, request_parts, server_context, set_session_cookies, throttled,
-        wants_html,
+        ServerContext, client_info, held_session, request_parts, server_context,
+        set_session_cookies, throttled, wants_html,
     };
 
     /// Runs a sign-up or login (`start`) for this request's client, then gives the web
@@ -188,7 +188,9 @@ mod server {
     ) -> Result<SignedInView, AppError> {
         let ctx = server_context()?;
         let parts = request_parts()?;
-        let client = client_info(&ctx, &parts);
+        let mut client = client_info(&ctx, &parts);
+        // Signing in on a browser that is signed in ends its previous session.
+        client.held_session = held_session(&ctx, &parts.headers);
         let account = email.trim().to_lowercase();
         let signed_in =
             throttled(&ctx, &account, &client, start(&ctx.auth, client.clone())).await?;

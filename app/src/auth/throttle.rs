@@ -388,18 +388,9 @@ impl Throttle {
 
     /// Counts `attempt` before its password is checked, or refuses it.
     pub async fn reserve(&self, attempt: &Attempt) -> Result<Reservation, ReserveError> {
-        self.reserve_at(attempt, now()).await
-    }
-
-    /// [`Throttle::reserve`] at a given time (tests).
-    pub async fn reserve_at(
-        &self,
-        attempt: &Attempt,
-        now: NaiveDateTime,
-    ) -> Result<Reservation, ReserveError> {
         let in_flight = self.enter(attempt)?;
         let keys = keys(attempt);
-        self.update(&keys, move |keys, counters| charge_all(keys, counters, now))
+        self.update(&keys, charge_all)
             .await?
             .map_err(|wait| ReserveError::Refused(Refusal::Throttled(wait)))?;
         Ok(Reservation {
@@ -418,7 +409,7 @@ impl Throttle {
         let Some(outcome) = outcome else {
             return Ok(());
         };
-        self.update(&reservation.keys, move |keys, counters| {
+        self.update(&reservation.keys, move |keys, counters, _| {
             refund_all(keys, counters, outcome)
         })
         .await
@@ -444,12 +435,12 @@ impl Throttle {
         })
     }
 
-    /// Applies `change` to the counters of `keys` atomically: under one lock in memory,
-    /// in one transaction with the rows locked in the database.
+    /// Applies `change` to the counters of `keys` at one moment, atomically: under one
+    /// lock in memory, in one transaction with the rows locked in the database.
     async fn update<T: Send + 'static>(
         &self,
         keys: &[Key],
-        change: impl FnOnce(&[Key], &mut [Counter]) -> T + Send + 'static,
+        change: impl FnOnce(&[Key], &mut [Counter], NaiveDateTime) -> T + Send + 'static,
     ) -> Result<T, DbError> {
         let now = now();
         match &self.store {
@@ -459,7 +450,7 @@ impl Throttle {
                     .iter()
                     .map(|k| map.get(k).copied().unwrap_or_else(|| Counter::new(now)))
                     .collect();
-                let result = change(keys, &mut counters);
+                let result = change(keys, &mut counters, now);
                 for (key, counter) in keys.iter().zip(counters) {
                     map.insert(key.clone(), counter);
                 }
@@ -473,7 +464,7 @@ impl Throttle {
                         let rows = crate::store::throttle::lock_counters(conn, &stored, now)?;
                         let mut counters: Vec<Counter> =
                             rows.iter().map(Counter::from_row).collect();
-                        let result = change(&keys, &mut counters);
+                        let result = change(&keys, &mut counters, now);
                         let rows: Vec<ThrottleCounter> = keys
                             .iter()
                             .zip(&counters)

@@ -10,7 +10,6 @@ use leptos::prelude::use_context;
 
 use super::cookies::{self, CookieSettings};
 use crate::api::error::AppError;
-use crate::auth::access_token::TokenError;
 use crate::auth::client::{ClientInfo, HeldSession};
 use crate::auth::error::AuthError;
 use crate::auth::refresh_token::RefreshToken;
@@ -56,25 +55,15 @@ pub fn client_info(ctx: &ServerContext, parts: &Parts) -> ClientInfo {
         .get(USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let mut client = ClientInfo::new(ip, user_agent);
-    client.held_session = held_session(ctx, &parts.headers);
-    client
+    ClientInfo::new(ip, user_agent)
 }
 
-/// The device session this browser's cookies point at: the `sid` of a genuine access
-/// token (even an expired one), else the refresh token's hash.
-fn held_session(ctx: &ServerContext, headers: &HeaderMap) -> Option<HeldSession> {
-    let from_access = access_token(headers, &ctx.cookies).and_then(|token| {
-        match ctx.auth.tokens().verify(&token) {
-            Ok(claims) => Some(claims.sid.clone()),
-            Err(TokenError::Expired) => ctx
-                .auth
-                .tokens()
-                .verify_ignoring_expiry(&token)
-                .map(|claims| claims.sid),
-            Err(_) => None,
-        }
-    });
+/// The device session this browser's cookies point at, for a sign-in to end: the `sid`
+/// of a genuine access token (even an expired one), else the refresh token's hash.
+pub fn held_session(ctx: &ServerContext, headers: &HeaderMap) -> Option<HeldSession> {
+    let from_access = access_token(headers, &ctx.cookies)
+        .and_then(|token| ctx.auth.tokens().verify_ignoring_expiry(&token))
+        .map(|claims| claims.sid);
     from_access.map(HeldSession::Id).or_else(|| {
         cookies::read(headers, ctx.cookies.refresh_name())
             .and_then(|v| RefreshToken::parse(&v))
@@ -232,43 +221,34 @@ pub async fn throttled<T>(
 
 /// Gives this browser a device cookie for `account` after a right password.
 fn set_device_cookie(ctx: &ServerContext, account: &str) {
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        let value = ctx
-            .cookies
-            .device_cookie(&ctx.auth.device_cookies().issue(account));
-        if let Ok(value) = http::HeaderValue::from_str(&value) {
-            response.append_header(SET_COOKIE, value);
-        }
+    let value = ctx.auth.device_cookies().issue(account);
+    append_set_cookie(ctx.cookies.device_cookie(&value));
+}
+
+/// Adds one `Set-Cookie` header to the response being built.
+fn append_set_cookie(value: String) {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+        && let Ok(value) = http::HeaderValue::from_str(&value)
+    {
+        response.append_header(SET_COOKIE, value);
     }
 }
 
 /// Adds `Set-Cookie` headers for a fresh token pair to the response.
 pub fn set_session_cookies(ctx: &ServerContext, signed_in: &SignedIn) {
-    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
-        return;
-    };
-    let add = |value: String| {
-        if let Ok(value) = http::HeaderValue::from_str(&value) {
-            response.append_header(SET_COOKIE, value);
-        }
-    };
-    add(ctx.cookies.access_cookie(&signed_in.access.token));
+    append_set_cookie(ctx.cookies.access_cookie(&signed_in.access.token));
     if let Some(refresh) = &signed_in.refresh {
         let lifetime = (refresh.expires_at - chrono::Utc::now().naive_utc())
             .to_std()
             .unwrap_or_default();
-        add(ctx.cookies.refresh_cookie(refresh.token.expose(), lifetime));
+        append_set_cookie(ctx.cookies.refresh_cookie(refresh.token.expose(), lifetime));
     }
 }
 
 /// Adds `Set-Cookie` headers that delete both session cookies.
 pub fn clear_session_cookies(ctx: &ServerContext) {
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        for value in ctx.cookies.clearing_cookies() {
-            if let Ok(value) = http::HeaderValue::from_str(&value) {
-                response.append_header(SET_COOKIE, value);
-            }
-        }
+    for value in ctx.cookies.clearing_cookies() {
+        append_set_cookie(value);
     }
 }
 
