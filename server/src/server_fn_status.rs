@@ -5,9 +5,10 @@
 //! (400, 401, 404, 429, 503, ...), so curl, API clients and tests see the contract's
 //! codes, including for errors raised before the function runs (an undecodable form).
 
+use app::api::client;
 use app::api::error::AppError;
 use axum::body::{Body, to_bytes};
-use axum::http::{Response, StatusCode};
+use axum::http::{HeaderValue, Response, StatusCode};
 use leptos::server_fn::error::{FromServerFnError, SERVER_FN_ERROR_HEADER};
 
 /// Largest error body read back; ours are a few hundred bytes.
@@ -41,6 +42,18 @@ pub async fn set_error_status(response: Response<Body>) -> Response<Body> {
         parts
             .headers
             .insert(http::header::RETRY_AFTER, seconds.into());
+    }
+    // Tells the browser's server-function client (and any API client) whether to refresh
+    // and retry, or to give up on this device: `app::api::client`.
+    let session = match error {
+        AppError::SessionExpired => Some(client::EXPIRED),
+        AppError::SessionRevoked => Some(client::REVOKED),
+        _ => None,
+    };
+    if let Some(value) =
+        session.and_then(|s| HeaderValue::from_str(&client::www_authenticate(s)).ok())
+    {
+        parts.headers.insert(http::header::WWW_AUTHENTICATE, value);
     }
     Response::from_parts(parts, Body::from(bytes))
 }

@@ -413,10 +413,7 @@ async fn signing_in_again_on_a_signed_in_browser_ends_its_previous_session() {
         .post(
             "/api/auth/login",
             &first,
-            &[
-                ("email", "ann@example.com"),
-                ("password", support::PASSWORD),
-            ],
+            &[("email", "ann@example.com"), ("password", PASSWORD)],
         )
         .await;
     assert_eq!(again.status(), StatusCode::OK);

@@ -50,7 +50,13 @@ async fn revoking_a_device_refuses_its_very_next_request() {
         .post("/api/devices/revoke", &laptop, &[("session_id", &phone_id)])
         .await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(client.me(&phone).await, StatusCode::UNAUTHORIZED);
+    let refused = client.post("/api/session/me", &phone, &[]).await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    // The browser's server-function client reads this and leaves for the login page.
+    assert_eq!(
+        refused.headers()["www-authenticate"],
+        r#"Bearer error="invalid_token", error_description="revoked""#
+    );
     assert_eq!(
         client.post("/api/auth/refresh", &phone, &[]).await.status(),
         StatusCode::UNAUTHORIZED

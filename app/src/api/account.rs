@@ -4,6 +4,8 @@
 #![allow(missing_docs)]
 
 use leptos::prelude::*;
+
+use super::client::SessionClient;
 use serde::{Deserialize, Serialize};
 
 use super::error::AppError;
@@ -37,7 +39,7 @@ pub struct ActivityPage {
 }
 
 /// The caller's security events, 50 at a time, older than `before` if given.
-#[server(prefix = "/api/account", endpoint = "activity")]
+#[server(prefix = "/api/account", endpoint = "activity", client = SessionClient)]
 pub async fn activity(before: Option<String>) -> Result<ActivityPage, AppError> {
     use crate::auth::account::ACTIVITY_PAGE;
     use crate::auth::client::ClientInfo;
@@ -82,7 +84,7 @@ pub struct PasswordChanged {
 }
 
 /// Changes the password (the current one is required) and signs out all other devices.
-#[server(prefix = "/api/account", endpoint = "password")]
+#[server(prefix = "/api/account", endpoint = "password", client = SessionClient)]
 pub async fn change_password(
     current_password: String,
     new_password: String,
@@ -105,7 +107,7 @@ pub async fn change_password(
 }
 
 /// Deletes the account (the password is required) and signs this device out.
-#[server(prefix = "/api/account", endpoint = "delete")]
+#[server(prefix = "/api/account", endpoint = "delete", client = SessionClient)]
 pub async fn delete_account(password: String) -> Result<(), AppError> {
     use crate::web::context::{
         clear_session_cookies, client_info, request_parts, require_session, server_context,

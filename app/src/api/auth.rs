@@ -5,6 +5,8 @@
 #![allow(missing_docs)]
 
 use leptos::prelude::*;
+
+use super::client::SessionClient;
 use serde::{Deserialize, Serialize};
 
 use super::error::AppError;
@@ -35,7 +37,7 @@ pub enum Viewer {
 }
 
 /// Creates an account and signs it in on this device.
-#[server(prefix = "/api/auth", endpoint = "signup")]
+#[server(prefix = "/api/auth", endpoint = "signup", client = SessionClient)]
 pub async fn signup(
     email: String,
     password: String,
@@ -48,7 +50,7 @@ pub async fn signup(
 }
 
 /// Signs in with e-mail and password, starting a new device session.
-#[server(prefix = "/api/auth", endpoint = "login")]
+#[server(prefix = "/api/auth", endpoint = "login", client = SessionClient)]
 pub async fn login(
     email: String,
     password: String,
@@ -62,7 +64,7 @@ pub async fn login(
 
 /// Exchanges the refresh cookie for a new token pair. Without JavaScript (the `/refresh`
 /// page's button) it redirects to `next`, or to the login page when the session is over.
-#[server(prefix = "/api/auth", endpoint = "refresh")]
+#[server(prefix = "/api/auth", endpoint = "refresh", client = SessionClient)]
 pub async fn refresh(next: Option<String>) -> Result<SignedInView, AppError> {
     use crate::auth::refresh_token::RefreshToken;
     use crate::paths::safe_next;
@@ -107,7 +109,7 @@ pub async fn refresh(next: Option<String>) -> Result<SignedInView, AppError> {
 /// Signs out this device: its session is revoked, its access token blacklisted, and
 /// both cookies cleared. Works with an expired access token too (the refresh cookie
 /// identifies the session).
-#[server(prefix = "/api/auth", endpoint = "logout")]
+#[server(prefix = "/api/auth", endpoint = "logout", client = SessionClient)]
 pub async fn logout() -> Result<(), AppError> {
     use crate::auth::refresh_token::RefreshToken;
     use crate::web::context::{
@@ -139,13 +141,13 @@ pub async fn logout() -> Result<(), AppError> {
 pub const SIGNED_OUT_NOTICE: &str = "You have signed out.";
 
 /// The one-time notice left for this browser (e.g. after signing out), if any.
-#[server(prefix = "/api/session", endpoint = "notice")]
+#[server(prefix = "/api/session", endpoint = "notice", client = SessionClient)]
 pub async fn take_notice() -> Result<Option<String>, AppError> {
     Ok(crate::web::flash::take().await)
 }
 
 /// Who is calling: used by the header on every page and by protected pages.
-#[server(prefix = "/api/session", endpoint = "viewer")]
+#[server(prefix = "/api/session", endpoint = "viewer", client = SessionClient)]
 pub async fn current_viewer() -> Result<Viewer, AppError> {
     use crate::web::context::{Caller, caller, request_parts, server_context};
     let ctx = server_context()?;
@@ -230,7 +232,7 @@ pub struct Me {
 }
 
 /// Returns who is calling; 401 without a valid, unrevoked access token.
-#[server(prefix = "/api/session", endpoint = "me")]
+#[server(prefix = "/api/session", endpoint = "me", client = SessionClient)]
 pub async fn whoami() -> Result<Me, AppError> {
     use crate::web::context::{require_session, server_context};
     let session = require_session()?;

@@ -4,6 +4,8 @@
 #![allow(missing_docs)]
 
 use leptos::prelude::*;
+
+use super::client::SessionClient;
 use serde::{Deserialize, Serialize};
 
 use super::error::AppError;
@@ -38,7 +40,7 @@ pub struct DeviceList {
 }
 
 /// The caller's live device sessions, the current one first, then by last activity.
-#[server(prefix = "/api/devices", endpoint = "list")]
+#[server(prefix = "/api/devices", endpoint = "list", client = SessionClient)]
 pub async fn list_devices() -> Result<DeviceList, AppError> {
     use crate::web::context::{require_session, server_context};
     let session = require_session()?;
@@ -75,7 +77,7 @@ pub struct SignedOutDevices {
 }
 
 /// Signs out one of the caller's devices; 404 if `session_id` is not one of theirs.
-#[server(prefix = "/api/devices", endpoint = "revoke")]
+#[server(prefix = "/api/devices", endpoint = "revoke", client = SessionClient)]
 pub async fn revoke_device(session_id: String) -> Result<SignedOutDevices, AppError> {
     use crate::web::context::{
         clear_session_cookies, client_info, request_parts, require_session, server_context,
@@ -104,7 +106,7 @@ pub async fn revoke_device(session_id: String) -> Result<SignedOutDevices, AppEr
 }
 
 /// Signs out every device of the caller except this one.
-#[server(prefix = "/api/devices", endpoint = "revoke_others")]
+#[server(prefix = "/api/devices", endpoint = "revoke_others", client = SessionClient)]
 pub async fn revoke_other_devices() -> Result<SignedOutDevices, AppError> {
     use crate::web::context::{
         client_info, request_parts, require_session, server_context, wants_html,

@@ -3,5 +3,6 @@
 
 pub mod account;
 pub mod auth;
+pub mod client;
 pub mod devices;
 pub mod error;

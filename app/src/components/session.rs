@@ -1,14 +1,13 @@
 //! Who is signed in, for every component: the viewer resource, the guard for protected
-//! pages, the sign-out button, and the refresh-and-retry helper for server calls.
-
-use std::future::Future;
+//! pages and the sign-out button. (Refresh-and-retry of server calls is not here: every
+//! server function goes through `api::client::SessionClient`.)
 
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_location, use_navigate};
 
-use crate::api::auth::{Logout, Viewer, current_viewer, refresh};
+use crate::api::auth::{Logout, Viewer, current_viewer};
 use crate::api::error::AppError;
 use crate::paths::{login_url, refresh_url};
 
@@ -79,44 +78,5 @@ pub fn SignOutButton() -> impl IntoView {
         <ActionForm action=logout attr:class="inline-form">
             <button type="submit" class="button button--secondary button--small">"Sign out"</button>
         </ActionForm>
-    }
-}
-
-/// Calls a server function; if the access token has expired, refreshes once and retries.
-/// If this device has been signed out meanwhile, goes to the login page, which says so.
-///
-/// This is how a hydrated page keeps working across an access-token expiry without the
-/// user noticing (DESIGN §2, transparent refresh), and how a revoked device learns of it
-/// on its very next request.
-pub async fn with_refresh<T, F, Fut>(call: F) -> Result<T, AppError>
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = Result<T, AppError>>,
-{
-    let result = match call().await {
-        Err(AppError::SessionExpired) => match refresh(None).await {
-            Ok(_) => call().await,
-            // The refresh token was refused: the session is over on this device.
-            Err(AppError::Unauthorized(_) | AppError::SessionRevoked) => {
-                Err(AppError::SessionRevoked)
-            }
-            Err(other) => Err(other),
-        },
-        other => other,
-    };
-    if let Err(AppError::SessionRevoked) = &result {
-        leave_revoked_device();
-    }
-    result
-}
-
-/// Sends a signed-out device to the login page with the reason (a full load, so every
-/// piece of state of the old session is dropped).
-fn leave_revoked_device() {
-    #[cfg(feature = "hydrate")]
-    {
-        let location = window().location();
-        let here = location.pathname().unwrap_or_default();
-        let _ = location.set_href(&login_url(&here, Some("revoked")));
     }
 }

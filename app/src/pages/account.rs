@@ -9,7 +9,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::api::account::{ChangePassword, DeleteAccount};
 use crate::api::auth::whoami;
 use crate::components::form::FormError;
-use crate::components::session::{RequireSignIn, use_session, with_refresh};
+use crate::components::session::{RequireSignIn, use_session};
 
 /// Protected: signed-out visitors are sent to `/login?next=/account`.
 #[component]
@@ -28,7 +28,7 @@ pub fn AccountPage() -> impl IntoView {
 /// the access token first if it has expired.
 #[component]
 fn AccountDetails() -> impl IntoView {
-    let check = Action::new(|_: &()| with_refresh(whoami));
+    let check = Action::new(|_: &()| whoami());
     view! {
         <section class="card">
             <h1>"Your account"</h1>

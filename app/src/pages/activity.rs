@@ -6,7 +6,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::account::{ActivityView, activity};
-use crate::components::session::{RequireSignIn, with_refresh};
+use crate::components::session::RequireSignIn;
 use crate::components::time::RelativeTime;
 
 /// Protected: signed-out visitors are sent to `/login?next=/activity`.
@@ -25,10 +25,7 @@ pub fn ActivityPage() -> impl IntoView {
 fn Activity() -> impl IntoView {
     let query = use_query_map();
     let before = Signal::derive(move || query.read().get("before"));
-    let page = Resource::new(
-        move || before.get(),
-        |before| with_refresh(move || activity(before.clone())),
-    );
+    let page = Resource::new(move || before.get(), activity);
     view! {
         <section class="activity">
             <h1>"Account activity"</h1>

@@ -11,7 +11,7 @@ use crate::api::devices::{
     DeviceView, RevokeDevice, RevokeOtherDevices, SignedOutDevices, list_devices,
 };
 use crate::api::error::AppError;
-use crate::components::session::{RequireSignIn, use_session, with_refresh};
+use crate::components::session::{RequireSignIn, use_session};
 use crate::components::time::{RelativeTime, exact_utc};
 
 /// Protected: signed-out visitors are sent to `/login?next=/devices`.
@@ -33,7 +33,7 @@ fn Devices() -> impl IntoView {
     let revoke_others = ServerAction::<RevokeOtherDevices>::new();
     let list = Resource::new(
         move || (revoke.version().get(), revoke_others.version().get()),
-        |_| with_refresh(list_devices),
+        |_| list_devices(),
     );
     let query = use_query_map();
     let confirming = Signal::derive(move || query.read().get("confirm"));
