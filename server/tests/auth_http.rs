@@ -433,3 +433,30 @@ async fn signing_in_again_on_a_signed_in_browser_ends_its_previous_session() {
         .unwrap();
     assert_eq!(devices["devices"].as_array().unwrap().len(), 1, "{devices}");
 }
+
+#[tokio::test]
+async fn a_lost_refresh_reply_keeps_the_session_alive_past_the_grace_window() {
+    let client = Client::new(&[
+        ("REFRESH_GRACE", "1s"),
+        ("INSECURE_FAST_PASSWORD_HASHING", "true"),
+    ]);
+    let mut device = client.sign_up("ann@example.com").await;
+    // The rotation commits, but its reply never reaches the device.
+    let lost = client.post("/api/auth/refresh", &device, &[]).await;
+    assert_eq!(lost.status(), StatusCode::OK);
+    // The device retries with the token it still holds, inside the grace window.
+    let retry = client.post("/api/auth/refresh", &device, &[]).await;
+    assert_eq!(retry.status(), StatusCode::OK);
+    let before = device.refresh.clone();
+    device.update(&retry);
+    assert_ne!(
+        device.refresh, before,
+        "the retry hands the device the next token"
+    );
+    // Past the grace window the device's token still works: no theft, no sign-out.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let later = client.post("/api/auth/refresh", &device, &[]).await;
+    assert_eq!(later.status(), StatusCode::OK);
+    device.update(&later);
+    assert_eq!(client.me(&device).await, StatusCode::OK);
+}
