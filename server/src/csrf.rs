@@ -1,6 +1,7 @@
 //! Cross-site request forgery defence: a state-changing request must come from this
 //! site. SameSite=Lax cookies already keep them off cross-site POSTs in current browsers;
-//! this check also covers older browsers and sibling subdomains (DESIGN §6).
+//! this check also covers older browsers and sibling subdomains (ARCHITECTURE: "Browser
+//! defences").
 
 use axum::body::Body;
 use axum::extract::Request;

@@ -167,7 +167,7 @@ pub fn session_settings(config: &Config) -> SessionSettings {
 }
 
 /// Cookie attributes from the configuration. The access cookie outlives its token by
-/// design: it lives as long as a session can (DESIGN §2, transparent refresh).
+/// design: it lives as long as a session can (ARCHITECTURE: "Transparent refresh").
 pub fn cookie_settings(config: &Config) -> CookieSettings {
     CookieSettings {
         secure: config.cookie_secure,

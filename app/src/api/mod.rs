@@ -1,4 +1,4 @@
-//! Server functions: the app's HTTP API (DESIGN §5). Each is a thin adapter: parse the
+//! Server functions: the app's HTTP API (ARCHITECTURE: "HTTP contract"). Each is a thin adapter: parse the
 //! form, call the domain, set cookies, map errors to [`error::AppError`].
 
 pub mod account;

@@ -1,7 +1,7 @@
 //! Access tokens: short-lived JWTs that prove "user U on device session S" without a
 //! database lookup.
 //!
-//! Verification is strict on purpose (DESIGN §2): one algorithm (EdDSA), a known `kid`,
+//! Verification is strict on purpose (ARCHITECTURE: "Tokens and cookies"): one algorithm (EdDSA), a known `kid`,
 //! `typ` = `at+jwt`, every claim present, our issuer and audience, a few seconds of clock
 //! leeway, and no header that points at other keys (`jku`, `x5u`, `jwk`, `x5c`, `crit`).
 //! Each token is verified once; the result is cached until the token expires.

@@ -1,5 +1,5 @@
 //! A user's devices: list them, sign one out, sign out all others, and keep "last
-//! active" honest without a write per request. DESIGN §3–§5.
+//! active" honest without a write per request. ARCHITECTURE: "Revocation".
 //!
 //! Every query here is scoped to the owner (`user_id = ?`), so "revoke someone else's
 //! session" cannot be expressed: an id that is not yours is simply not found.

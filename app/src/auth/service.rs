@@ -1,5 +1,5 @@
 //! The session life cycle: sign-up, login, refresh rotation with theft detection,
-//! logout, the per-request check, and cleanup. DESIGN §2–§3.
+//! logout, the per-request check, and cleanup. ARCHITECTURE: "Refresh rotation and the grace-window answer", "Revocation".
 //!
 //! Every database step runs through [`Database::run`] (blocking pool) and every change
 //! that must be all-or-nothing runs in one `IMMEDIATE` transaction, which takes SQLite's
@@ -444,7 +444,7 @@ impl AuthService {
     }
 
     /// Exchanges a refresh token for a new token pair (rotation), with the grace window
-    /// and reuse rule of DESIGN §2.
+    /// and reuse rule of ARCHITECTURE: "Refresh rotation and the grace-window answer".
     pub async fn refresh(
         &self,
         token: &RefreshToken,

@@ -1,4 +1,4 @@
-//! The knobs of the session life cycle, with the defaults of DESIGN §2.
+//! The knobs of the session life cycle, with the defaults of ARCHITECTURE: "Tokens and cookies".
 
 use std::time::Duration;
 

@@ -110,7 +110,7 @@ pub(super) fn rotate(
         {
             // A retry (the reply to the first use was lost) or a parallel tab: hand out
             // the chain's current head, so the device keeps a working token and the chain
-            // keeps one head. ARCHITECTURE: "the grace-window answer".
+            // keeps one head. ARCHITECTURE: "Refresh rotation and the grace-window answer".
             chain_head(conn, tx, token)?
         }
         Some(_) => {
