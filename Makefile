@@ -1,5 +1,5 @@
 # The two commands of the README, and the benchmark. Each installs what it needs on first use.
-.PHONY: run test bench
+.PHONY: run test bench migration schema
 
 ## run: build and serve Gatehouse on http://127.0.0.1:3000 (SQLite in ./data)
 run:
@@ -12,3 +12,12 @@ test:
 ## bench: release build, then every ratio of bench/run.py side by side (a few minutes)
 bench:
 	./scripts/bench.sh
+
+## migration: a new pair of migrations, one per dialect: make migration NAME=create_notes
+migration:
+	./scripts/new-migration.sh $(NAME)
+
+## schema: rewrite app/src/store/schema.rs from a freshly migrated database
+schema:
+	GATEHOUSE_WRITE_SCHEMA=1 cargo test -p app --lib --features ssr --quiet -- schema_check::schema_rs_matches_the_sqlite_migrations
+	cargo fmt -p app

@@ -11,6 +11,8 @@ mod error;
 mod migrations;
 pub mod models;
 pub mod schema;
+#[cfg(test)]
+mod schema_check;
 pub mod testing;
 pub mod throttle;
 mod url;
