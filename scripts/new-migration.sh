@@ -13,11 +13,17 @@ if ! [[ "$name" =~ ^[a-z][a-z0-9_]*$ ]]; then
   exit 2
 fi
 
-# Versions are <UTC date>-<six digits>, one more than the last migration of that day.
+# Versions are <UTC date>-<six digits> and must sort after every existing migration:
+# today's date with the next number, or the next number after the newest one if that is
+# dated today or later.
 today="$(date -u +%Y-%m-%d)"
-last="$(find migrations/sqlite migrations/postgres -mindepth 1 -maxdepth 1 -type d -name "${today}-*" -printf '%f\n' |
-  sed -E 's/^[0-9]{4}-[0-9]{2}-[0-9]{2}-([0-9]{6}).*/\1/' | sort | tail -n 1)"
-version="${today}-$(printf '%06d' $((10#${last:-0} + 1)))"
+newest="$(find migrations/sqlite migrations/postgres -mindepth 1 -maxdepth 1 -type d -printf '%f\n' |
+  cut -c1-17 | sort | tail -n 1)"
+if [[ -n "$newest" && ! "${newest:0:10}" < "$today" ]]; then
+  version="${newest:0:10}-$(printf '%06d' $((10#${newest:11:6} + 1)))"
+else
+  version="${today}-000001"
+fi
 
 for dialect in sqlite postgres; do
   dir="migrations/${dialect}/${version}_${name}"

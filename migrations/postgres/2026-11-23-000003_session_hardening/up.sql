@@ -1,4 +1,4 @@
--- The PostgreSQL twin of migrations/sqlite/2026-11-24-000001_session_hardening.
+-- The PostgreSQL twin of migrations/sqlite/2026-11-23-000003_session_hardening.
 
 ALTER TABLE device_sessions ADD COLUMN access_expires_at TIMESTAMP;
 
