@@ -144,6 +144,20 @@ fn first_line(message: &str) -> &str {
         .map_or(line, |(end, _)| &line[..end])
 }
 
+/// A database error in a server function of your own: 503 when the database did not
+/// answer in time, else 500, with the details in the log only.
+#[cfg(feature = "ssr")]
+impl From<crate::store::DbError> for AppError {
+    fn from(err: crate::store::DbError) -> Self {
+        match err {
+            crate::store::DbError::Unavailable(reason) => {
+                crate::auth::error::AuthError::Unavailable(reason).into()
+            }
+            other => crate::auth::error::AuthError::Internal(other.to_string()).into(),
+        }
+    }
+}
+
 #[cfg(feature = "ssr")]
 impl From<crate::auth::error::AuthError> for AppError {
     fn from(err: crate::auth::error::AuthError) -> Self {
