@@ -10,6 +10,7 @@ pub mod auth;
 pub mod components;
 pub mod pages;
 pub mod paths;
+pub mod secret;
 #[cfg(feature = "ssr")]
 pub mod store;
 #[cfg(feature = "ssr")]

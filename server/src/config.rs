@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use app::secret::Secret;
 use app::store::{DatabaseOptions, DatabaseUrl, DbError};
 use clap::Parser;
 
@@ -40,8 +41,8 @@ pub struct Config {
     /// Database to use: sqlite://PATH, or postgres://USER:PASSWORD@HOST:PORT/DATABASE to
     /// share one database between several instances.
     /// [default: sqlite://<data dir>/gatehouse.db]
-    #[arg(long = "database-url", env = "DATABASE_URL")]
-    pub database_url: Option<String>,
+    #[arg(long = "database-url", env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<Secret>,
 
     /// Database connections kept in the pool.
     #[arg(
@@ -82,7 +83,7 @@ pub struct Config {
         env = "JWT_SIGNING_KEY",
         hide_env_values = true
     )]
-    pub jwt_signing_key: Option<String>,
+    pub jwt_signing_key: Option<Secret>,
 
     /// Comma-separated PEM files of retired keys whose tokens still verify (rotation).
     #[arg(
@@ -222,7 +223,7 @@ impl Config {
     /// The database to open: `DATABASE_URL` if given, else `gatehouse.db` in the data dir.
     pub fn database_url(&self) -> Result<DatabaseUrl, DbError> {
         match &self.database_url {
-            Some(url) => url.parse(),
+            Some(url) => url.expose().parse(),
             None => Ok(DatabaseUrl::sqlite_in(&self.data_dir)),
         }
     }
@@ -306,5 +307,37 @@ mod session_tests {
         assert_eq!(config.cleanup_interval, Duration::from_secs(600));
         assert!(config.cookie_secure);
         assert_eq!(config.mode, Mode::Development);
+    }
+}
+
+#[cfg(test)]
+mod secret_tests {
+    use super::*;
+
+    #[test]
+    fn the_configuration_never_prints_a_secret() {
+        let (_, pem) = app::auth::keys::SigningKey::generate();
+        let url = "postgres://gatehouse:s3cr3t-pw@db.internal:5432/gatehouse";
+        let config = Config::try_parse_from([
+            "server",
+            &format!("--jwt-signing-key={pem}"),
+            "--database-url",
+            url,
+        ])
+        .unwrap();
+        let key_body = pem.lines().nth(1).unwrap();
+        let printed = format!(
+            "{config:?} {:?} {}",
+            config.database_url(),
+            config.database_url().unwrap()
+        );
+        assert!(!printed.contains(key_body), "{printed}");
+        assert!(!printed.contains("s3cr3t-pw"), "{printed}");
+        assert!(
+            printed.contains("db.internal"),
+            "the rest still shows: {printed}"
+        );
+        // The real values are still there for the code that needs them.
+        assert_eq!(config.jwt_signing_key.unwrap().expose(), pem);
     }
 }

@@ -12,7 +12,7 @@ pub const DEV_KEY_FILE: &str = "jwt-signing-key.pem";
 /// development only, a key generated once in the data directory) and the retired keys.
 pub fn load(config: &Config) -> Result<KeySet, StartupError> {
     let signing = if let Some(pem) = &config.jwt_signing_key {
-        SigningKey::from_pem(pem, "JWT_SIGNING_KEY")?
+        SigningKey::from_pem(pem.expose(), "JWT_SIGNING_KEY")?
     } else if let Some(path) = &config.jwt_signing_key_file {
         let text = read(path)?;
         SigningKey::from_pem(&text, &path.display().to_string())?

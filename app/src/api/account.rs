@@ -6,6 +6,7 @@
 use leptos::prelude::*;
 
 use super::client::SessionClient;
+use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 
 use super::error::AppError;
@@ -86,8 +87,8 @@ pub struct PasswordChanged {
 /// Changes the password (the current one is required) and signs out all other devices.
 #[server(prefix = "/api/account", endpoint = "password", client = SessionClient)]
 pub async fn change_password(
-    current_password: String,
-    new_password: String,
+    current_password: Secret,
+    new_password: Secret,
 ) -> Result<PasswordChanged, AppError> {
     use crate::web::context::{
         client_info, request_parts, require_session, server_context, throttled, wants_html,
@@ -108,7 +109,7 @@ pub async fn change_password(
 
 /// Deletes the account (the password is required) and signs this device out.
 #[server(prefix = "/api/account", endpoint = "delete", client = SessionClient)]
-pub async fn delete_account(password: String) -> Result<(), AppError> {
+pub async fn delete_account(password: Secret) -> Result<(), AppError> {
     use crate::web::context::{
         clear_session_cookies, client_info, request_parts, require_session, server_context,
         throttled, wants_html,

@@ -7,6 +7,7 @@
 use leptos::prelude::*;
 
 use super::client::SessionClient;
+use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 
 use super::error::AppError;
@@ -40,7 +41,7 @@ pub enum Viewer {
 #[server(prefix = "/api/auth", endpoint = "signup", client = SessionClient)]
 pub async fn signup(
     email: String,
-    password: String,
+    password: Secret,
     next: Option<String>,
 ) -> Result<SignedInView, AppError> {
     server::sign_in(next, &email, async |auth, client| {
@@ -53,7 +54,7 @@ pub async fn signup(
 #[server(prefix = "/api/auth", endpoint = "login", client = SessionClient)]
 pub async fn login(
     email: String,
-    password: String,
+    password: Secret,
     next: Option<String>,
 ) -> Result<SignedInView, AppError> {
     server::sign_in(next, &email, async |auth, client| {

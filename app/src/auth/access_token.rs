@@ -85,13 +85,22 @@ impl std::fmt::Debug for AccessTokens {
     }
 }
 
-/// A freshly minted token and what it says.
-#[derive(Debug, Clone)]
+/// A freshly minted token and what it says. `Debug` shows the claims, never the token.
+#[derive(Clone)]
 pub struct MintedToken {
     /// The compact JWT, for the `__Host-access` cookie.
     pub token: String,
     /// Its claims.
     pub claims: AccessClaims,
+}
+
+impl std::fmt::Debug for MintedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MintedToken")
+            .field("token", &"[redacted]")
+            .field("claims", &self.claims)
+            .finish()
+    }
 }
 
 impl AccessTokens {

@@ -8,6 +8,7 @@ use super::events::EventKind;
 use super::password::{self, Verification};
 use super::service::{AuthService, CurrentSession, RevokeReason};
 use super::transactions::{record_event, revoke_live_sessions};
+use crate::secret::Secret;
 use crate::store::models::SecurityEvent;
 use crate::store::schema::{security_events, users};
 
@@ -17,7 +18,7 @@ pub const ACTIVITY_PAGE: i64 = 50;
 impl AuthService {
     /// Checks `password` against the caller's account; a wrong one is
     /// [`AuthError::WrongPassword`].
-    async fn confirm_password(&self, user_id: &str, password: String) -> Result<(), AuthError> {
+    async fn confirm_password(&self, user_id: &str, password: Secret) -> Result<(), AuthError> {
         let id = user_id.to_owned();
         let stored: Option<String> = self
             .db()
@@ -29,6 +30,7 @@ impl AuthService {
                     .optional()?)
             })
             .await?;
+        let stored = stored.map(Secret::from);
         match self.passwords().verify(password, stored).await? {
             Verification::Valid { .. } => Ok(()),
             Verification::Invalid => Err(AuthError::WrongPassword),
@@ -41,11 +43,11 @@ impl AuthService {
     pub async fn change_password(
         &self,
         current: &CurrentSession,
-        current_password: String,
-        new_password: String,
+        current_password: Secret,
+        new_password: Secret,
         client: ClientInfo,
     ) -> Result<usize, AuthError> {
-        password::check_policy(&new_password)?;
+        password::check_policy(new_password.expose())?;
         self.confirm_password(&current.user_id, current_password)
             .await?;
         let hash = self.passwords().hash(new_password).await?;
@@ -54,7 +56,7 @@ impl AuthService {
             .transaction(client, move |conn, tx| {
                 diesel::update(users::table.find(&user_id))
                     .set((
-                        users::password_hash.eq(hash),
+                        users::password_hash.eq(String::from(hash)),
                         users::password_changed_at.eq(tx.now),
                     ))
                     .execute(conn)?;
@@ -88,7 +90,7 @@ impl AuthService {
     pub async fn delete_account(
         &self,
         current: &CurrentSession,
-        password: String,
+        password: Secret,
         client: ClientInfo,
     ) -> Result<(), AuthError> {
         self.confirm_password(&current.user_id, password).await?;

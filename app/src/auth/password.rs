@@ -20,6 +20,8 @@ use argon2::password_hash::{Output, PasswordHash, PasswordHasher as _, SaltStrin
 use argon2::{Algorithm, Argon2, Block, Version};
 use tokio::sync::oneshot;
 
+use crate::secret::Secret;
+
 /// Shortest password accepted (NIST SP 800-63B: length, not composition rules).
 pub const MIN_LEN: usize = 8;
 /// Longest password accepted, in characters: long enough for passphrases, short enough
@@ -53,7 +55,7 @@ pub enum Verification {
     /// parameters; the caller saves it.
     Valid {
         /// A replacement hash with today's parameters, if one was needed.
-        rehashed: Option<String>,
+        rehashed: Option<Secret>,
     },
     /// Wrong password, unknown account, or unreadable stored hash: all the same to a caller.
     Invalid,
@@ -229,14 +231,14 @@ impl Passwords {
     }
 
     /// Hashes a new password into a PHC string.
-    pub async fn hash(&self, password: String) -> Result<String, HashingUnavailable> {
+    pub async fn hash(&self, password: Secret) -> Result<Secret, HashingUnavailable> {
         let argon2 = self.argon2();
         self.pool
             .run(move |_memory| {
                 let salt = SaltString::generate(&mut OsRng);
                 argon2
-                    .hash_password(password.as_bytes(), &salt)
-                    .map(|hash| hash.to_string())
+                    .hash_password(password.expose().as_bytes(), &salt)
+                    .map(|hash| Secret::from(hash.to_string()))
                     .map_err(|e| HashingUnavailable::Stopped(e.to_string()))
             })
             .await?
@@ -246,28 +248,29 @@ impl Passwords {
     /// still costs one full verification).
     pub async fn verify(
         &self,
-        password: String,
-        stored: Option<String>,
+        password: Secret,
+        stored: Option<Secret>,
     ) -> Result<Verification, HashingUnavailable> {
         let argon2 = self.argon2();
         let account_exists = stored.is_some();
-        let stored = stored.unwrap_or_else(|| self.dummy_hash.to_string());
+        let stored = stored.unwrap_or_else(|| Secret::from(&*self.dummy_hash));
         let params = self.params.clone();
         let verified = Arc::clone(&self.pool.verified);
         self.pool
             .run(move |memory| {
                 verified.fetch_add(1, Ordering::Relaxed);
-                let Ok(parsed) = PasswordHash::new(&stored) else {
+                let Ok(parsed) = PasswordHash::new(stored.expose()) else {
                     return Verification::Invalid;
                 };
-                if !matches_with_memory(password.as_bytes(), &parsed, memory) || !account_exists {
+                let password = password.expose().as_bytes();
+                if !matches_with_memory(password, &parsed, memory) || !account_exists {
                     return Verification::Invalid;
                 }
                 let rehashed = needs_rehash(&parsed, &params).then(|| {
                     let salt = SaltString::generate(&mut OsRng);
                     argon2
-                        .hash_password(password.as_bytes(), &salt)
-                        .map(|h| h.to_string())
+                        .hash_password(password, &salt)
+                        .map(|h| Secret::from(h.to_string()))
                         .ok()
                 });
                 Verification::Valid {
@@ -349,7 +352,7 @@ mod tests {
     async fn right_password_verifies_and_wrong_one_does_not() {
         let passwords = cheap();
         let hash = passwords.hash("correct horse".into()).await.unwrap();
-        assert!(hash.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"), "{hash}");
+        assert!(hash.expose().starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
         assert_eq!(
             passwords
                 .verify("correct horse".into(), Some(hash.clone()))
@@ -371,7 +374,7 @@ mod tests {
         let passwords = Passwords::new(Passwords::owasp_params(), 1);
         let hash = passwords.hash("correct horse".into()).await.unwrap();
         assert!(
-            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            hash.expose().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
             "{hash}"
         );
     }
@@ -415,7 +418,9 @@ mod tests {
             panic!("expected a rehash");
         };
         assert!(
-            new_hash.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"),
+            new_hash
+                .expose()
+                .starts_with("$argon2id$v=19$m=1024,t=1,p=1$"),
             "{new_hash}"
         );
         assert_eq!(
@@ -434,7 +439,7 @@ mod tests {
         let passwords = cheap();
         let bigger = Passwords::new(Params::new(4096, 1, 1, None).unwrap(), 1);
         let stored = bigger.hash("correct horse".into()).await.unwrap();
-        let reference = PasswordHash::new(&stored).unwrap();
+        let reference = PasswordHash::new(stored.expose()).unwrap();
         use argon2::password_hash::PasswordVerifier as _;
         assert!(
             Argon2::default()
@@ -448,10 +453,11 @@ mod tests {
                 .unwrap(),
             Verification::Valid { rehashed: Some(_) }
         ));
-        let mut tampered = stored.clone();
+        let mut tampered = stored.expose().to_owned();
         let last = tampered.pop().unwrap();
         tampered.push(if last == 'A' { 'B' } else { 'A' });
-        for wrong in [tampered, stored.replace("m=4096", "m=2048")] {
+        let other_params = stored.expose().replace("m=4096", "m=2048");
+        for wrong in [tampered, other_params].map(Secret::from) {
             assert_eq!(
                 passwords
                     .verify("correct horse".into(), Some(wrong))

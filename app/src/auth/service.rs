@@ -25,6 +25,7 @@ use super::transactions::{
     Rotation, Started, Tx, credential_unchanged, delete_in_batches, now, revoke_session, rotate,
     start_session,
 };
+use crate::secret::Secret;
 use crate::store::models::User;
 use crate::store::schema::{refresh_tokens, users};
 use crate::store::{Database, DbConnection, DbError};
@@ -66,7 +67,7 @@ pub struct SignedIn {
 /// [`AuthService::complete_login`]). Its `Debug` shows no hash.
 pub struct VerifiedLogin {
     user: User,
-    rehashed: Option<String>,
+    rehashed: Option<Secret>,
 }
 
 impl std::fmt::Debug for VerifiedLogin {
@@ -346,11 +347,11 @@ impl AuthService {
     pub async fn sign_up(
         &self,
         raw_email: &str,
-        password: String,
+        password: Secret,
         client: ClientInfo,
     ) -> Result<SignedIn, AuthError> {
         let email = email::normalize(raw_email)?;
-        password::check_policy(&password)?;
+        password::check_policy(password.expose())?;
         let password_hash = self.passwords.hash(password).await?;
         let now = now();
         let user = User {
@@ -366,10 +367,11 @@ impl AuthService {
         };
         let started = self
             .transaction(client, move |conn, tx| {
+                let user_id = user.id.clone();
                 diesel::insert_into(users::table)
-                    .values(&user)
+                    .values(user)
                     .execute(conn)?;
-                start_session(conn, tx, &user.id)
+                start_session(conn, tx, &user_id)
             })
             .await?;
         Ok(self.started(account, started))
@@ -382,7 +384,7 @@ impl AuthService {
     pub async fn log_in(
         &self,
         raw_email: &str,
-        password: String,
+        password: Secret,
         client: ClientInfo,
     ) -> Result<SignedIn, AuthError> {
         let verified = self.verify_login(raw_email, password).await?;
@@ -394,7 +396,7 @@ impl AuthService {
     pub async fn verify_login(
         &self,
         raw_email: &str,
-        password: String,
+        password: Secret,
     ) -> Result<VerifiedLogin, AuthError> {
         // A malformed address cannot have an account: same answer, same cost.
         let email = email::normalize(raw_email).unwrap_or_default();

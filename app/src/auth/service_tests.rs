@@ -156,7 +156,9 @@ async fn sign_up_rejects_bad_email_and_short_or_long_passwords() {
         Err(AuthError::PasswordPolicy(_))
     ));
     assert!(matches!(
-        t.auth.sign_up("a@b.co", "x".repeat(129), client()).await,
+        t.auth
+            .sign_up("a@b.co", "x".repeat(129).into(), client())
+            .await,
         Err(AuthError::PasswordPolicy(_))
     ));
 }
@@ -1154,5 +1156,87 @@ async fn on_postgres_a_revocation_committed_after_a_newer_one_is_still_read() {
     assert!(
         b.revocations().is_revoked(&ann_claims.jti, &ann_claims.sid),
         "the revocation that committed last was skipped"
+    );
+}
+
+#[tokio::test]
+async fn no_secret_shows_in_debug_output() {
+    use crate::api::account::{ChangePassword, DeleteAccount};
+    use crate::api::auth::{Login, Signup};
+    let t = test_auth(SessionSettings::default());
+    let password = "correct horse battery";
+    let signed_in = t
+        .auth
+        .sign_up("ann@example.com", password.into(), client())
+        .await
+        .unwrap();
+    let refresh = signed_in
+        .refresh
+        .as_ref()
+        .unwrap()
+        .token
+        .expose()
+        .to_owned();
+    let verified = t
+        .auth
+        .verify_login("ann@example.com", password.into())
+        .await
+        .unwrap();
+    let user: User = t
+        .auth
+        .db()
+        .run(|conn| {
+            Ok(users::table
+                .select(User::as_select())
+                .first(conn)?)
+        })
+        .await
+        .unwrap();
+    let hash = user.password_hash.expose().to_owned();
+    let secrets = [password, &refresh, &signed_in.access.token, &hash];
+    let printed = [
+        format!("{signed_in:?}"),
+        format!("{:?}", signed_in.access),
+        format!("{verified:?}"),
+        format!("{user:?}"),
+        format!("{:?}", t.auth),
+        format!(
+            "{:?}",
+            Login {
+                email: "ann@example.com".into(),
+                password: password.into(),
+                next: None
+            }
+        ),
+        format!(
+            "{:?}",
+            Signup {
+                email: "ann@example.com".into(),
+                password: password.into(),
+                next: None
+            }
+        ),
+        format!(
+            "{:?}",
+            ChangePassword {
+                current_password: password.into(),
+                new_password: password.into()
+            }
+        ),
+        format!(
+            "{:?}",
+            DeleteAccount {
+                password: password.into()
+            }
+        ),
+    ];
+    for text in &printed {
+        for secret in secrets {
+            assert!(!text.contains(secret), "a secret in {text}");
+        }
+    }
+    assert!(
+        printed[0].contains(&signed_in.session_id),
+        "the rest still shows"
     );
 }

@@ -18,6 +18,7 @@ use super::refresh_token::RefreshToken;
 use super::revocation::Revoked;
 use super::service::{Account, IssuedRefresh, RevokeReason};
 use super::settings::SessionSettings;
+use crate::secret::Secret;
 use crate::store::models::{BlacklistEntry, DeviceSession, RefreshTokenRow, SecurityEvent};
 use crate::store::schema::{
     device_sessions, refresh_tokens, security_events, token_blacklist, users,
@@ -557,8 +558,8 @@ fn lock_account(conn: &mut DbConnection, user_id: &str) -> QueryResult<()> {
 pub(super) fn credential_unchanged(
     conn: &mut DbConnection,
     user_id: &str,
-    verified_hash: &str,
-    rehashed: Option<String>,
+    verified_hash: &Secret,
+    rehashed: Option<Secret>,
 ) -> QueryResult<bool> {
     lock_account(conn, user_id)?;
     let current: Option<String> = users::table
@@ -566,16 +567,16 @@ pub(super) fn credential_unchanged(
         .select(users::password_hash)
         .first(conn)
         .optional()?;
-    if current.as_deref() != Some(verified_hash) {
+    if current.as_deref() != Some(verified_hash.expose()) {
         return Ok(false);
     }
     if let Some(hash) = rehashed {
         diesel::update(
             users::table
                 .find(user_id)
-                .filter(users::password_hash.eq(verified_hash)),
+                .filter(users::password_hash.eq(verified_hash.expose())),
         )
-        .set(users::password_hash.eq(hash))
+        .set(users::password_hash.eq(String::from(hash)))
         .execute(conn)?;
     }
     Ok(true)

@@ -3,6 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::secret::Secret;
+
 use super::schema::{
     device_sessions, refresh_tokens, security_events, throttle_counters, token_blacklist, users,
 };
@@ -16,7 +18,8 @@ pub struct User {
     /// Trimmed and lower-cased, unique.
     pub email: String,
     /// Argon2id PHC string.
-    pub password_hash: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub password_hash: Secret,
     /// When the account was created.
     pub created_at: NaiveDateTime,
     /// When the password was last set.

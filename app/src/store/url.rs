@@ -9,7 +9,7 @@ use super::DbError;
 ///
 /// Parsed once at start so a typo is reported before anything else happens, instead of
 /// surfacing later as a confusing "file not found".
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
     /// An SQLite database file, created on first start.
     Sqlite(PathBuf),
@@ -55,6 +55,13 @@ impl FromStr for DatabaseUrl {
             }),
             _ => Err(invalid()),
         }
+    }
+}
+
+/// The same as `Display`: the password never shows.
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DatabaseUrl({self})")
     }
 }
 
