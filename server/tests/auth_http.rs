@@ -5,6 +5,8 @@ mod support;
 
 use std::time::Duration;
 
+use app::auth::events::EventKind;
+use app::auth::service::RevokeReason;
 use app::store::schema::{device_sessions, refresh_tokens, security_events, token_blacklist};
 use diesel::prelude::*;
 use reqwest::StatusCode;
@@ -227,7 +229,7 @@ async fn twenty_parallel_refreshes_with_one_token_give_no_theft_flag_and_one_liv
     let db = client.db();
     let flags = count(&db, |c| {
         security_events::table
-            .filter(security_events::kind.eq("token_reuse_detected"))
+            .filter(security_events::kind.eq(EventKind::TokenReuseDetected.as_str()))
             .count()
             .get_result(c)
     })
@@ -275,7 +277,7 @@ async fn reused_refresh_token_after_grace_revokes_the_session_and_records_the_ev
     let db = client.db();
     let flags = count(&db, |c| {
         security_events::table
-            .filter(security_events::kind.eq("token_reuse_detected"))
+            .filter(security_events::kind.eq(EventKind::TokenReuseDetected.as_str()))
             .count()
             .get_result(c)
     })
@@ -283,7 +285,7 @@ async fn reused_refresh_token_after_grace_revokes_the_session_and_records_the_ev
     assert_eq!(flags, 1);
     let blacklisted = count(&db, |c| {
         token_blacklist::table
-            .filter(token_blacklist::reason.eq("token_reuse"))
+            .filter(token_blacklist::reason.eq(RevokeReason::TokenReuse.as_str()))
             .count()
             .get_result(c)
     })

@@ -8,6 +8,7 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
+use app::auth::events::EventKind;
 use app::store::schema::{device_sessions, refresh_tokens, security_events};
 use diesel::prelude::*;
 use reqwest::StatusCode;
@@ -141,7 +142,7 @@ async fn twenty_parallel_refreshes_across_instances_leave_one_chain_and_no_theft
     assert_eq!(unused, 1, "one live head of the chain");
     let theft = count(&db, |c| {
         security_events::table
-            .filter(security_events::kind.eq("token_reuse_detected"))
+            .filter(security_events::kind.eq(EventKind::TokenReuseDetected.as_str()))
             .count()
             .get_result(c)
     })

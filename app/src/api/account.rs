@@ -16,8 +16,10 @@ use super::error::AppError;
 pub struct ActivityView {
     /// The event id (a cursor for paging).
     pub id: String,
-    /// The stored kind, e.g. `token_reuse_detected` (for styling).
+    /// The stored kind, e.g. `token_reuse_detected`.
     pub kind: String,
+    /// Whether the user should look twice at it (theft, a new device): highlighted.
+    pub warning: bool,
     /// "Signed in", "Suspected token theft", ...
     pub title: String,
     /// What happened, naming the devices involved.
@@ -63,6 +65,7 @@ pub async fn activity(before: Option<String>) -> Result<ActivityPage, AppError> 
             Some(ActivityView {
                 id: event.id,
                 kind: event.kind,
+                warning: kind.is_warning(),
                 title: title.to_owned(),
                 description,
                 ip: event.ip.unwrap_or_default(),

@@ -1,7 +1,10 @@
 //! The kinds of security event shown on a user's activity page.
 
 /// What happened. Stored as `security_events.kind`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum EventKind {
     /// A new device session started (sign-up or login).
     SignedIn,
@@ -22,39 +25,15 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    /// The stored name.
+    /// The name stored in `security_events.kind` (`signed_in`, `token_reuse_detected`…);
+    /// `str::parse` reads it back.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::SignedIn => "signed_in",
-            Self::NewDeviceSignIn => "new_device_sign_in",
-            Self::OtherDevicesSignedOut => "other_devices_signed_out",
-            Self::PasswordChanged => "password_changed",
-            Self::SignedOut => "signed_out",
-            Self::TokenReuseDetected => "token_reuse_detected",
-            Self::DeviceSignedOut => "device_signed_out",
-            Self::SessionEvicted => "session_evicted",
-        }
+        self.into()
     }
-}
 
-impl std::str::FromStr for EventKind {
-    type Err = ();
-
-    /// Parses a stored name back.
-    fn from_str(name: &str) -> Result<Self, ()> {
-        [
-            Self::SignedIn,
-            Self::NewDeviceSignIn,
-            Self::SignedOut,
-            Self::TokenReuseDetected,
-            Self::DeviceSignedOut,
-            Self::OtherDevicesSignedOut,
-            Self::PasswordChanged,
-            Self::SessionEvicted,
-        ]
-        .into_iter()
-        .find(|kind| kind.as_str() == name)
-        .ok_or(())
+    /// Whether the user should look twice at this event (the activity page highlights it).
+    pub fn is_warning(self) -> bool {
+        matches!(self, Self::TokenReuseDetected | Self::NewDeviceSignIn)
     }
 }
 
@@ -111,19 +90,16 @@ mod tests {
 
     #[test]
     fn every_kind_round_trips_through_its_stored_name() {
-        for name in [
-            "signed_in",
-            "new_device_sign_in",
-            "signed_out",
-            "token_reuse_detected",
-            "device_signed_out",
-            "other_devices_signed_out",
-            "password_changed",
-            "session_evicted",
-        ] {
-            let kind: EventKind = name.parse().unwrap();
-            assert_eq!(kind.as_str(), name);
+        use strum::IntoEnumIterator;
+        for kind in EventKind::iter() {
+            assert_eq!(kind.as_str().parse::<EventKind>(), Ok(kind));
         }
+        // Rows written before the derive must still read back.
+        assert_eq!(
+            "token_reuse_detected".parse(),
+            Ok(EventKind::TokenReuseDetected)
+        );
+        assert_eq!("new_device_sign_in".parse(), Ok(EventKind::NewDeviceSignIn));
         assert!("nonsense".parse::<EventKind>().is_err());
     }
 

@@ -8,31 +8,22 @@
 use std::collections::HashMap;
 use std::sync::RwLock;
 
-/// What a blacklist entry blocks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// What a blacklist entry blocks; stored in `token_blacklist.kind` by the name of the
+/// claim it matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString)]
 pub enum Revoked {
     /// One access token, by its `jti`.
+    #[strum(serialize = "jti")]
     Token,
     /// Every access token of a device session, by its `sid`.
+    #[strum(serialize = "sid")]
     Session,
 }
 
 impl Revoked {
-    /// The `token_blacklist.kind` value.
+    /// The `token_blacklist.kind` value; `str::parse` reads it back.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Token => "jti",
-            Self::Session => "sid",
-        }
-    }
-
-    /// Parses a `token_blacklist.kind` value.
-    pub fn from_kind(kind: &str) -> Option<Self> {
-        match kind {
-            "jti" => Some(Self::Token),
-            "sid" => Some(Self::Session),
-            _ => None,
-        }
+        self.into()
     }
 }
 
@@ -102,6 +93,14 @@ impl RevocationSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kinds_are_stored_by_the_claim_they_match() {
+        assert_eq!(Revoked::Token.as_str(), "jti");
+        assert_eq!(Revoked::Session.as_str(), "sid");
+        assert_eq!("sid".parse(), Ok(Revoked::Session));
+        assert!("session".parse::<Revoked>().is_err());
+    }
 
     #[test]
     fn a_revoked_session_blocks_all_its_tokens() {

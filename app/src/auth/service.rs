@@ -123,7 +123,8 @@ impl CleanupReport {
 }
 
 /// Why a device session was ended; stored in `revoke_reason` and the blacklist.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
 pub enum RevokeReason {
     /// The user signed out on this device.
     Logout,
@@ -142,17 +143,9 @@ pub enum RevokeReason {
 }
 
 impl RevokeReason {
-    /// The stored name.
+    /// The stored name (`logout`, `token_reuse`…); `str::parse` reads it back.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Logout => "logout",
-            Self::TokenReuse => "token_reuse",
-            Self::SignedOutRemotely => "signed_out_remotely",
-            Self::SignedOutAllOthers => "signed_out_all_others",
-            Self::SessionLimit => "session_limit",
-            Self::PasswordChanged => "password_changed",
-            Self::AccountDeleted => "account_deleted",
-        }
+        self.into()
     }
 
     /// The security event recorded for each session ended this way, if any; bulk
@@ -333,7 +326,7 @@ impl AuthService {
             .run(move |conn| Ok(crate::store::blacklist::revocations_from(conn, from, now)?))
             .await?;
         for row in &rows {
-            if let Some(kind) = Revoked::from_kind(&row.kind) {
+            if let Ok(kind) = row.kind.parse::<Revoked>() {
                 self.revocations
                     .insert(kind, &row.token_id, row.expires_at.and_utc().timestamp());
             }

@@ -1185,11 +1185,7 @@ async fn no_secret_shows_in_debug_output() {
     let user: User = t
         .auth
         .db()
-        .run(|conn| {
-            Ok(users::table
-                .select(User::as_select())
-                .first(conn)?)
-        })
+        .run(|conn| Ok(users::table.select(User::as_select()).first(conn)?))
         .await
         .unwrap();
     let hash = user.password_hash.expose().to_owned();

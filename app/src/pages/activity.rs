@@ -68,9 +68,8 @@ fn ActivityItem(
     /// The server's "now", for relative times.
     now: i64,
 ) -> impl IntoView {
-    let alert = event.kind == "token_reuse_detected" || event.kind == "new_device_sign_in";
     view! {
-        <li class="activity-item card" class:activity-item--alert=alert data-testid="activity-item">
+        <li class="activity-item card" class:activity-item--alert=event.warning data-testid="activity-item">
             <div class="activity-item__head">
                 <h2 class="activity-item__title">{event.title}</h2>
                 <RelativeTime at=event.at now/>
