@@ -46,7 +46,7 @@ pub async fn set_error_status(response: Response<Body>) -> Response<Body> {
     // Tells the browser's server-function client (and any API client) whether to refresh
     // and retry, or to give up on this device: `app::api::client`.
     let session = match error {
-        AppError::SessionExpired => Some(client::EXPIRED),
+        AppError::AccessTokenExpired => Some(client::EXPIRED),
         AppError::SessionRevoked => Some(client::REVOKED),
         _ => None,
     };

@@ -30,7 +30,7 @@ pub enum Viewer {
         email: String,
     },
     /// The access token has expired; a refresh will most likely sign them back in.
-    NeedsRefresh,
+    AccessTokenExpired,
     /// This device was signed out (by the user elsewhere, or after suspected theft).
     Revoked,
     /// Not signed in.
@@ -160,7 +160,7 @@ pub async fn current_viewer() -> Result<Viewer, AppError> {
             },
             None => Viewer::SignedOut,
         },
-        Caller::Expired => Viewer::NeedsRefresh,
+        Caller::AccessTokenExpired => Viewer::AccessTokenExpired,
         Caller::Revoked => Viewer::Revoked,
         Caller::SignedOut => Viewer::SignedOut,
     })

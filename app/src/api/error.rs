@@ -22,7 +22,7 @@ pub enum AppError {
     Unauthorized(String),
     /// 401: the access token has expired; the client should refresh and retry.
     #[error("Your session needs refreshing.")]
-    SessionExpired,
+    AccessTokenExpired,
     /// 401: this device was signed out (from another device, or after suspected theft).
     #[error("This device was signed out.")]
     SessionRevoked,
@@ -48,7 +48,7 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             Self::BadRequest(_) => 400,
-            Self::Unauthorized(_) | Self::SessionExpired | Self::SessionRevoked => 401,
+            Self::Unauthorized(_) | Self::AccessTokenExpired | Self::SessionRevoked => 401,
             Self::Forbidden(_) => 403,
             Self::NotFound => 404,
             Self::Throttled(_) => 429,
@@ -62,7 +62,7 @@ impl AppError {
 /// message for people, and for 429s how long to wait.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WireError {
-    /// `bad_request`, `unauthorized`, `session_expired`, `session_revoked`, `forbidden`,
+    /// `bad_request`, `unauthorized`, `access_token_expired`, `session_revoked`, `forbidden`,
     /// `not_found`, `throttled`, `unavailable` or `internal`.
     pub error: String,
     /// What to tell the user.
@@ -77,7 +77,7 @@ impl From<AppError> for WireError {
         let code = match &err {
             AppError::BadRequest(_) => "bad_request",
             AppError::Unauthorized(_) => "unauthorized",
-            AppError::SessionExpired => "session_expired",
+            AppError::AccessTokenExpired => "access_token_expired",
             AppError::SessionRevoked => "session_revoked",
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound => "not_found",
@@ -101,7 +101,7 @@ impl From<WireError> for AppError {
         match wire.error.as_str() {
             "bad_request" => Self::BadRequest(wire.message),
             "unauthorized" => Self::Unauthorized(wire.message),
-            "session_expired" => Self::SessionExpired,
+            "access_token_expired" => Self::AccessTokenExpired,
             "session_revoked" => Self::SessionRevoked,
             "forbidden" => Self::Forbidden(wire.message),
             "not_found" => Self::NotFound,
@@ -171,6 +171,7 @@ impl From<crate::auth::error::AuthError> for AppError {
             | E::SessionRevoked
             | E::SessionEnded
             | E::TokenReuse => Self::Unauthorized(err.to_string()),
+            E::AccessTokenExpired => Self::AccessTokenExpired,
             E::NotFound => Self::NotFound,
             E::Busy => Self::Unavailable(err.to_string()),
             E::Unavailable(reason) => {
@@ -204,7 +205,7 @@ mod tests {
             AppError::Unauthorized("y".into()),
             AppError::Throttled(3),
             AppError::Internal,
-            AppError::SessionExpired,
+            AppError::AccessTokenExpired,
             AppError::SessionRevoked,
             AppError::Forbidden("z".into()),
             AppError::NotFound,

@@ -60,7 +60,7 @@ pub enum TokenError {
     UnknownKey,
     /// A genuine token past its `exp`: the client should refresh.
     #[error("expired token")]
-    Expired,
+    AccessTokenExpired,
     /// The signature, claims, issuer, audience or times do not check out.
     #[error("invalid token: {0}")]
     Invalid(String),
@@ -174,7 +174,7 @@ impl AccessTokens {
                 return Ok(claims);
             }
             self.verified.remove(token);
-            return Err(TokenError::Expired);
+            return Err(TokenError::AccessTokenExpired);
         }
         let claims = Arc::new(self.verify_uncached(token)?);
         self.verified.insert(token.to_owned(), Arc::clone(&claims));
@@ -212,7 +212,7 @@ impl AccessTokens {
         let key = self.keys.verifying(kid).ok_or(TokenError::UnknownKey)?;
         let data = jsonwebtoken::decode::<AccessClaims>(token, key.decoding_key(), validation)
             .map_err(|e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::AccessTokenExpired,
                 _ => TokenError::Invalid(e.to_string()),
             })?;
         let claims = data.claims;

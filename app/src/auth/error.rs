@@ -26,6 +26,10 @@ pub enum AuthError {
     /// 401: the access token is fine but its device session was ended.
     #[error("This device was signed out.")]
     SessionRevoked,
+    /// 401: the access token is genuine but has expired: renew it with the refresh token
+    /// and try again. (One name from the verifier to the page: `AccessTokenExpired`.)
+    #[error("Your session needs refreshing.")]
+    AccessTokenExpired,
     /// 401: the refresh token is unknown, expired, or its session has ended.
     #[error("Your session has ended. Please sign in again.")]
     SessionEnded,

@@ -498,7 +498,7 @@ impl AuthService {
     /// revocation set. Never touches the database.
     pub fn authenticate(&self, access_token: &str) -> Result<CurrentSession, AuthError> {
         let claims = self.tokens.verify(access_token).map_err(|e| match e {
-            TokenError::Expired => AuthError::SessionEnded,
+            TokenError::AccessTokenExpired => AuthError::AccessTokenExpired,
             _ => AuthError::NotSignedIn,
         })?;
         if self.revocations.is_revoked(&claims.jti, &claims.sid) {

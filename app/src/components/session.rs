@@ -53,7 +53,7 @@ pub fn RequireSignIn(children: ChildrenFn) -> impl IntoView {
                 let here = location.pathname.get_untracked();
                 match session.viewer.await {
                     Ok(Viewer::SignedIn { .. }) => children.read_value()().into_any(),
-                    Ok(Viewer::NeedsRefresh) => view! { <Redirect path=refresh_url(&here)/> }.into_any(),
+                    Ok(Viewer::AccessTokenExpired) => view! { <Redirect path=refresh_url(&here)/> }.into_any(),
                     Ok(Viewer::Revoked) => view! { <Redirect path=login_url(&here, Some("revoked"))/> }.into_any(),
                     Ok(Viewer::SignedOut) | Err(_) => view! { <Redirect path=login_url(&here, None)/> }.into_any(),
                 }

@@ -131,7 +131,7 @@ pub enum Caller {
     /// A valid, unrevoked access token.
     SignedIn(CurrentSession),
     /// A genuine access token that has expired: refresh, then retry.
-    Expired,
+    AccessTokenExpired,
     /// This device's session was ended (signed out elsewhere, or theft detected).
     Revoked,
     /// No token, or one that is not ours.
@@ -149,21 +149,21 @@ pub fn caller(ctx: &ServerContext, headers: &HeaderMap) -> Caller {
             ctx.auth.note_activity(&session);
             Caller::SignedIn(session)
         }
-        Err(AuthError::SessionEnded) => Caller::Expired,
+        Err(AuthError::AccessTokenExpired) => Caller::AccessTokenExpired,
         Err(AuthError::SessionRevoked) => Caller::Revoked,
         Err(_) => Caller::SignedOut,
     }
 }
 
 /// The one call a server function needs to require a signed-in user: returns the
-/// caller's session or the right 401 (`SessionExpired` tells the browser to refresh and
+/// caller's session or the right 401 (`AccessTokenExpired` tells the browser to refresh and
 /// retry).
 pub fn require_session() -> Result<CurrentSession, AppError> {
     let ctx = server_context()?;
     let parts = request_parts()?;
     match caller(&ctx, &parts.headers) {
         Caller::SignedIn(session) => Ok(session),
-        Caller::Expired => Err(AppError::SessionExpired),
+        Caller::AccessTokenExpired => Err(AppError::AccessTokenExpired),
         Caller::Revoked => Err(AppError::SessionRevoked),
         Caller::SignedOut => Err(AppError::Unauthorized(AuthError::NotSignedIn.to_string())),
     }
