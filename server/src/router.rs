@@ -13,7 +13,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use app::store::DieselSessionStore;
+use app::store::WebSessionStore;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
@@ -83,9 +83,9 @@ async fn jwks(State(state): State<AppState>) -> axum::Json<serde_json::Value> {
 
 /// The pre-authentication web session (tower-sessions on the Diesel store): created only
 /// when something is stored in it, expiring after an hour of inactivity.
-fn web_session_layer(state: &AppState) -> SessionManagerLayer<DieselSessionStore> {
+fn web_session_layer(state: &AppState) -> SessionManagerLayer<WebSessionStore> {
     let secure = state.server.cookies.secure;
-    SessionManagerLayer::new(DieselSessionStore::new(state.db.clone()))
+    SessionManagerLayer::new(WebSessionStore::new(state.db.clone()))
         .with_name(if secure { "__Host-session" } else { "session" })
         .with_secure(secure)
         .with_http_only(true)

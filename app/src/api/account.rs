@@ -47,8 +47,8 @@ pub async fn activity(before: Option<String>) -> Result<ActivityPage, AppError> 
     use crate::auth::account::ACTIVITY_PAGE;
     use crate::auth::client::ClientInfo;
     use crate::auth::events::{EventKind, describe};
-    use crate::web::context::{require_session, server_context};
-    let session = require_session()?;
+    use crate::web::context::{require_device_session, server_context};
+    let session = require_device_session()?;
     let mut rows = server_context()?.auth.activity(&session, before).await?;
     let older = (rows.len() as i64 > ACTIVITY_PAGE).then(|| {
         rows.truncate(ACTIVITY_PAGE as usize);
@@ -94,9 +94,9 @@ pub async fn change_password(
     new_password: Secret,
 ) -> Result<PasswordChanged, AppError> {
     use crate::web::context::{
-        client_info, request_parts, require_session, server_context, throttled, wants_html,
+        client_info, request_parts, require_device_session, server_context, throttled, wants_html,
     };
-    let session = require_session()?;
+    let session = require_device_session()?;
     let ctx = server_context()?;
     let parts = request_parts()?;
     let client = client_info(&ctx, &parts);
@@ -114,17 +114,17 @@ pub async fn change_password(
 #[server(prefix = "/api/account", endpoint = "delete", client = SessionClient)]
 pub async fn delete_account(password: Secret) -> Result<(), AppError> {
     use crate::web::context::{
-        clear_session_cookies, client_info, request_parts, require_session, server_context,
+        clear_session_cookies, client_info, request_parts, require_device_session, server_context,
         throttled, wants_html,
     };
-    let session = require_session()?;
+    let session = require_device_session()?;
     let ctx = server_context()?;
     let parts = request_parts()?;
     let client = client_info(&ctx, &parts);
     let delete = ctx.auth.delete_account(&session, password, client.clone());
     throttled(&ctx, &session.user_id, &client, delete).await?;
     clear_session_cookies(&ctx);
-    crate::web::flash::cycle_id().await;
+    crate::web::flash::cycle_web_session_id().await;
     crate::web::flash::set("Your account has been deleted.").await;
     if wants_html(&parts) {
         leptos_axum::redirect("/login");

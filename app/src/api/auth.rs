@@ -130,7 +130,7 @@ pub async fn logout() -> Result<(), AppError> {
         .log_out(session_id, refresh.as_ref(), client_info(&ctx, &parts))
         .await?;
     clear_session_cookies(&ctx);
-    crate::web::flash::cycle_id().await;
+    crate::web::flash::cycle_web_session_id().await;
     crate::web::flash::set(SIGNED_OUT_NOTICE).await;
     if wants_html(&parts) {
         leptos_axum::redirect("/login");
@@ -197,7 +197,7 @@ mod server {
         let account = email.trim().to_lowercase();
         let signed_in =
             throttled(&ctx, &account, &client, start(&ctx.auth, client.clone())).await?;
-        crate::web::flash::cycle_id().await;
+        crate::web::flash::cycle_web_session_id().await;
         Ok(finish_sign_in(&ctx, &parts, &signed_in, next.as_deref()))
     }
 
@@ -221,7 +221,7 @@ mod server {
 }
 
 /// The signed-in caller, for API clients and as the example of a protected server
-/// function: one call to [`require_session`](crate::web::context::require_session).
+/// function: one call to [`require_device_session`](crate::web::context::require_device_session).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Me {
     /// The user id.
@@ -235,8 +235,8 @@ pub struct Me {
 /// Returns who is calling; 401 without a valid, unrevoked access token.
 #[server(prefix = "/api/session", endpoint = "me", client = SessionClient)]
 pub async fn whoami() -> Result<Me, AppError> {
-    use crate::web::context::{require_session, server_context};
-    let session = require_session()?;
+    use crate::web::context::{require_device_session, server_context};
+    let session = require_device_session()?;
     let account = server_context()?
         .auth
         .account(&session.user_id)

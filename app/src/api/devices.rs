@@ -42,8 +42,8 @@ pub struct DeviceList {
 /// The caller's live device sessions, the current one first, then by last activity.
 #[server(prefix = "/api/devices", endpoint = "list", client = SessionClient)]
 pub async fn list_devices() -> Result<DeviceList, AppError> {
-    use crate::web::context::{require_session, server_context};
-    let session = require_session()?;
+    use crate::web::context::{require_device_session, server_context};
+    let session = require_device_session()?;
     let devices = server_context()?.auth.list_devices(&session).await?;
     let devices = devices
         .into_iter()
@@ -80,10 +80,10 @@ pub struct SignedOutDevices {
 #[server(prefix = "/api/devices", endpoint = "revoke", client = SessionClient)]
 pub async fn revoke_device(session_id: String) -> Result<SignedOutDevices, AppError> {
     use crate::web::context::{
-        clear_session_cookies, client_info, request_parts, require_session, server_context,
+        clear_session_cookies, client_info, request_parts, require_device_session, server_context,
         wants_html,
     };
-    let session = require_session()?;
+    let session = require_device_session()?;
     let ctx = server_context()?;
     let parts = request_parts()?;
     ctx.auth
@@ -92,7 +92,7 @@ pub async fn revoke_device(session_id: String) -> Result<SignedOutDevices, AppEr
     let this_device = session_id == session.session_id;
     if this_device {
         clear_session_cookies(&ctx);
-        crate::web::flash::cycle_id().await;
+        crate::web::flash::cycle_web_session_id().await;
         if wants_html(&parts) {
             leptos_axum::redirect("/login");
         }
@@ -109,9 +109,9 @@ pub async fn revoke_device(session_id: String) -> Result<SignedOutDevices, AppEr
 #[server(prefix = "/api/devices", endpoint = "revoke_others", client = SessionClient)]
 pub async fn revoke_other_devices() -> Result<SignedOutDevices, AppError> {
     use crate::web::context::{
-        client_info, request_parts, require_session, server_context, wants_html,
+        client_info, request_parts, require_device_session, server_context, wants_html,
     };
-    let session = require_session()?;
+    let session = require_device_session()?;
     let ctx = server_context()?;
     let parts = request_parts()?;
     let count = ctx

@@ -6,8 +6,8 @@ use super::client::ClientInfo;
 use super::error::AuthError;
 use super::events::EventKind;
 use super::password::{self, Verification};
-use super::service::{AuthService, CurrentSession, RevokeReason};
-use super::transactions::{record_event, revoke_live_sessions};
+use super::service::{AuthService, CurrentDeviceSession, RevokeReason};
+use super::transactions::{record_event, revoke_live_device_sessions};
 use crate::secret::Secret;
 use crate::store::models::SecurityEvent;
 use crate::store::schema::{security_events, users};
@@ -42,7 +42,7 @@ impl AuthService {
     /// many devices were signed out.
     pub async fn change_password(
         &self,
-        current: &CurrentSession,
+        current: &CurrentDeviceSession,
         current_password: Secret,
         new_password: Secret,
         client: ClientInfo,
@@ -60,7 +60,7 @@ impl AuthService {
                         users::password_changed_at.eq(tx.now),
                     ))
                     .execute(conn)?;
-                let revoked = revoke_live_sessions(
+                let revoked = revoke_live_device_sessions(
                     conn,
                     tx,
                     &user_id,
@@ -89,7 +89,7 @@ impl AuthService {
     /// its sessions, refresh tokens and events.
     pub async fn delete_account(
         &self,
-        current: &CurrentSession,
+        current: &CurrentDeviceSession,
         password: Secret,
         client: ClientInfo,
     ) -> Result<(), AuthError> {
@@ -97,8 +97,13 @@ impl AuthService {
         let user_id = current.user_id.clone();
         let revoked = self
             .transaction(client, move |conn, tx| {
-                let revoked =
-                    revoke_live_sessions(conn, tx, &user_id, None, RevokeReason::AccountDeleted)?;
+                let revoked = revoke_live_device_sessions(
+                    conn,
+                    tx,
+                    &user_id,
+                    None,
+                    RevokeReason::AccountDeleted,
+                )?;
                 diesel::delete(users::table.find(&user_id)).execute(conn)?;
                 Ok(revoked)
             })
@@ -112,7 +117,7 @@ impl AuthService {
     /// after the event `before` (ids are UUID v7, so they sort by time).
     pub async fn activity(
         &self,
-        current: &CurrentSession,
+        current: &CurrentDeviceSession,
         before: Option<String>,
     ) -> Result<Vec<SecurityEvent>, AuthError> {
         let user_id = current.user_id.clone();

@@ -9,8 +9,10 @@ use diesel::prelude::*;
 use super::client::ClientInfo;
 use super::error::AuthError;
 use super::events::EventKind;
-use super::service::{AuthService, CurrentSession, RevokeReason};
-use super::transactions::{live_sessions_of, record_event, revoke_live_sessions, revoke_session};
+use super::service::{AuthService, CurrentDeviceSession, RevokeReason};
+use super::transactions::{
+    live_device_sessions_of, record_event, revoke_device_session, revoke_live_device_sessions,
+};
 use crate::store::models::DeviceSession;
 use crate::store::schema::device_sessions;
 
@@ -21,14 +23,14 @@ impl AuthService {
     /// The user's live sessions: the current one first, then by last activity.
     pub async fn list_devices(
         &self,
-        current: &CurrentSession,
+        current: &CurrentDeviceSession,
     ) -> Result<Vec<DeviceSession>, AuthError> {
         let user_id = current.user_id.clone();
         let now = chrono::Utc::now().naive_utc();
         let mut sessions: Vec<DeviceSession> = self
             .db()
             .run(move |conn| {
-                Ok(live_sessions_of(&user_id, now)
+                Ok(live_device_sessions_of(&user_id, now)
                     .order(device_sessions::last_seen_at.desc())
                     .select(DeviceSession::as_select())
                     .load(conn)?)
@@ -42,7 +44,7 @@ impl AuthService {
     /// not one of the caller's live sessions is [`AuthError::NotFound`].
     pub async fn revoke_device(
         &self,
-        current: &CurrentSession,
+        current: &CurrentDeviceSession,
         session_id: &str,
         client: ClientInfo,
     ) -> Result<(), AuthError> {
@@ -53,7 +55,7 @@ impl AuthService {
         );
         let revoked = self
             .transaction(client, move |conn, tx| {
-                let found: Option<String> = live_sessions_of(&user_id, tx.now)
+                let found: Option<String> = live_device_sessions_of(&user_id, tx.now)
                     .filter(device_sessions::id.eq(&target))
                     .select(device_sessions::id)
                     .first(conn)
@@ -67,7 +69,7 @@ impl AuthService {
                 } else {
                     RevokeReason::SignedOutRemotely
                 };
-                Ok(Some(revoke_session(conn, tx, &target, reason)?))
+                Ok(Some(revoke_device_session(conn, tx, &target, reason)?))
             })
             .await?;
         match revoked {
@@ -83,13 +85,13 @@ impl AuthService {
     /// many were signed out.
     pub async fn revoke_other_devices(
         &self,
-        current: &CurrentSession,
+        current: &CurrentDeviceSession,
         client: ClientInfo,
     ) -> Result<usize, AuthError> {
         let (user_id, keep) = (current.user_id.clone(), current.session_id.clone());
         let revoked = self
             .transaction(client, move |conn, tx| {
-                let revoked = revoke_live_sessions(
+                let revoked = revoke_live_device_sessions(
                     conn,
                     tx,
                     &user_id,
@@ -117,7 +119,7 @@ impl AuthService {
 
     /// Records activity of `session` in `last_seen_at`, at most once a minute per session
     /// (remembered in memory), off the request's path. Refreshes always update it.
-    pub fn note_activity(&self, session: &CurrentSession) {
+    pub fn note_activity(&self, session: &CurrentDeviceSession) {
         let now = chrono::Utc::now();
         if !self
             .activity_tracker()

@@ -22,8 +22,8 @@ use super::revocation::{RevocationSet, Revoked};
 use super::settings::SessionSettings;
 use super::throttle::{DeviceCookie, Throttle};
 use super::transactions::{
-    Rotation, Started, Tx, credential_unchanged, delete_in_batches, now, revoke_session, rotate,
-    start_session,
+    Rotation, Started, Tx, credential_unchanged, delete_in_batches, now, revoke_device_session,
+    rotate, start_device_session,
 };
 use crate::secret::Secret;
 use crate::store::models::User;
@@ -80,7 +80,7 @@ impl std::fmt::Debug for VerifiedLogin {
 
 /// The caller of an authenticated request, established without a database trip.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CurrentSession {
+pub struct CurrentDeviceSession {
     /// The user id (`sub`).
     pub user_id: String,
     /// The device session id (`sid`).
@@ -364,7 +364,7 @@ impl AuthService {
                 diesel::insert_into(users::table)
                     .values(user)
                     .execute(conn)?;
-                start_session(conn, tx, &user_id)
+                start_device_session(conn, tx, &user_id)
             })
             .await?;
         Ok(self.started(account, started))
@@ -427,7 +427,7 @@ impl AuthService {
                 if !credential_unchanged(conn, &user_id, &verified_hash, rehashed)? {
                     return Ok(None);
                 }
-                start_session(conn, tx, &user_id).map(Some)
+                start_device_session(conn, tx, &user_id).map(Some)
             })
             .await?
             .ok_or(AuthError::InvalidCredentials)?;
@@ -485,7 +485,7 @@ impl AuthService {
                     (None, None) => None,
                 };
                 match session_id {
-                    Some(id) => revoke_session(conn, tx, &id, RevokeReason::Logout),
+                    Some(id) => revoke_device_session(conn, tx, &id, RevokeReason::Logout),
                     None => Ok(None),
                 }
             })
@@ -496,7 +496,7 @@ impl AuthService {
 
     /// The per-request check: signature and claims (cached), then the in-memory
     /// revocation set. Never touches the database.
-    pub fn authenticate(&self, access_token: &str) -> Result<CurrentSession, AuthError> {
+    pub fn authenticate(&self, access_token: &str) -> Result<CurrentDeviceSession, AuthError> {
         let claims = self.tokens.verify(access_token).map_err(|e| match e {
             TokenError::AccessTokenExpired => AuthError::AccessTokenExpired,
             _ => AuthError::NotSignedIn,
@@ -504,7 +504,7 @@ impl AuthService {
         if self.revocations.is_revoked(&claims.jti, &claims.sid) {
             return Err(AuthError::SessionRevoked);
         }
-        Ok(CurrentSession {
+        Ok(CurrentDeviceSession {
             user_id: claims.sub.clone(),
             session_id: claims.sid.clone(),
             token_id: claims.jti.clone(),

@@ -115,7 +115,7 @@ pub(super) fn rotate(
             chain_head(conn, tx, token)?
         }
         Some(_) => {
-            let revoked = revoke_session(conn, tx, &session.id, RevokeReason::TokenReuse)?;
+            let revoked = revoke_device_session(conn, tx, &session.id, RevokeReason::TokenReuse)?;
             return Ok(match revoked {
                 Some((session_id, until)) => Rotation::Reused { session_id, until },
                 None => Rotation::Ended,
@@ -190,7 +190,7 @@ pub(super) struct Started {
 /// Inserts a device session and its first refresh token and records the sign-in. If the
 /// user now has more than `max_sessions` live sessions, the least recently active ones
 /// are revoked to make room.
-pub(super) fn start_session(
+pub(super) fn start_device_session(
     conn: &mut DbConnection,
     tx: &Tx<'_>,
     user_id: &str,
@@ -201,7 +201,12 @@ pub(super) fn start_session(
     // Signing in again on a browser that is signed in ends its previous session.
     let mut evicted = Vec::new();
     if let Some(held) = held_session_id(conn, tx)? {
-        evicted.extend(revoke_session(conn, tx, &held, RevokeReason::Logout)?);
+        evicted.extend(revoke_device_session(
+            conn,
+            tx,
+            &held,
+            RevokeReason::Logout,
+        )?);
     }
     let absolute = now + chrono::Duration::from_std(settings.session_max_age).unwrap_or_default();
     let session = DeviceSession {
@@ -272,7 +277,12 @@ pub(super) fn start_session(
         .select(device_sessions::id)
         .load(conn)?;
     for id in others.iter().skip(settings.max_sessions.saturating_sub(1)) {
-        evicted.extend(revoke_session(conn, tx, id, RevokeReason::SessionLimit)?);
+        evicted.extend(revoke_device_session(
+            conn,
+            tx,
+            id,
+            RevokeReason::SessionLimit,
+        )?);
     }
     Ok(Started {
         session_id: session.id,
@@ -351,7 +361,7 @@ impl<'a> Tx<'a> {
 /// expires (the latest `exp` ever minted for it, whichever instance minted it),
 /// recording `reason` as a security event about that device. Returns the blacklisted
 /// session id and that moment, or `None` if it was already ended.
-pub(super) fn revoke_session(
+pub(super) fn revoke_device_session(
     conn: &mut DbConnection,
     tx: &Tx<'_>,
     session_id: &str,
@@ -426,7 +436,7 @@ fn next_blacklist_seq(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResul
 }
 
 /// The live (not revoked, not expired) sessions of `user_id`.
-pub(super) fn live_sessions_of(
+pub(super) fn live_device_sessions_of(
     user_id: &str,
     now: NaiveDateTime,
 ) -> device_sessions::BoxedQuery<'static, DbBackend> {
@@ -440,21 +450,21 @@ pub(super) fn live_sessions_of(
 
 /// Revokes every live session of `user_id` but `keep` for `reason`; returns what was
 /// revoked, for [`AuthService::remember_revoked`] once the transaction has committed.
-pub(super) fn revoke_live_sessions(
+pub(super) fn revoke_live_device_sessions(
     conn: &mut DbConnection,
     tx: &Tx<'_>,
     user_id: &str,
     keep: Option<&str>,
     reason: RevokeReason,
 ) -> QueryResult<Vec<(String, i64)>> {
-    let mut query = live_sessions_of(user_id, tx.now).select(device_sessions::id);
+    let mut query = live_device_sessions_of(user_id, tx.now).select(device_sessions::id);
     if let Some(keep) = keep {
         query = query.filter(device_sessions::id.ne(keep.to_owned()));
     }
     let ids: Vec<String> = query.load(conn)?;
     let mut revoked = Vec::new();
     for id in &ids {
-        revoked.extend(revoke_session(conn, tx, id, reason)?);
+        revoked.extend(revoke_device_session(conn, tx, id, reason)?);
     }
     Ok(revoked)
 }

@@ -23,4 +23,4 @@ pub use database::{Database, DatabaseOptions, create_private_dir};
 pub use error::DbError;
 pub use migrations::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 pub use url::DatabaseUrl;
-pub use web_sessions::DieselSessionStore;
+pub use web_sessions::WebSessionStore;

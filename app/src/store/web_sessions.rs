@@ -15,11 +15,11 @@ use super::{Database, DbError};
 
 /// A `SessionStore` over the `web_sessions` table.
 #[derive(Debug, Clone)]
-pub struct DieselSessionStore {
+pub struct WebSessionStore {
     db: Database,
 }
 
-impl DieselSessionStore {
+impl WebSessionStore {
     /// A store on `db`.
     pub fn new(db: Database) -> Self {
         Self { db }
@@ -37,7 +37,7 @@ fn to_naive(expiry: time::OffsetDateTime) -> NaiveDateTime {
 }
 
 #[async_trait]
-impl SessionStore for DieselSessionStore {
+impl SessionStore for WebSessionStore {
     /// Inserts a new record, drawing a new id on the (astronomically unlikely) collision.
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         let data = serde_json::to_vec(&record.data)
@@ -145,14 +145,14 @@ mod tests {
     use super::*;
     use crate::store::{DatabaseOptions, DatabaseUrl};
 
-    fn store() -> (tempfile::TempDir, DieselSessionStore) {
+    fn store() -> (tempfile::TempDir, WebSessionStore) {
         let dir = tempfile::tempdir().unwrap();
         let db = Database::open(
             &DatabaseUrl::sqlite_in(dir.path()),
             DatabaseOptions::default(),
         )
         .unwrap();
-        (dir, DieselSessionStore::new(db))
+        (dir, WebSessionStore::new(db))
     }
 
     fn record(expiry: time::OffsetDateTime) -> Record {

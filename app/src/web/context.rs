@@ -13,7 +13,7 @@ use crate::api::error::AppError;
 use crate::auth::client::{ClientInfo, HeldSession};
 use crate::auth::error::AuthError;
 use crate::auth::refresh_token::RefreshToken;
-use crate::auth::service::{AuthService, CurrentSession, SignedIn};
+use crate::auth::service::{AuthService, CurrentDeviceSession, SignedIn};
 use crate::auth::throttle::{Attempt, Outcome, Refusal, ReserveError};
 
 /// Shared server state that server functions reach through Leptos' context; the
@@ -129,7 +129,7 @@ pub fn access_token(headers: &HeaderMap, cookies: &CookieSettings) -> Option<Str
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {
     /// A valid, unrevoked access token.
-    SignedIn(CurrentSession),
+    SignedIn(CurrentDeviceSession),
     /// A genuine access token that has expired: refresh, then retry.
     AccessTokenExpired,
     /// This device's session was ended (signed out elsewhere, or theft detected).
@@ -158,7 +158,7 @@ pub fn caller(ctx: &ServerContext, headers: &HeaderMap) -> Caller {
 /// The one call a server function needs to require a signed-in user: returns the
 /// caller's session or the right 401 (`AccessTokenExpired` tells the browser to refresh and
 /// retry).
-pub fn require_session() -> Result<CurrentSession, AppError> {
+pub fn require_device_session() -> Result<CurrentDeviceSession, AppError> {
     let ctx = server_context()?;
     let parts = request_parts()?;
     match caller(&ctx, &parts.headers) {

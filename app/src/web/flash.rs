@@ -17,7 +17,7 @@ async fn web_session() -> Option<Session> {
 
 /// Gives the web session a new id. Called whenever the signed-in state changes, so an id
 /// known to an attacker before sign-in (fixation) or after sign-out is worthless.
-pub async fn cycle_id() {
+pub async fn cycle_web_session_id() {
     if let Some(session) = web_session().await
         && let Err(err) = session.cycle_id().await
     {
