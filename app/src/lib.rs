@@ -79,13 +79,13 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     // Async: the page is sent once the viewer is known, so a protected
                     // page can answer with a real 302 instead of a client-side hop.
-                    <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("signup") view=SignupPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("refresh") view=RefreshPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("account") view=AccountPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("devices") view=DevicesPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("activity") view=ActivityPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment(paths::HOME.segment()) view=HomePage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment(paths::LOGIN.segment()) view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment(paths::SIGNUP.segment()) view=SignupPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment(paths::REFRESH.segment()) view=RefreshPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment(paths::ACCOUNT.segment()) view=AccountPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment(paths::DEVICES.segment()) view=DevicesPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment(paths::ACTIVITY.segment()) view=ActivityPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

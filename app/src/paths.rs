@@ -1,19 +1,174 @@
-//! URLs the app builds in more than one place.
+//! Every URL of the app, and the query values that pages and server functions pass to
+//! each other: one definition each, so the page that reads a value and the code that
+//! writes it cannot drift apart.
 
-/// `/login?next=<path>`, with an optional reason code the login page explains
-/// (`revoked`: this device was signed out; `ended`: the session expired).
-pub fn login_url(next: &str, reason: Option<&str>) -> String {
-    let mut url = format!("/login?next={}", encode(next));
+/// One page of the app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page(&'static str);
+
+impl Page {
+    /// The route segment, for `StaticSegment` in the route table.
+    pub const fn segment(self) -> &'static str {
+        self.0
+    }
+
+    /// The path, for links, redirects and navigation.
+    pub fn path(self) -> String {
+        format!("/{}", self.0)
+    }
+}
+
+/// `/`
+pub const HOME: Page = Page("");
+/// `/login`
+pub const LOGIN: Page = Page("login");
+/// `/signup`
+pub const SIGNUP: Page = Page("signup");
+/// `/refresh`: renews an expired access token, then continues to `next`.
+pub const REFRESH: Page = Page("refresh");
+/// `/account`
+pub const ACCOUNT: Page = Page("account");
+/// `/devices`
+pub const DEVICES: Page = Page("devices");
+/// `/activity`
+pub const ACTIVITY: Page = Page("activity");
+
+/// Query parameter names, shared by the code that writes a URL and the page that reads it.
+pub mod param {
+    /// Where to go after signing in (`/login`, `/signup`, `/refresh`).
+    pub const NEXT: &str = "next";
+    /// Why the login page was shown (see [`super::LoginReason`]).
+    pub const REASON: &str = "reason";
+    /// Which device `/devices` asks to confirm signing out.
+    pub const CONFIRM: &str = "confirm";
+    /// What `/devices` confirms after a plain form post (see [`super::DevicesDone`]).
+    pub const DONE: &str = "done";
+    /// How many devices were signed out, with `done=others`.
+    pub const COUNT: &str = "count";
+    /// How many devices a password change signed out (`/account`).
+    pub const PASSWORD_CHANGED: &str = "password_changed";
+    /// The activity page's paging cursor.
+    pub const BEFORE: &str = "before";
+}
+
+/// Why a browser was sent to the login page; the page tells the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginReason {
+    /// This device was signed out (from another device, or after suspected theft).
+    Revoked,
+    /// The session ran out.
+    Ended,
+}
+
+impl LoginReason {
+    const ALL: [Self; 2] = [Self::Revoked, Self::Ended];
+
+    /// The query value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Revoked => "revoked",
+            Self::Ended => "ended",
+        }
+    }
+
+    /// Reads the query value back.
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|reason| reason.as_str() == value)
+    }
+
+    /// What the login page says.
+    pub fn notice(self) -> &'static str {
+        match self {
+            Self::Revoked => "This device was signed out.",
+            Self::Ended => "Your session has ended. Please sign in again.",
+        }
+    }
+}
+
+/// `/login?next=<path>`, with an optional reason the login page explains.
+pub fn login_url(next: &str, reason: Option<LoginReason>) -> String {
+    let mut url = format!("{}?{}={}", LOGIN.path(), param::NEXT, encode(next));
     if let Some(reason) = reason {
-        url.push_str("&reason=");
-        url.push_str(reason);
+        url.push_str(&format!("&{}={}", param::REASON, reason.as_str()));
     }
     url
 }
 
 /// `/refresh?next=<path>`: the page that renews an expired access token, then continues.
 pub fn refresh_url(next: &str) -> String {
-    format!("/refresh?next={}", encode(next))
+    format!("{}?{}={}", REFRESH.path(), param::NEXT, encode(next))
+}
+
+/// `/signup`, keeping `next` if there is one.
+pub fn signup_url(next: &str) -> String {
+    if next.is_empty() {
+        SIGNUP.path()
+    } else {
+        format!("{}?{}={}", SIGNUP.path(), param::NEXT, encode(next))
+    }
+}
+
+/// What `/devices` confirms after signing devices out with a plain form post (the
+/// hydrated page shows the server function's answer instead).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DevicesDone {
+    /// One other device was signed out.
+    One,
+    /// Every other device was signed out: this many.
+    Others(usize),
+}
+
+impl DevicesDone {
+    /// The `/devices` URL that confirms it.
+    pub fn url(self) -> String {
+        match self {
+            Self::One => format!("{}?{}=one", DEVICES.path(), param::DONE),
+            Self::Others(count) => format!(
+                "{}?{}=others&{}={count}",
+                DEVICES.path(),
+                param::DONE,
+                param::COUNT
+            ),
+        }
+    }
+
+    /// Reads it back from the page's query (`get` looks a parameter up).
+    pub fn from_query(get: impl Fn(&str) -> Option<String>) -> Option<Self> {
+        match get(param::DONE).as_deref() {
+            Some("one") => Some(Self::One),
+            Some("others") => Some(Self::Others(
+                get(param::COUNT).and_then(|c| c.parse().ok()).unwrap_or(0),
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// `/devices?confirm=<id>`: the step that asks before signing a device out.
+pub fn confirm_sign_out_url(session_id: &str) -> String {
+    format!(
+        "{}?{}={}",
+        DEVICES.path(),
+        param::CONFIRM,
+        encode(session_id)
+    )
+}
+
+/// `/account?password_changed=<n>`: confirms a password change made with a plain form
+/// post, and how many other devices it signed out.
+pub fn password_changed_url(signed_out: usize) -> String {
+    format!(
+        "{}?{}={signed_out}",
+        ACCOUNT.path(),
+        param::PASSWORD_CHANGED
+    )
+}
+
+/// `/activity?before=<event id>`: the next page of older events.
+pub fn older_activity_url(before: &str) -> String {
+    format!("{}?{}={}", ACTIVITY.path(), param::BEFORE, encode(before))
 }
 
 /// Percent-encodes a path for use as a query value.
@@ -79,9 +234,31 @@ mod tests {
     fn next_is_encoded_so_it_cannot_add_parameters() {
         assert_eq!(login_url("/account", None), "/login?next=/account");
         assert_eq!(
-            login_url("/a?b=c&reason=x", Some("ended")),
+            login_url("/a?b=c&reason=x", Some(LoginReason::Ended)),
             "/login?next=/a%3Fb%3Dc%26reason%3Dx&reason=ended"
         );
         assert_eq!(refresh_url("/account"), "/refresh?next=/account");
+    }
+
+    #[test]
+    fn query_values_read_back_what_was_written() {
+        for reason in LoginReason::ALL {
+            let url = login_url("/x", Some(reason));
+            let value = url.rsplit_once("reason=").unwrap().1;
+            assert_eq!(LoginReason::parse(value), Some(reason));
+        }
+        for done in [DevicesDone::One, DevicesDone::Others(3)] {
+            let url = done.url();
+            let query = url.split_once('?').unwrap().1;
+            let get = |name: &str| {
+                query
+                    .split('&')
+                    .find_map(|pair| pair.strip_prefix(&format!("{name}=")))
+                    .map(str::to_owned)
+            };
+            assert_eq!(DevicesDone::from_query(get), Some(done));
+        }
+        assert_eq!(password_changed_url(2), "/account?password_changed=2");
+        assert_eq!(confirm_sign_out_url("a b"), "/devices?confirm=a%20b");
     }
 }

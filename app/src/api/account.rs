@@ -105,7 +105,7 @@ pub async fn change_password(
         .change_password(&session, current_password, new_password, client.clone());
     let signed_out = throttled(&ctx, &session.user_id, &client, change).await?;
     if wants_html(&parts) {
-        leptos_axum::redirect(&format!("/account?password_changed={signed_out}"));
+        leptos_axum::redirect(&crate::paths::password_changed_url(signed_out));
     }
     Ok(PasswordChanged { signed_out })
 }
@@ -127,7 +127,7 @@ pub async fn delete_account(password: Secret) -> Result<(), AppError> {
     crate::web::flash::cycle_web_session_id().await;
     crate::web::flash::set("Your account has been deleted.").await;
     if wants_html(&parts) {
-        leptos_axum::redirect("/login");
+        leptos_axum::redirect(&crate::paths::LOGIN.path());
     }
     Ok(())
 }

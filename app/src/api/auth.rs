@@ -99,7 +99,10 @@ pub async fn refresh(next: Option<String>) -> Result<SignedInView, AppError> {
                 clear_session_cookies(&ctx);
                 if wants_html(&parts) {
                     let next = safe_next(next.as_deref());
-                    leptos_axum::redirect(&crate::paths::login_url(&next, Some("ended")));
+                    leptos_axum::redirect(&crate::paths::login_url(
+                        &next,
+                        Some(crate::paths::LoginReason::Ended),
+                    ));
                 }
             }
             Err(err)
@@ -133,7 +136,7 @@ pub async fn logout() -> Result<(), AppError> {
     crate::web::flash::cycle_web_session_id().await;
     crate::web::flash::set(SIGNED_OUT_NOTICE).await;
     if wants_html(&parts) {
-        leptos_axum::redirect("/login");
+        leptos_axum::redirect(&crate::paths::LOGIN.path());
     }
     Ok(())
 }

@@ -155,7 +155,10 @@ fn leave_signed_out_device() {
     {
         let location = leptos::prelude::window().location();
         let here = location.pathname().unwrap_or_default();
-        let _ = location.set_href(&crate::paths::login_url(&here, Some("revoked")));
+        let _ = location.set_href(&crate::paths::login_url(
+            &here,
+            Some(crate::paths::LoginReason::Revoked),
+        ));
     }
 }
 

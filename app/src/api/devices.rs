@@ -94,10 +94,10 @@ pub async fn revoke_device(session_id: String) -> Result<SignedOutDevices, AppEr
         clear_session_cookies(&ctx);
         crate::web::flash::cycle_web_session_id().await;
         if wants_html(&parts) {
-            leptos_axum::redirect("/login");
+            leptos_axum::redirect(&crate::paths::LOGIN.path());
         }
     } else if wants_html(&parts) {
-        leptos_axum::redirect("/devices?done=one");
+        leptos_axum::redirect(&crate::paths::DevicesDone::One.url());
     }
     Ok(SignedOutDevices {
         count: 1,
@@ -119,7 +119,7 @@ pub async fn revoke_other_devices() -> Result<SignedOutDevices, AppError> {
         .revoke_other_devices(&session, client_info(&ctx, &parts))
         .await?;
     if wants_html(&parts) {
-        leptos_axum::redirect(&format!("/devices?done=others&count={count}"));
+        leptos_axum::redirect(&crate::paths::DevicesDone::Others(count).url());
     }
     Ok(SignedOutDevices {
         count,

@@ -5,6 +5,7 @@ use leptos_router::components::A;
 
 use super::session::{SignOutButton, use_session};
 use crate::api::auth::Viewer;
+use crate::paths;
 
 /// Wraps a page in the site header, a `<main>` landmark and the footer.
 ///
@@ -20,12 +21,12 @@ pub fn Layout(children: Children) -> impl IntoView {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="site-header">
             <div class="container site-header__inner">
-                <A href="/" attr:class="brand">
+                <A href=paths::HOME.path() attr:class="brand">
                     <span class="brand__mark" aria-hidden="true">"◆"</span>
                     <span class="brand__name">"Gatehouse"</span>
                 </A>
                 <nav class="site-nav" aria-label="Main">
-                    <A href="/">"Home"</A>
+                    <A href=paths::HOME.path()>"Home"</A>
                     <ViewerNav/>
                 </nav>
             </div>
@@ -53,16 +54,16 @@ fn ViewerNav() -> impl IntoView {
             {move || Suspend::new(async move {
                 match session.viewer.await {
                     Ok(Viewer::SignedIn { email }) => view! {
-                        <A href="/devices">"Devices"</A>
-                        <A href="/activity">"Activity"</A>
-                        <A href="/account">"Account"</A>
+                        <A href=paths::DEVICES.path()>"Devices"</A>
+                        <A href=paths::ACTIVITY.path()>"Activity"</A>
+                        <A href=paths::ACCOUNT.path()>"Account"</A>
                         <span class="viewer" data-testid="viewer-email">{email}</span>
                         <SignOutButton/>
                     }
                     .into_any(),
                     _ => view! {
-                        <A href="/login">"Sign in"</A>
-                        <A href="/signup" attr:class="button button--small">"Create account"</A>
+                        <A href=paths::LOGIN.path()>"Sign in"</A>
+                        <A href=paths::SIGNUP.path() attr:class="button button--small">"Create account"</A>
                     }
                     .into_any(),
                 }

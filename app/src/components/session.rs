@@ -9,7 +9,7 @@ use leptos_router::hooks::{use_location, use_navigate};
 
 use crate::api::auth::{Logout, Viewer, current_viewer};
 use crate::api::error::AppError;
-use crate::paths::{login_url, refresh_url};
+use crate::paths::{self, LoginReason, login_url, refresh_url};
 
 /// The signed-in state shared by the header and protected pages.
 #[derive(Clone, Copy)]
@@ -54,7 +54,7 @@ pub fn RequireSignIn(children: ChildrenFn) -> impl IntoView {
                 match session.viewer.await {
                     Ok(Viewer::SignedIn { .. }) => children.read_value()().into_any(),
                     Ok(Viewer::AccessTokenExpired) => view! { <Redirect path=refresh_url(&here)/> }.into_any(),
-                    Ok(Viewer::Revoked) => view! { <Redirect path=login_url(&here, Some("revoked"))/> }.into_any(),
+                    Ok(Viewer::Revoked) => view! { <Redirect path=login_url(&here, Some(LoginReason::Revoked))/> }.into_any(),
                     Ok(Viewer::SignedOut) | Err(_) => view! { <Redirect path=login_url(&here, None)/> }.into_any(),
                 }
             })}
@@ -71,7 +71,7 @@ pub fn SignOutButton() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(())) = logout.value().get() {
             session.changed();
-            navigate("/login", NavigateOptions::default());
+            navigate(&paths::LOGIN.path(), NavigateOptions::default());
         }
     });
     view! {

@@ -10,6 +10,7 @@ use crate::api::account::{ChangePassword, DeleteAccount};
 use crate::api::auth::whoami;
 use crate::components::form::FormError;
 use crate::components::session::{RequireSignIn, use_session};
+use crate::paths;
 
 /// Protected: signed-out visitors are sent to `/login?next=/account`.
 #[component]
@@ -68,7 +69,7 @@ fn ChangePasswordForm() -> impl IntoView {
             .get()
             .and_then(Result::ok)
             .map(|c| c.signed_out)
-            .or_else(|| query.read().get("password_changed").and_then(|n| n.parse().ok()))
+            .or_else(|| query.read().get(paths::param::PASSWORD_CHANGED).and_then(|n| n.parse().ok()))
             .map(|count| view! { <p class="alert alert--success" role="status">{signed_out_message(count)}</p> })
     };
     view! {
@@ -102,7 +103,7 @@ fn DeleteAccountForm() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(())) = delete.value().get() {
             session.changed();
-            navigate("/login", NavigateOptions::default());
+            navigate(&paths::LOGIN.path(), NavigateOptions::default());
         }
     });
     view! {

@@ -8,6 +8,7 @@ use leptos_router::hooks::use_query_map;
 use crate::api::account::{ActivityView, activity};
 use crate::components::session::RequireSignIn;
 use crate::components::time::RelativeTime;
+use crate::paths;
 
 /// Protected: signed-out visitors are sent to `/login?next=/activity`.
 #[component]
@@ -24,7 +25,7 @@ pub fn ActivityPage() -> impl IntoView {
 #[component]
 fn Activity() -> impl IntoView {
     let query = use_query_map();
-    let before = Signal::derive(move || query.read().get("before"));
+    let before = Signal::derive(move || query.read().get(paths::param::BEFORE));
     let page = Resource::new(move || before.get(), activity);
     view! {
         <section class="activity">
@@ -44,7 +45,7 @@ fn Activity() -> impl IntoView {
                                     {page.events.into_iter().map(|event| view! { <ActivityItem event now/> }).collect_view()}
                                 </ol>
                                 {page.older.map(|cursor| view! {
-                                    <p><A href=format!("/activity?before={cursor}") attr:class="button button--secondary">"Older activity"</A></p>
+                                    <p><A href=paths::older_activity_url(&cursor) attr:class="button button--secondary">"Older activity"</A></p>
                                 })}
                             }
                             .into_any()

@@ -13,6 +13,7 @@ use crate::api::devices::{
 use crate::api::error::AppError;
 use crate::components::session::{RequireSignIn, use_session};
 use crate::components::time::{RelativeTime, exact_utc};
+use crate::paths;
 
 /// Protected: signed-out visitors are sent to `/login?next=/devices`.
 #[component]
@@ -36,7 +37,7 @@ fn Devices() -> impl IntoView {
         |_| list_devices(),
     );
     let query = use_query_map();
-    let confirming = Signal::derive(move || query.read().get("confirm"));
+    let confirming = Signal::derive(move || query.read().get(paths::param::CONFIRM));
 
     // Signing out this device from here ends the session: go to the login page.
     let session = use_session();
@@ -47,7 +48,7 @@ fn Devices() -> impl IntoView {
         })) = revoke.value().get()
         {
             session.changed();
-            navigate("/login", NavigateOptions::default());
+            navigate(&paths::LOGIN.path(), NavigateOptions::default());
         }
     });
 
@@ -181,13 +182,13 @@ fn DeviceItem(
                         <input type="hidden" name="session_id" value=id/>
                         <button type="submit" class="button button--danger">"Yes, sign it out"</button>
                     </ActionForm>
-                    <A href="/devices" attr:class="button button--secondary">"Cancel"</A>
+                    <A href=paths::DEVICES.path() attr:class="button button--secondary">"Cancel"</A>
                 </div>
             }
             .into_any()
         } else {
             view! {
-                <A href=format!("/devices?confirm={id}") attr:class="button button--secondary" attr:aria-label=format!("Sign out {label}")>
+                <A href=paths::confirm_sign_out_url(&id) attr:class="button button--secondary" attr:aria-label=format!("Sign out {label}")>
                     "Sign out"
                 </A>
             }

@@ -9,6 +9,7 @@ use crate::api::auth::{Login, take_notice};
 use crate::components::form::{
     CredentialFields, FormError, Notice, continue_after_sign_in, next_param,
 };
+use crate::paths::{self, LoginReason};
 
 /// The sign-in form. Works as a plain form post before hydration (the server redirects
 /// to `next`, or back here with the error) and as an inline form after it.
@@ -19,17 +20,16 @@ pub fn LoginPage() -> impl IntoView {
     continue_after_sign_in(login.value().into());
 
     let query = use_query_map();
-    let reason = Signal::derive(move || match query.read().get("reason").as_deref() {
-        Some("revoked") => Some("This device was signed out."),
-        Some("ended") => Some("Your session has ended. Please sign in again."),
-        _ => None,
+    let reason = Signal::derive(move || {
+        query
+            .read()
+            .get(paths::param::REASON)
+            .and_then(|value| LoginReason::parse(&value))
+            .map(LoginReason::notice)
     });
     // A notice left by the previous request (sign-out), shown once.
     let flash = Resource::new(|| (), |_| take_notice());
-    let signup_href = move || match next.get() {
-        next if next.is_empty() => "/signup".to_owned(),
-        next => format!("/signup?next={}", crate::paths::encode(&next)),
-    };
+    let signup_href = move || paths::signup_url(&next.get());
 
     view! {
         <Title text="Sign in"/>

@@ -19,7 +19,7 @@ pub fn NotFound() -> impl IntoView {
         <section class="card narrow">
             <h1>"Page not found"</h1>
             <p>"There is nothing at this address. It may have moved, or the link may be mistyped."</p>
-            <p><A href="/">"Go to the home page"</A></p>
+            <p><A href=crate::paths::HOME.path()>"Go to the home page"</A></p>
         </section>
     }
 }

@@ -40,7 +40,10 @@ pub fn RefreshPage() -> impl IntoView {
                 navigate(&view.next, replace);
             }
             Some(Err(_)) => navigate(
-                &login_url(&safe_next(Some(&next.get_untracked())), Some("ended")),
+                &login_url(
+                    &safe_next(Some(&next.get_untracked())),
+                    Some(crate::paths::LoginReason::Ended),
+                ),
                 replace,
             ),
             None => {}

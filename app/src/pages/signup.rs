@@ -6,6 +6,7 @@ use leptos_router::components::A;
 
 use crate::api::auth::Signup;
 use crate::components::form::{CredentialFields, FormError, continue_after_sign_in, next_param};
+use crate::paths;
 
 /// The sign-up form; like the sign-in form it works with and without JavaScript.
 #[component]
@@ -29,7 +30,7 @@ pub fn SignupPage() -> impl IntoView {
                     {move || if signup.pending().get() { "Creating your account…" } else { "Create account" }}
                 </button>
             </ActionForm>
-            <p class="auth-card__switch">"Already have an account? " <A href="/login">"Sign in"</A></p>
+            <p class="auth-card__switch">"Already have an account? " <A href=paths::LOGIN.path()>"Sign in"</A></p>
         </section>
     }
 }
