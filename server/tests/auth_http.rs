@@ -6,7 +6,7 @@ mod support;
 use std::time::Duration;
 
 use app::auth::events::EventKind;
-use app::auth::service::RevokeReason;
+use app::auth::session::RevokeReason;
 use app::store::schema::{device_sessions, refresh_tokens, security_events, token_blacklist};
 use diesel::prelude::*;
 use reqwest::StatusCode;

@@ -178,7 +178,8 @@ mod server {
     use crate::api::error::AppError;
     use crate::auth::client::ClientInfo;
     use crate::auth::error::AuthError;
-    use crate::auth::service::{AuthService, SignedIn};
+    use crate::auth::service::AuthService;
+    use crate::auth::session::SignedIn;
     use crate::paths::safe_next;
     use crate::web::context::{
         ServerContext, client_info, held_session, request_parts, server_context,

@@ -1,16 +1,15 @@
 //! The account itself: change the password, delete the account, read its activity.
 
-use diesel::prelude::*;
-
 use super::client::ClientInfo;
 use super::error::AuthError;
 use super::events::EventKind;
 use super::password::{self, Verification};
-use super::service::{AuthService, CurrentDeviceSession, RevokeReason};
+use super::service::AuthService;
+use super::session::{CurrentDeviceSession, RevokeReason};
 use super::transactions::{record_event, revoke_live_device_sessions};
 use crate::secret::Secret;
 use crate::store::models::SecurityEvent;
-use crate::store::schema::{security_events, users};
+use crate::store::{accounts, events};
 
 /// Events shown per page of the activity list.
 pub const ACTIVITY_PAGE: i64 = 50;
@@ -20,17 +19,10 @@ impl AuthService {
     /// [`AuthError::WrongPassword`].
     async fn confirm_password(&self, user_id: &str, password: Secret) -> Result<(), AuthError> {
         let id = user_id.to_owned();
-        let stored: Option<String> = self
+        let stored = self
             .db()
-            .run(move |conn| {
-                Ok(users::table
-                    .find(id)
-                    .select(users::password_hash)
-                    .first(conn)
-                    .optional()?)
-            })
+            .run(move |conn| Ok(accounts::password_hash_of(conn, &id)?))
             .await?;
-        let stored = stored.map(Secret::from);
         match self.passwords().verify(password, stored).await? {
             Verification::Valid { .. } => Ok(()),
             Verification::Invalid => Err(AuthError::WrongPassword),
@@ -54,12 +46,7 @@ impl AuthService {
         let (user_id, keep) = (current.user_id.clone(), current.session_id.clone());
         let revoked = self
             .transaction(client, move |conn, tx| {
-                diesel::update(users::table.find(&user_id))
-                    .set((
-                        users::password_hash.eq(String::from(hash)),
-                        users::password_changed_at.eq(tx.now),
-                    ))
-                    .execute(conn)?;
+                accounts::set_password_hash(conn, &user_id, hash, tx.now)?;
                 let revoked = revoke_live_device_sessions(
                     conn,
                     tx,
@@ -104,7 +91,7 @@ impl AuthService {
                     None,
                     RevokeReason::AccountDeleted,
                 )?;
-                diesel::delete(users::table.find(&user_id)).execute(conn)?;
+                accounts::delete(conn, &user_id)?;
                 Ok(revoked)
             })
             .await?;
@@ -124,16 +111,12 @@ impl AuthService {
         Ok(self
             .db()
             .run(move |conn| {
-                let mut query = security_events::table
-                    .filter(security_events::user_id.eq(user_id))
-                    .select(SecurityEvent::as_select())
-                    .order(security_events::id.desc())
-                    .limit(ACTIVITY_PAGE + 1)
-                    .into_boxed();
-                if let Some(before) = before {
-                    query = query.filter(security_events::id.lt(before));
-                }
-                Ok(query.load(conn)?)
+                Ok(events::page(
+                    conn,
+                    &user_id,
+                    before.as_deref(),
+                    ACTIVITY_PAGE + 1,
+                )?)
             })
             .await?)
     }

@@ -4,20 +4,14 @@
 //! Every query here is scoped to the owner (`user_id = ?`), so "revoke someone else's
 //! session" cannot be expressed: an id that is not yours is simply not found.
 
-use diesel::prelude::*;
-
 use super::client::ClientInfo;
 use super::error::AuthError;
 use super::events::EventKind;
-use super::service::{AuthService, CurrentDeviceSession, RevokeReason};
-use super::transactions::{
-    live_device_sessions_of, record_event, revoke_device_session, revoke_live_device_sessions,
-};
+use super::service::AuthService;
+use super::session::{CurrentDeviceSession, RevokeReason};
+use super::transactions::{record_event, revoke_device_session, revoke_live_device_sessions};
+use crate::store::device_sessions;
 use crate::store::models::DeviceSession;
-use crate::store::schema::device_sessions;
-
-/// How often, at most, an authenticated request writes `last_seen_at` for its session.
-pub const LAST_SEEN_INTERVAL_SECS: i64 = 60;
 
 impl AuthService {
     /// The user's live sessions: the current one first, then by last activity.
@@ -27,14 +21,9 @@ impl AuthService {
     ) -> Result<Vec<DeviceSession>, AuthError> {
         let user_id = current.user_id.clone();
         let now = chrono::Utc::now().naive_utc();
-        let mut sessions: Vec<DeviceSession> = self
+        let mut sessions = self
             .db()
-            .run(move |conn| {
-                Ok(live_device_sessions_of(&user_id, now)
-                    .order(device_sessions::last_seen_at.desc())
-                    .select(DeviceSession::as_select())
-                    .load(conn)?)
-            })
+            .run(move |conn| Ok(device_sessions::live_sessions(conn, &user_id, now)?))
             .await?;
         sessions.sort_by_key(|s| s.id != current.session_id);
         Ok(sessions)
@@ -55,14 +44,9 @@ impl AuthService {
         );
         let revoked = self
             .transaction(client, move |conn, tx| {
-                let found: Option<String> = live_device_sessions_of(&user_id, tx.now)
-                    .filter(device_sessions::id.eq(&target))
-                    .select(device_sessions::id)
-                    .first(conn)
-                    .optional()?;
-                let Some(target) = found else {
+                if !device_sessions::is_live_session_of(conn, &user_id, &target, tx.now)? {
                     return Ok(None);
-                };
+                }
                 // The event's IP and browser are the acting device's.
                 let reason = if target == by {
                     RevokeReason::Logout
@@ -134,65 +118,11 @@ impl AuthService {
         );
         tokio::spawn(async move {
             let result = db
-                .run(move |conn| {
-                    diesel::update(
-                        device_sessions::table
-                            .find(id)
-                            .filter(device_sessions::last_seen_at.lt(seen)),
-                    )
-                    .set(device_sessions::last_seen_at.eq(seen))
-                    .execute(conn)?;
-                    Ok(())
-                })
+                .run(move |conn| Ok(device_sessions::note_seen(conn, &id, seen)?))
                 .await;
             if let Err(err) = result {
                 tracing::debug!(error = %err, "could not record activity");
             }
         });
-    }
-}
-
-/// When each session last had its activity written, so most requests skip the write.
-#[derive(Debug)]
-pub struct ActivityTracker {
-    written: quick_cache::sync::Cache<String, i64>,
-}
-
-impl Default for ActivityTracker {
-    fn default() -> Self {
-        Self {
-            written: quick_cache::sync::Cache::new(100_000),
-        }
-    }
-}
-
-impl ActivityTracker {
-    /// True (and remembered) when `session_id` was not written in the last minute.
-    pub fn should_write(&self, session_id: &str, now: i64) -> bool {
-        match self.written.get(session_id) {
-            Some(last) if now - last < LAST_SEEN_INTERVAL_SECS => false,
-            _ => {
-                self.written.insert(session_id.to_owned(), now);
-                true
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn activity_is_written_at_most_once_a_minute_per_session() {
-        let tracker = ActivityTracker::default();
-        assert!(tracker.should_write("a", 1000));
-        assert!(!tracker.should_write("a", 1030));
-        assert!(
-            tracker.should_write("b", 1030),
-            "sessions are tracked separately"
-        );
-        assert!(!tracker.should_write("a", 1059));
-        assert!(tracker.should_write("a", 1060));
     }
 }

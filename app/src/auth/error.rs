@@ -60,10 +60,8 @@ impl From<DbError> for AuthError {
         // `Database::run` has already classified "not answering" errors as `Unavailable`.
         match err {
             DbError::Unavailable(reason) => Self::Unavailable(reason),
-            DbError::Query(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _,
-            )) => Self::EmailTaken,
+            // Only the `users.email` constraint can be broken by a request.
+            err if err.is_unique_violation() => Self::EmailTaken,
             other => Self::Internal(other.to_string()),
         }
     }

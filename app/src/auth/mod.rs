@@ -14,6 +14,7 @@ pub mod password;
 pub mod refresh_token;
 pub mod revocation;
 pub mod service;
+pub mod session;
 pub mod settings;
 pub mod throttle;
 mod transactions;

@@ -8,60 +8,30 @@
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDateTime;
-use diesel::prelude::*;
 
-use super::access_token::{AccessTokens, LEEWAY_SECS, MintedToken, TokenError};
+use super::access_token::{AccessTokens, LEEWAY_SECS, TokenError};
 use super::client::ClientInfo;
 use super::email;
 use super::error::AuthError;
-use super::events::EventKind;
 use super::keys::DerivedKey;
 use super::password::{self, Passwords, Verification};
 use super::refresh_token::RefreshToken;
 use super::revocation::{RevocationSet, Revoked};
+use super::session::{
+    Account, ActivityTracker, CleanupReport, CurrentDeviceSession, IssuedRefresh, RevokeReason,
+    SignedIn,
+};
 use super::settings::SessionSettings;
 use super::throttle::{DeviceCookie, Throttle};
 use super::transactions::{
-    Rotation, Started, Tx, credential_unchanged, delete_in_batches, now, revoke_device_session,
-    rotate, start_device_session,
+    Rotation, Started, Tx, credential_unchanged, now, revoke_device_session, rotate,
+    start_device_session,
 };
 use crate::secret::Secret;
 use crate::store::models::User;
-use crate::store::schema::{refresh_tokens, users};
-use crate::store::{Database, DbConnection, DbError};
-
-/// A signed-in user, as the rest of the app sees them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Account {
-    /// The user id.
-    pub id: String,
-    /// The normalised e-mail address.
-    pub email: String,
-}
-
-/// A refresh token just issued, with the moment it stops working.
-#[derive(Debug, Clone)]
-pub struct IssuedRefresh {
-    /// The token for the cookie.
-    pub token: RefreshToken,
-    /// Its expiry (idle timeout, capped by the session's absolute expiry).
-    pub expires_at: NaiveDateTime,
-}
-
-/// The result of a successful sign-up, login or refresh: what goes into the cookies.
-#[derive(Debug, Clone)]
-pub struct SignedIn {
-    /// Who.
-    pub account: Account,
-    /// Which device session.
-    pub session_id: String,
-    /// A new access token.
-    pub access: MintedToken,
-    /// A new refresh token, or `None` for a concurrent refresh inside the grace window:
-    /// the winning request already set the chain's next token, and overwriting it with
-    /// anything else would fork the chain.
-    pub refresh: Option<IssuedRefresh>,
-}
+use crate::store::{
+    Database, DbConnection, DbError, QueryResult, accounts, cleanup, device_sessions,
+};
 
 /// A password that checked out, not yet turned into a session (see
 /// [`AuthService::complete_login`]). Its `Debug` shows no hash.
@@ -78,89 +48,6 @@ impl std::fmt::Debug for VerifiedLogin {
     }
 }
 
-/// The caller of an authenticated request, established without a database trip.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CurrentDeviceSession {
-    /// The user id (`sub`).
-    pub user_id: String,
-    /// The device session id (`sid`).
-    pub session_id: String,
-    /// The access token's id (`jti`).
-    pub token_id: String,
-    /// When the access token expires (Unix seconds).
-    pub expires_at: i64,
-}
-
-/// How many expired rows one cleanup pass deleted, per table.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct CleanupReport {
-    /// Expired or spent refresh tokens.
-    pub refresh_tokens: usize,
-    /// Blacklist rows whose tokens have expired.
-    pub blacklist: usize,
-    /// Expired sessions, and revoked ones whose last access token has expired.
-    pub sessions: usize,
-    /// Security events past the retention period.
-    pub events: usize,
-    /// Expired pre-auth web sessions.
-    pub web_sessions: usize,
-    /// Brute-force counters that say nothing any more.
-    pub throttle_counters: usize,
-    /// In-memory revocation entries dropped.
-    pub revocations: usize,
-}
-
-impl CleanupReport {
-    /// Rows deleted in all.
-    pub fn total(&self) -> usize {
-        self.refresh_tokens
-            + self.blacklist
-            + self.sessions
-            + self.events
-            + self.web_sessions
-            + self.throttle_counters
-    }
-}
-
-/// Why a device session was ended; stored in `revoke_reason` and the blacklist.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
-#[strum(serialize_all = "snake_case")]
-pub enum RevokeReason {
-    /// The user signed out on this device.
-    Logout,
-    /// A refresh token was replayed after the grace window.
-    TokenReuse,
-    /// The user signed this device out from another device.
-    SignedOutRemotely,
-    /// The user signed out every device but the one they were using.
-    SignedOutAllOthers,
-    /// The account had too many sessions; this least recently active one made room.
-    SessionLimit,
-    /// The password was changed on another device.
-    PasswordChanged,
-    /// The account was deleted.
-    AccountDeleted,
-}
-
-impl RevokeReason {
-    /// The stored name (`logout`, `token_reuse`…); `str::parse` reads it back.
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    /// The security event recorded for each session ended this way, if any; bulk
-    /// revocations record one summary event instead of one per device.
-    pub(super) fn event(self) -> Option<EventKind> {
-        match self {
-            Self::Logout => Some(EventKind::SignedOut),
-            Self::TokenReuse => Some(EventKind::TokenReuseDetected),
-            Self::SignedOutRemotely => Some(EventKind::DeviceSignedOut),
-            Self::SessionLimit => Some(EventKind::SessionEvicted),
-            Self::SignedOutAllOthers | Self::PasswordChanged | Self::AccountDeleted => None,
-        }
-    }
-}
-
 /// The authentication service: one per process, shared by every request.
 pub struct AuthService {
     db: Database,
@@ -169,7 +56,7 @@ pub struct AuthService {
     revocations: Arc<RevocationSet>,
     settings: SessionSettings,
     emails: quick_cache::sync::Cache<String, String>,
-    activity: super::devices::ActivityTracker,
+    activity: ActivityTracker,
     throttle: Throttle,
     device_cookies: DeviceCookie,
     /// Derives refresh-token successors (see [`RefreshToken::successor`]).
@@ -212,7 +99,7 @@ impl AuthService {
             revocations: Arc::new(RevocationSet::new()),
             settings,
             emails: quick_cache::sync::Cache::new(10_000),
-            activity: super::devices::ActivityTracker::default(),
+            activity: ActivityTracker::default(),
             throttle,
             device_cookies,
             successor_key,
@@ -299,7 +186,7 @@ impl AuthService {
     }
 
     /// When sessions last had their activity written.
-    pub(super) fn activity_tracker(&self) -> &super::devices::ActivityTracker {
+    pub(super) fn activity_tracker(&self) -> &ActivityTracker {
         &self.activity
     }
 
@@ -361,9 +248,7 @@ impl AuthService {
         let started = self
             .transaction(client, move |conn, tx| {
                 let user_id = user.id.clone();
-                diesel::insert_into(users::table)
-                    .values(user)
-                    .execute(conn)?;
+                accounts::insert(conn, user)?;
                 start_device_session(conn, tx, &user_id)
             })
             .await?;
@@ -393,15 +278,9 @@ impl AuthService {
     ) -> Result<VerifiedLogin, AuthError> {
         // A malformed address cannot have an account: same answer, same cost.
         let email = email::normalize(raw_email).unwrap_or_default();
-        let user: Option<User> = self
+        let user = self
             .db
-            .run(move |conn| {
-                Ok(users::table
-                    .filter(users::email.eq(email))
-                    .select(User::as_select())
-                    .first(conn)
-                    .optional()?)
-            })
+            .run(move |conn| Ok(accounts::find_by_email(conn, &email)?))
             .await?;
         let stored = user.as_ref().map(|u| u.password_hash.clone());
         let Verification::Valid { rehashed } = self.passwords.verify(password, stored).await?
@@ -477,11 +356,7 @@ impl AuthService {
             .transaction(client, move |conn, tx| {
                 let session_id = match (session_id, hash) {
                     (Some(id), _) => Some(id),
-                    (None, Some(hash)) => refresh_tokens::table
-                        .find(hash)
-                        .select(refresh_tokens::session_id)
-                        .first(conn)
-                        .optional()?,
+                    (None, Some(hash)) => device_sessions::session_of_refresh_token(conn, &hash)?,
                     (None, None) => None,
                 };
                 match session_id {
@@ -521,15 +396,9 @@ impl AuthService {
             }));
         }
         let id = user_id.to_owned();
-        let email: Option<String> = self
+        let email = self
             .db
-            .run(move |conn| {
-                Ok(users::table
-                    .find(id)
-                    .select(users::email)
-                    .first(conn)
-                    .optional()?)
-            })
+            .run(move |conn| Ok(accounts::email_of(conn, &id)?))
             .await?;
         Ok(email.map(|email| {
             self.emails.insert(user_id.to_owned(), email.clone());
@@ -552,32 +421,19 @@ impl AuthService {
         // A revoked session is kept until its last access token has expired, so the
         // device can still be told why it was signed out.
         let revoked_horizon = now - chrono::Duration::seconds(LEEWAY_SECS as i64);
-        let mut report = self
+        let deleted = self
             .db
-            .run(move |conn| {
-                let expired = |conn: &mut DbConnection, table: &str, key: &str| {
-                    delete_in_batches(conn, table, key, "expires_at < $1", now, now, batch)
-                };
-                Ok(CleanupReport {
-                    refresh_tokens: expired(conn, "refresh_tokens", "token_hash")?,
-                    blacklist: expired(conn, "token_blacklist", "token_id")?,
-                    sessions: delete_in_batches(
-                        conn,
-                        "device_sessions",
-                        "id",
-                        "expires_at < $1 OR absolute_expires_at < $1 \
-                         OR (revoked_at IS NOT NULL AND COALESCE(access_expires_at, revoked_at) < $2)",
-                        now,
-                        revoked_horizon,
-                        batch,
-                    )?,
-                    events: expired(conn, "security_events", "id")?,
-                    web_sessions: expired(conn, "web_sessions", "id")?,
-                    throttle_counters: expired(conn, "throttle_counters", "key")?,
-                    revocations: 0,
-                })
-            })
+            .run(move |conn| cleanup::delete_expired(conn, now, revoked_horizon, batch))
             .await?;
+        let mut report = CleanupReport {
+            refresh_tokens: deleted.refresh_tokens,
+            blacklist: deleted.blacklist,
+            sessions: deleted.sessions,
+            events: deleted.events,
+            web_sessions: deleted.web_sessions,
+            throttle_counters: deleted.throttle_counters,
+            revocations: 0,
+        };
         report.revocations = self.revocations.purge_expired(now.and_utc().timestamp());
         self.throttle.purge();
         Ok(report)

@@ -7,8 +7,11 @@ use chrono::Utc;
 use diesel::prelude::*;
 
 use super::*;
+use crate::auth::events::EventKind;
 use crate::auth::keys::{KeySet, SigningKey};
-use crate::store::schema::{device_sessions, security_events, token_blacklist};
+use crate::store::schema::{
+    device_sessions, refresh_tokens, security_events, token_blacklist, users,
+};
 use crate::store::{DatabaseOptions, DatabaseUrl};
 
 struct TestAuth {

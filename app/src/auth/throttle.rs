@@ -471,9 +471,8 @@ impl Throttle {
                             .map(|(key, counter)| counter.to_row(key))
                             .collect();
                         crate::store::throttle::save_counters(conn, &rows)?;
-                        Ok::<_, diesel::result::Error>(result)
+                        Ok::<_, DbError>(result)
                     })
-                    .map_err(DbError::from)
                 })
                 .await
             }

@@ -1,6 +1,8 @@
-//! The database side of the session life cycle. Every function here runs inside a
-//! transaction its caller in [`super::service`] opened, and takes a [`Tx`] saying who
-//! acted, when, and with which settings; none of them touches in-memory state, which the
+//! The rules of the session life cycle that run inside a write transaction: rotation
+//! with the grace-window answer, starting and revoking device sessions, recording
+//! events. Every function here runs inside a transaction its caller in
+//! [`super::service`] opened, and takes a [`Tx`] saying who acted, when, and with which
+//! settings. The SQL is in `store/`; none of these touches in-memory state, which the
 //! service updates only once the transaction has committed.
 
 use std::time::Duration;
@@ -9,21 +11,17 @@ use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{NaiveDateTime, Utc};
-use diesel::prelude::*;
 
 use super::access_token::LEEWAY_SECS;
 use super::client::{ClientInfo, HeldSession};
 use super::events::EventKind;
 use super::refresh_token::RefreshToken;
 use super::revocation::Revoked;
-use super::service::{Account, IssuedRefresh, RevokeReason};
+use super::session::{Account, IssuedRefresh, RevokeReason};
 use super::settings::SessionSettings;
 use crate::secret::Secret;
 use crate::store::models::{BlacklistEntry, DeviceSession, RefreshTokenRow, SecurityEvent};
-use crate::store::schema::{
-    device_sessions, refresh_tokens, security_events, token_blacklist, users,
-};
-use crate::store::{DbBackend, DbConnection, DbError};
+use crate::store::{DbConnection, QueryResult, accounts, blacklist, device_sessions, events};
 
 /// What a refresh attempt found, decided inside the transaction.
 pub(super) enum Rotation {
@@ -56,20 +54,11 @@ pub(super) fn rotate(
     let hash = hash.as_str();
     // Concurrent refreshes of one token, on any instance, take turns from here on: the
     // second sees the first one's `used_at` and gets the grace-window answer.
-    lock_refresh_token(conn, hash)?;
-    let Some(row) = refresh_tokens::table
-        .find(hash)
-        .select(RefreshTokenRow::as_select())
-        .first(conn)
-        .optional()?
-    else {
+    device_sessions::lock_refresh_token(conn, hash)?;
+    let Some(row) = device_sessions::find_refresh_token(conn, hash)? else {
         return Ok(Rotation::Ended);
     };
-    let (session, email): (DeviceSession, String) = device_sessions::table
-        .inner_join(users::table)
-        .filter(device_sessions::id.eq(&row.session_id))
-        .select((DeviceSession::as_select(), users::email))
-        .first(conn)?;
+    let (session, email) = device_sessions::session_with_email(conn, &row.session_id)?;
     let live = session.revoked_at.is_none()
         && session.expires_at > now
         && session.absolute_expires_at > now
@@ -91,18 +80,8 @@ pub(super) fn rotate(
                 settings,
                 now,
             )?;
-            diesel::update(refresh_tokens::table.find(hash))
-                .set((
-                    refresh_tokens::used_at.eq(now),
-                    refresh_tokens::replaced_by.eq(next.token.hash().as_str()),
-                ))
-                .execute(conn)?;
-            diesel::update(device_sessions::table.find(&session.id))
-                .set((
-                    device_sessions::last_seen_at.eq(now),
-                    device_sessions::expires_at.eq(next.expires_at),
-                ))
-                .execute(conn)?;
+            device_sessions::mark_refresh_token_used(conn, hash, now, next.token.hash().as_str())?;
+            device_sessions::set_expiry(conn, &session.id, next.expires_at, Some(now))?;
             Some(next)
         }
         Some(used_at)
@@ -141,12 +120,7 @@ fn chain_head(
 ) -> QueryResult<Option<IssuedRefresh>> {
     let mut current = token.successor(tx.successor_key);
     for _ in 0..MAX_GRACE_WALK {
-        let Some(row) = refresh_tokens::table
-            .find(current.hash().as_str())
-            .select(RefreshTokenRow::as_select())
-            .first(conn)
-            .optional()?
-        else {
+        let Some(row) = device_sessions::find_refresh_token(conn, current.hash().as_str())? else {
             return Ok(None);
         };
         if row.used_at.is_none() {
@@ -171,9 +145,7 @@ fn extend_access(
     let until = (tx.now + chrono::Duration::from_std(tx.access_ttl).unwrap_or_default())
         .min(session.absolute_expires_at);
     let recorded = session.access_expires_at.map_or(until, |t| t.max(until));
-    diesel::update(device_sessions::table.find(&session.id))
-        .set(device_sessions::access_expires_at.eq(recorded))
-        .execute(conn)?;
+    device_sessions::set_access_expires_at(conn, &session.id, recorded)?;
     Ok(until)
 }
 
@@ -197,7 +169,7 @@ pub(super) fn start_device_session(
 ) -> QueryResult<Started> {
     let (settings, now) = (tx.settings, tx.now);
     // Concurrent sign-ins of one account take turns, so the session limit holds.
-    lock_account(conn, user_id)?;
+    accounts::lock(conn, user_id)?;
     // Signing in again on a browser that is signed in ends its previous session.
     let mut evicted = Vec::new();
     if let Some(held) = held_session_id(conn, tx)? {
@@ -223,9 +195,7 @@ pub(super) fn start_device_session(
         device_label: tx.client.device_label(),
         access_expires_at: None,
     };
-    diesel::insert_into(device_sessions::table)
-        .values(&session)
-        .execute(conn)?;
+    device_sessions::insert_session(conn, &session)?;
     let refresh = issue_refresh(
         conn,
         &session.id,
@@ -234,23 +204,17 @@ pub(super) fn start_device_session(
         settings,
         now,
     )?;
-    diesel::update(device_sessions::table.find(&session.id))
-        .set(device_sessions::expires_at.eq(refresh.expires_at))
-        .execute(conn)?;
+    device_sessions::set_expiry(conn, &session.id, refresh.expires_at, None)?;
     let access_until = extend_access(conn, tx, &session)?;
     // "Sign-in from a new device": the account has signed in before, but never from this
     // kind of device. (The very first sign-in, at sign-up, is not news.)
-    let sign_ins = security_events::table
-        .filter(security_events::user_id.eq(user_id))
-        .filter(security_events::kind.eq_any([
-            EventKind::SignedIn.as_str(),
-            EventKind::NewDeviceSignIn.as_str(),
-        ]));
-    let any_before: i64 = sign_ins.clone().count().get_result(conn)?;
-    let this_kind_before: i64 = sign_ins
-        .filter(security_events::detail.eq(&session.device_label))
-        .count()
-        .get_result(conn)?;
+    let sign_in_kinds = [
+        EventKind::SignedIn.as_str(),
+        EventKind::NewDeviceSignIn.as_str(),
+    ];
+    let any_before = events::count_of_kinds(conn, user_id, &sign_in_kinds, None)?;
+    let this_kind_before =
+        events::count_of_kinds(conn, user_id, &sign_in_kinds, Some(&session.device_label))?;
     let kind = if any_before > 0 && this_kind_before == 0 {
         EventKind::NewDeviceSignIn
     } else {
@@ -265,17 +229,7 @@ pub(super) fn start_device_session(
         Some(&session.device_label),
     )?;
 
-    let others: Vec<String> = device_sessions::table
-        .filter(device_sessions::user_id.eq(user_id))
-        .filter(device_sessions::id.ne(&session.id))
-        .filter(device_sessions::revoked_at.is_null())
-        .filter(device_sessions::expires_at.gt(now))
-        .order((
-            device_sessions::last_seen_at.desc(),
-            device_sessions::created_at.desc(),
-        ))
-        .select(device_sessions::id)
-        .load(conn)?;
+    let others = device_sessions::live_session_ids(conn, user_id, now, Some(&session.id))?;
     for id in others.iter().skip(settings.max_sessions.saturating_sub(1)) {
         evicted.extend(revoke_device_session(
             conn,
@@ -297,11 +251,9 @@ fn held_session_id(conn: &mut DbConnection, tx: &Tx<'_>) -> QueryResult<Option<S
     Ok(match &tx.client.held_session {
         None => None,
         Some(HeldSession::Id(id)) => Some(id.clone()),
-        Some(HeldSession::RefreshHash(hash)) => refresh_tokens::table
-            .find(hash)
-            .select(refresh_tokens::session_id)
-            .first(conn)
-            .optional()?,
+        Some(HeldSession::RefreshHash(hash)) => {
+            device_sessions::session_of_refresh_token(conn, hash)?
+        }
     })
 }
 
@@ -316,16 +268,17 @@ fn issue_refresh(
 ) -> QueryResult<IssuedRefresh> {
     let expires_at = (now + chrono::Duration::from_std(settings.refresh_ttl).unwrap_or_default())
         .min(absolute_expires_at);
-    diesel::insert_into(refresh_tokens::table)
-        .values(&RefreshTokenRow {
+    device_sessions::insert_refresh_token(
+        conn,
+        &RefreshTokenRow {
             token_hash: token.hash().as_str().to_owned(),
             session_id: session_id.to_owned(),
             issued_at: now,
             expires_at,
             used_at: None,
             replaced_by: None,
-        })
-        .execute(conn)?;
+        },
+    )?;
     Ok(IssuedRefresh { token, expires_at })
 }
 
@@ -367,85 +320,42 @@ pub(super) fn revoke_device_session(
     session_id: &str,
     reason: RevokeReason,
 ) -> QueryResult<Option<(String, i64)>> {
-    let changed = diesel::update(
-        device_sessions::table
-            .find(session_id)
-            .filter(device_sessions::revoked_at.is_null()),
-    )
-    .set((
-        device_sessions::revoked_at.eq(tx.now),
-        device_sessions::revoke_reason.eq(reason.as_str()),
-    ))
-    .execute(conn)?;
-    if changed == 0 {
+    if !device_sessions::mark_revoked(conn, session_id, tx.now, reason.as_str())? {
         return Ok(None);
     }
-    let (user_id, label, access_until, absolute): (
-        String,
-        String,
-        Option<NaiveDateTime>,
-        NaiveDateTime,
-    ) = device_sessions::table
-        .find(session_id)
-        .select((
-            device_sessions::user_id,
-            device_sessions::device_label,
-            device_sessions::access_expires_at,
-            device_sessions::absolute_expires_at,
-        ))
-        .first(conn)?;
+    let facts = device_sessions::revocation_facts(conn, session_id)?;
     // Sessions older than `access_expires_at` may hold tokens of any lifetime up to
     // their absolute expiry.
-    let until = access_until.unwrap_or(absolute).max(tx.now)
+    let until = facts
+        .access_expires_at
+        .unwrap_or(facts.absolute_expires_at)
+        .max(tx.now)
         + chrono::Duration::seconds(LEEWAY_SECS as i64);
-    let seq = next_blacklist_seq(conn, tx.now)?;
-    let entry = diesel::insert_into(token_blacklist::table).values(BlacklistEntry {
-        token_id: session_id.to_owned(),
-        kind: Revoked::Session.as_str().to_owned(),
-        session_id: session_id.to_owned(),
-        reason: reason.as_str().to_owned(),
-        created_at: tx.now,
-        expires_at: until,
-        seq,
-    });
-    crate::on_backend!(conn, |c| entry.on_conflict_do_nothing().execute(c))?;
+    let seq = blacklist::next_seq(conn, tx.now)?;
+    blacklist::insert(
+        conn,
+        BlacklistEntry {
+            token_id: session_id.to_owned(),
+            kind: Revoked::Session.as_str().to_owned(),
+            session_id: session_id.to_owned(),
+            reason: reason.as_str().to_owned(),
+            created_at: tx.now,
+            expires_at: until,
+            seq,
+        },
+    )?;
     if let Some(kind) = reason.event() {
-        record_event(conn, tx, &user_id, Some(session_id), kind, Some(&label))?;
+        let label = facts.device_label;
+        record_event(
+            conn,
+            tx,
+            &facts.user_id,
+            Some(session_id),
+            kind,
+            Some(&label),
+        )?;
     }
     Ok(Some((session_id.to_owned(), until.and_utc().timestamp())))
-}
-
-/// The feed position of a new blacklist row (see `store::blacklist`).
-///
-/// PostgreSQL: the id of this transaction. SQLite has one writer at a time: one past
-/// the largest number there is, or the current time in microseconds if that is larger,
-/// so numbers keep growing even after the cleanup job has deleted every row.
-fn next_blacklist_seq(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<i64> {
-    match conn {
-        DbConnection::Sqlite(c) => {
-            let max: Option<i64> = token_blacklist::table
-                .select(diesel::dsl::max(token_blacklist::seq))
-                .first(c)?;
-            Ok((max.unwrap_or(0) + 1).max(now.and_utc().timestamp_micros()))
-        }
-        DbConnection::Postgres(c) => diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
-            "pg_current_xact_id()::text::bigint",
-        ))
-        .get_result(c),
-    }
-}
-
-/// The live (not revoked, not expired) sessions of `user_id`.
-pub(super) fn live_device_sessions_of(
-    user_id: &str,
-    now: NaiveDateTime,
-) -> device_sessions::BoxedQuery<'static, DbBackend> {
-    device_sessions::table
-        .filter(device_sessions::user_id.eq(user_id.to_owned()))
-        .filter(device_sessions::revoked_at.is_null())
-        .filter(device_sessions::expires_at.gt(now))
-        .filter(device_sessions::absolute_expires_at.gt(now))
-        .into_boxed()
 }
 
 /// Revokes every live session of `user_id` but `keep` for `reason`; returns what was
@@ -457,11 +367,7 @@ pub(super) fn revoke_live_device_sessions(
     keep: Option<&str>,
     reason: RevokeReason,
 ) -> QueryResult<Vec<(String, i64)>> {
-    let mut query = live_device_sessions_of(user_id, tx.now).select(device_sessions::id);
-    if let Some(keep) = keep {
-        query = query.filter(device_sessions::id.ne(keep.to_owned()));
-    }
-    let ids: Vec<String> = query.load(conn)?;
+    let ids = device_sessions::live_session_ids(conn, user_id, tx.now, keep)?;
     let mut revoked = Vec::new();
     for id in &ids {
         revoked.extend(revoke_device_session(conn, tx, id, reason)?);
@@ -478,8 +384,9 @@ pub(super) fn record_event(
     kind: EventKind,
     detail: Option<&str>,
 ) -> QueryResult<()> {
-    diesel::insert_into(security_events::table)
-        .values(&SecurityEvent {
+    events::insert(
+        conn,
+        &SecurityEvent {
             id: uuid::Uuid::now_v7().to_string(),
             user_id: user_id.to_owned(),
             session_id: session_id.map(str::to_owned),
@@ -490,75 +397,8 @@ pub(super) fn record_event(
             created_at: tx.now,
             expires_at: tx.now
                 + chrono::Duration::from_std(tx.settings.event_retention).unwrap_or_default(),
-        })
-        .execute(conn)?;
-    Ok(())
-}
-
-/// Deletes the rows of `table` matching `condition` (over the bound values `$1` and
-/// `$2`), at most `batch` per statement so no lock is held long; returns the total.
-///
-/// Plain SQL because `DELETE ... WHERE key IN (SELECT ... LIMIT n)` is the portable way
-/// to bound a delete (neither engine has `DELETE ... LIMIT` by default). Only constant
-/// table and column names are interpolated; the values are bound. SQLite spells the
-/// placeholders `?1`, PostgreSQL `$1`.
-pub(super) fn delete_in_batches(
-    conn: &mut DbConnection,
-    table: &str,
-    key: &str,
-    condition: &str,
-    first: NaiveDateTime,
-    second: NaiveDateTime,
-    batch: i64,
-) -> Result<usize, DbError> {
-    use diesel::sql_types::{BigInt, Timestamp};
-    let sql = format!(
-        "DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE {condition} LIMIT $3)"
-    );
-    let sql = match conn {
-        DbConnection::Sqlite(_) => sql.replace('$', "?"),
-        DbConnection::Postgres(_) => sql,
-    };
-    let mut total = 0;
-    loop {
-        let deleted = diesel::sql_query(&sql)
-            .bind::<Timestamp, _>(first)
-            .bind::<Timestamp, _>(second)
-            .bind::<BigInt, _>(batch)
-            .execute(conn)?;
-        total += deleted;
-        if (deleted as i64) < batch {
-            return Ok(total);
-        }
-    }
-}
-
-/// PostgreSQL: locks the refresh token's row until the transaction ends, so that
-/// rotations of one token, from any instance, run one after the other (row locking, not
-/// luck). SQLite needs nothing: its `IMMEDIATE` transactions already hold the
-/// database's single write lock.
-fn lock_refresh_token(conn: &mut DbConnection, hash: &str) -> QueryResult<()> {
-    if let DbConnection::Postgres(c) = conn {
-        refresh_tokens::table
-            .find(hash)
-            .select(refresh_tokens::token_hash)
-            .for_update()
-            .load::<String>(c)?;
-    }
-    Ok(())
-}
-
-/// PostgreSQL: locks the account's row until the transaction ends, so concurrent
-/// sign-ins of one account count its sessions one after the other. (SQLite: as above.)
-fn lock_account(conn: &mut DbConnection, user_id: &str) -> QueryResult<()> {
-    if let DbConnection::Postgres(c) = conn {
-        users::table
-            .find(user_id)
-            .select(users::id)
-            .for_update()
-            .load::<String>(c)?;
-    }
-    Ok(())
+        },
+    )
 }
 
 /// The password hash a login verified against is still the account's current one
@@ -571,23 +411,12 @@ pub(super) fn credential_unchanged(
     verified_hash: &Secret,
     rehashed: Option<Secret>,
 ) -> QueryResult<bool> {
-    lock_account(conn, user_id)?;
-    let current: Option<String> = users::table
-        .find(user_id)
-        .select(users::password_hash)
-        .first(conn)
-        .optional()?;
-    if current.as_deref() != Some(verified_hash.expose()) {
+    accounts::lock(conn, user_id)?;
+    if accounts::password_hash_of(conn, user_id)?.as_ref() != Some(verified_hash) {
         return Ok(false);
     }
     if let Some(hash) = rehashed {
-        diesel::update(
-            users::table
-                .find(user_id)
-                .filter(users::password_hash.eq(verified_hash.expose())),
-        )
-        .set(users::password_hash.eq(String::from(hash)))
-        .execute(conn)?;
+        accounts::replace_password_hash_if(conn, user_id, verified_hash, hash)?;
     }
     Ok(true)
 }

@@ -1,4 +1,5 @@
-//! The `token_blacklist` table as the revocation feed reads it.
+//! The `token_blacklist` table: revoked sessions and tokens, and the revocation feed
+//! that reads them by sequence number.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -18,7 +19,7 @@ use super::schema::token_blacklist;
 ///   had finished by then, so this read saw it. A row of a transaction still running is
 ///   numbered at or above the cursor and will be read next time.
 /// - SQLite has one writer at a time and numbers each row above every earlier one (see
-///   `auth::transactions`), so the next cursor is one past the largest number there is.
+///   [`next_seq`]), so the next cursor is one past the largest number there is.
 pub fn revocations_from(
     conn: &mut DbConnection,
     from: Option<i64>,
@@ -51,4 +52,30 @@ pub fn revocations_from(
         }
     };
     Ok((rows, next))
+}
+
+/// Blacklists `entry` (a row for the same id already there is kept).
+pub fn insert(conn: &mut DbConnection, entry: BlacklistEntry) -> QueryResult<()> {
+    let insert = diesel::insert_into(token_blacklist::table).values(entry);
+    crate::on_backend!(conn, |c| insert.on_conflict_do_nothing().execute(c))?;
+    Ok(())
+}
+
+/// The feed position of a new row (see [`revocations_from`]). PostgreSQL: the id of this
+/// transaction. SQLite has one writer at a time: one past the largest number there is,
+/// or the current time in microseconds if that is larger, so numbers keep growing even
+/// after the cleanup job has deleted every row.
+pub fn next_seq(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<i64> {
+    match conn {
+        DbConnection::Sqlite(c) => {
+            let max: Option<i64> = token_blacklist::table
+                .select(diesel::dsl::max(token_blacklist::seq))
+                .first(c)?;
+            Ok((max.unwrap_or(0) + 1).max(now.and_utc().timestamp_micros()))
+        }
+        DbConnection::Postgres(c) => diesel::select(diesel::dsl::sql::<BigInt>(
+            "pg_current_xact_id()::text::bigint",
+        ))
+        .get_result(c),
+    }
 }

@@ -59,6 +59,15 @@ pub enum DbError {
 }
 
 impl DbError {
+    /// True when the write broke a `UNIQUE` constraint (an e-mail address taken, say).
+    pub fn is_unique_violation(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        matches!(
+            self,
+            Self::Query(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
+        )
+    }
+
     /// Turns a query error that really means "the database is not answering" into
     /// [`DbError::Unavailable`], so the caller gets a 503 and not a 500: SQLite's lock held
     /// past `busy_timeout`, and PostgreSQL's lost connection or statement timeout.

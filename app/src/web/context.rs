@@ -13,7 +13,8 @@ use crate::api::error::AppError;
 use crate::auth::client::{ClientInfo, HeldSession};
 use crate::auth::error::AuthError;
 use crate::auth::refresh_token::RefreshToken;
-use crate::auth::service::{AuthService, CurrentDeviceSession, SignedIn};
+use crate::auth::service::AuthService;
+use crate::auth::session::{CurrentDeviceSession, SignedIn};
 use crate::auth::throttle::{Attempt, Outcome, Refusal, ReserveError};
 
 /// Shared server state that server functions reach through Leptos' context; the

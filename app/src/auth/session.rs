@@ -1,0 +1,173 @@
+//! The values of the session life cycle that the service, its transactions and the
+//! web layer pass around: who is signed in, what a sign-in produced, why a device
+//! session ended, what a cleanup deleted, and when activity was last written.
+
+use chrono::NaiveDateTime;
+
+use super::access_token::MintedToken;
+use super::events::EventKind;
+use super::refresh_token::RefreshToken;
+
+/// A signed-in user, as the rest of the app sees them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The user id.
+    pub id: String,
+    /// The normalised e-mail address.
+    pub email: String,
+}
+
+/// A refresh token just issued, with the moment it stops working.
+#[derive(Debug, Clone)]
+pub struct IssuedRefresh {
+    /// The token for the cookie.
+    pub token: RefreshToken,
+    /// Its expiry (idle timeout, capped by the session's absolute expiry).
+    pub expires_at: NaiveDateTime,
+}
+
+/// The result of a successful sign-up, login or refresh: what goes into the cookies.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    /// Who.
+    pub account: Account,
+    /// Which device session.
+    pub session_id: String,
+    /// A new access token.
+    pub access: MintedToken,
+    /// A new refresh token, or `None` for a concurrent refresh inside the grace window:
+    /// the winning request already set the chain's next token, and overwriting it with
+    /// anything else would fork the chain.
+    pub refresh: Option<IssuedRefresh>,
+}
+
+/// The caller of an authenticated request, established without a database trip.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrentDeviceSession {
+    /// The user id (`sub`).
+    pub user_id: String,
+    /// The device session id (`sid`).
+    pub session_id: String,
+    /// The access token's id (`jti`).
+    pub token_id: String,
+    /// When the access token expires (Unix seconds).
+    pub expires_at: i64,
+}
+
+/// How many expired rows one cleanup pass deleted, per table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CleanupReport {
+    /// Expired or spent refresh tokens.
+    pub refresh_tokens: usize,
+    /// Blacklist rows whose tokens have expired.
+    pub blacklist: usize,
+    /// Expired sessions, and revoked ones whose last access token has expired.
+    pub sessions: usize,
+    /// Security events past the retention period.
+    pub events: usize,
+    /// Expired pre-auth web sessions.
+    pub web_sessions: usize,
+    /// Brute-force counters that say nothing any more.
+    pub throttle_counters: usize,
+    /// In-memory revocation entries dropped.
+    pub revocations: usize,
+}
+
+impl CleanupReport {
+    /// Rows deleted in all.
+    pub fn total(&self) -> usize {
+        self.refresh_tokens
+            + self.blacklist
+            + self.sessions
+            + self.events
+            + self.web_sessions
+            + self.throttle_counters
+    }
+}
+
+/// Why a device session was ended; stored in `revoke_reason` and the blacklist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
+pub enum RevokeReason {
+    /// The user signed out on this device.
+    Logout,
+    /// A refresh token was replayed after the grace window.
+    TokenReuse,
+    /// The user signed this device out from another device.
+    SignedOutRemotely,
+    /// The user signed out every device but the one they were using.
+    SignedOutAllOthers,
+    /// The account had too many sessions; this least recently active one made room.
+    SessionLimit,
+    /// The password was changed on another device.
+    PasswordChanged,
+    /// The account was deleted.
+    AccountDeleted,
+}
+
+impl RevokeReason {
+    /// The stored name (`logout`, `token_reuse`…); `str::parse` reads it back.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// The security event recorded for each session ended this way, if any; bulk
+    /// revocations record one summary event instead of one per device.
+    pub(super) fn event(self) -> Option<EventKind> {
+        match self {
+            Self::Logout => Some(EventKind::SignedOut),
+            Self::TokenReuse => Some(EventKind::TokenReuseDetected),
+            Self::SignedOutRemotely => Some(EventKind::DeviceSignedOut),
+            Self::SessionLimit => Some(EventKind::SessionEvicted),
+            Self::SignedOutAllOthers | Self::PasswordChanged | Self::AccountDeleted => None,
+        }
+    }
+}
+
+/// How often, at most, an authenticated request writes `last_seen_at` for its session.
+pub const LAST_SEEN_INTERVAL_SECS: i64 = 60;
+
+/// When each session last had its activity written, so most requests skip the write.
+#[derive(Debug)]
+pub struct ActivityTracker {
+    written: quick_cache::sync::Cache<String, i64>,
+}
+
+impl Default for ActivityTracker {
+    fn default() -> Self {
+        Self {
+            written: quick_cache::sync::Cache::new(100_000),
+        }
+    }
+}
+
+impl ActivityTracker {
+    /// True (and remembered) when `session_id` was not written in the last minute.
+    pub fn should_write(&self, session_id: &str, now: i64) -> bool {
+        match self.written.get(session_id) {
+            Some(last) if now - last < LAST_SEEN_INTERVAL_SECS => false,
+            _ => {
+                self.written.insert(session_id.to_owned(), now);
+                true
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn activity_is_written_at_most_once_a_minute_per_session() {
+        let tracker = ActivityTracker::default();
+        assert!(tracker.should_write("a", 1000));
+        assert!(!tracker.should_write("a", 1030));
+        assert!(
+            tracker.should_write("b", 1030),
+            "sessions are tracked separately"
+        );
+        assert!(!tracker.should_write("a", 1059));
+        assert!(tracker.should_write("a", 1060));
+    }
+}

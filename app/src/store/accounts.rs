@@ -1,0 +1,99 @@
+//! The `users` table: accounts.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::models::User;
+use super::schema::users;
+use crate::secret::Secret;
+
+/// The account with this (normalised) e-mail address.
+pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<User>> {
+    users::table
+        .filter(users::email.eq(email))
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The e-mail address of account `id`.
+pub fn email_of(conn: &mut DbConnection, id: &str) -> QueryResult<Option<String>> {
+    users::table
+        .find(id)
+        .select(users::email)
+        .first(conn)
+        .optional()
+}
+
+/// The stored password hash of account `id`.
+pub fn password_hash_of(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Secret>> {
+    let hash: Option<String> = users::table
+        .find(id)
+        .select(users::password_hash)
+        .first(conn)
+        .optional()?;
+    Ok(hash.map(Secret::from))
+}
+
+/// Creates an account (a taken e-mail address is a unique violation).
+pub fn insert(conn: &mut DbConnection, user: User) -> QueryResult<()> {
+    diesel::insert_into(users::table)
+        .values(user)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Sets a new password hash, as changed at `changed_at`.
+pub fn set_password_hash(
+    conn: &mut DbConnection,
+    id: &str,
+    hash: Secret,
+    changed_at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::password_hash.eq(String::from(hash)),
+            users::password_changed_at.eq(changed_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Replaces the hash with `new` only if it is still `expected` (a rehash at login never
+/// overwrites a password set meanwhile). Does not count as a password change.
+pub fn replace_password_hash_if(
+    conn: &mut DbConnection,
+    id: &str,
+    expected: &Secret,
+    new: Secret,
+) -> QueryResult<()> {
+    diesel::update(
+        users::table
+            .find(id)
+            .filter(users::password_hash.eq(expected.expose())),
+    )
+    .set(users::password_hash.eq(String::from(new)))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes the account; its sessions, tokens and events go with it (`ON DELETE CASCADE`).
+pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
+    diesel::delete(users::table.find(id)).execute(conn)?;
+    Ok(())
+}
+
+/// PostgreSQL: locks the account's row until the transaction ends, so concurrent
+/// sign-ins of one account count its sessions one after the other. SQLite needs nothing:
+/// its write transactions already hold the database's single write lock.
+pub fn lock(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
+    if let DbConnection::Postgres(c) = conn {
+        users::table
+            .find(id)
+            .select(users::id)
+            .for_update()
+            .load::<String>(c)?;
+    }
+    Ok(())
+}

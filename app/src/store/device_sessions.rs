@@ -1,0 +1,250 @@
+//! The `device_sessions` and `refresh_tokens` tables: signed-in browsers and the chain
+//! of refresh tokens of each. The rules that use them are in `auth::transactions`.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::models::{DeviceSession, RefreshTokenRow};
+use super::schema::{device_sessions, refresh_tokens, users};
+
+/// The live (not revoked, not expired) sessions of `user_id` at `now`.
+fn live_of(
+    user_id: &str,
+    now: NaiveDateTime,
+) -> device_sessions::BoxedQuery<'static, super::DbBackend> {
+    device_sessions::table
+        .filter(device_sessions::user_id.eq(user_id.to_owned()))
+        .filter(device_sessions::revoked_at.is_null())
+        .filter(device_sessions::expires_at.gt(now))
+        .filter(device_sessions::absolute_expires_at.gt(now))
+        .into_boxed()
+}
+
+/// The live sessions of `user_id`, most recently active first.
+pub fn live_sessions(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<DeviceSession>> {
+    live_of(user_id, now)
+        .order(device_sessions::last_seen_at.desc())
+        .select(DeviceSession::as_select())
+        .load(conn)
+}
+
+/// The ids of the live sessions of `user_id` but `except`, most recently active first.
+pub fn live_session_ids(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: NaiveDateTime,
+    except: Option<&str>,
+) -> QueryResult<Vec<String>> {
+    let mut query = live_of(user_id, now);
+    if let Some(except) = except {
+        query = query.filter(device_sessions::id.ne(except.to_owned()));
+    }
+    query
+        .order((
+            device_sessions::last_seen_at.desc(),
+            device_sessions::created_at.desc(),
+        ))
+        .select(device_sessions::id)
+        .load(conn)
+}
+
+/// Whether `id` is a live session of `user_id`.
+pub fn is_live_session_of(
+    conn: &mut DbConnection,
+    user_id: &str,
+    id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let found: Option<String> = live_of(user_id, now)
+        .filter(device_sessions::id.eq(id.to_owned()))
+        .select(device_sessions::id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// The session and its account's e-mail address.
+pub fn session_with_email(
+    conn: &mut DbConnection,
+    id: &str,
+) -> QueryResult<(DeviceSession, String)> {
+    device_sessions::table
+        .inner_join(users::table)
+        .filter(device_sessions::id.eq(id))
+        .select((DeviceSession::as_select(), users::email))
+        .first(conn)
+}
+
+/// Saves a new session.
+pub fn insert_session(conn: &mut DbConnection, session: &DeviceSession) -> QueryResult<()> {
+    diesel::insert_into(device_sessions::table)
+        .values(session)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Moves the idle expiry (and, if given, records activity).
+pub fn set_expiry(
+    conn: &mut DbConnection,
+    id: &str,
+    expires_at: NaiveDateTime,
+    seen_at: Option<NaiveDateTime>,
+) -> QueryResult<()> {
+    let target = device_sessions::table.find(id);
+    match seen_at {
+        Some(seen) => diesel::update(target)
+            .set((
+                device_sessions::expires_at.eq(expires_at),
+                device_sessions::last_seen_at.eq(seen),
+            ))
+            .execute(conn)?,
+        None => diesel::update(target)
+            .set(device_sessions::expires_at.eq(expires_at))
+            .execute(conn)?,
+    };
+    Ok(())
+}
+
+/// Records the `exp` of the newest access token minted for the session.
+pub fn set_access_expires_at(
+    conn: &mut DbConnection,
+    id: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(device_sessions::table.find(id))
+        .set(device_sessions::access_expires_at.eq(at))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Records activity, unless a later moment is recorded already.
+pub fn note_seen(conn: &mut DbConnection, id: &str, seen: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(
+        device_sessions::table
+            .find(id)
+            .filter(device_sessions::last_seen_at.lt(seen)),
+    )
+    .set(device_sessions::last_seen_at.eq(seen))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Marks the session revoked for `reason`; false if it was revoked already.
+pub fn mark_revoked(
+    conn: &mut DbConnection,
+    id: &str,
+    at: NaiveDateTime,
+    reason: &str,
+) -> QueryResult<bool> {
+    let changed = diesel::update(
+        device_sessions::table
+            .find(id)
+            .filter(device_sessions::revoked_at.is_null()),
+    )
+    .set((
+        device_sessions::revoked_at.eq(at),
+        device_sessions::revoke_reason.eq(reason),
+    ))
+    .execute(conn)?;
+    Ok(changed > 0)
+}
+
+/// What a revocation needs to know about the session.
+#[derive(Debug, Clone)]
+pub struct RevocationFacts {
+    /// Whose session.
+    pub user_id: String,
+    /// "Chrome 131 on Linux", for the event.
+    pub device_label: String,
+    /// The latest `exp` minted for it, if recorded.
+    pub access_expires_at: Option<NaiveDateTime>,
+    /// Its absolute expiry.
+    pub absolute_expires_at: NaiveDateTime,
+}
+
+/// Reads [`RevocationFacts`] of session `id`.
+pub fn revocation_facts(conn: &mut DbConnection, id: &str) -> QueryResult<RevocationFacts> {
+    let (user_id, device_label, access_expires_at, absolute_expires_at) = device_sessions::table
+        .find(id)
+        .select((
+            device_sessions::user_id,
+            device_sessions::device_label,
+            device_sessions::access_expires_at,
+            device_sessions::absolute_expires_at,
+        ))
+        .first(conn)?;
+    Ok(RevocationFacts {
+        user_id,
+        device_label,
+        access_expires_at,
+        absolute_expires_at,
+    })
+}
+
+/// The refresh token with this hash.
+pub fn find_refresh_token(
+    conn: &mut DbConnection,
+    hash: &str,
+) -> QueryResult<Option<RefreshTokenRow>> {
+    refresh_tokens::table
+        .find(hash)
+        .select(RefreshTokenRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The session a refresh token belongs to.
+pub fn session_of_refresh_token(
+    conn: &mut DbConnection,
+    hash: &str,
+) -> QueryResult<Option<String>> {
+    refresh_tokens::table
+        .find(hash)
+        .select(refresh_tokens::session_id)
+        .first(conn)
+        .optional()
+}
+
+/// Saves a new link of a session's chain.
+pub fn insert_refresh_token(conn: &mut DbConnection, row: &RefreshTokenRow) -> QueryResult<()> {
+    diesel::insert_into(refresh_tokens::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Marks a refresh token used at `at`, replaced by `replaced_by`.
+pub fn mark_refresh_token_used(
+    conn: &mut DbConnection,
+    hash: &str,
+    at: NaiveDateTime,
+    replaced_by: &str,
+) -> QueryResult<()> {
+    diesel::update(refresh_tokens::table.find(hash))
+        .set((
+            refresh_tokens::used_at.eq(at),
+            refresh_tokens::replaced_by.eq(replaced_by),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// PostgreSQL: locks the refresh token's row until the transaction ends, so that
+/// rotations of one token, from any instance, run one after the other (row locking, not
+/// luck). SQLite needs nothing: its write transactions already hold the database's
+/// single write lock.
+pub fn lock_refresh_token(conn: &mut DbConnection, hash: &str) -> QueryResult<()> {
+    if let DbConnection::Postgres(c) = conn {
+        refresh_tokens::table
+            .find(hash)
+            .select(refresh_tokens::token_hash)
+            .for_update()
+            .load::<String>(c)?;
+    }
+    Ok(())
+}
