@@ -17,6 +17,7 @@ pub mod shutdown;
 pub mod state;
 pub mod telemetry;
 
+use std::future::Future;
 use std::sync::Arc;
 
 use app::auth::access_token::AccessTokens;
@@ -38,29 +39,56 @@ pub use state::AppState;
 /// Every step that can fail because of the environment (data directory, database,
 /// port) fails here, before the first request, with a [`StartupError`] naming the cause.
 pub async fn run(config: Config) -> Result<(), StartupError> {
-    // Settings that can be refused are checked before anything is created.
-    password_params(&config)?;
-    // 0700: the folder holds the SQLite database and, in development, the signing key.
-    app::store::create_private_dir(&config.data_dir).map_err(|source| StartupError::DataDir {
-        path: config.data_dir.clone(),
-        source,
-    })?;
-
-    let url = config.database_url()?;
-    let options = config.database_options();
-    tracing::debug!(%url, "opening the database");
-    let db = tokio::task::spawn_blocking(move || Database::open(&url, options))
-        .await
-        .map_err(|e| StartupError::Serve(std::io::Error::other(e)))??;
-
+    let db = prepare(&config).await?;
     let listener = TcpListener::bind(config.site_addr)
         .await
         .map_err(|source| StartupError::Bind {
             addr: config.site_addr,
             source,
         })?;
-    let addr = listener.local_addr().map_err(StartupError::Serve)?;
+    serve_prepared(&config, listener, db, shutdown::signal()).await
+}
 
+/// Serves Gatehouse on a listener the caller has bound, until `shutdown` resolves: the
+/// same start-up as [`run`] (data directory, database, keys, background jobs), for test
+/// harnesses that run the server inside their own process.
+pub async fn serve_on(
+    config: &Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), StartupError> {
+    let db = prepare(config).await?;
+    serve_prepared(config, listener, db, shutdown).await
+}
+
+/// Checks the settings that can be refused, creates the data directory and opens (and
+/// migrates) the database.
+async fn prepare(config: &Config) -> Result<Database, StartupError> {
+    // Settings that can be refused are checked before anything is created.
+    password_params(config)?;
+    // 0700: the folder holds the SQLite database and, in development, the signing key.
+    app::store::create_private_dir(&config.data_dir).map_err(|source| StartupError::DataDir {
+        path: config.data_dir.clone(),
+        source,
+    })?;
+    let url = config.database_url()?;
+    let options = config.database_options();
+    tracing::debug!(%url, "opening the database");
+    Ok(
+        tokio::task::spawn_blocking(move || Database::open(&url, options))
+            .await
+            .map_err(|e| StartupError::Serve(std::io::Error::other(e)))??,
+    )
+}
+
+/// The rest of start-up, then serving until `shutdown`.
+async fn serve_prepared(
+    config: &Config,
+    listener: TcpListener,
+    db: Database,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), StartupError> {
+    let addr = listener.local_addr().map_err(StartupError::Serve)?;
     let pkg = config.site_root.join("pkg");
     if !pkg.join(format!("{}.wasm", app::SITE_NAME)).exists() {
         tracing::warn!(
@@ -69,13 +97,12 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         );
     }
 
-    let state = app_state(&config, addr, db).await?;
-    jobs::spawn_cleanup(Arc::clone(&state.server.auth), config.cleanup_interval);
-    jobs::spawn_revocation_feed(
+    let state = app_state(config, addr, db).await?;
+    let cleanup = jobs::spawn_cleanup(Arc::clone(&state.server.auth), config.cleanup_interval);
+    let feed = jobs::spawn_revocation_feed(
         Arc::clone(&state.server.auth),
         config.revocation_poll_interval,
     );
-    let shutdown = shutdown::signal();
     tracing::info!("Gatehouse listening on http://{addr}");
     serve::serve(
         listener,
@@ -84,6 +111,8 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         shutdown,
     )
     .await;
+    cleanup.abort();
+    feed.abort();
     tracing::info!("stopped");
     Ok(())
 }

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use support::{Client, Cookies, PASSWORD};
+use support::{Client, Cookies, PASSWORD, TestServer};
 
 /// Devices that refresh in a loop, and devices that log in in a loop.
 const REFRESHERS: usize = 12;
@@ -56,7 +56,7 @@ impl Storm {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigkill_mid_storm_loses_no_acknowledged_session() {
-    let mut client = Client::new(&[
+    let mut client = Client::on(TestServer::start_process(&[
         ("INSECURE_FAST_PASSWORD_HASHING", "true"),
         // A storm on a debug build on a shared machine: queueing for SQLite's write lock
         // may take longer than the production default, and a 503 here is not the point.
@@ -66,7 +66,7 @@ async fn sigkill_mid_storm_loses_no_acknowledged_session() {
         ("REFRESH_GRACE", "60s"),
         // Every login of the storm stays a live session: none is evicted by the limit.
         ("MAX_SESSIONS_PER_USER", "100000"),
-    ]);
+    ]));
     let mut devices = Vec::new();
     for i in 0..REFRESHERS {
         devices.push(client.sign_up(&format!("refresher{i}@example.com")).await);

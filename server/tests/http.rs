@@ -84,7 +84,7 @@ async fn unknown_page_is_a_404_with_a_friendly_page() {
 
 #[tokio::test]
 async fn every_response_carries_a_request_id_that_is_logged() {
-    let server = TestServer::start(&[]);
+    let server = TestServer::start_process(&[]);
     let response = reqwest::get(server.url("/healthz")).await.unwrap();
     let id = response.headers()["x-request-id"]
         .to_str()
@@ -105,7 +105,7 @@ async fn every_response_carries_a_request_id_that_is_logged() {
 
 #[test]
 fn sigterm_stops_the_server_cleanly() {
-    let mut server = TestServer::start(&[]);
+    let mut server = TestServer::start_process(&[]);
     let status = server.terminate();
     assert!(
         status.success(),

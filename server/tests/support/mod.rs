@@ -1,5 +1,6 @@
-//! Starts the real `server` binary on a temporary data directory and an OS-chosen port,
-//! for tests that speak HTTP to it.
+//! Starts Gatehouse on a temporary data directory and an OS-chosen port, for tests that
+//! speak HTTP to it: in this process by default (`server::serve_on`, the binary's own
+//! start-up), or as the real binary for tests of the process itself.
 
 #![allow(dead_code, missing_docs)]
 
@@ -40,48 +41,68 @@ pub fn url_text(url: &DatabaseUrl) -> String {
     }
 }
 
-/// A running server; killed when dropped.
+/// A running server: in this process (the default, fast), or as the real binary for the
+/// tests that need a process (a crash, SIGTERM, the log). Stopped when dropped.
 pub struct TestServer {
     pub base_url: String,
     pub data_dir: tempfile::TempDir,
     /// The database this server uses (fresh for it, on the pass's backend).
     pub database: DatabaseUrl,
-    child: Child,
-    log: Arc<Mutex<String>>,
+    running: Running,
     env: Vec<(String, String)>,
 }
 
+enum Running {
+    /// `server::serve_on` on a thread of its own with its own runtime, so it serves
+    /// whatever the test's runtime is doing (and tests without one).
+    InProcess {
+        stop: Option<tokio::sync::oneshot::Sender<()>>,
+    },
+    Process {
+        child: Child,
+        log: Arc<Mutex<String>>,
+    },
+}
+
 impl TestServer {
-    /// Starts a server on a fresh temporary database, with extra environment variables.
+    /// Starts a server in this process on a fresh temporary database, with the given
+    /// environment variables (read as the binary would read them).
     pub fn start(env: &[(&str, &str)]) -> Self {
         let data_dir = tempfile::tempdir().unwrap();
         let database = fresh_database(data_dir.path());
         Self::start_with(data_dir, database, env)
     }
 
-    /// Starts a server on `database` (which other servers may share), with extra
-    /// environment variables.
-    pub fn start_with(
-        data_dir: tempfile::TempDir,
-        database: DatabaseUrl,
-        env: &[(&str, &str)],
-    ) -> Self {
-        let mut env: Vec<(String, String)> = env
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        // The SQLite default needs no setting (and is what a plain start uses).
-        let is_default = database == DatabaseUrl::sqlite_in(data_dir.path());
-        if !is_default && !env.iter().any(|(k, _)| k == "DATABASE_URL") {
-            env.push(("DATABASE_URL".into(), url_text(&database)));
-        }
+    /// Starts the real binary on a fresh temporary database: for tests of the process
+    /// itself (a crash, SIGTERM, what it logs).
+    pub fn start_process(env: &[(&str, &str)]) -> Self {
+        let data_dir = tempfile::tempdir().unwrap();
+        let database = fresh_database(data_dir.path());
+        let env = with_database(&data_dir, &database, env);
         let (child, base_url, log) = spawn(data_dir.path(), &env);
         Self {
             base_url,
             data_dir,
             database,
-            child,
-            log,
+            running: Running::Process { child, log },
+            env,
+        }
+    }
+
+    /// Starts a server in this process on `database` (which other servers may share),
+    /// with extra environment variables.
+    pub fn start_with(
+        data_dir: tempfile::TempDir,
+        database: DatabaseUrl,
+        env: &[(&str, &str)],
+    ) -> Self {
+        let env = with_database(&data_dir, &database, env);
+        let (base_url, stop) = serve_in_process(data_dir.path(), &env);
+        Self {
+            base_url,
+            data_dir,
+            database,
+            running: Running::InProcess { stop: Some(stop) },
             env,
         }
     }
@@ -89,25 +110,138 @@ impl TestServer {
     /// Kills the process with SIGKILL (no shutdown code runs: a crash) and starts a new
     /// one on the same data directory and settings. The port changes.
     pub fn crash_and_restart(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
+        let Running::Process { child, .. } = &mut self.running else {
+            panic!("crash_and_restart needs TestServer::start_process");
+        };
+        child.kill().unwrap();
+        child.wait().unwrap();
         let (child, base_url, log) = spawn(self.data_dir.path(), &self.env);
-        (self.child, self.base_url, self.log) = (child, base_url, log);
+        self.base_url = base_url;
+        self.running = Running::Process { child, log };
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
     }
 
+    /// What the process has logged so far.
     pub fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
+        match &self.running {
+            Running::Process { log, .. } => log.lock().unwrap().clone(),
+            Running::InProcess { .. } => panic!("the log needs TestServer::start_process"),
+        }
     }
 
     /// Sends SIGTERM and waits (bounded) for the process to exit.
     pub fn terminate(&mut self) -> ExitStatus {
-        let pid = self.child.id().to_string();
+        let Running::Process { child, .. } = &mut self.running else {
+            panic!("terminate needs TestServer::start_process");
+        };
+        let pid = child.id().to_string();
         Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        wait_with_deadline(&mut self.child, Duration::from_secs(10))
+        wait_with_deadline(child, Duration::from_secs(10))
+    }
+}
+
+/// `env` plus `DATABASE_URL` when the database is not the data directory's default.
+fn with_database(
+    data_dir: &tempfile::TempDir,
+    database: &DatabaseUrl,
+    env: &[(&str, &str)],
+) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    // The SQLite default needs no setting (and is what a plain start uses).
+    let is_default = *database == DatabaseUrl::sqlite_in(data_dir.path());
+    if !is_default && !env.iter().any(|(k, _)| k == "DATABASE_URL") {
+        env.push(("DATABASE_URL".into(), url_text(database)));
+    }
+    env
+}
+
+/// The configuration the binary would read from `env` (and nothing else from this
+/// process's environment), with `data_dir`.
+fn config_from_env(data_dir: &std::path::Path, env: &[(String, String)]) -> server::Config {
+    use clap::{CommandFactory, FromArgMatches};
+    let command = server::Config::command();
+    let data_dir = env
+        .iter()
+        .find(|(name, _)| name == "DATA_DIR")
+        .map_or_else(|| data_dir.display().to_string(), |(_, dir)| dir.clone());
+    let mut args = vec!["server".to_owned(), format!("--data-dir={data_dir}")];
+    for (name, value) in env {
+        if matches!(name.as_str(), "LEPTOS_SITE_ADDR" | "DATA_DIR" | "PATH") {
+            continue;
+        }
+        let long = command
+            .get_arguments()
+            .find(|arg| arg.get_env().is_some_and(|e| e == name.as_str()))
+            .and_then(|arg| arg.get_long())
+            .unwrap_or_else(|| panic!("no setting reads {name}"));
+        args.push(format!("--{long}={value}"));
+    }
+    // Only what `env` says: the test process's own environment must not leak in.
+    let command = command.mut_args(|arg| arg.env(None));
+    let matches = command.try_get_matches_from(args).unwrap();
+    server::Config::from_arg_matches(&matches).unwrap()
+}
+
+/// Serves in this process on a free port; returns the base URL and the stop switch.
+fn serve_in_process(
+    data_dir: &std::path::Path,
+    env: &[(String, String)],
+) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let config = config_from_env(data_dir, env);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (addr_tx, addr_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            addr_tx.send(listener.local_addr().unwrap()).unwrap();
+            let stopped = async {
+                let _ = stopped.await;
+            };
+            if let Err(err) = server::serve_on(&config, listener, stopped).await {
+                panic!("the in-process server failed to start: {err}");
+            }
+        });
+        runtime.shutdown_timeout(Duration::from_millis(100));
+    });
+    let addr = addr_rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the in-process server did not start");
+    wait_until_serving(addr);
+    (format!("http://{addr}"), stop)
+}
+
+/// Waits until `/healthz` at `addr` answers 200: the database is open and migrated, and
+/// requests are served (as the binary's "listening on" line means).
+fn wait_until_serving(addr: std::net::SocketAddr) {
+    use std::io::{Read, Write};
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let answered = std::net::TcpStream::connect(addr).and_then(|mut stream| {
+            stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+            stream.write_all(b"GET /healthz HTTP/1.0\r\n\r\n")?;
+            let mut head = [0u8; 12];
+            stream.read_exact(&mut head)?;
+            Ok(head.ends_with(b"200"))
+        });
+        if answered.unwrap_or(false) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the in-process server never became healthy"
+        );
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
@@ -149,8 +283,17 @@ fn spawn(
 
 impl Drop for TestServer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        match &mut self.running {
+            Running::Process { child, .. } => {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            Running::InProcess { stop } => {
+                if let Some(stop) = stop.take() {
+                    let _ = stop.send(());
+                }
+            }
+        }
     }
 }
 
