@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::keys::KeySet;
 use super::now_unix;
+use crate::secret::Secret;
 
 /// The JWT `typ` of Gatehouse access tokens (RFC 9068), so no other JWT can pass as one.
 pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
@@ -86,21 +87,12 @@ impl std::fmt::Debug for AccessTokens {
 }
 
 /// A freshly minted token and what it says. `Debug` shows the claims, never the token.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct MintedToken {
     /// The compact JWT, for the `__Host-access` cookie.
-    pub token: String,
+    pub token: Secret,
     /// Its claims.
     pub claims: AccessClaims,
-}
-
-impl std::fmt::Debug for MintedToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MintedToken")
-            .field("token", &"[redacted]")
-            .field("claims", &self.claims)
-            .finish()
-    }
 }
 
 impl AccessTokens {
@@ -163,7 +155,10 @@ impl AccessTokens {
         header.kid = Some(signing.verifying_key().kid().to_owned());
         let token = jsonwebtoken::encode(&header, &claims, signing.encoding_key())
             .expect("signing with a parsed Ed25519 key cannot fail");
-        MintedToken { token, claims }
+        MintedToken {
+            token: Secret::from(token),
+            claims,
+        }
     }
 
     /// Checks `token` and returns its claims. Revocation is *not* checked here: that is
@@ -324,10 +319,10 @@ mod tests {
     fn minted_token_verifies_with_every_claim() {
         let f = fixture();
         let minted = f.tokens.mint("user-1", "session-1");
-        let claims = f.tokens.verify(&minted.token).unwrap();
+        let claims = f.tokens.verify(minted.token.expose()).unwrap();
         assert_eq!(*claims, minted.claims);
         assert_eq!(claims.exp - claims.iat, 900);
-        let (header, _, _) = parts(&minted.token);
+        let (header, _, _) = parts(minted.token.expose());
         assert_eq!(header["alg"], "EdDSA");
         assert_eq!(header["typ"], "at+jwt");
         assert_eq!(header["kid"], f.key.verifying_key().kid());
@@ -368,8 +363,8 @@ mod tests {
     fn second_verification_is_served_from_the_cache() {
         let f = fixture();
         let minted = f.tokens.mint("u", "s");
-        let first = f.tokens.verify(&minted.token).unwrap();
-        let second = f.tokens.verify(&minted.token).unwrap();
+        let first = f.tokens.verify(minted.token.expose()).unwrap();
+        let second = f.tokens.verify(minted.token.expose()).unwrap();
         assert!(Arc::ptr_eq(&first, &second));
     }
 
@@ -388,7 +383,7 @@ mod tests {
     #[test]
     fn stripped_garbage_truncated_and_borrowed_signatures_are_rejected() {
         let f = fixture();
-        let token = f.tokens.mint("u", "s").token;
+        let token = f.tokens.mint("u", "s").token.expose().to_owned();
         let (head, sig) = token.rsplit_once('.').unwrap();
         assert_rejected(&f, &format!("{head}."), "stripped signature");
         assert_rejected(
@@ -401,7 +396,12 @@ mod tests {
             &format!("{head}.{}", &sig[..sig.len() - 4]),
             "truncated signature",
         );
-        let other = f.tokens.mint("someone-else", "other-session").token;
+        let other = f
+            .tokens
+            .mint("someone-else", "other-session")
+            .token
+            .expose()
+            .to_owned();
         let borrowed = other.rsplit_once('.').unwrap().1;
         assert_rejected(
             &f,
@@ -413,7 +413,12 @@ mod tests {
     #[test]
     fn edited_sub_sid_or_exp_without_resigning_is_rejected() {
         let f = fixture();
-        let token = f.tokens.mint("user-1", "session-1").token;
+        let token = f
+            .tokens
+            .mint("user-1", "session-1")
+            .token
+            .expose()
+            .to_owned();
         let (header, claims, sig) = parts(&token);
         for (field, value) in [
             ("sub", json!("admin")),
@@ -622,7 +627,7 @@ mod tests {
     #[test]
     fn two_or_four_segments_bad_base64_and_oversized_headers_are_rejected() {
         let f = fixture();
-        let token = f.tokens.mint("u", "s").token;
+        let token = f.tokens.mint("u", "s").token.expose().to_owned();
         let (head, _) = token.rsplit_once('.').unwrap();
         assert_rejected(&f, head, "two segments");
         assert_rejected(&f, &format!("{token}.AAAA"), "four segments");
@@ -657,14 +662,14 @@ mod tests {
             ISSUER,
             Duration::from_secs(900),
         );
-        let token = before.mint("u", "s").token;
+        let token = before.mint("u", "s").token.expose().to_owned();
         let rotated = AccessTokens::new(
             KeySet::new(new.clone(), vec![old.verifying_key().clone()]),
             ISSUER,
             Duration::from_secs(900),
         );
         rotated.verify(&token).unwrap();
-        let (header, _, _) = parts(&rotated.mint("u", "s").token);
+        let (header, _, _) = parts(rotated.mint("u", "s").token.expose());
         assert_eq!(
             header["kid"],
             new.verifying_key().kid(),
@@ -701,7 +706,7 @@ mod tests {
         #[test]
         fn any_single_character_change_is_rejected(position in 0usize..400, replacement in "[A-Za-z0-9_-]") {
             let f = fixture();
-            let token = f.tokens.mint("user-1", "session-1").token;
+            let token = f.tokens.mint("user-1", "session-1").token.expose().to_owned();
             let position = position % token.len();
             let mut edited: Vec<char> = token.chars().collect();
             let new = replacement.chars().next().unwrap();

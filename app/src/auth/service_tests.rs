@@ -4,15 +4,11 @@ use std::time::Duration;
 
 use argon2::Params;
 use chrono::Utc;
-use diesel::prelude::*;
 
 use super::*;
 use crate::auth::events::EventKind;
 use crate::auth::keys::{KeySet, SigningKey};
-use crate::store::schema::{
-    device_sessions, refresh_tokens, security_events, token_blacklist, users,
-};
-use crate::store::{DatabaseOptions, DatabaseUrl};
+use crate::store::{DatabaseOptions, DatabaseUrl, accounts, testing};
 
 struct TestAuth {
     _dir: tempfile::TempDir,
@@ -51,28 +47,17 @@ fn test_auth_with(settings: SessionSettings, access_ttl: Duration) -> TestAuth {
 }
 
 async fn count_events(auth: &AuthService, kind: EventKind) -> i64 {
-    let kind = kind.as_str();
+    let condition = format!("kind = '{}'", kind.as_str());
     auth.db()
-        .run(move |conn| {
-            Ok(security_events::table
-                .filter(security_events::kind.eq(kind))
-                .count()
-                .get_result(conn)?)
-        })
+        .run(move |conn| Ok(testing::count_where(conn, "security_events", &condition)?))
         .await
         .unwrap()
 }
 
 async fn live_tokens_of(auth: &AuthService, session_id: &str) -> i64 {
-    let id = session_id.to_owned();
+    let condition = format!("session_id = '{session_id}' AND used_at IS NULL");
     auth.db()
-        .run(move |conn| {
-            Ok(refresh_tokens::table
-                .filter(refresh_tokens::session_id.eq(id))
-                .filter(refresh_tokens::used_at.is_null())
-                .count()
-                .get_result(conn)?)
-        })
+        .run(move |conn| Ok(testing::count_where(conn, "refresh_tokens", &condition)?))
         .await
         .unwrap()
 }
@@ -86,7 +71,10 @@ async fn sign_up_then_log_in_gives_tokens_that_authenticate() {
         .await
         .unwrap();
     assert_eq!(signed_up.account.email, "ann@example.com");
-    let current = t.auth.authenticate(&signed_up.access.token).unwrap();
+    let current = t
+        .auth
+        .authenticate(signed_up.access.token.expose())
+        .unwrap();
     assert_eq!(current.user_id, signed_up.account.id);
     assert_eq!(current.session_id, signed_up.session_id);
 
@@ -202,7 +190,7 @@ async fn reused_token_within_grace_gets_an_access_token_but_no_fork() {
         rotated.refresh.map(|r| r.token),
         "the grace answer is the chain's one head, not a fork"
     );
-    t.auth.authenticate(&again.access.token).unwrap();
+    t.auth.authenticate(again.access.token.expose()).unwrap();
     assert_eq!(
         count_events(&t.auth, EventKind::TokenReuseDetected).await,
         0
@@ -233,7 +221,7 @@ async fn reused_refresh_token_after_grace_revokes_session_and_records_the_event(
     );
     // Both the thief's and the victim's tokens are dead now.
     assert!(matches!(
-        t.auth.authenticate(&victim.access.token),
+        t.auth.authenticate(victim.access.token.expose()),
         Err(AuthError::SessionRevoked)
     ));
     let victims_refresh = victim.refresh.unwrap().token;
@@ -295,7 +283,7 @@ async fn logout_revokes_the_session_and_its_access_token() {
         .await
         .unwrap();
     assert!(matches!(
-        t.auth.authenticate(&signed_in.access.token),
+        t.auth.authenticate(signed_in.access.token.expose()),
         Err(AuthError::SessionRevoked)
     ));
     let refresh = signed_in.refresh.unwrap().token;
@@ -325,7 +313,7 @@ async fn logout_by_refresh_token_alone_ends_the_session() {
         .await
         .unwrap();
     assert!(matches!(
-        t.auth.authenticate(&signed_in.access.token),
+        t.auth.authenticate(signed_in.access.token.expose()),
         Err(AuthError::SessionRevoked)
     ));
 }
@@ -355,12 +343,14 @@ async fn revocations_are_reloaded_from_the_blacklist_after_a_restart() {
         SessionSettings::default(),
     );
     assert!(
-        restarted.authenticate(&signed_in.access.token).is_ok(),
+        restarted
+            .authenticate(signed_in.access.token.expose())
+            .is_ok(),
         "empty set before loading"
     );
     assert_eq!(restarted.load_revocations().await.unwrap(), 1);
     assert!(matches!(
-        restarted.authenticate(&signed_in.access.token),
+        restarted.authenticate(signed_in.access.token.expose()),
         Err(AuthError::SessionRevoked)
     ));
 }
@@ -402,9 +392,9 @@ async fn cleanup_leaves_no_expired_rows_and_keeps_live_ones() {
         .auth
         .db()
         .run(move |conn| {
-            let sessions: i64 = device_sessions::table.count().get_result(conn)?;
-            let tokens: i64 = refresh_tokens::table.count().get_result(conn)?;
-            let blacklist: i64 = token_blacklist::table.count().get_result(conn)?;
+            let sessions = testing::count_where(conn, "device_sessions", "1 = 1")?;
+            let tokens = testing::count_where(conn, "refresh_tokens", "1 = 1")?;
+            let blacklist = testing::count_where(conn, "token_blacklist", "1 = 1")?;
             Ok((sessions, tokens, blacklist))
         })
         .await
@@ -444,7 +434,7 @@ async fn devices_are_listed_current_first_then_by_last_activity() {
         .log_in("ann@example.com", "correct horse".into(), ua(FIREFOX))
         .await
         .unwrap();
-    let current = t.auth.authenticate(&firefox.access.token).unwrap();
+    let current = t.auth.authenticate(firefox.access.token.expose()).unwrap();
     let devices = t.auth.list_devices(&current).await.unwrap();
     assert_eq!(devices.len(), 2);
     assert_eq!(devices[0].id, firefox.session_id);
@@ -465,7 +455,7 @@ async fn revoking_other_users_device_is_not_found_and_changes_nothing() {
         .sign_up("bob@example.com", "correct horse".into(), client())
         .await
         .unwrap();
-    let ann_session = t.auth.authenticate(&ann.access.token).unwrap();
+    let ann_session = t.auth.authenticate(ann.access.token.expose()).unwrap();
     let err = t
         .auth
         .revoke_device(&ann_session, &bob.session_id, client())
@@ -479,7 +469,7 @@ async fn revoking_other_users_device_is_not_found_and_changes_nothing() {
         .unwrap_err();
     assert!(matches!(err, AuthError::NotFound), "{err:?}");
     t.auth
-        .authenticate(&bob.access.token)
+        .authenticate(bob.access.token.expose())
         .expect("bob is still signed in");
 }
 
@@ -496,13 +486,13 @@ async fn a_revoked_device_is_refused_on_its_very_next_request() {
         .log_in("ann@example.com", "correct horse".into(), ua(FIREFOX))
         .await
         .unwrap();
-    let from_laptop = t.auth.authenticate(&laptop.access.token).unwrap();
+    let from_laptop = t.auth.authenticate(laptop.access.token.expose()).unwrap();
     t.auth
         .revoke_device(&from_laptop, &phone.session_id, client())
         .await
         .unwrap();
     assert!(matches!(
-        t.auth.authenticate(&phone.access.token),
+        t.auth.authenticate(phone.access.token.expose()),
         Err(AuthError::SessionRevoked)
     ));
     let refresh = phone.refresh.unwrap().token;
@@ -512,7 +502,7 @@ async fn a_revoked_device_is_refused_on_its_very_next_request() {
     ));
     assert_eq!(count_events(&t.auth, EventKind::DeviceSignedOut).await, 1);
     t.auth
-        .authenticate(&laptop.access.token)
+        .authenticate(laptop.access.token.expose())
         .expect("the laptop stays signed in");
 }
 
@@ -533,7 +523,7 @@ async fn signing_out_all_other_devices_keeps_only_this_one() {
                 .unwrap(),
         );
     }
-    let current = t.auth.authenticate(&this.access.token).unwrap();
+    let current = t.auth.authenticate(this.access.token.expose()).unwrap();
     assert_eq!(
         t.auth
             .revoke_other_devices(&current, client())
@@ -543,7 +533,7 @@ async fn signing_out_all_other_devices_keeps_only_this_one() {
     );
     for other in &others {
         assert!(matches!(
-            t.auth.authenticate(&other.access.token),
+            t.auth.authenticate(other.access.token.expose()),
             Err(AuthError::SessionRevoked)
         ));
     }
@@ -594,14 +584,14 @@ async fn signing_in_beyond_the_session_limit_ends_the_least_recently_active() {
         .unwrap();
 
     assert!(matches!(
-        t.auth.authenticate(&second.access.token),
+        t.auth.authenticate(second.access.token.expose()),
         Err(AuthError::SessionRevoked)
     ));
     for kept in [&third, &fourth] {
-        t.auth.authenticate(&kept.access.token).unwrap();
+        t.auth.authenticate(kept.access.token.expose()).unwrap();
     }
     assert_eq!(count_events(&t.auth, EventKind::SessionEvicted).await, 1);
-    let current = t.auth.authenticate(&fourth.access.token).unwrap();
+    let current = t.auth.authenticate(fourth.access.token.expose()).unwrap();
     assert_eq!(t.auth.list_devices(&current).await.unwrap().len(), 3);
 }
 
@@ -618,7 +608,7 @@ async fn changing_the_password_signs_out_every_other_device() {
         .log_in("ann@example.com", "correct horse".into(), ua(FIREFOX))
         .await
         .unwrap();
-    let current = t.auth.authenticate(&this.access.token).unwrap();
+    let current = t.auth.authenticate(this.access.token.expose()).unwrap();
 
     let wrong = t
         .auth
@@ -651,11 +641,11 @@ async fn changing_the_password_signs_out_every_other_device() {
         .unwrap();
     assert_eq!(count, 1);
     assert!(matches!(
-        t.auth.authenticate(&other.access.token),
+        t.auth.authenticate(other.access.token.expose()),
         Err(AuthError::SessionRevoked)
     ));
     t.auth
-        .authenticate(&this.access.token)
+        .authenticate(this.access.token.expose())
         .expect("this device stays signed in");
     assert!(
         t.auth
@@ -683,7 +673,7 @@ async fn deleting_the_account_needs_the_password_and_removes_everything() {
         .log_in("ann@example.com", "correct horse".into(), ua(FIREFOX))
         .await
         .unwrap();
-    let current = t.auth.authenticate(&this.access.token).unwrap();
+    let current = t.auth.authenticate(this.access.token.expose()).unwrap();
     assert!(matches!(
         t.auth
             .delete_account(&current, "wrong one!".into(), client())
@@ -695,7 +685,7 @@ async fn deleting_the_account_needs_the_password_and_removes_everything() {
         .await
         .unwrap();
 
-    for token in [&this.access.token, &other.access.token] {
+    for token in [this.access.token.expose(), other.access.token.expose()] {
         assert!(matches!(
             t.auth.authenticate(token),
             Err(AuthError::SessionRevoked)
@@ -711,8 +701,8 @@ async fn deleting_the_account_needs_the_password_and_removes_everything() {
         .auth
         .db()
         .run(|conn| {
-            let sessions: i64 = device_sessions::table.count().get_result(conn)?;
-            let events: i64 = security_events::table.count().get_result(conn)?;
+            let sessions = testing::count_where(conn, "device_sessions", "1 = 1")?;
+            let events = testing::count_where(conn, "security_events", "1 = 1")?;
             Ok((sessions, events))
         })
         .await
@@ -744,7 +734,7 @@ async fn activity_lists_events_newest_first_and_pages_back() {
             .await
             .unwrap();
     }
-    let current = t.auth.authenticate(&this.access.token).unwrap();
+    let current = t.auth.authenticate(this.access.token.expose()).unwrap();
     let first = t.auth.activity(&current, None).await.unwrap();
     assert_eq!(
         first.len() as i64,
@@ -856,10 +846,12 @@ async fn the_feed_reads_by_sequence_so_a_clock_far_behind_hides_nothing() {
     t.auth
         .db()
         .run(|conn| {
-            diesel::update(token_blacklist::table)
-                .set(token_blacklist::created_at.eq(now() - chrono::Duration::hours(1)))
-                .execute(conn)?;
-            Ok(())
+            let an_hour_ago = now() - chrono::Duration::hours(1);
+            let sql = format!(
+                "UPDATE token_blacklist SET created_at = '{}'",
+                an_hour_ago.format("%Y-%m-%d %H:%M:%S")
+            );
+            Ok(testing::execute(conn, &sql)?)
         })
         .await
         .unwrap();
@@ -914,7 +906,7 @@ async fn a_login_still_hashing_when_the_password_changes_gets_no_session() {
         .await
         .unwrap();
     // ...when Ann changes her password ("sign out everywhere else").
-    let current = t.auth.authenticate(&laptop.access.token).unwrap();
+    let current = t.auth.authenticate(laptop.access.token.expose()).unwrap();
     t.auth
         .change_password(
             &current,
@@ -929,14 +921,15 @@ async fn a_login_still_hashing_when_the_password_changes_gets_no_session() {
         matches!(late, Err(AuthError::InvalidCredentials)),
         "{late:?}"
     );
-    let live: i64 = t
+    let live = t
         .auth
         .db()
         .run(|conn| {
-            Ok(device_sessions::table
-                .filter(device_sessions::revoked_at.is_null())
-                .count()
-                .get_result(conn)?)
+            Ok(testing::count_where(
+                conn,
+                "device_sessions",
+                "revoked_at IS NULL",
+            )?)
         })
         .await
         .unwrap();
@@ -966,7 +959,7 @@ async fn a_rehash_at_login_never_overwrites_a_newer_password() {
         .verify_login("ann@example.com", "old password".into())
         .await
         .unwrap();
-    let current = t.auth.authenticate(&laptop.access.token).unwrap();
+    let current = t.auth.authenticate(laptop.access.token.expose()).unwrap();
     t.auth
         .change_password(
             &current,
@@ -1026,13 +1019,13 @@ async fn a_revocation_lasts_as_long_as_the_longest_token_whoever_revokes() {
     b.log_out(Some(signed_in.session_id.clone()), None, client())
         .await
         .unwrap();
-    let expires: NaiveDateTime = t
+    let expires = t
         .auth
         .db()
         .run(|conn| {
-            Ok(token_blacklist::table
-                .select(token_blacklist::expires_at)
-                .first(conn)?)
+            let long_ago = now() - chrono::Duration::days(1);
+            let (rows, _) = crate::store::blacklist::revocations_from(conn, None, long_ago)?;
+            Ok(rows[0].expires_at)
         })
         .await
         .unwrap();
@@ -1074,10 +1067,10 @@ async fn signing_in_again_on_a_signed_in_browser_ends_its_previous_session() {
         .await
         .unwrap();
     assert!(matches!(
-        t.auth.authenticate(&first.access.token),
+        t.auth.authenticate(first.access.token.expose()),
         Err(AuthError::SessionRevoked)
     ));
-    t.auth.authenticate(&second.access.token).unwrap();
+    t.auth.authenticate(second.access.token.expose()).unwrap();
     assert!(
         t.auth
             .refresh(&first.refresh.unwrap().token, client())
@@ -1088,12 +1081,10 @@ async fn signing_in_again_on_a_signed_in_browser_ends_its_previous_session() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgres_a_revocation_committed_after_a_newer_one_is_still_read() {
-    use diesel::PgConnection;
-    use diesel::connection::SimpleConnection;
-    let Some(admin) = crate::store::testing::postgres_admin_url() else {
+    let Some(admin) = testing::postgres_admin_url() else {
         return;
     };
-    let url = crate::store::testing::fresh_postgres_database(&admin);
+    let url = testing::fresh_postgres_database(&admin);
     let db = Database::open(
         &DatabaseUrl::Postgres(url.clone()),
         DatabaseOptions::default(),
@@ -1129,19 +1120,18 @@ async fn on_postgres_a_revocation_committed_after_a_newer_one_is_still_read() {
     let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
     let ann_sid = ann.session_id.clone();
     let slow = std::thread::spawn(move || {
-        let mut conn = PgConnection::establish(&url).unwrap();
-        conn.batch_execute("BEGIN").unwrap();
-        diesel::sql_query(
+        let mut conn = testing::connect(&DatabaseUrl::Postgres(url));
+        testing::execute(&mut conn, "BEGIN").unwrap();
+        let insert = format!(
             "INSERT INTO token_blacklist (token_id, kind, session_id, reason, created_at, \
-             expires_at, seq) VALUES ($1, 'sid', $1, 'logout', now() - interval '1 hour', \
-             now() + interval '1 hour', pg_current_xact_id()::text::bigint)",
-        )
-        .bind::<diesel::sql_types::Text, _>(&ann_sid)
-        .execute(&mut conn)
-        .unwrap();
+             expires_at, seq) VALUES ('{ann_sid}', 'sid', '{ann_sid}', 'logout', \
+             now() - interval '1 hour', now() + interval '1 hour', \
+             pg_current_xact_id()::text::bigint)"
+        );
+        testing::execute(&mut conn, &insert).unwrap();
         started_tx.send(()).unwrap();
         release_rx.recv().unwrap();
-        conn.batch_execute("COMMIT").unwrap();
+        testing::execute(&mut conn, "COMMIT").unwrap();
     });
     started_rx.recv().unwrap();
     // ...while a later one revokes Bob's and commits first.
@@ -1185,14 +1175,15 @@ async fn no_secret_shows_in_debug_output() {
         .verify_login("ann@example.com", password.into())
         .await
         .unwrap();
-    let user: User = t
+    let user = t
         .auth
         .db()
-        .run(|conn| Ok(users::table.select(User::as_select()).first(conn)?))
+        .run(|conn| Ok(accounts::find_by_email(conn, "ann@example.com")?))
         .await
-        .unwrap();
+        .unwrap()
+        .expect("the account exists");
     let hash = user.password_hash.expose().to_owned();
-    let secrets = [password, &refresh, &signed_in.access.token, &hash];
+    let secrets = [password, &refresh, signed_in.access.token.expose(), &hash];
     let printed = [
         format!("{signed_in:?}"),
         format!("{:?}", signed_in.access),

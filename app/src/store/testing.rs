@@ -48,3 +48,32 @@ pub fn fresh_postgres_database(admin_url: &str) -> String {
         ),
     }
 }
+
+/// Test suites: how many rows of `table` match the SQL `condition` (test text only,
+/// never user input), to check what the rules wrote.
+pub fn count_where(
+    conn: &mut super::DbConnection,
+    table: &str,
+    condition: &str,
+) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let sql = format!("SELECT COUNT(*) AS n FROM {table} WHERE {condition}");
+    Ok(diesel::sql_query(sql).get_result::<Count>(conn)?.n)
+}
+
+/// Test suites: runs SQL statements as they are (e.g. to stage a skewed clock).
+pub fn execute(conn: &mut super::DbConnection, sql: &str) -> QueryResult<()> {
+    conn.batch_execute(sql)
+}
+
+/// Test suites: a connection of its own to `url`, outside any pool (to hold a
+/// transaction open while the code under test runs).
+pub fn connect(url: &super::DatabaseUrl) -> super::DbConnection {
+    super::connection::Manager::new(url.clone())
+        .establish()
+        .unwrap_or_else(|e| panic!("cannot connect to {url}: {e}"))
+}

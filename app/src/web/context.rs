@@ -237,7 +237,7 @@ fn append_set_cookie(value: String) {
 
 /// Adds `Set-Cookie` headers for a fresh token pair to the response.
 pub fn set_session_cookies(ctx: &ServerContext, signed_in: &SignedIn) {
-    append_set_cookie(ctx.cookies.access_cookie(&signed_in.access.token));
+    append_set_cookie(ctx.cookies.access_cookie(signed_in.access.token.expose()));
     if let Some(refresh) = &signed_in.refresh {
         let lifetime = (refresh.expires_at - chrono::Utc::now().naive_utc())
             .to_std()
