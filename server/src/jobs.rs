@@ -15,7 +15,7 @@ pub fn spawn_cleanup(auth: Arc<AuthService>, interval: Duration) -> tokio::task:
         loop {
             ticker.tick().await;
             match auth.cleanup().await {
-                Ok(report) if report.total() + report.revocations > 0 => {
+                Ok(report) if report.deleted.total() + report.revocations > 0 => {
                     tracing::info!(?report, "cleanup deleted expired rows");
                 }
                 Ok(_) => tracing::debug!("cleanup: nothing expired"),

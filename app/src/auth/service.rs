@@ -426,12 +426,7 @@ impl AuthService {
             .run(move |conn| cleanup::delete_expired(conn, now, revoked_horizon, batch))
             .await?;
         let mut report = CleanupReport {
-            refresh_tokens: deleted.refresh_tokens,
-            blacklist: deleted.blacklist,
-            sessions: deleted.sessions,
-            events: deleted.events,
-            web_sessions: deleted.web_sessions,
-            throttle_counters: deleted.throttle_counters,
+            deleted,
             revocations: 0,
         };
         report.revocations = self.revocations.purge_expired(now.and_utc().timestamp());

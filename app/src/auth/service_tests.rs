@@ -380,13 +380,13 @@ async fn cleanup_leaves_no_expired_rows_and_keeps_live_ones() {
             .unwrap();
     }
     // Nothing has expired yet: nothing is deleted.
-    assert_eq!(t.auth.cleanup().await.unwrap().total(), 0);
+    assert_eq!(t.auth.cleanup().await.unwrap().deleted.total(), 0);
 
     // Two hours on, the revoked sessions' access tokens have all expired.
     let later = Utc::now().naive_utc() + chrono::Duration::hours(2);
     let report = t.auth.cleanup_at(later).await.unwrap();
-    assert_eq!(report.sessions, 5);
-    assert_eq!(report.blacklist, 5);
+    assert_eq!(report.deleted.sessions, 5);
+    assert_eq!(report.deleted.blacklist, 5);
     assert_eq!(report.revocations, 5);
     let (sessions, tokens, blacklist) = t
         .auth
@@ -412,7 +412,10 @@ async fn cleanup_leaves_no_expired_rows_and_keeps_live_ones() {
     // Past every expiry, everything goes, in batches.
     let much_later = Utc::now().naive_utc() + chrono::Duration::days(400);
     let report = t.auth.cleanup_at(much_later).await.unwrap();
-    assert!(report.sessions == 1 && report.events >= 11, "{report:?}");
+    assert!(
+        report.deleted.sessions == 1 && report.deleted.events >= 11,
+        "{report:?}"
+    );
 }
 
 fn ua(browser: &str) -> ClientInfo {
@@ -1036,10 +1039,23 @@ async fn a_revocation_lasts_as_long_as_the_longest_token_whoever_revokes() {
     // And the cleanup job keeps the session's row until then too.
     let in_ten_minutes = now() + chrono::Duration::minutes(10);
     assert_eq!(
-        t.auth.cleanup_at(in_ten_minutes).await.unwrap().blacklist,
+        t.auth
+            .cleanup_at(in_ten_minutes)
+            .await
+            .unwrap()
+            .deleted
+            .blacklist,
         0
     );
-    assert_eq!(t.auth.cleanup_at(in_ten_minutes).await.unwrap().sessions, 0);
+    assert_eq!(
+        t.auth
+            .cleanup_at(in_ten_minutes)
+            .await
+            .unwrap()
+            .deleted
+            .sessions,
+        0
+    );
 }
 
 #[tokio::test]

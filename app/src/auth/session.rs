@@ -7,6 +7,7 @@ use chrono::NaiveDateTime;
 use super::access_token::MintedToken;
 use super::events::EventKind;
 use super::refresh_token::RefreshToken;
+use crate::store::cleanup::Deleted;
 
 /// A signed-in user, as the rest of the app sees them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,35 +55,14 @@ pub struct CurrentDeviceSession {
     pub expires_at: i64,
 }
 
-/// How many expired rows one cleanup pass deleted, per table.
+/// What one cleanup pass removed: rows per table, and entries of the in-memory
+/// revocation set.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CleanupReport {
-    /// Expired or spent refresh tokens.
-    pub refresh_tokens: usize,
-    /// Blacklist rows whose tokens have expired.
-    pub blacklist: usize,
-    /// Expired sessions, and revoked ones whose last access token has expired.
-    pub sessions: usize,
-    /// Security events past the retention period.
-    pub events: usize,
-    /// Expired pre-auth web sessions.
-    pub web_sessions: usize,
-    /// Brute-force counters that say nothing any more.
-    pub throttle_counters: usize,
+    /// Rows deleted, per table.
+    pub deleted: Deleted,
     /// In-memory revocation entries dropped.
     pub revocations: usize,
-}
-
-impl CleanupReport {
-    /// Rows deleted in all.
-    pub fn total(&self) -> usize {
-        self.refresh_tokens
-            + self.blacklist
-            + self.sessions
-            + self.events
-            + self.web_sessions
-            + self.throttle_counters
-    }
 }
 
 /// Why a device session was ended; stored in `revoke_reason` and the blacklist.

@@ -22,6 +22,18 @@ pub struct Deleted {
     pub throttle_counters: usize,
 }
 
+impl Deleted {
+    /// Rows deleted in all.
+    pub fn total(&self) -> usize {
+        self.refresh_tokens
+            + self.blacklist
+            + self.sessions
+            + self.events
+            + self.web_sessions
+            + self.throttle_counters
+    }
+}
+
 /// Deletes what has expired by `now`, `batch` rows per statement. Revoked sessions go
 /// once the last access token minted for them expired before `revoked_horizon`.
 pub fn delete_expired(
