@@ -57,16 +57,19 @@ where
             let copy = copy_of(&mut request);
             let response = <BrowserClient as Client<E, IS, OS>>::send(request).await?;
             let response = match session_state(&response) {
-                Some(state) if state == EXPIRED => match copy {
-                    Some(copy) if refreshed().await => {
-                        <BrowserClient as Client<E, IS, OS>>::send(resend(copy)?).await?
-                    }
-                    // No copy to resend, or the refresh was refused: the session is over.
-                    _ => {
+                Some(state) if state == EXPIRED => {
+                    if !refreshed().await {
+                        // The refresh token was refused: the session is over here.
                         leave_signed_out_device();
                         response
+                    } else if let Some(copy) = copy {
+                        <BrowserClient as Client<E, IS, OS>>::send(resend(copy)?).await?
+                    } else {
+                        // Renewed, but this request cannot be sent twice (a streamed
+                        // body): its caller sees the 401, and its next call goes through.
+                        response
                     }
-                },
+                }
                 _ => response,
             };
             if session_state(&response).as_deref() == Some(REVOKED) {
