@@ -26,6 +26,12 @@ process.env.E2E_SHORT_TTL_URL = `http://127.0.0.1:${shortTtlPort}`;
 const dataDir = (process.env.E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), "gatehouse-e2e-")));
 const shortTtlDataDir = (process.env.E2E_SHORT_TTL_DATA_DIR ??= mkdtempSync(join(tmpdir(), "gatehouse-e2e-short-")));
 const serverBin = process.env.E2E_SERVER_BIN ?? join(repoRoot, "target", "debug", "server");
+// A real SMTP server (Debian's aiosmtpd) for the main server's mail; the tests read the
+// Maildir it writes (see tests/mail.ts). The short-TTL server has none, so its mail goes
+// to its development mailbox at /dev/mailbox.
+const smtpPort = (process.env.E2E_SMTP_PORT ??= freePort());
+process.env.E2E_MAILDIR ??= join(mkdtempSync(join(tmpdir(), "gatehouse-e2e-mail-")), "inbox");
+const python = process.env.GATEHOUSE_TEST_PYTHON ?? "/usr/bin/python3";
 const baseURL = `http://127.0.0.1:${port}`;
 
 /** Asks the OS for a free loopback port (synchronously: configs cannot await). */
@@ -82,7 +88,22 @@ export default defineConfig({
       },
     },
   ],
-  webServer: [server(port, dataDir, {}), server(shortTtlPort, shortTtlDataDir, { ACCESS_TOKEN_TTL: "2s", REFRESH_GRACE: "1s" })],
+  webServer: [
+    {
+      command: `"${python}" -m aiosmtpd -n -l 127.0.0.1:${smtpPort} -c aiosmtpd.handlers.Mailbox "${process.env.E2E_MAILDIR}"`,
+      port: Number(smtpPort),
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: "ignore" as const,
+      stderr: "pipe" as const,
+    },
+    server(port, dataDir, {
+      SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      MAIL_POLL_INTERVAL: "200ms",
+    }),
+    server(shortTtlPort, shortTtlDataDir, { ACCESS_TOKEN_TTL: "2s", REFRESH_GRACE: "1s" }),
+  ],
 });
 
 /** One server under test: the built binary on `serverPort` with its own database. */

@@ -25,6 +25,7 @@ step "Install Node.js" ensure_node
 step "Install end-to-end packages" ensure_node_packages
 step "Find or install Chromium" ensure_chromium
 step "Find or install PostgreSQL" ensure_postgres
+step "Find or install the test SMTP server" ensure_smtp_server
 step "Start a throwaway PostgreSQL cluster" start_test_postgres
 
 step "cargo fmt --check" cargo fmt --all -- --check

@@ -69,6 +69,20 @@ ensure_node() {
   fi
 }
 
+# The SMTP server the mail tests start (Rust and Playwright): Debian's aiosmtpd, run by
+# the distribution's Python (a pyenv `python3` on PATH would not have it). Exported for
+# both test harnesses.
+ensure_smtp_server() {
+  export GATEHOUSE_TEST_PYTHON="${GATEHOUSE_TEST_PYTHON:-/usr/bin/python3}"
+  if "$GATEHOUSE_TEST_PYTHON" -c 'import aiosmtpd' 2>/dev/null; then
+    ok "aiosmtpd is installed (SMTP server for the mail tests)"
+    return
+  fi
+  say "Installing aiosmtpd, the SMTP server the mail tests start"
+  apt_install python3-aiosmtpd ||
+    die "the mail tests need python3-aiosmtpd (Debian package) for $GATEHOUSE_TEST_PYTHON: install it and run again"
+}
+
 # npm ci only when package-lock.json changed since the last install.
 ensure_node_packages() {
   local dir="$REPO_ROOT/end2end" stamp want

@@ -8,6 +8,8 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod auth;
 pub mod components;
+#[cfg(feature = "ssr")]
+pub mod mail;
 pub mod pages;
 pub mod paths;
 pub mod secret;
@@ -27,7 +29,8 @@ use crate::components::layout::Layout;
 use crate::components::session::provide_session_context;
 use crate::pages::{
     account::AccountPage, activity::ActivityPage, devices::DevicesPage, home::HomePage,
-    login::LoginPage, not_found::NotFound, refresh::RefreshPage, signup::SignupPage,
+    login::LoginPage, not_found::NotFound, recovery::ConfirmEmailPage, recovery::ForgotPage,
+    recovery::ResetPage, recovery::VerifyEmailPage, refresh::RefreshPage, signup::SignupPage,
 };
 
 /// The name cargo-leptos gives the generated JS, wasm and CSS files under `/pkg`.
@@ -86,6 +89,10 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment(paths::ACCOUNT.segment()) view=AccountPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment(paths::DEVICES.segment()) view=DevicesPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment(paths::ACTIVITY.segment()) view=ActivityPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment(paths::FORGOT.segment()) view=ForgotPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment(paths::RESET.segment()) view=ResetPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment(paths::VERIFY_EMAIL.segment()) view=VerifyEmailPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment(paths::CONFIRM_EMAIL.segment()) view=ConfirmEmailPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

@@ -32,6 +32,16 @@ pub const ACCOUNT: Page = Page("account");
 pub const DEVICES: Page = Page("devices");
 /// `/activity`
 pub const ACTIVITY: Page = Page("activity");
+/// `/forgot`: asks for a password-reset link.
+pub const FORGOT: Page = Page("forgot");
+/// `/reset`: the password-reset link's page.
+pub const RESET: Page = Page("reset");
+/// `/verify-email`: the address-verification link's page.
+pub const VERIFY_EMAIL: Page = Page("verify-email");
+/// `/confirm-email`: the address-change link's page.
+pub const CONFIRM_EMAIL: Page = Page("confirm-email");
+/// The development mailbox (development mode without `SMTP_URL` only; not a Leptos page).
+pub const DEV_MAILBOX: &str = "/dev/mailbox";
 
 /// Query parameter names, shared by the code that writes a URL and the page that reads it.
 pub mod param {
@@ -49,6 +59,11 @@ pub mod param {
     pub const PASSWORD_CHANGED: &str = "password_changed";
     /// The activity page's paging cursor.
     pub const BEFORE: &str = "before";
+    /// The token of a link sent by mail; the server moves it into the web session and
+    /// redirects to the same page without it.
+    pub const TOKEN: &str = "token";
+    /// `/forgot?sent=1`: the link was requested (after a plain form post).
+    pub const SENT: &str = "sent";
 }
 
 /// Why a browser was sent to the login page; the page tells the user.
@@ -164,6 +179,60 @@ pub fn password_changed_url(signed_out: usize) -> String {
         ACCOUNT.path(),
         param::PASSWORD_CHANGED
     )
+}
+
+/// `/forgot?sent=1`: confirms a reset request made with a plain form post.
+pub fn forgot_sent_url() -> String {
+    format!("{}?{}=1", FORGOT.path(), param::SENT)
+}
+
+/// `/verify-email?done=1` or `/confirm-email?done=1`: confirms a link used with a plain
+/// form post.
+pub fn link_done_url(page: Page) -> String {
+    format!("{}?{}=1", page.path(), param::DONE)
+}
+
+/// What `/account` confirms after a plain form post about the address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountNotice {
+    /// A new verification link was sent.
+    VerificationSent,
+    /// A link to confirm the new address was sent.
+    ChangeSent,
+}
+
+impl AccountNotice {
+    const ALL: [Self; 2] = [Self::VerificationSent, Self::ChangeSent];
+
+    /// The query value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::VerificationSent => "verification_sent",
+            Self::ChangeSent => "change_sent",
+        }
+    }
+
+    /// Reads the query value back.
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|n| n.as_str() == value)
+    }
+
+    /// What the page says.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::VerificationSent => {
+                "We have sent you a new link. Open it to confirm your address."
+            }
+            Self::ChangeSent => {
+                "Check the inbox of your new address: open the link we sent there to finish the change. Until then, your address stays as it is."
+            }
+        }
+    }
+}
+
+/// `/account?done=<notice>`.
+pub fn account_notice_url(notice: AccountNotice) -> String {
+    format!("{}?{}={}", ACCOUNT.path(), param::DONE, notice.as_str())
 }
 
 /// `/activity?before=<event id>`: the next page of older events.

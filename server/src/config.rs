@@ -189,6 +189,33 @@ pub struct Config {
     )]
     pub max_connections: usize,
 
+    /// The address people reach Gatehouse at, e.g. https://auth.example.com: every link
+    /// in a mail is built from it, never from a request's Host header. Required in
+    /// production. [default in development: http://<site addr>]
+    #[arg(long = "public-url", env = "PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Mail server: smtps://USER:PASSWORD@HOST:465 (TLS), or
+    /// smtp://USER:PASSWORD@HOST:587?tls=required (STARTTLS). Required in production; in
+    /// development, without it mail goes to the mailbox at /dev/mailbox.
+    #[arg(long = "smtp-url", env = "SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<Secret>,
+
+    /// The sender of every mail, e.g. "Gatehouse <no-reply@example.com>".
+    /// [default: Gatehouse <no-reply@HOST of PUBLIC_URL>]
+    #[arg(long = "mail-from", env = "MAIL_FROM")]
+    pub mail_from: Option<String>,
+
+    /// Sign-in waits until the address is verified (through the link mailed at
+    /// sign-up), and sign-up no longer tells whether an address is taken.
+    #[arg(long = "require-verified-email", env = "REQUIRE_VERIFIED_EMAIL", default_value_t = false, action = clap::ArgAction::Set)]
+    pub require_verified_email: bool,
+
+    /// How often the mail sender looks for mail queued by other instances and for
+    /// retries (mail queued by this instance goes out at once).
+    #[arg(long = "mail-poll-interval", env = "MAIL_POLL_INTERVAL", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub mail_poll_interval: Duration,
+
     /// Mark cookies `Secure` and use the `__Host-`/`__Secure-` names. Turn off only to
     /// serve plain HTTP on a host other than localhost.
     #[arg(long = "cookie-secure", env = "COOKIE_SECURE", default_value_t = true, action = clap::ArgAction::Set)]
@@ -235,6 +262,27 @@ impl Config {
             request_timeout: self.request_timeout,
             max_connections: self.max_connections,
             shutdown_grace: Duration::from_secs(10),
+        }
+    }
+
+    /// `PUBLIC_URL` without a trailing slash; in development, `http://` and the address
+    /// the server listens on (`localhost` for an unspecified address).
+    pub fn public_url(&self, listening: SocketAddr) -> Result<String, crate::StartupError> {
+        match (&self.public_url, self.mode) {
+            (Some(url), _) => {
+                let url = url.trim_end_matches('/');
+                if !(url.starts_with("https://") || url.starts_with("http://"))
+                    || url.contains(char::is_whitespace)
+                {
+                    return Err(crate::StartupError::PublicUrl(url.to_owned()));
+                }
+                Ok(url.to_owned())
+            }
+            (None, Mode::Production) => Err(crate::StartupError::MissingPublicUrl),
+            (None, Mode::Development) if listening.ip().is_unspecified() => {
+                Ok(format!("http://localhost:{}", listening.port()))
+            }
+            (None, Mode::Development) => Ok(format!("http://{listening}")),
         }
     }
 

@@ -51,6 +51,26 @@ pub enum StartupError {
     #[error("INSECURE_FAST_PASSWORD_HASHING is for test suites and is refused in production mode")]
     InsecureHashingInProduction,
 
+    /// Production mode without a mail server.
+    #[error(
+        "production mode needs a mail server for account recovery: set SMTP_URL (e.g. smtps://USER:PASSWORD@smtp.example.com:465)"
+    )]
+    MissingSmtpUrl,
+
+    /// Production mode without the public address that links in mails point to.
+    #[error(
+        "production mode needs PUBLIC_URL, the address people reach Gatehouse at (e.g. https://auth.example.com)"
+    )]
+    MissingPublicUrl,
+
+    /// `PUBLIC_URL` is not an http(s) URL.
+    #[error("PUBLIC_URL {0:?} is not an http:// or https:// URL")]
+    PublicUrl(String),
+
+    /// `SMTP_URL` or `MAIL_FROM` cannot be used.
+    #[error(transparent)]
+    Mail(#[from] app::mail::transport::MailError),
+
     /// The revocation list could not be loaded.
     #[error("cannot load the revocation list: {0}")]
     Revocations(app::auth::error::AuthError),

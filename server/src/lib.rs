@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod csrf;
+pub mod dev_mailbox;
 pub mod error;
 pub mod headers;
 pub mod health;
@@ -24,6 +25,8 @@ use app::auth::access_token::AccessTokens;
 use app::auth::password::{Params, Passwords};
 use app::auth::service::AuthService;
 use app::auth::settings::SessionSettings;
+use app::mail::sender::MailSender;
+use app::mail::transport::MailTransport;
 use app::store::Database;
 use app::web::context::ServerContext;
 use app::web::cookies::CookieSettings;
@@ -66,6 +69,8 @@ pub async fn serve_on(
 async fn prepare(config: &Config) -> Result<Database, StartupError> {
     // Settings that can be refused are checked before anything is created.
     password_params(config)?;
+    mail_transport(config)?;
+    config.public_url(config.site_addr)?;
     // 0700: the folder holds the SQLite database and, in development, the signing key.
     app::store::create_private_dir(&config.data_dir).map_err(|source| StartupError::DataDir {
         path: config.data_dir.clone(),
@@ -103,6 +108,7 @@ async fn serve_prepared(
         Arc::clone(&state.server.auth),
         config.revocation_poll_interval,
     );
+    let mail = tokio::spawn(state.mail.as_ref().clone().run(config.mail_poll_interval));
     tracing::info!("Gatehouse listening on http://{addr}");
     serve::serve(
         listener,
@@ -113,6 +119,7 @@ async fn serve_prepared(
     .await;
     cleanup.abort();
     feed.abort();
+    mail.abort();
     tracing::info!("stopped");
     Ok(())
 }
@@ -140,8 +147,28 @@ pub async fn app_state(
         .await
         .map_err(StartupError::Revocations)?;
     tracing::debug!(revoked, "revocation list loaded");
+    let transport = mail_transport(config)?;
+    let public_url = config.public_url(addr)?;
+    let from = match &config.mail_from {
+        Some(from) => app::mail::transport::parse_from(from)?,
+        None => app::mail::transport::parse_from(&default_mail_from(&public_url))?,
+    };
+    if transport.keeps_copies() {
+        tracing::info!(
+            "no SMTP_URL: mail is kept in the development mailbox at {public_url}{}",
+            app::paths::DEV_MAILBOX
+        );
+    }
+    let mail = Arc::new(MailSender::new(
+        db.clone(),
+        transport,
+        from,
+        &public_url,
+        auth.mail_wakeup(),
+    ));
     Ok(AppState {
         leptos_options: leptos_options(config, addr),
+        mail,
         db,
         server: ServerContext {
             auth,
@@ -149,6 +176,33 @@ pub async fn app_state(
             trusted_proxies: config.trusted_proxies.clone(),
         },
     })
+}
+
+/// SMTP when `SMTP_URL` is set; else, in development only, the development mailbox.
+pub fn mail_transport(config: &Config) -> Result<MailTransport, StartupError> {
+    match (&config.smtp_url, config.mode) {
+        (Some(url), _) => Ok(MailTransport::smtp(url.expose())?),
+        (None, config::Mode::Production) => Err(StartupError::MissingSmtpUrl),
+        (None, config::Mode::Development) => Ok(MailTransport::DevMailbox),
+    }
+}
+
+/// `Gatehouse <no-reply@HOST>`, HOST being `PUBLIC_URL`'s host (`localhost` when it is
+/// an IP address, which is not a mail domain).
+fn default_mail_from(public_url: &str) -> String {
+    let host = public_url
+        .split("://")
+        .nth(1)
+        .unwrap_or_default()
+        .split(['/', ':'])
+        .next()
+        .unwrap_or_default();
+    let host = if host.is_empty() || host.parse::<std::net::IpAddr>().is_ok() {
+        "localhost"
+    } else {
+        host
+    };
+    format!("Gatehouse <no-reply@{host}>")
 }
 
 /// Leptos' settings, built from [`Config`] rather than from cargo-leptos' environment
@@ -191,6 +245,7 @@ pub fn session_settings(config: &Config) -> SessionSettings {
         refresh_grace: config.refresh_grace,
         event_retention: config.event_retention,
         max_sessions: config.max_sessions_per_user.max(1),
+        require_verified_email: config.require_verified_email,
         ..SessionSettings::default()
     }
 }

@@ -14,6 +14,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use app::store::WebSessionStore;
+use app::web::email_link::take_token_from_link;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
@@ -38,7 +39,12 @@ pub fn app(state: AppState) -> Router {
     let context_state = state.clone();
     let fallback_context = state.server.clone();
 
-    Router::new()
+    let router = if state.mail.keeps_copies() {
+        crate::dev_mailbox::routes()
+    } else {
+        Router::new()
+    };
+    router
         .route("/healthz", get(healthz))
         .route("/.well-known/jwks.json", get(jwks))
         .leptos_routes_with_context(
@@ -48,6 +54,7 @@ pub fn app(state: AppState) -> Router {
             move || app::shell(leptos_options.clone()),
         )
         .layer(map_response(set_error_status))
+        .layer(middleware::from_fn(take_token_from_link))
         .layer(web_session_layer(&state))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,

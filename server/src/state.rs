@@ -17,6 +17,8 @@ pub struct AppState {
     pub db: Database,
     /// The session service and cookie settings.
     pub server: ServerContext,
+    /// Delivers the mail outbox (and says whether the development mailbox is on).
+    pub mail: std::sync::Arc<app::mail::sender::MailSender>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -362,7 +362,11 @@ async fn jwks_lists_the_signing_key() {
 
 #[test]
 fn production_mode_without_a_signing_key_refuses_to_start() {
-    let finished = support::run_to_exit(&[("GATEHOUSE_MODE", "production")]);
+    let finished = support::run_to_exit(&[
+        ("GATEHOUSE_MODE", "production"),
+        ("SMTP_URL", "smtp://127.0.0.1:1"),
+        ("PUBLIC_URL", "https://gatehouse.test"),
+    ]);
     assert_eq!(finished.status.code(), Some(1));
     assert!(
         finished

@@ -12,13 +12,16 @@ use serde::{Deserialize, Serialize};
 
 use super::error::AppError;
 
-/// What the browser learns after signing in: who, and where to go next.
+/// What the browser learns after signing in (or signing up): who, and where to go next.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedInView {
     /// The account's e-mail address.
     pub email: String,
     /// A same-site path to continue to.
     pub next: String,
+    /// `false` after a sign-up with `REQUIRE_VERIFIED_EMAIL`: nobody is signed in until
+    /// the address is verified, and `next` is the login page, which says so.
+    pub signed_in: bool,
 }
 
 /// Who is looking at the page, for the header and for protected pages.
@@ -45,7 +48,7 @@ pub async fn signup(
     next: Option<String>,
 ) -> Result<SignedInView, AppError> {
     server::sign_in(next, &email, async |auth, client| {
-        auth.sign_up(&email, password, client).await
+        auth.register(&email, password, client).await
     })
     .await
 }
@@ -58,7 +61,10 @@ pub async fn login(
     next: Option<String>,
 ) -> Result<SignedInView, AppError> {
     server::sign_in(next, &email, async |auth, client| {
-        auth.log_in(&email, password, client).await
+        let signed_in = auth.log_in(&email, password, client).await?;
+        Ok(crate::auth::recovery::Registered::SignedIn(Box::new(
+            signed_in,
+        )))
     })
     .await
 }
@@ -178,6 +184,7 @@ mod server {
     use crate::api::error::AppError;
     use crate::auth::client::ClientInfo;
     use crate::auth::error::AuthError;
+    use crate::auth::recovery::Registered;
     use crate::auth::service::AuthService;
     use crate::auth::session::SignedIn;
     use crate::paths::safe_next;
@@ -191,7 +198,7 @@ mod server {
     pub async fn sign_in(
         next: Option<String>,
         email: &str,
-        start: impl AsyncFnOnce(&AuthService, ClientInfo) -> Result<SignedIn, AuthError>,
+        start: impl AsyncFnOnce(&AuthService, ClientInfo) -> Result<Registered, AuthError>,
     ) -> Result<SignedInView, AppError> {
         let ctx = server_context()?;
         let parts = request_parts()?;
@@ -199,10 +206,33 @@ mod server {
         // Signing in on a browser that is signed in ends its previous session.
         client.held_session = held_session(&ctx, &parts.headers);
         let account = email.trim().to_lowercase();
-        let signed_in =
+        let registered =
             throttled(&ctx, &account, &client, start(&ctx.auth, client.clone())).await?;
         crate::web::flash::cycle_web_session_id().await;
-        Ok(finish_sign_in(&ctx, &parts, &signed_in, next.as_deref()))
+        match registered {
+            Registered::SignedIn(signed_in) => {
+                Ok(finish_sign_in(&ctx, &parts, &signed_in, next.as_deref()))
+            }
+            Registered::CheckInbox => {
+                crate::web::flash::set(&check_inbox_notice(&account)).await;
+                let login = crate::paths::LOGIN.path();
+                if wants_html(&parts) {
+                    leptos_axum::redirect(&login);
+                }
+                Ok(SignedInView {
+                    email: account,
+                    next: login,
+                    signed_in: false,
+                })
+            }
+        }
+    }
+
+    /// What the login page says after a sign-up that waits for verification.
+    fn check_inbox_notice(email: &str) -> String {
+        format!(
+            "Check your inbox: we have sent a link to {email}. Open it to confirm your address, then sign in."
+        )
     }
 
     /// Sets the cookies and, for a plain form post, redirects to `next`.
@@ -220,6 +250,7 @@ mod server {
         SignedInView {
             email: signed_in.account.email.clone(),
             next,
+            signed_in: true,
         }
     }
 }

@@ -158,14 +158,23 @@ impl From<crate::store::DbError> for AppError {
     }
 }
 
+/// `Retry-After` of a per-address mail limit: the window it counts.
+#[cfg(feature = "ssr")]
+const MAIL_LIMIT_RETRY_SECS: u64 = 3600;
+
 #[cfg(feature = "ssr")]
 impl From<crate::auth::error::AuthError> for AppError {
     fn from(err: crate::auth::error::AuthError) -> Self {
         use crate::auth::error::AuthError as E;
         match &err {
-            E::InvalidEmail | E::PasswordPolicy(_) | E::EmailTaken | E::WrongPassword => {
-                Self::BadRequest(err.to_string())
-            }
+            E::InvalidEmail
+            | E::PasswordPolicy(_)
+            | E::EmailTaken
+            | E::WrongPassword
+            | E::Link(_)
+            | E::SameEmail => Self::BadRequest(err.to_string()),
+            E::EmailNotVerified => Self::Forbidden(err.to_string()),
+            E::MailLimit => Self::Throttled(MAIL_LIMIT_RETRY_SECS),
             E::InvalidCredentials
             | E::NotSignedIn
             | E::SessionRevoked

@@ -6,3 +6,4 @@ pub mod auth;
 pub mod client;
 pub mod devices;
 pub mod error;
+pub mod recovery;

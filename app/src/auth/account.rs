@@ -1,15 +1,17 @@
 //! The account itself: change the password, delete the account, read its activity.
 
 use super::client::ClientInfo;
+use super::email_link::LinkPurpose;
 use super::error::AuthError;
 use super::events::EventKind;
 use super::password::{self, Verification};
 use super::service::AuthService;
 use super::session::{CurrentDeviceSession, RevokeReason};
-use super::transactions::{record_event, revoke_live_device_sessions};
+use super::transactions::{queue_notice, record_event, revoke_live_device_sessions};
+use crate::mail::MailKind;
 use crate::secret::Secret;
 use crate::store::models::SecurityEvent;
-use crate::store::{accounts, events};
+use crate::store::{accounts, email_tokens, events};
 
 /// Events shown per page of the activity list.
 pub const ACTIVITY_PAGE: i64 = 50;
@@ -17,7 +19,11 @@ pub const ACTIVITY_PAGE: i64 = 50;
 impl AuthService {
     /// Checks `password` against the caller's account; a wrong one is
     /// [`AuthError::WrongPassword`].
-    async fn confirm_password(&self, user_id: &str, password: Secret) -> Result<(), AuthError> {
+    pub(super) async fn confirm_password(
+        &self,
+        user_id: &str,
+        password: Secret,
+    ) -> Result<(), AuthError> {
         let id = user_id.to_owned();
         let stored = self
             .db()
@@ -47,6 +53,8 @@ impl AuthService {
         let revoked = self
             .transaction(client, move |conn, tx| {
                 accounts::set_password_hash(conn, &user_id, hash, tx.now)?;
+                // A reset link mailed before the change must not undo it.
+                email_tokens::void_unused(conn, &user_id, &[LinkPurpose::PasswordReset.as_str()])?;
                 let revoked = revoke_live_device_sessions(
                     conn,
                     tx,
@@ -63,11 +71,19 @@ impl AuthService {
                     EventKind::PasswordChanged,
                     Some(&count),
                 )?;
+                queue_notice(
+                    conn,
+                    tx,
+                    &user_id,
+                    MailKind::PasswordChanged,
+                    tx.mail_facts(),
+                )?;
                 Ok(revoked)
             })
             .await?;
         let count = revoked.len();
         self.remember_revoked(revoked);
+        self.mail_queued();
         Ok(count)
     }
 

@@ -41,6 +41,23 @@ pub enum AuthError {
     /// 400: the current password given to confirm a change is not right.
     #[error("Your current password is not correct.")]
     WrongPassword,
+    /// 403: the password was right, but `REQUIRE_VERIFIED_EMAIL` is on and the address
+    /// is not verified yet (a new link has been sent).
+    #[error(
+        "Please confirm your e-mail address first: open the link we sent you. We have sent you a new one."
+    )]
+    EmailNotVerified,
+    /// 400: a link from a mail that does not work (unknown, expired or used).
+    #[error(transparent)]
+    Link(#[from] super::email_link::LinkProblem),
+    /// 400: the new address is the account's address already.
+    #[error("That is already your address.")]
+    SameEmail,
+    /// 429: enough mails of this kind went to this address lately; try again later.
+    #[error(
+        "We have already sent you several e-mails in the last hour. Check your inbox and spam folder, or try again later."
+    )]
+    MailLimit,
     /// 404: no such device session among the caller's.
     #[error("That device is not signed in to your account.")]
     NotFound,

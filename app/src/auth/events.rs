@@ -22,6 +22,14 @@ pub enum EventKind {
     DeviceSignedOut,
     /// A session was ended to stay within the per-user session limit.
     SessionEvicted,
+    /// The password was set through a reset link (detail: how many devices were signed out).
+    PasswordReset,
+    /// The address was verified through the link mailed to it (detail: the address).
+    EmailVerified,
+    /// A change of address was asked for; a link went to the new one (detail: it).
+    EmailChangeRequested,
+    /// The address was changed (detail: "old → new").
+    EmailChanged,
 }
 
 impl EventKind {
@@ -33,7 +41,13 @@ impl EventKind {
 
     /// Whether the user should look twice at this event (the activity page highlights it).
     pub fn is_warning(self) -> bool {
-        matches!(self, Self::TokenReuseDetected | Self::NewDeviceSignIn)
+        matches!(
+            self,
+            Self::TokenReuseDetected
+                | Self::NewDeviceSignIn
+                | Self::PasswordReset
+                | Self::EmailChanged
+        )
     }
 }
 
@@ -81,6 +95,22 @@ pub fn describe(kind: EventKind, detail: &str, actor: &str) -> (&'static str, St
                 "{detail} was the least recently used of too many signed-in devices and was signed out to make room."
             ),
         ),
+        EventKind::PasswordReset => (
+            "Password reset by e-mail",
+            format!(
+                "A new password was set with a link sent by e-mail, from {actor}; {} signed out.",
+                devices(detail)
+            ),
+        ),
+        EventKind::EmailVerified => (
+            "E-mail address verified",
+            format!("{detail} was confirmed from {actor}."),
+        ),
+        EventKind::EmailChangeRequested => (
+            "Change of e-mail address requested",
+            format!("A confirmation link was sent to {detail}, from {actor}."),
+        ),
+        EventKind::EmailChanged => ("E-mail address changed", format!("{detail}, from {actor}.")),
     }
 }
 

@@ -57,7 +57,7 @@ impl RefreshToken {
 
     /// The only form that is ever stored.
     pub fn hash(&self) -> RefreshTokenHash {
-        RefreshTokenHash(hex_lower(digest(&SHA256, self.0.as_bytes()).as_ref()))
+        RefreshTokenHash(sha256_hex(&self.0))
     }
 }
 
@@ -80,8 +80,14 @@ impl RefreshTokenHash {
     }
 }
 
-fn hex_lower(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// SHA-256 of `text`, lower-case hex: how opaque tokens (refresh tokens, mailed links)
+/// are stored.
+pub(super) fn sha256_hex(text: &str) -> String {
+    digest(&SHA256, text.as_bytes())
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]

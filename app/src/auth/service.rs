@@ -24,9 +24,10 @@ use super::session::{
 use super::settings::SessionSettings;
 use super::throttle::{DeviceCookie, Throttle};
 use super::transactions::{
-    Rotation, Started, Tx, credential_unchanged, now, revoke_device_session, rotate,
+    Rotation, Started, Tx, credential_unchanged, now, queue_limited, revoke_device_session, rotate,
     start_device_session,
 };
+use crate::mail::MailKind;
 use crate::secret::Secret;
 use crate::store::models::User;
 use crate::store::{
@@ -64,6 +65,8 @@ pub struct AuthService {
     /// Where the revocation feed reads from next: every blacklist row with a smaller
     /// sequence number is already in the set.
     feed_cursor: Mutex<i64>,
+    /// Wakes the mail sender when a request has queued mail, so it leaves at once.
+    mail_wake: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for AuthService {
@@ -104,7 +107,18 @@ impl AuthService {
             device_cookies,
             successor_key,
             feed_cursor: Mutex::new(0),
+            mail_wake: Arc::new(tokio::sync::Notify::new()),
         }
+    }
+
+    /// What the mail sender waits on (see [`crate::mail::sender::MailSender::run`]).
+    pub fn mail_wakeup(&self) -> Arc<tokio::sync::Notify> {
+        Arc::clone(&self.mail_wake)
+    }
+
+    /// Tells the mail sender that a committed transaction queued mail.
+    pub(super) fn mail_queued(&self) {
+        self.mail_wake.notify_one();
     }
 
     /// The access-token minter/verifier (for the JWKS endpoint and benchmarks).
@@ -240,6 +254,8 @@ impl AuthService {
             password_hash,
             created_at: now,
             password_changed_at: now,
+            email_verified_at: None,
+            notify_new_device: true,
         };
         let account = Account {
             id: user.id.clone(),
@@ -247,11 +263,19 @@ impl AuthService {
         };
         let started = self
             .transaction(client, move |conn, tx| {
-                let user_id = user.id.clone();
+                let (user_id, email) = (user.id.clone(), user.email.clone());
                 accounts::insert(conn, user)?;
+                queue_limited(
+                    conn,
+                    tx,
+                    MailKind::EmailVerification,
+                    &email,
+                    Some(&user_id),
+                )?;
                 start_device_session(conn, tx, &user_id)
             })
             .await?;
+        self.mail_queued();
         Ok(self.started(account, started))
     }
 
@@ -301,15 +325,30 @@ impl AuthService {
     ) -> Result<SignedIn, AuthError> {
         let VerifiedLogin { user, rehashed } = verified;
         let (user_id, verified_hash) = (user.id.clone(), user.password_hash.clone());
+        let email = user.email.clone();
+        let must_verify = self.settings.require_verified_email && user.email_verified_at.is_none();
         let started = self
             .transaction(client, move |conn, tx| {
                 if !credential_unchanged(conn, &user_id, &verified_hash, rehashed)? {
-                    return Ok(None);
+                    return Ok(Err(AuthError::InvalidCredentials));
                 }
-                start_device_session(conn, tx, &user_id).map(Some)
+                if must_verify {
+                    // The password was right, so saying so reveals nothing; a fresh
+                    // link goes out (within the per-address limit).
+                    queue_limited(
+                        conn,
+                        tx,
+                        MailKind::EmailVerification,
+                        &email,
+                        Some(&user_id),
+                    )?;
+                    return Ok(Err(AuthError::EmailNotVerified));
+                }
+                start_device_session(conn, tx, &user_id).map(Ok)
             })
-            .await?
-            .ok_or(AuthError::InvalidCredentials)?;
+            .await?;
+        self.mail_queued();
+        let started = started?;
         let account = Account {
             id: user.id,
             email: user.email,
@@ -337,6 +376,7 @@ impl AuthService {
             } => Ok(self.signed_in(account, session_id, next, access_until)),
             Rotation::Reused { session_id, until } => {
                 self.remember_revoked([(session_id, until)]);
+                self.mail_queued();
                 Err(AuthError::TokenReuse)
             }
             Rotation::Ended => Err(AuthError::SessionEnded),

@@ -1246,3 +1246,167 @@ async fn no_secret_shows_in_debug_output() {
         "the rest still shows"
     );
 }
+
+// ---- Mail and account recovery (ARCHITECTURE: "Mail and account recovery") ----
+
+async fn rows(auth: &AuthService, table: &'static str, condition: &'static str) -> i64 {
+    auth.db()
+        .run(move |conn| Ok(testing::count_where(conn, table, condition)?))
+        .await
+        .unwrap()
+}
+
+/// A sender on the development mailbox: real outbox, no SMTP.
+fn dev_sender(auth: &AuthService) -> crate::mail::sender::MailSender {
+    crate::mail::sender::MailSender::new(
+        auth.db().clone(),
+        crate::mail::transport::MailTransport::DevMailbox,
+        crate::mail::transport::parse_from("Gatehouse <no-reply@gatehouse.test>").unwrap(),
+        "https://gatehouse.test/",
+        auth.mail_wakeup(),
+    )
+}
+
+#[tokio::test]
+async fn mail_is_queued_with_its_change_and_only_if_that_commits() {
+    let t = test_auth(SessionSettings::default());
+    t.auth
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
+    assert_eq!(
+        rows(&t.auth, "mail_outbox", "kind = 'email_verification'").await,
+        1
+    );
+    let taken = t
+        .auth
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await;
+    assert!(matches!(taken, Err(AuthError::EmailTaken)));
+    assert_eq!(
+        rows(&t.auth, "mail_outbox", "kind = 'email_verification'").await,
+        1,
+        "the failed sign-up's mail was rolled back with it"
+    );
+}
+
+#[tokio::test]
+async fn the_sender_makes_links_at_delivery_and_drops_what_has_no_account() {
+    let t = test_auth(SessionSettings::default());
+    t.auth
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
+    t.auth
+        .request_password_reset("ann@example.com", client())
+        .await
+        .unwrap();
+    t.auth
+        .request_password_reset("nobody@example.com", client())
+        .await
+        .unwrap();
+    assert_eq!(
+        rows(&t.auth, "email_tokens", "1 = 1").await,
+        0,
+        "no token exists before delivery"
+    );
+    let sender = dev_sender(&t.auth);
+    let report = sender.deliver_due().await.unwrap();
+    assert_eq!((report.sent, report.dropped), (2, 1));
+    assert_eq!(
+        sender.deliver_due().await.unwrap(),
+        Default::default(),
+        "sent once"
+    );
+    assert_eq!(
+        rows(&t.auth, "email_tokens", "purpose = 'password_reset'").await,
+        1
+    );
+    let copies = t
+        .auth
+        .db()
+        .run(|conn| Ok(crate::store::outbox::delivered_copies(conn, 10)?))
+        .await
+        .unwrap();
+    let reset = copies.iter().find(|m| m.kind == "password_reset").unwrap();
+    assert!(
+        reset
+            .text_body
+            .as_deref()
+            .unwrap()
+            .contains("https://gatehouse.test/reset?token=")
+    );
+}
+
+#[tokio::test]
+async fn with_required_verification_sign_up_answers_alike_and_login_waits() {
+    let t = test_auth(SessionSettings {
+        require_verified_email: true,
+        ..SessionSettings::default()
+    });
+    let first = t
+        .auth
+        .register("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
+    let again = t
+        .auth
+        .register("ann@example.com", "another password".into(), client())
+        .await
+        .unwrap();
+    assert!(matches!(
+        first,
+        crate::auth::recovery::Registered::CheckInbox
+    ));
+    assert!(matches!(
+        again,
+        crate::auth::recovery::Registered::CheckInbox
+    ));
+    assert_eq!(
+        rows(&t.auth, "mail_outbox", "kind = 'address_in_use'").await,
+        1
+    );
+    let login = t
+        .auth
+        .log_in("ann@example.com", "correct horse".into(), client())
+        .await;
+    assert!(matches!(login, Err(AuthError::EmailNotVerified)));
+    assert_eq!(
+        rows(&t.auth, "device_sessions", "1 = 1").await,
+        0,
+        "no session before verification"
+    );
+}
+
+#[tokio::test]
+async fn cleanup_bounds_mailed_links_and_the_outbox() {
+    let t = test_auth(SessionSettings::default());
+    t.auth
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
+    t.auth
+        .request_password_reset("ann@example.com", client())
+        .await
+        .unwrap();
+    dev_sender(&t.auth).deliver_due().await.unwrap();
+    assert_eq!(rows(&t.auth, "email_tokens", "1 = 1").await, 2);
+    let report = t
+        .auth
+        .cleanup_at(Utc::now().naive_utc() + chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(report.deleted.email_tokens, 1, "the 30-minute reset link");
+    assert_eq!(report.deleted.mails, 0);
+    let report = t
+        .auth
+        .cleanup_at(Utc::now().naive_utc() + chrono::Duration::days(8))
+        .await
+        .unwrap();
+    assert_eq!(
+        report.deleted.email_tokens, 1,
+        "the day-long verification link"
+    );
+    assert_eq!(report.deleted.mails, 2);
+    assert_eq!(rows(&t.auth, "mail_outbox", "1 = 1").await, 0);
+}

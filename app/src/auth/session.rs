@@ -79,7 +79,7 @@ pub enum RevokeReason {
     SignedOutAllOthers,
     /// The account had too many sessions; this least recently active one made room.
     SessionLimit,
-    /// The password was changed on another device.
+    /// The password was changed on another device, or reset by e-mail.
     PasswordChanged,
     /// The account was deleted.
     AccountDeleted,

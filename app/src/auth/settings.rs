@@ -19,6 +19,9 @@ pub struct SessionSettings {
     pub max_sessions: usize,
     /// Rows deleted per statement by the cleanup job, so it never holds the write lock long.
     pub cleanup_batch: i64,
+    /// `REQUIRE_VERIFIED_EMAIL`: sign-in waits until the address is verified, and sign-up
+    /// answers the same whether or not the address is taken.
+    pub require_verified_email: bool,
 }
 
 impl Default for SessionSettings {
@@ -30,6 +33,7 @@ impl Default for SessionSettings {
             event_retention: Duration::from_secs(90 * 24 * 3600),
             max_sessions: 20,
             cleanup_batch: 1000,
+            require_verified_email: false,
         }
     }
 }

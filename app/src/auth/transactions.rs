@@ -19,9 +19,12 @@ use super::refresh_token::RefreshToken;
 use super::revocation::Revoked;
 use super::session::{Account, IssuedRefresh, RevokeReason};
 use super::settings::SessionSettings;
+use crate::mail::{self, MailFacts, MailKind};
 use crate::secret::Secret;
 use crate::store::models::{BlacklistEntry, DeviceSession, RefreshTokenRow, SecurityEvent};
-use crate::store::{DbConnection, QueryResult, accounts, blacklist, device_sessions, events};
+use crate::store::{
+    DbConnection, QueryResult, accounts, blacklist, device_sessions, events, outbox,
+};
 
 /// What a refresh attempt found, decided inside the transaction.
 pub(super) enum Rotation {
@@ -95,6 +98,11 @@ pub(super) fn rotate(
         }
         Some(_) => {
             let revoked = revoke_device_session(conn, tx, &session.id, RevokeReason::TokenReuse)?;
+            let facts = MailFacts {
+                device: Some(session.device_label.clone()),
+                ..tx.mail_facts()
+            };
+            queue_notice(conn, tx, &session.user_id, MailKind::TokenReuse, facts)?;
             return Ok(match revoked {
                 Some((session_id, until)) => Rotation::Reused { session_id, until },
                 None => Rotation::Ended,
@@ -228,6 +236,15 @@ pub(super) fn start_device_session(
         kind,
         Some(&session.device_label),
     )?;
+    if kind == EventKind::NewDeviceSignIn {
+        queue_notice(
+            conn,
+            tx,
+            user_id,
+            MailKind::NewDeviceSignIn,
+            tx.mail_facts(),
+        )?;
+    }
 
     let others = device_sessions::live_session_ids(conn, user_id, now, Some(&session.id))?;
     for id in others.iter().skip(settings.max_sessions.saturating_sub(1)) {
@@ -308,6 +325,58 @@ impl<'a> Tx<'a> {
             now: now(),
         }
     }
+}
+
+impl Tx<'_> {
+    /// What a mail caused by this transaction says about the request: its device and IP.
+    pub fn mail_facts(&self) -> MailFacts {
+        MailFacts {
+            device: Some(self.client.device_label()),
+            ip: Some(self.client.ip.clone()),
+            ..MailFacts::default()
+        }
+    }
+}
+
+/// Mails of one kind to one address within an hour, at most: enough for a retry or two,
+/// too few to flood anyone's inbox through Gatehouse.
+pub(super) const MAILS_PER_HOUR: i64 = 3;
+
+/// Queues a security notice about `user_id` to the account's current address (the
+/// new-device notice only if the user has not turned it off).
+pub(super) fn queue_notice(
+    conn: &mut DbConnection,
+    tx: &Tx<'_>,
+    user_id: &str,
+    kind: MailKind,
+    facts: MailFacts,
+) -> QueryResult<()> {
+    let Some(user) = accounts::find_by_id(conn, user_id)? else {
+        return Ok(());
+    };
+    if kind == MailKind::NewDeviceSignIn && !user.notify_new_device {
+        return Ok(());
+    }
+    mail::queue(conn, kind, &user.email, Some(user_id), &facts, tx.now)
+}
+
+/// Queues a mail of `kind` to `recipient` unless [`MAILS_PER_HOUR`] of them went there
+/// within the last hour; returns whether it was queued. Parallel requests for one
+/// address take turns (on every instance), so the limit holds.
+pub(super) fn queue_limited(
+    conn: &mut DbConnection,
+    tx: &Tx<'_>,
+    kind: MailKind,
+    recipient: &str,
+    user_id: Option<&str>,
+) -> QueryResult<bool> {
+    outbox::lock_recipient(conn, recipient)?;
+    let since = tx.now - chrono::Duration::hours(1);
+    if outbox::count_since(conn, recipient, kind.as_str(), since)? >= MAILS_PER_HOUR {
+        return Ok(false);
+    }
+    mail::queue(conn, kind, recipient, user_id, &tx.mail_facts(), tx.now)?;
+    Ok(true)
 }
 
 /// Marks the session revoked and blacklists its access tokens until the last of them

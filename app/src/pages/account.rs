@@ -8,9 +8,10 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::account::{ChangePassword, DeleteAccount};
 use crate::api::auth::whoami;
+use crate::api::recovery::{ChangeEmail, ResendVerification, SetNewDeviceNotice, email_settings};
 use crate::components::form::FormError;
 use crate::components::session::{RequireSignIn, use_session};
-use crate::paths;
+use crate::paths::{self, AccountNotice};
 
 /// Protected: signed-out visitors are sent to `/login?next=/account`.
 #[component]
@@ -19,6 +20,7 @@ pub fn AccountPage() -> impl IntoView {
         <Title text="Your account"/>
         <RequireSignIn>
             <AccountDetails/>
+            <EmailSection/>
             <ChangePasswordForm/>
             <DeleteAccountForm/>
         </RequireSignIn>
@@ -46,6 +48,92 @@ fn AccountDetails() -> impl IntoView {
                 .into_any(),
                 Err(err) => view! { <p class="alert alert--error" role="alert">{err.to_string()}</p> }.into_any(),
             })}
+        </section>
+    }
+}
+
+/// The address: verified or not (with a new link on request), changing it (confirmed
+/// through a link sent to the new address), and the new-device sign-in mail.
+#[component]
+fn EmailSection() -> impl IntoView {
+    let resend = ServerAction::<ResendVerification>::new();
+    let change = ServerAction::<ChangeEmail>::new();
+    let notify = ServerAction::<SetNewDeviceNotice>::new();
+    let settings = Resource::new(move || notify.version().get(), |_| email_settings());
+    let query = use_query_map();
+    let notice = move || {
+        let by_post = query
+            .read()
+            .get(paths::param::DONE)
+            .and_then(|value| AccountNotice::parse(&value));
+        let by_action = if matches!(change.value().get(), Some(Ok(()))) {
+            Some(AccountNotice::ChangeSent)
+        } else if matches!(resend.value().get(), Some(Ok(()))) {
+            Some(AccountNotice::VerificationSent)
+        } else {
+            None
+        };
+        by_action.or(by_post).map(|notice| {
+            view! { <p class="alert alert--success" role="status" data-testid="email-notice">{notice.message()}</p> }
+        })
+    };
+    view! {
+        <section class="card account-section" aria-labelledby="email-heading">
+            <h2 id="email-heading">"E-mail address"</h2>
+            {notice}
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    settings.await.ok().map(|s| {
+                        let verified = s.verified;
+                        let on = s.notify_new_device;
+                        view! {
+                            <p data-testid="email-status">
+                                <strong>{s.email}</strong> " "
+                                {if verified {
+                                    view! { <span class="badge badge--ok">"Verified"</span> }.into_any()
+                                } else {
+                                    view! { <span class="badge badge--warn">"Not verified"</span> }.into_any()
+                                }}
+                            </p>
+                            {(!verified).then(|| view! {
+                                <p>"Confirm your address so you can reset your password if you forget it. We sent you a link when you signed up."</p>
+                                <ActionForm action=resend attr:class="inline-form">
+                                    <button type="submit" class="button button--secondary">"Send me a new link"</button>
+                                </ActionForm>
+                                <FormError result=resend.value().into()/>
+                            })}
+                            <h3>"Sign-in alerts"</h3>
+                            <p data-testid="new-device-notice">
+                                {if on {
+                                    "We e-mail you when your account is signed in from a new device."
+                                } else {
+                                    "We do not e-mail you about sign-ins from new devices."
+                                }}
+                            </p>
+                            <ActionForm action=notify attr:class="inline-form">
+                                <input type="hidden" name="on" value=(!on).to_string()/>
+                                <button type="submit" class="button button--secondary">
+                                    {if on { "Turn sign-in alerts off" } else { "Turn sign-in alerts on" }}
+                                </button>
+                            </ActionForm>
+                        }
+                    })
+                })}
+            </Transition>
+            <h3>"Change your address"</h3>
+            <p>"We will send a link to the new address; the change happens when you open it. Your current address will be told."</p>
+            <ActionForm action=change attr:class="form">
+                <div class="field">
+                    <label for="new_email">"New e-mail address"</label>
+                    <input id="new_email" type="email" name="new_email" autocomplete="email" required maxlength="254"/>
+                </div>
+                <div class="field">
+                    <label for="change_email_password">"Current password"</label>
+                    <input id="change_email_password" type="password" name="password" autocomplete="current-password" required maxlength="128"/>
+                </div>
+                <FormError result=change.value().into()/>
+                <button type="submit" class="button">"Send confirmation link"</button>
+            </ActionForm>
         </section>
     }
 }

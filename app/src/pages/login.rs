@@ -49,6 +49,7 @@ pub fn LoginPage() -> impl IntoView {
                     {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
                 </button>
             </ActionForm>
+            <p class="auth-card__switch"><A href=paths::FORGOT.path()>"Forgot your password?"</A></p>
             <p class="auth-card__switch">"New to Gatehouse? " <A href=signup_href>"Create an account"</A></p>
         </section>
     }

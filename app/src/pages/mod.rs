@@ -6,5 +6,6 @@ pub mod devices;
 pub mod home;
 pub mod login;
 pub mod not_found;
+pub mod recovery;
 pub mod refresh;
 pub mod signup;

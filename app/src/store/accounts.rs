@@ -97,3 +97,45 @@ pub fn lock(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
     }
     Ok(())
 }
+
+/// The account with this id.
+pub fn find_by_id(conn: &mut DbConnection, id: &str) -> QueryResult<Option<User>> {
+    users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Marks the account's address as proven at `at` (a link sent to it was opened).
+pub fn set_email_verified(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::email_verified_at.eq(at))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Switches the account to a new, just-proven address (a taken one is a unique
+/// violation).
+pub fn set_email(
+    conn: &mut DbConnection,
+    id: &str,
+    email: &str,
+    verified_at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::email.eq(email),
+            users::email_verified_at.eq(verified_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Turns the new-device sign-in mail on or off.
+pub fn set_notify_new_device(conn: &mut DbConnection, id: &str, on: bool) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::notify_new_device.eq(on))
+        .execute(conn)?;
+    Ok(())
+}

@@ -20,6 +20,10 @@ pub struct Deleted {
     pub web_sessions: usize,
     /// Brute-force counters that say nothing any more.
     pub throttle_counters: usize,
+    /// Links sent by mail that have expired, used or not.
+    pub email_tokens: usize,
+    /// Mails delivered (or given up on) long enough ago.
+    pub mails: usize,
 }
 
 impl Deleted {
@@ -31,6 +35,8 @@ impl Deleted {
             + self.events
             + self.web_sessions
             + self.throttle_counters
+            + self.email_tokens
+            + self.mails
     }
 }
 
@@ -61,6 +67,8 @@ pub fn delete_expired(
         events: expired(conn, "security_events", "id")?,
         web_sessions: expired(conn, "web_sessions", "id")?,
         throttle_counters: expired(conn, "throttle_counters", "key")?,
+        email_tokens: expired(conn, "email_tokens", "token_hash")?,
+        mails: expired(conn, "mail_outbox", "id")?,
     })
 }
 

@@ -1,7 +1,8 @@
 //! Persistence: the database handle, its URL, the Diesel schema and the embedded
 //! migrations, and every SQL statement of the app, one module per table family:
 //! `accounts`, `device_sessions` (with refresh tokens), `blacklist`, `events`,
-//! `throttle`, `web_sessions`, and the deletes of `cleanup`. Server-only (`ssr`).
+//! `throttle`, `web_sessions`, `email_tokens`, `outbox` (mail), and the deletes of
+//! `cleanup`. Server-only (`ssr`).
 //! The rules that use them live in `auth/`, which imports no Diesel.
 //!
 //! Diesel is synchronous, so every query goes through [`Database::run`], which borrows a
@@ -13,10 +14,12 @@ pub mod cleanup;
 mod connection;
 mod database;
 pub mod device_sessions;
+pub mod email_tokens;
 mod error;
 pub mod events;
 mod migrations;
 pub mod models;
+pub mod outbox;
 pub mod schema;
 #[cfg(test)]
 mod schema_check;

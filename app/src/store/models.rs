@@ -6,7 +6,8 @@ use diesel::prelude::*;
 use crate::secret::Secret;
 
 use super::schema::{
-    device_sessions, refresh_tokens, security_events, throttle_counters, token_blacklist, users,
+    device_sessions, email_tokens, mail_outbox, refresh_tokens, security_events, throttle_counters,
+    token_blacklist, users,
 };
 
 /// An account.
@@ -24,6 +25,10 @@ pub struct User {
     pub created_at: NaiveDateTime,
     /// When the password was last set.
     pub password_changed_at: NaiveDateTime,
+    /// When the address was last proven to be the user's (a link sent to it was opened).
+    pub email_verified_at: Option<NaiveDateTime>,
+    /// Whether a sign-in from a new device is announced by mail.
+    pub notify_new_device: bool,
 }
 
 /// A signed-in device (one browser).
@@ -134,5 +139,63 @@ pub struct ThrottleCounter {
     /// No attempt on this key before this moment.
     pub blocked_until: Option<NaiveDateTime>,
     /// When the row says nothing any more; the cleanup job deletes it after.
+    pub expires_at: NaiveDateTime,
+}
+
+/// A single-use token of a link sent by mail (password reset, address verification,
+/// address change); see `auth::email_link`.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = email_tokens)]
+pub struct EmailToken {
+    /// SHA-256 of the token, hex.
+    pub token_hash: String,
+    /// Whose account.
+    pub user_id: String,
+    /// What the link does (`password_reset`, `email_verification`, `email_change`).
+    pub purpose: String,
+    /// The address the link was sent to; for `email_change` the new address.
+    pub email: String,
+    /// When it was issued.
+    pub created_at: NaiveDateTime,
+    /// When the link stops working.
+    pub expires_at: NaiveDateTime,
+    /// When it was used (a used link is kept until it expires, to say so).
+    pub used_at: Option<NaiveDateTime>,
+}
+
+/// One mail of the outbox, from the change that caused it to its delivery; see `mail`.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = mail_outbox)]
+pub struct OutboxMail {
+    /// UUID v7, so ids sort by time.
+    pub id: String,
+    /// Which mail (see `mail::MailKind`).
+    pub kind: String,
+    /// The address it goes to.
+    pub recipient: String,
+    /// The account it is about; `None` for a reset requested for an address, which the
+    /// sender resolves at delivery.
+    pub user_id: Option<String>,
+    /// The facts the mail names, as JSON (see `mail::MailFacts`).
+    pub data: String,
+    /// `pending`, `sent`, `dropped` (nothing to send after all) or `failed` (gave up).
+    pub status: String,
+    /// Delivery attempts so far.
+    pub attempts: i32,
+    /// When the sender may take it (again).
+    pub next_attempt_at: NaiveDateTime,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// The development mailbox's copy of what was delivered.
+    pub subject: Option<String>,
+    /// Plain-text body (development mailbox only).
+    pub text_body: Option<String>,
+    /// HTML body (development mailbox only).
+    pub html_body: Option<String>,
+    /// When it was written.
+    pub created_at: NaiveDateTime,
+    /// When it was sent, dropped or given up on.
+    pub finished_at: Option<NaiveDateTime>,
+    /// When the row is deleted.
     pub expires_at: NaiveDateTime,
 }

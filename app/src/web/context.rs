@@ -15,7 +15,7 @@ use crate::auth::error::AuthError;
 use crate::auth::refresh_token::RefreshToken;
 use crate::auth::service::AuthService;
 use crate::auth::session::{CurrentDeviceSession, SignedIn};
-use crate::auth::throttle::{Attempt, Outcome, Refusal, ReserveError};
+use crate::auth::throttle::{Attempt, Outcome, Refusal, Reservation, ReserveError};
 
 /// Shared server state that server functions reach through Leptos' context; the
 /// server's router provides it for every request.
@@ -192,16 +192,7 @@ pub async fn throttled<T>(
         device,
     };
     let throttle = ctx.auth.throttle();
-    let reservation = match throttle.reserve(&attempt).await {
-        Ok(reservation) => reservation,
-        Err(ReserveError::Refused(Refusal::Throttled(wait))) => {
-            return Err(AppError::Throttled(
-                wait.as_secs_f64().ceil().max(1.0) as u64
-            ));
-        }
-        Err(ReserveError::Refused(Refusal::Busy)) => return Err(AppError::Throttled(1)),
-        Err(ReserveError::Database(err)) => return Err(AuthError::from(err).into()),
-    };
+    let reservation = reserve(ctx, &attempt).await?;
     let result = operation.await;
     let outcome = match &result {
         Ok(_) => Some(Outcome::Succeeded),
@@ -218,6 +209,42 @@ pub async fn throttled<T>(
         set_device_cookie(ctx, account);
     }
     Ok(result?)
+}
+
+/// Takes a place under the throttle for `attempt`, or the 429 to answer.
+async fn reserve(ctx: &ServerContext, attempt: &Attempt) -> Result<Reservation, AppError> {
+    match ctx.auth.throttle().reserve(attempt).await {
+        Ok(reservation) => Ok(reservation),
+        Err(ReserveError::Refused(Refusal::Throttled(wait))) => Err(AppError::Throttled(
+            wait.as_secs_f64().ceil().max(1.0) as u64,
+        )),
+        Err(ReserveError::Refused(Refusal::Busy)) => Err(AppError::Throttled(1)),
+        Err(ReserveError::Database(err)) => Err(AuthError::from(err).into()),
+    }
+}
+
+/// Counts a request that sends mail (a password-reset request) under the same burst
+/// rules as a wrong password, per address asked for (`account`) and per client address,
+/// and never refunds it: 429 once either budget is spent. Says nothing about whether
+/// the account exists: the budget is spent the same either way.
+pub async fn count_mail_request(
+    ctx: &ServerContext,
+    account: &str,
+    client: &ClientInfo,
+) -> Result<(), AppError> {
+    let attempt = Attempt {
+        account: format!("mail:{account}"),
+        ip: client.ip.clone(),
+        device: None,
+    };
+    let reservation = reserve(ctx, &attempt).await?;
+    // `None`: the charge stands.
+    Ok(ctx
+        .auth
+        .throttle()
+        .settle(reservation, None)
+        .await
+        .map_err(AuthError::from)?)
 }
 
 /// Gives this browser a device cookie for `account` after a right password.

@@ -4,4 +4,5 @@
 pub mod context;
 pub mod cookies;
 pub mod csp;
+pub mod email_link;
 pub mod flash;

@@ -1,0 +1,216 @@
+//! `/api/recovery/*` and `/api/email/*`: forgotten passwords, the links from mails,
+//! verifying and changing the address, and the mail settings.
+
+// `#[server]` generates public argument structs whose fields cannot carry doc comments.
+#![allow(missing_docs)]
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::client::SessionClient;
+use super::error::AppError;
+use crate::secret::Secret;
+
+/// Which kind of mailed link a page is for (the browser's name for the server's
+/// `LinkPurpose`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EmailLink {
+    /// `/reset`
+    PasswordReset,
+    /// `/verify-email`
+    EmailVerification,
+    /// `/confirm-email`
+    EmailChange,
+}
+
+#[cfg(feature = "ssr")]
+impl From<EmailLink> for crate::auth::email_link::LinkPurpose {
+    fn from(link: EmailLink) -> Self {
+        match link {
+            EmailLink::PasswordReset => Self::PasswordReset,
+            EmailLink::EmailVerification => Self::EmailVerification,
+            EmailLink::EmailChange => Self::EmailChange,
+        }
+    }
+}
+
+/// What `/account` shows about the address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailSettingsView {
+    /// The account's address.
+    pub email: String,
+    /// Whether it is verified.
+    pub verified: bool,
+    /// Whether a sign-in from a new device is mailed.
+    pub notify_new_device: bool,
+}
+
+/// Asks for a password-reset link. The answer is the same whether or not the address
+/// has an account.
+#[server(prefix = "/api/recovery", endpoint = "forgot", client = SessionClient)]
+pub async fn forgot_password(email: String) -> Result<(), AppError> {
+    use crate::web::context::{
+        client_info, count_mail_request, request_parts, server_context, wants_html,
+    };
+    let ctx = server_context()?;
+    let parts = request_parts()?;
+    let client = client_info(&ctx, &parts);
+    let account = email.trim().to_lowercase();
+    count_mail_request(&ctx, &account, &client).await?;
+    ctx.auth.request_password_reset(&email, client).await?;
+    if wants_html(&parts) {
+        leptos_axum::redirect(&crate::paths::forgot_sent_url());
+    }
+    Ok(())
+}
+
+/// Whether the link this browser opened last for `link` still works; returns the
+/// address it was sent to.
+#[server(prefix = "/api/recovery", endpoint = "link", client = SessionClient)]
+pub async fn check_email_link(link: EmailLink) -> Result<String, AppError> {
+    let ctx = crate::web::context::server_context()?;
+    let hash = stashed_link(link).await?;
+    Ok(ctx.auth.check_link(link.into(), hash).await?)
+}
+
+/// Sets a new password with the reset link this browser opened. Every device is signed
+/// out, this one included; the user signs in with the new password.
+#[server(prefix = "/api/recovery", endpoint = "reset", client = SessionClient)]
+pub async fn reset_password(new_password: Secret) -> Result<(), AppError> {
+    use crate::web::context::{
+        clear_session_cookies, client_info, request_parts, server_context, wants_html,
+    };
+    let ctx = server_context()?;
+    let parts = request_parts()?;
+    let hash = stashed_link(EmailLink::PasswordReset).await?;
+    ctx.auth
+        .reset_password(hash, new_password, client_info(&ctx, &parts))
+        .await?;
+    crate::web::email_link::forget(EmailLink::PasswordReset.into()).await;
+    clear_session_cookies(&ctx);
+    crate::web::flash::cycle_web_session_id().await;
+    crate::web::flash::set(PASSWORD_RESET_NOTICE).await;
+    if wants_html(&parts) {
+        leptos_axum::redirect(&crate::paths::LOGIN.path());
+    }
+    Ok(())
+}
+
+/// Shown once on the login page after a password reset.
+pub const PASSWORD_RESET_NOTICE: &str = "Your password has been changed and every device was signed out. Sign in with your new password.";
+
+/// Confirms the address with the verification link this browser opened; returns it.
+#[server(prefix = "/api/email", endpoint = "verify", client = SessionClient)]
+pub async fn verify_email() -> Result<String, AppError> {
+    use crate::web::context::{client_info, request_parts, server_context, wants_html};
+    let ctx = server_context()?;
+    let parts = request_parts()?;
+    let hash = stashed_link(EmailLink::EmailVerification).await?;
+    let email = ctx
+        .auth
+        .verify_email(hash, client_info(&ctx, &parts))
+        .await?;
+    crate::web::email_link::forget(EmailLink::EmailVerification.into()).await;
+    if wants_html(&parts) {
+        leptos_axum::redirect(&crate::paths::link_done_url(crate::paths::VERIFY_EMAIL));
+    }
+    Ok(email)
+}
+
+/// Switches the account to the new address with the link this browser opened; returns it.
+#[server(prefix = "/api/email", endpoint = "confirm", client = SessionClient)]
+pub async fn confirm_email_change() -> Result<String, AppError> {
+    use crate::web::context::{client_info, request_parts, server_context, wants_html};
+    let ctx = server_context()?;
+    let parts = request_parts()?;
+    let hash = stashed_link(EmailLink::EmailChange).await?;
+    let email = ctx
+        .auth
+        .confirm_email_change(hash, client_info(&ctx, &parts))
+        .await?;
+    crate::web::email_link::forget(EmailLink::EmailChange.into()).await;
+    if wants_html(&parts) {
+        leptos_axum::redirect(&crate::paths::link_done_url(crate::paths::CONFIRM_EMAIL));
+    }
+    Ok(email)
+}
+
+/// The signed-in user's address, whether it is verified, and the mail settings.
+#[server(prefix = "/api/email", endpoint = "settings", client = SessionClient)]
+pub async fn email_settings() -> Result<EmailSettingsView, AppError> {
+    use crate::web::context::{require_device_session, server_context};
+    let session = require_device_session()?;
+    let settings = server_context()?.auth.account_settings(&session).await?;
+    Ok(EmailSettingsView {
+        email: settings.email,
+        verified: settings.verified,
+        notify_new_device: settings.notify_new_device,
+    })
+}
+
+/// Sends a new verification link to the signed-in user's address.
+#[server(prefix = "/api/email", endpoint = "resend", client = SessionClient)]
+pub async fn resend_verification() -> Result<(), AppError> {
+    use crate::web::context::{
+        client_info, request_parts, require_device_session, server_context, wants_html,
+    };
+    let session = require_device_session()?;
+    let ctx = server_context()?;
+    let parts = request_parts()?;
+    ctx.auth
+        .resend_verification(&session, client_info(&ctx, &parts))
+        .await?;
+    if wants_html(&parts) {
+        leptos_axum::redirect(&crate::paths::account_notice_url(
+            crate::paths::AccountNotice::VerificationSent,
+        ));
+    }
+    Ok(())
+}
+
+/// Starts changing the address (the current password is required): a link goes to the
+/// new address, and the change happens when it is opened.
+#[server(prefix = "/api/email", endpoint = "change", client = SessionClient)]
+pub async fn change_email(new_email: String, password: Secret) -> Result<(), AppError> {
+    use crate::web::context::{
+        client_info, request_parts, require_device_session, server_context, throttled, wants_html,
+    };
+    let session = require_device_session()?;
+    let ctx = server_context()?;
+    let parts = request_parts()?;
+    let client = client_info(&ctx, &parts);
+    let change = ctx
+        .auth
+        .request_email_change(&session, password, &new_email, client.clone());
+    throttled(&ctx, &session.user_id, &client, change).await?;
+    if wants_html(&parts) {
+        leptos_axum::redirect(&crate::paths::account_notice_url(
+            crate::paths::AccountNotice::ChangeSent,
+        ));
+    }
+    Ok(())
+}
+
+/// Turns the mail about sign-ins from new devices on or off.
+#[server(prefix = "/api/email", endpoint = "notifications", client = SessionClient)]
+pub async fn set_new_device_notice(on: bool) -> Result<bool, AppError> {
+    use crate::web::context::{request_parts, require_device_session, server_context, wants_html};
+    let session = require_device_session()?;
+    let ctx = server_context()?;
+    ctx.auth.set_new_device_notice(&session, on).await?;
+    if wants_html(&request_parts()?) {
+        leptos_axum::redirect(&crate::paths::ACCOUNT.path());
+    }
+    Ok(on)
+}
+
+/// The stashed token hash for `link`, or the "not valid" answer when this browser has
+/// opened no such link.
+#[cfg(feature = "ssr")]
+async fn stashed_link(link: EmailLink) -> Result<String, AppError> {
+    use crate::auth::email_link::LinkProblem;
+    use crate::auth::error::AuthError;
+    crate::web::email_link::stashed(link.into())
+        .await
+        .ok_or_else(|| AuthError::Link(LinkProblem::Unknown).into())
+}

@@ -1,0 +1,116 @@
+//! Mail: what Gatehouse writes to people, how it is rendered, and how it reaches them.
+//! Server-only (`ssr`). ARCHITECTURE: "Mail and account recovery".
+//!
+//! A change that causes a mail queues it in the `mail_outbox` table inside its own
+//! transaction ([`queue`]); a background [`sender::MailSender`] delivers it through a
+//! [`transport::MailTransport`] (SMTP, or the development mailbox), with retries. So a
+//! request never waits on SMTP, and an outage delays mail but loses none.
+
+pub mod render;
+pub mod sender;
+pub mod transport;
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::email_link::LinkPurpose;
+use crate::store::models::OutboxMail;
+use crate::store::{DbConnection, QueryResult, outbox};
+
+/// Which mail. Stored as `mail_outbox.kind`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
+pub enum MailKind {
+    /// A password-reset link, requested for an address (which may have no account).
+    PasswordReset,
+    /// A link that verifies the account's address.
+    EmailVerification,
+    /// A link, sent to a new address, that confirms switching the account to it.
+    EmailChange,
+    /// "Someone tried to sign up (or to move an account) with your address."
+    AddressInUse,
+    /// "Your account was signed in from a new device."
+    NewDeviceSignIn,
+    /// "Your password was changed."
+    PasswordChanged,
+    /// "Your address was changed" (to the old address).
+    EmailChanged,
+    /// "A sign-in token was used twice; we signed that device out."
+    TokenReuse,
+}
+
+impl MailKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// The link the mail carries, made at delivery; `None` for notices.
+    pub fn link(self) -> Option<LinkPurpose> {
+        match self {
+            Self::PasswordReset => Some(LinkPurpose::PasswordReset),
+            Self::EmailVerification => Some(LinkPurpose::EmailVerification),
+            Self::EmailChange => Some(LinkPurpose::EmailChange),
+            _ => None,
+        }
+    }
+}
+
+/// The facts a mail names, stored as JSON with it: which device and address acted, and
+/// for an address change the addresses. Nothing secret.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailFacts {
+    /// "Chrome 131 on Linux".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    /// The client IP of the request that caused the mail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    /// The address before an address change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_email: Option<String>,
+    /// The address after an address change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_email: Option<String>,
+}
+
+/// How long pending mail is retried before the sender gives up on it.
+pub const DELIVERY_DEADLINE: chrono::Duration = chrono::Duration::days(2);
+
+/// How long an outbox row is kept (delivered or not): the development mailbox shows it,
+/// and the per-address limits count it.
+pub const KEPT_FOR: chrono::Duration = chrono::Duration::days(7);
+
+/// Queues a mail inside the caller's transaction: it is delivered once (and only if)
+/// that transaction commits. `user_id` is the account it is about, if known.
+pub fn queue(
+    conn: &mut DbConnection,
+    kind: MailKind,
+    recipient: &str,
+    user_id: Option<&str>,
+    facts: &MailFacts,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    outbox::insert(
+        conn,
+        &OutboxMail {
+            id: uuid::Uuid::now_v7().to_string(),
+            kind: kind.as_str().to_owned(),
+            recipient: recipient.to_owned(),
+            user_id: user_id.map(str::to_owned),
+            data: serde_json::to_string(facts).unwrap_or_else(|_| "{}".to_owned()),
+            status: outbox::PENDING.to_owned(),
+            attempts: 0,
+            next_attempt_at: now,
+            last_error: None,
+            subject: None,
+            text_body: None,
+            html_body: None,
+            created_at: now,
+            finished_at: None,
+            expires_at: now + KEPT_FOR,
+        },
+    )
+}

@@ -1,0 +1,124 @@
+import { test, expect } from "@playwright/test";
+import { PASSWORD, signIn, signUp, uniqueEmail, waitForHydration } from "./helpers";
+import { linkIn, waitForMail } from "./mail";
+
+test.describe("account recovery by mail", () => {
+  test("forgot password → mail → reset → sign in with the new password", async ({ page }) => {
+    const email = uniqueEmail("forgot");
+    await signUp(page, email);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page).toHaveURL(/\/login$/);
+    await waitForHydration(page);
+
+    await page.getByRole("link", { name: "Forgot your password?" }).click();
+    await expect(page).toHaveURL(/\/forgot$/);
+    await page.getByLabel("E-mail address").fill(email);
+    await page.getByRole("button", { name: "Send me a link" }).click();
+    await expect(page.getByTestId("forgot-sent")).toContainText("If an account uses that address");
+
+    const link = linkIn(await waitForMail(email, "Reset your Gatehouse password"));
+    const referers: string[] = [];
+    page.on("request", (request) => {
+      const referer = request.headers()["referer"];
+      if (referer) referers.push(referer);
+    });
+    await page.goto(link);
+    // The token left the address bar before the page was even drawn.
+    await expect(page).toHaveURL(/\/reset$/);
+    await expect(page.getByText(email)).toBeVisible();
+    await waitForHydration(page);
+    await page.getByLabel("New password").fill("a brand new password");
+    await page.getByRole("button", { name: "Set new password" }).click();
+
+    await expect(page).toHaveURL(/\/login$/);
+    await expect(page.getByRole("status")).toContainText("Your password has been changed");
+    expect(referers.filter((r) => r.includes("token="))).toEqual([]);
+    await waitForHydration(page);
+    await signIn(page, email, "a brand new password");
+    await expect(page.getByTestId("viewer-email")).toHaveText(email);
+
+    await waitForMail(email, "Your Gatehouse password was changed");
+    // The same link again: used.
+    await page.goto(link);
+    await expect(page.getByTestId("link-problem")).toHaveText("This link has already been used.");
+    await expect(page.getByRole("link", { name: "Ask for a new link" })).toBeVisible();
+  });
+
+  test("the reset works without JavaScript too", async ({ browser }) => {
+    const setup = await browser.newPage();
+    const email = uniqueEmail("nojs");
+    await signUp(setup, email);
+    await setup.close();
+
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto("/forgot");
+    await page.getByLabel("E-mail address").fill(email);
+    await page.getByRole("button", { name: "Send me a link" }).click();
+    await expect(page.getByTestId("forgot-sent")).toBeVisible();
+    await page.goto(linkIn(await waitForMail(email, "Reset your Gatehouse password")));
+    await expect(page).toHaveURL(/\/reset$/);
+    await page.getByLabel("New password").fill("set without javascript");
+    await page.getByRole("button", { name: "Set new password" }).click();
+    await expect(page).toHaveURL(/\/login$/);
+    await signIn(page, email, "set without javascript");
+    await expect(page.getByTestId("viewer-email")).toHaveText(email);
+    await context.close();
+  });
+
+  test("the address is verified through the link mailed at sign-up", async ({ page }) => {
+    const email = uniqueEmail("verify");
+    await signUp(page, email);
+    await page.goto("/account");
+    await expect(page.getByTestId("email-status")).toContainText("Not verified");
+
+    await page.goto(linkIn(await waitForMail(email, "Confirm your e-mail address")));
+    await expect(page).toHaveURL(/\/verify-email$/);
+    await waitForHydration(page);
+    await page.getByRole("button", { name: "Confirm my address" }).click();
+    await expect(page.getByTestId("link-done")).toHaveText(`Thank you: ${email} is confirmed.`);
+
+    await page.goto("/account");
+    await expect(page.getByTestId("email-status")).toContainText("Verified");
+  });
+
+  test("changing the address: password, link to the new address, notice to the old", async ({ page }) => {
+    const email = uniqueEmail("old");
+    const newEmail = uniqueEmail("new");
+    await signUp(page, email);
+    await page.goto("/account");
+    await waitForHydration(page);
+
+    await page.getByLabel("New e-mail address").fill(newEmail);
+    await page.locator("#change_email_password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Send confirmation link" }).click();
+    await expect(page.getByTestId("email-notice")).toContainText("Check the inbox of your new address");
+    await expect(page.getByTestId("viewer-email")).toHaveText(email);
+
+    await page.goto(linkIn(await waitForMail(newEmail, "Confirm your new e-mail address")));
+    await expect(page).toHaveURL(/\/confirm-email$/);
+    await waitForHydration(page);
+    await page.getByRole("button", { name: "Use this address" }).click();
+    await expect(page.getByTestId("link-done")).toHaveText(`Done: your account now uses ${newEmail}.`);
+
+    const notice = await waitForMail(email, "Your Gatehouse e-mail address was changed");
+    expect(notice.text).toContain(newEmail);
+    await page.goto("/account");
+    await expect(page.getByTestId("viewer-email")).toHaveText(newEmail);
+    await expect(page.getByTestId("email-status")).toContainText("Verified");
+  });
+
+  test("without SMTP_URL, mail waits in the development mailbox with clickable links", async ({ page }) => {
+    const base = process.env.E2E_SHORT_TTL_URL!;
+    const email = uniqueEmail("devbox");
+    await signUp(page, email, base);
+    await page.goto(`${base}/dev/mailbox`);
+    await page.getByRole("listitem").filter({ hasText: email }).getByRole("link", { name: "Confirm your e-mail address" }).click();
+    await expect(page.getByTestId("mail-text")).toContainText(email);
+    await page.getByTestId("mail-text").getByRole("link").first().click();
+    await expect(page).toHaveURL(/\/verify-email$/);
+    await waitForHydration(page);
+    await page.getByRole("button", { name: "Confirm my address" }).click();
+    await expect(page.getByTestId("link-done")).toContainText("is confirmed");
+  });
+});
