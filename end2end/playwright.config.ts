@@ -32,6 +32,22 @@ const serverBin = process.env.E2E_SERVER_BIN ?? join(repoRoot, "target", "debug"
 const smtpPort = (process.env.E2E_SMTP_PORT ??= freePort());
 process.env.E2E_MAILDIR ??= join(mkdtempSync(join(tmpdir(), "gatehouse-e2e-mail-")), "inbox");
 const python = process.env.GATEHOUSE_TEST_PYTHON ?? "/usr/bin/python3";
+// With a PostgreSQL test cluster (GATEHOUSE_TEST_POSTGRES, set by `make test`), a third
+// server on a fresh database of it, for the "chromium-postgres" project.
+const postgresAdmin = process.env.GATEHOUSE_TEST_POSTGRES;
+const postgresPort = postgresAdmin ? (process.env.E2E_POSTGRES_PORT ??= freePort()) : undefined;
+const postgresDataDir = postgresAdmin
+  ? (process.env.E2E_POSTGRES_DATA_DIR ??= mkdtempSync(join(tmpdir(), "gatehouse-e2e-pg-")))
+  : undefined;
+if (postgresAdmin) process.env.E2E_POSTGRES_DATABASE_URL ??= createPostgresDatabase(postgresAdmin);
+
+/** Creates an empty database on the test cluster (with its psql) and returns its URL. */
+function createPostgresDatabase(admin: string): string {
+  const name = `gatehouse_e2e_${process.pid}_${Date.now()}`;
+  const psql = process.env.GATEHOUSE_TEST_PG_BIN ? join(process.env.GATEHOUSE_TEST_PG_BIN, "psql") : "psql";
+  execFileSync(psql, [admin, "-q", "-c", `CREATE DATABASE ${name}`]);
+  return admin.replace(/\/[^/]*$/, `/${name}`);
+}
 const baseURL = `http://127.0.0.1:${port}`;
 
 /** Asks the OS for a free loopback port (synchronously: configs cannot await). */
@@ -55,6 +71,21 @@ function chromiumExecutable(): string | undefined {
 const executablePath = chromiumExecutable();
 const runningAsRoot = process.getuid?.() === 0;
 
+const chromiumUse = {
+  ...devices["Desktop Chrome"],
+  launchOptions: {
+    executablePath,
+    args: [
+      // Chromium's sandbox cannot start as root (CI containers).
+      ...(runningAsRoot ? ["--no-sandbox"] : []),
+      // Keep a system Chromium from calling home on machines without internet.
+      ...(executablePath
+        ? ["--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+        : []),
+    ],
+  },
+};
+
 export default defineConfig({
   testDir: "./tests",
   timeout: 30_000,
@@ -70,23 +101,12 @@ export default defineConfig({
     screenshot: "only-on-failure",
   },
   projects: [
-    {
-      name: "chromium",
-      use: {
-        ...devices["Desktop Chrome"],
-        launchOptions: {
-          executablePath,
-          args: [
-            // Chromium's sandbox cannot start as root (CI containers).
-            ...(runningAsRoot ? ["--no-sandbox"] : []),
-            // Keep a system Chromium from calling home on machines without internet.
-            ...(executablePath
-              ? ["--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
-              : []),
-          ],
-        },
-      },
-    },
+    { name: "chromium", use: chromiumUse },
+    // The mail flows once more against a server on PostgreSQL, when a test cluster runs
+    // (`make test` starts one).
+    ...(postgresPort
+      ? [{ name: "chromium-postgres", testMatch: /mail\.spec\.ts/, use: { ...chromiumUse, baseURL: `http://127.0.0.1:${postgresPort}` } }]
+      : []),
   ],
   webServer: [
     {
@@ -103,6 +123,16 @@ export default defineConfig({
       MAIL_POLL_INTERVAL: "200ms",
     }),
     server(shortTtlPort, shortTtlDataDir, { ACCESS_TOKEN_TTL: "2s", REFRESH_GRACE: "1s" }),
+    ...(postgresPort
+      ? [
+          server(postgresPort, postgresDataDir!, {
+            DATABASE_URL: process.env.E2E_POSTGRES_DATABASE_URL!,
+            SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+            PUBLIC_URL: `http://127.0.0.1:${postgresPort}`,
+            MAIL_POLL_INTERVAL: "200ms",
+          }),
+        ]
+      : []),
   ],
 });
 

@@ -84,4 +84,24 @@ test.describe("forms submitted after the access token expired", () => {
     await expect(page).toHaveURL(`${short}/login`);
     await expect(page.getByTestId("viewer-email")).toHaveCount(0);
   });
+
+  test("the e-mail forms on /account: a new link, sign-in alerts, a new address", async ({ page }) => {
+    const email = uniqueEmail("expired-email");
+    await signUp(page, email, short);
+    await page.goto(`${short}/account`);
+    await expect(page.getByTestId("email-status")).toContainText("Not verified");
+    await waitForHydration(page);
+
+    await afterExpiry(page, () => page.getByRole("button", { name: "Send me a new link" }).click());
+    await expect(page.getByTestId("email-notice")).toContainText("We have sent you a new link");
+
+    await afterExpiry(page, () => page.getByRole("button", { name: "Turn sign-in alerts off" }).click());
+    await expect(page.getByTestId("new-device-notice")).toHaveText("We do not e-mail you about sign-ins from new devices.");
+
+    await page.getByLabel("New e-mail address").fill(uniqueEmail("expired-new"));
+    await page.getByLabel("Your password").fill(PASSWORD);
+    await afterExpiry(page, () => page.getByRole("button", { name: "Send confirmation link" }).click());
+    await expect(page.getByTestId("email-notice")).toContainText("Check the inbox of your new address");
+    await expect(page.getByRole("alert")).toHaveCount(0);
+  });
 });

@@ -18,17 +18,26 @@ const FIREFOX: &str =
 const RESET: &str = "Reset your Gatehouse password";
 const VERIFY: &str = "Confirm your e-mail address";
 
-/// A server that mails through `smtp`, with fast test hashing and a fast sender poll.
+/// A server in this process that mails through `smtp`, with fast test hashing and a
+/// fast sender poll.
 fn server(smtp: &SmtpServer, extra: &[(&str, &str)]) -> Client {
-    let url = smtp.url();
+    Client::on(TestServer::start(&mail_env(smtp, extra)))
+}
+
+/// The same as the real binary, in its own process.
+fn binary(smtp: &SmtpServer, extra: &[(&str, &str)]) -> Client {
+    Client::on(TestServer::start_process(&mail_env(smtp, extra)))
+}
+
+fn mail_env<'a>(smtp: &'a SmtpServer, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     let mut env = vec![
         ("INSECURE_FAST_PASSWORD_HASHING", "true"),
-        ("SMTP_URL", url.as_str()),
+        ("SMTP_URL", smtp.url.as_str()),
         ("PUBLIC_URL", PUBLIC_URL),
         ("MAIL_POLL_INTERVAL", "200ms"),
     ];
     env.extend_from_slice(extra);
-    Client::on(TestServer::start(&env))
+    env
 }
 
 /// A browser's pre-authentication web session cookie, which carries an opened link.
@@ -118,7 +127,7 @@ async fn log_in_status(client: &Client, email: &str, password: &str) -> StatusCo
 #[tokio::test]
 async fn forgot_mail_link_reset_then_sign_in_with_the_new_password() {
     let smtp = SmtpServer::start();
-    let client = server(&smtp, &[]);
+    let client = binary(&smtp, &[]);
     let first = client.sign_up("ann@example.com").await;
     let second = client.log_in("ann@example.com", FIREFOX).await;
 
@@ -485,7 +494,7 @@ impl LogInWith for Client {
 #[tokio::test]
 async fn an_smtp_outage_delays_mail_but_loses_none_and_sends_none_twice() {
     let mut smtp = SmtpServer::start();
-    let client = server(&smtp, &[("TRUSTED_PROXIES", "127.0.0.1")]);
+    let client = binary(&smtp, &[("TRUSTED_PROXIES", "127.0.0.1")]);
     let emails: Vec<String> = (0..20).map(|i| format!("user{i}@example.com")).collect();
     for email in &emails {
         client.sign_up(email).await;

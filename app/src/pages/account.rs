@@ -128,7 +128,7 @@ fn EmailSection() -> impl IntoView {
                     <input id="new_email" type="email" name="new_email" autocomplete="email" required maxlength="254"/>
                 </div>
                 <div class="field">
-                    <label for="change_email_password">"Current password"</label>
+                    <label for="change_email_password">"Your password"</label>
                     <input id="change_email_password" type="password" name="password" autocomplete="current-password" required maxlength="128"/>
                 </div>
                 <FormError result=change.value().into()/>

@@ -17,6 +17,8 @@ fn python() -> String {
 /// A running SMTP server on 127.0.0.1. Stopped when dropped.
 pub struct SmtpServer {
     pub port: u16,
+    /// `SMTP_URL` for Gatehouse: plain SMTP on loopback.
+    pub url: String,
     maildir: tempfile::TempDir,
     child: Option<Child>,
 }
@@ -54,16 +56,12 @@ impl SmtpServer {
             .port();
         let mut server = Self {
             port,
+            url: format!("smtp://127.0.0.1:{port}"),
             maildir: tempfile::tempdir().unwrap(),
             child: None,
         };
         server.restart();
         server
-    }
-
-    /// `SMTP_URL` for Gatehouse: plain SMTP on loopback.
-    pub fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
     }
 
     fn inbox(&self) -> PathBuf {
