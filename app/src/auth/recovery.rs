@@ -10,11 +10,14 @@ use super::events::EventKind;
 use super::password;
 use super::service::AuthService;
 use super::session::{CurrentDeviceSession, RevokeReason, SignedIn};
-use super::transactions::{queue_limited, queue_notice, record_event, revoke_live_device_sessions};
+use super::transactions::{
+    create_account, new_account, queue_limited, queue_notice, queue_verification, record_event,
+    revoke_live_device_sessions,
+};
 use crate::mail::{self, MailFacts, MailKind};
 use crate::secret::Secret;
 use crate::store::models::User;
-use crate::store::{accounts, email_tokens};
+use crate::store::{DbConnection, QueryResult, accounts, email_tokens};
 
 /// What `/account` shows about the address and mail settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,26 +60,12 @@ impl AuthService {
         let email = email::normalize(raw_email)?;
         password::check_policy(password.expose())?;
         let password_hash = self.passwords().hash(password).await?;
-        let now = super::transactions::now();
         self.transaction(client, move |conn, tx| {
             if let Some(owner) = accounts::find_by_email(conn, &email)? {
                 queue_limited(conn, tx, MailKind::AddressInUse, &email, Some(&owner.id))?;
                 return Ok(());
             }
-            let id = uuid::Uuid::now_v7().to_string();
-            accounts::insert(
-                conn,
-                User {
-                    id: id.clone(),
-                    email: email.clone(),
-                    password_hash,
-                    created_at: now,
-                    password_changed_at: now,
-                    email_verified_at: None,
-                    notify_new_device: true,
-                },
-            )?;
-            queue_limited(conn, tx, MailKind::EmailVerification, &email, Some(&id))?;
+            create_account(conn, tx, new_account(email, password_hash))?;
             Ok(())
         })
         .await?;
@@ -134,19 +123,14 @@ impl AuthService {
         let hash = self.passwords().hash(new_password).await?;
         let revoked = self
             .transaction(client, move |conn, tx| {
-                let token = match email_link::redeem(
+                let user = match redeem_for_account(
                     conn,
                     &token_hash,
                     LinkPurpose::PasswordReset,
                     tx.now,
                 )? {
-                    Ok(token) => token,
+                    Ok(user) => user,
                     Err(problem) => return Ok(Err(problem)),
-                };
-                let user = accounts::find_by_id(conn, &token.user_id)?;
-                // A link mailed to an address the account no longer has is void.
-                let Some(user) = user.filter(|user| user.email == token.email) else {
-                    return Ok(Err(LinkProblem::Unknown));
                 };
                 accounts::set_password_hash(conn, &user.id, hash, tx.now)?;
                 email_tokens::void_unused(conn, &user.id, &[LinkPurpose::PasswordReset.as_str()])?;
@@ -192,18 +176,14 @@ impl AuthService {
     ) -> Result<String, AuthError> {
         Ok(self
             .transaction(client, move |conn, tx| {
-                let token = match email_link::redeem(
+                let user = match redeem_for_account(
                     conn,
                     &token_hash,
                     LinkPurpose::EmailVerification,
                     tx.now,
                 )? {
-                    Ok(token) => token,
+                    Ok(user) => user,
                     Err(problem) => return Ok(Err(problem)),
-                };
-                let user = accounts::find_by_id(conn, &token.user_id)?;
-                let Some(user) = user.filter(|user| user.email == token.email) else {
-                    return Ok(Err(LinkProblem::Unknown));
                 };
                 accounts::set_email_verified(conn, &user.id, tx.now)?;
                 record_event(
@@ -235,13 +215,7 @@ impl AuthService {
                 if user.email_verified_at.is_some() {
                     return Ok(true);
                 }
-                queue_limited(
-                    conn,
-                    tx,
-                    MailKind::EmailVerification,
-                    &user.email,
-                    Some(&user.id),
-                )
+                queue_verification(conn, tx, &user.email, &user.id)
             })
             .await?;
         if !queued {
@@ -396,4 +370,22 @@ impl AuthService {
             .run(move |conn| Ok(accounts::set_notify_new_device(conn, &id, on)?))
             .await?)
     }
+}
+
+/// Uses up a link mailed to the account's address (a reset or a verification) and
+/// returns the account. A link sent to an address the account no longer has is void.
+fn redeem_for_account(
+    conn: &mut DbConnection,
+    token_hash: &str,
+    purpose: LinkPurpose,
+    now: chrono::NaiveDateTime,
+) -> QueryResult<Result<User, LinkProblem>> {
+    let token = match email_link::redeem(conn, token_hash, purpose, now)? {
+        Ok(token) => token,
+        Err(problem) => return Ok(Err(problem)),
+    };
+    let user = accounts::find_by_id(conn, &token.user_id)?;
+    Ok(user
+        .filter(|user| user.email == token.email)
+        .ok_or(LinkProblem::Unknown))
 }

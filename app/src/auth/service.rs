@@ -24,10 +24,9 @@ use super::session::{
 use super::settings::SessionSettings;
 use super::throttle::{DeviceCookie, Throttle};
 use super::transactions::{
-    Rotation, Started, Tx, credential_unchanged, now, queue_limited, revoke_device_session, rotate,
-    start_device_session,
+    Rotation, Started, Tx, create_account, credential_unchanged, new_account, now,
+    queue_verification, revoke_device_session, rotate, start_device_session,
 };
-use crate::mail::MailKind;
 use crate::secret::Secret;
 use crate::store::models::User;
 use crate::store::{
@@ -247,31 +246,15 @@ impl AuthService {
         let email = email::normalize(raw_email)?;
         password::check_policy(password.expose())?;
         let password_hash = self.passwords.hash(password).await?;
-        let now = now();
-        let user = User {
-            id: uuid::Uuid::now_v7().to_string(),
-            email,
-            password_hash,
-            created_at: now,
-            password_changed_at: now,
-            email_verified_at: None,
-            notify_new_device: true,
-        };
+        let user = new_account(email, password_hash);
         let account = Account {
             id: user.id.clone(),
             email: user.email.clone(),
         };
         let started = self
             .transaction(client, move |conn, tx| {
-                let (user_id, email) = (user.id.clone(), user.email.clone());
-                accounts::insert(conn, user)?;
-                queue_limited(
-                    conn,
-                    tx,
-                    MailKind::EmailVerification,
-                    &email,
-                    Some(&user_id),
-                )?;
+                let user_id = user.id.clone();
+                create_account(conn, tx, user)?;
                 start_device_session(conn, tx, &user_id)
             })
             .await?;
@@ -335,13 +318,7 @@ impl AuthService {
                 if must_verify {
                     // The password was right, so saying so reveals nothing; a fresh
                     // link goes out (within the per-address limit).
-                    queue_limited(
-                        conn,
-                        tx,
-                        MailKind::EmailVerification,
-                        &email,
-                        Some(&user_id),
-                    )?;
+                    queue_verification(conn, tx, &email, &user_id)?;
                     return Ok(Err(AuthError::EmailNotVerified));
                 }
                 start_device_session(conn, tx, &user_id).map(Ok)

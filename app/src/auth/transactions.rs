@@ -21,7 +21,7 @@ use super::session::{Account, IssuedRefresh, RevokeReason};
 use super::settings::SessionSettings;
 use crate::mail::{self, MailFacts, MailKind};
 use crate::secret::Secret;
-use crate::store::models::{BlacklistEntry, DeviceSession, RefreshTokenRow, SecurityEvent};
+use crate::store::models::{BlacklistEntry, DeviceSession, RefreshTokenRow, SecurityEvent, User};
 use crate::store::{
     DbConnection, QueryResult, accounts, blacklist, device_sessions, events, outbox,
 };
@@ -377,6 +377,39 @@ pub(super) fn queue_limited(
     }
     mail::queue(conn, kind, recipient, user_id, &tx.mail_facts(), tx.now)?;
     Ok(true)
+}
+
+/// A new, unverified account for `email` (normalised) with this password hash.
+pub(super) fn new_account(email: String, password_hash: Secret) -> User {
+    let now = now();
+    User {
+        id: uuid::Uuid::now_v7().to_string(),
+        email,
+        password_hash,
+        created_at: now,
+        password_changed_at: now,
+        email_verified_at: None,
+        notify_new_device: true,
+    }
+}
+
+/// Creates the account (a taken address is a unique violation, i.e.
+/// `AuthError::EmailTaken`) and queues its verification mail.
+pub(super) fn create_account(conn: &mut DbConnection, tx: &Tx<'_>, user: User) -> QueryResult<()> {
+    let (user_id, email) = (user.id.clone(), user.email.clone());
+    accounts::insert(conn, user)?;
+    queue_verification(conn, tx, &email, &user_id).map(drop)
+}
+
+/// Queues a verification link to `email` for `user_id`, within the per-address limit;
+/// returns whether it was queued.
+pub(super) fn queue_verification(
+    conn: &mut DbConnection,
+    tx: &Tx<'_>,
+    email: &str,
+    user_id: &str,
+) -> QueryResult<bool> {
+    queue_limited(conn, tx, MailKind::EmailVerification, email, Some(user_id))
 }
 
 /// Marks the session revoked and blacklists its access tokens until the last of them

@@ -107,7 +107,13 @@ impl SmtpServer {
             .filter_map(Result::ok)
             .filter_map(|entry| parse(entry.path()))
             .collect();
-        mails.sort_by(|a, b| a.file.cmp(&b.file));
+        // In the order they arrived (Maildir names do not sort by time).
+        mails.sort_by_key(|m| {
+            (
+                std::fs::metadata(&m.file).and_then(|m| m.modified()).ok(),
+                m.file.clone(),
+            )
+        });
         mails
     }
 
