@@ -937,3 +937,58 @@ async fn links_are_built_from_public_url_never_from_the_host_header() {
     assert!(!mail.text.contains("evil.example") && !mail.html.contains("evil.example"));
     assert!(mail.link().starts_with(PUBLIC_URL));
 }
+
+#[tokio::test]
+async fn two_instances_on_one_database_deliver_each_mail_once_and_share_the_limit() {
+    let smtp = SmtpServer::start();
+    let Some((a, b)) = support::two_instances(&[
+        ("SMTP_URL", smtp.url.as_str()),
+        ("PUBLIC_URL", PUBLIC_URL),
+        ("MAIL_POLL_INTERVAL", "100ms"),
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+    ]) else {
+        return;
+    };
+    // Both senders poll the same outbox; every mail must still leave once.
+    let emails: Vec<String> = (0..20).map(|i| format!("user{i}@example.com")).collect();
+    for (i, email) in emails.iter().enumerate() {
+        let instance = if i % 2 == 0 { &a } else { &b };
+        instance.sign_up(email).await;
+    }
+    for email in &emails {
+        smtp.one(email, VERIFY).await;
+    }
+    // Six reset requests for one address, alternating instances and in parallel: the
+    // per-address limit of three holds across both.
+    let statuses = futures_join(6, |i| {
+        let instance = if i % 2 == 0 { &a } else { &b };
+        let request = instance
+            .http
+            .post(instance.server.url("/api/recovery/forgot"))
+            .header("x-forwarded-for", format!("198.51.100.{i}"))
+            .form(&[("email", "user0@example.com")]);
+        async move { request.send().await.unwrap().status() }
+    })
+    .await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    for email in &emails {
+        assert_eq!(
+            smtp.messages_to(email)
+                .iter()
+                .filter(|m| m.subject == VERIFY)
+                .count(),
+            1,
+            "{email}"
+        );
+    }
+    let resets = smtp
+        .messages_to("user0@example.com")
+        .iter()
+        .filter(|m| m.subject == RESET)
+        .count();
+    assert_eq!(resets, 3);
+}
