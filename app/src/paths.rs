@@ -40,6 +40,8 @@ pub const RESET: Page = Page("reset");
 pub const VERIFY_EMAIL: Page = Page("verify-email");
 /// `/confirm-email`: the address-change link's page.
 pub const CONFIRM_EMAIL: Page = Page("confirm-email");
+/// `/sign-in-code`: the second step of signing in (a code from the authenticator app).
+pub const SIGN_IN_CODE: Page = Page("sign-in-code");
 /// The development mailbox (development mode without `SMTP_URL` only; not a Leptos page).
 pub const DEV_MAILBOX: &str = "/dev/mailbox";
 
@@ -114,6 +116,11 @@ pub fn login_url(next: &str, reason: Option<LoginReason>) -> String {
 /// `/refresh?next=<path>`: the page that renews an expired access token, then continues.
 pub fn refresh_url(next: &str) -> String {
     format!("{}?{}={}", REFRESH.path(), param::NEXT, encode(next))
+}
+
+/// `/sign-in-code?next=<path>`: the code step of a sign-in, then `next`.
+pub fn sign_in_code_url(next: &str) -> String {
+    format!("{}?{}={}", SIGN_IN_CODE.path(), param::NEXT, encode(next))
 }
 
 /// `/signup`, keeping `next` if there is one.

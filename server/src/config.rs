@@ -211,6 +211,12 @@ pub struct Config {
     #[arg(long = "require-verified-email", env = "REQUIRE_VERIFIED_EMAIL", default_value_t = false, action = clap::ArgAction::Set)]
     pub require_verified_email: bool,
 
+    /// Sensitive actions (changing the password or address, deleting the account, the
+    /// second factor, signing out all other devices) go through without asking again
+    /// for this long after the last password or code on the device.
+    #[arg(long = "sudo-window", env = "SUDO_WINDOW", default_value = "10m", value_parser = humantime::parse_duration)]
+    pub sudo_window: Duration,
+
     /// How often the mail sender looks for mail queued by other instances and for
     /// retries (mail queued by this instance goes out at once).
     #[arg(long = "mail-poll-interval", env = "MAIL_POLL_INTERVAL", default_value = "1s", value_parser = humantime::parse_duration)]

@@ -26,17 +26,19 @@ pub fn load(config: &Config) -> Result<KeySet, StartupError> {
     } else {
         return Err(StartupError::MissingSigningKey);
     };
-    let previous = config
-        .jwt_previous_key_files
-        .iter()
-        .map(|path| {
-            Ok(verifying_key_from_pem(
-                &read(path)?,
-                &path.display().to_string(),
-            )?)
-        })
-        .collect::<Result<Vec<_>, StartupError>>()?;
-    Ok(KeySet::new(signing, previous))
+    // A retired key given as a private key also opens the authenticator secrets it
+    // sealed; a public key only verifies its tokens.
+    let mut previous = Vec::new();
+    let mut retired = Vec::new();
+    for path in &config.jwt_previous_key_files {
+        let text = read(path)?;
+        let name = path.display().to_string();
+        match SigningKey::from_pem(&text, &name) {
+            Ok(key) => retired.push(key),
+            Err(_) => previous.push(verifying_key_from_pem(&text, &name)?),
+        }
+    }
+    Ok(KeySet::new(signing, previous).with_retired(retired))
 }
 
 fn read(path: &std::path::Path) -> Result<String, StartupError> {

@@ -246,6 +246,7 @@ pub fn session_settings(config: &Config) -> SessionSettings {
         event_retention: config.event_retention,
         max_sessions: config.max_sessions_per_user.max(1),
         require_verified_email: config.require_verified_email,
+        sudo_window: config.sudo_window,
         ..SessionSettings::default()
     }
 }

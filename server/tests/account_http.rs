@@ -19,7 +19,7 @@ async fn changing_the_password_signs_out_other_devices_and_says_how_many() {
             "/api/account/password",
             &this,
             &[
-                ("current_password", "not the password"),
+                ("sudo_password", "not the password"),
                 ("new_password", "brand new pass"),
             ],
         )
@@ -36,7 +36,7 @@ async fn changing_the_password_signs_out_other_devices_and_says_how_many() {
             "/api/account/password",
             &this,
             &[
-                ("current_password", PASSWORD),
+                ("sudo_password", PASSWORD),
                 ("new_password", "brand new pass"),
             ],
         )
@@ -57,13 +57,17 @@ async fn deleting_the_account_signs_everything_out_and_frees_the_address() {
         .post(
             "/api/account/delete",
             &this,
-            &[("password", "not the password")],
+            &[("sudo_password", "not the password"), ("confirm", "yes")],
         )
         .await;
     assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
 
     let response = client
-        .post("/api/account/delete", &this, &[("password", PASSWORD)])
+        .post(
+            "/api/account/delete",
+            &this,
+            &[("sudo_password", PASSWORD), ("confirm", "yes")],
+        )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     let mut after = this.clone();

@@ -449,7 +449,7 @@ async fn a_newer_link_a_password_change_or_time_voids_a_link_and_one_link_works_
             "/api/account/password",
             &bob,
             &[
-                ("current_password", PASSWORD),
+                ("sudo_password", PASSWORD),
                 ("new_password", "changed on the account page"),
             ],
         )
@@ -692,7 +692,7 @@ async fn changing_the_address_needs_the_password_a_link_to_the_new_one_and_tells
                 .post(
                     "/api/email/change",
                     &ann,
-                    &[("new_email", new_email), ("password", password)],
+                    &[("new_email", new_email), ("sudo_password", password)],
                 )
                 .await
         }

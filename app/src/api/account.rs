@@ -49,7 +49,16 @@ pub async fn activity(before: Option<String>) -> Result<ActivityPage, AppError> 
     use crate::auth::events::{EventKind, describe};
     use crate::web::context::{require_device_session, server_context};
     let session = require_device_session()?;
-    let mut rows = server_context()?.auth.activity(&session, before).await?;
+    let ctx = server_context()?;
+    let mut rows = ctx.auth.activity(&session, before).await?;
+    let sign_ins: Vec<String> = rows
+        .iter()
+        .filter(|e| {
+            e.kind == EventKind::SignedIn.as_str() || e.kind == EventKind::NewDeviceSignIn.as_str()
+        })
+        .filter_map(|e| e.session_id.clone())
+        .collect();
+    let methods = ctx.auth.sign_in_methods(sign_ins).await?;
     let older = (rows.len() as i64 > ACTIVITY_PAGE).then(|| {
         rows.truncate(ACTIVITY_PAGE as usize);
         rows.last().map(|e| e.id.clone()).unwrap_or_default()
@@ -60,8 +69,14 @@ pub async fn activity(before: Option<String>) -> Result<ActivityPage, AppError> 
             let kind: EventKind = event.kind.parse().ok()?;
             let actor =
                 ClientInfo::new("", event.user_agent.as_deref().unwrap_or_default()).device_label();
-            let (title, description) =
+            let (title, mut description) =
                 describe(kind, event.detail.as_deref().unwrap_or_default(), &actor);
+            // How the session signed in, while it is still known.
+            if let Some(method) = event.session_id.as_ref().and_then(|id| methods.get(id))
+                && matches!(kind, EventKind::SignedIn | EventKind::NewDeviceSignIn)
+            {
+                description.push_str(&format!(" Signed in with {}.", method.describe()));
+            }
             Some(ActivityView {
                 id: event.id,
                 kind: event.kind,
@@ -87,42 +102,50 @@ pub struct PasswordChanged {
     pub signed_out: usize,
 }
 
-/// Changes the password (the current one is required) and signs out all other devices.
+/// Changes the password (in sudo mode, or with `sudo_password`/`sudo_code`) and signs
+/// out all other devices.
 #[server(prefix = "/api/account", endpoint = "password", client = SessionClient)]
 pub async fn change_password(
-    current_password: Secret,
     new_password: Secret,
+    sudo_password: Option<Secret>,
+    sudo_code: Option<String>,
 ) -> Result<PasswordChanged, AppError> {
     use crate::web::context::{
-        client_info, request_parts, require_device_session, server_context, throttled, wants_html,
+        client_info, request_parts, require_device_session, require_sudo, server_context,
+        wants_html,
     };
     let session = require_device_session()?;
     let ctx = server_context()?;
     let parts = request_parts()?;
     let client = client_info(&ctx, &parts);
-    let change = ctx
+    require_sudo(&ctx, &session, &client, sudo_password, sudo_code).await?;
+    let signed_out = ctx
         .auth
-        .change_password(&session, current_password, new_password, client.clone());
-    let signed_out = throttled(&ctx, &session.user_id, &client, change).await?;
+        .change_password(&session, new_password, client)
+        .await?;
     if wants_html(&parts) {
         leptos_axum::redirect(&crate::paths::password_changed_url(signed_out));
     }
     Ok(PasswordChanged { signed_out })
 }
 
-/// Deletes the account (the password is required) and signs this device out.
+/// Deletes the account (in sudo mode, or with `sudo_password`/`sudo_code`) and signs
+/// this device out.
 #[server(prefix = "/api/account", endpoint = "delete", client = SessionClient)]
-pub async fn delete_account(password: Secret) -> Result<(), AppError> {
+pub async fn delete_account(
+    sudo_password: Option<Secret>,
+    sudo_code: Option<String>,
+) -> Result<(), AppError> {
     use crate::web::context::{
-        clear_session_cookies, client_info, request_parts, require_device_session, server_context,
-        throttled, wants_html,
+        clear_session_cookies, client_info, request_parts, require_device_session, require_sudo,
+        server_context, wants_html,
     };
     let session = require_device_session()?;
     let ctx = server_context()?;
     let parts = request_parts()?;
     let client = client_info(&ctx, &parts);
-    let delete = ctx.auth.delete_account(&session, password, client.clone());
-    throttled(&ctx, &session.user_id, &client, delete).await?;
+    require_sudo(&ctx, &session, &client, sudo_password, sudo_code).await?;
+    ctx.auth.delete_account(&session, client).await?;
     clear_session_cookies(&ctx);
     crate::web::flash::cycle_web_session_id().await;
     crate::web::flash::set("Your account has been deleted.").await;

@@ -60,11 +60,14 @@ pub async fn login(
     password: Secret,
     next: Option<String>,
 ) -> Result<SignedInView, AppError> {
+    use crate::auth::recovery::Registered;
     server::sign_in(next, &email, async |auth, client| {
-        let signed_in = auth.log_in(&email, password, client).await?;
-        Ok(crate::auth::recovery::Registered::SignedIn(Box::new(
-            signed_in,
-        )))
+        let verified = auth.verify_login(&email, password).await?;
+        if let Some(pending) = auth.pending_sign_in(&verified).await? {
+            return Ok(Registered::SecondFactor(pending));
+        }
+        let signed_in = auth.complete_login(verified, client).await?;
+        Ok(Registered::SignedIn(Box::new(signed_in)))
     })
     .await
 }
@@ -94,12 +97,7 @@ pub async fn refresh(next: Option<String>) -> Result<SignedInView, AppError> {
         )),
     };
     match result {
-        Ok(signed_in) => Ok(server::finish_sign_in(
-            &ctx,
-            &parts,
-            &signed_in,
-            next.as_deref(),
-        )),
+        Ok(signed_in) => Ok(finish_sign_in(&ctx, &parts, &signed_in, next.as_deref())),
         Err(err) => {
             if err.status() == 401 {
                 clear_session_cookies(&ctx);
@@ -176,6 +174,9 @@ pub async fn current_viewer() -> Result<Viewer, AppError> {
 }
 
 #[cfg(feature = "ssr")]
+pub(crate) use server::finish_sign_in;
+
+#[cfg(feature = "ssr")]
 mod server {
     //! Shared tails of the sign-in server functions.
     use http::request::Parts;
@@ -212,6 +213,18 @@ mod server {
         match registered {
             Registered::SignedIn(signed_in) => {
                 Ok(finish_sign_in(&ctx, &parts, &signed_in, next.as_deref()))
+            }
+            Registered::SecondFactor(pending) => {
+                crate::web::flash::set_pending_sign_in(Some(&pending)).await;
+                let code_page = crate::paths::sign_in_code_url(&safe_next(next.as_deref()));
+                if wants_html(&parts) {
+                    leptos_axum::redirect(&code_page);
+                }
+                Ok(SignedInView {
+                    email: account,
+                    next: code_page,
+                    signed_in: false,
+                })
             }
             Registered::CheckInbox => {
                 crate::web::flash::set(&check_inbox_notice(&account)).await;

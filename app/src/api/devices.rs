@@ -27,6 +27,8 @@ pub struct DeviceView {
     pub expires_at: i64,
     /// True for the device making this request.
     pub current: bool,
+    /// How it signed in: "password", "password and authenticator app"…
+    pub sign_in_method: String,
 }
 
 /// The device list, with the server's clock so relative times render the same on the
@@ -49,6 +51,12 @@ pub async fn list_devices() -> Result<DeviceList, AppError> {
         .into_iter()
         .map(|d| DeviceView {
             current: d.id == session.session_id,
+            sign_in_method: d
+                .sign_in_method
+                .parse::<crate::auth::second_factor::SignInMethod>()
+                .map(|m| m.describe())
+                .unwrap_or("password")
+                .to_owned(),
             id: d.id,
             label: d.device_label,
             ip: d.ip,
@@ -107,17 +115,20 @@ pub async fn revoke_device(session_id: String) -> Result<SignedOutDevices, AppEr
 
 /// Signs out every device of the caller except this one.
 #[server(prefix = "/api/devices", endpoint = "revoke_others", client = SessionClient)]
-pub async fn revoke_other_devices() -> Result<SignedOutDevices, AppError> {
+pub async fn revoke_other_devices(
+    sudo_password: Option<crate::secret::Secret>,
+    sudo_code: Option<String>,
+) -> Result<SignedOutDevices, AppError> {
     use crate::web::context::{
-        client_info, request_parts, require_device_session, server_context, wants_html,
+        client_info, request_parts, require_device_session, require_sudo, server_context,
+        wants_html,
     };
     let session = require_device_session()?;
     let ctx = server_context()?;
     let parts = request_parts()?;
-    let count = ctx
-        .auth
-        .revoke_other_devices(&session, client_info(&ctx, &parts))
-        .await?;
+    let client = client_info(&ctx, &parts);
+    require_sudo(&ctx, &session, &client, sudo_password, sudo_code).await?;
+    let count = ctx.auth.revoke_other_devices(&session, client).await?;
     if wants_html(&parts) {
         leptos_axum::redirect(&crate::paths::DevicesDone::Others(count).url());
     }

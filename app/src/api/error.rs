@@ -29,6 +29,10 @@ pub enum AppError {
     /// 403: the request came from another site, or the thing is not yours.
     #[error("{0}")]
     Forbidden(String),
+    /// 403: a sensitive action needs a fresh proof of identity (sudo mode): send the
+    /// password (or a code) with it.
+    #[error("Please confirm it is you: enter your password to continue.")]
+    SudoRequired,
     /// 404: no such thing (among yours).
     #[error("Not found.")]
     NotFound,
@@ -49,7 +53,7 @@ impl AppError {
         match self {
             Self::BadRequest(_) => 400,
             Self::Unauthorized(_) | Self::AccessTokenExpired | Self::SessionRevoked => 401,
-            Self::Forbidden(_) => 403,
+            Self::Forbidden(_) | Self::SudoRequired => 403,
             Self::NotFound => 404,
             Self::Throttled(_) => 429,
             Self::Unavailable(_) => 503,
@@ -62,7 +66,7 @@ impl AppError {
 /// message for people, and for 429s how long to wait.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WireError {
-    /// `bad_request`, `unauthorized`, `access_token_expired`, `session_revoked`, `forbidden`,
+    /// `bad_request`, `unauthorized`, `access_token_expired`, `session_revoked`, `forbidden`, `sudo_required`,
     /// `not_found`, `throttled`, `unavailable` or `internal`.
     pub error: String,
     /// What to tell the user.
@@ -80,6 +84,7 @@ impl From<AppError> for WireError {
             AppError::AccessTokenExpired => "access_token_expired",
             AppError::SessionRevoked => "session_revoked",
             AppError::Forbidden(_) => "forbidden",
+            AppError::SudoRequired => "sudo_required",
             AppError::NotFound => "not_found",
             AppError::Throttled(_) => "throttled",
             AppError::Unavailable(_) => "unavailable",
@@ -104,6 +109,7 @@ impl From<WireError> for AppError {
             "access_token_expired" => Self::AccessTokenExpired,
             "session_revoked" => Self::SessionRevoked,
             "forbidden" => Self::Forbidden(wire.message),
+            "sudo_required" => Self::SudoRequired,
             "not_found" => Self::NotFound,
             "throttled" => Self::Throttled(wire.retry_after.unwrap_or(1)),
             "unavailable" => Self::Unavailable(wire.message),
@@ -172,7 +178,12 @@ impl From<crate::auth::error::AuthError> for AppError {
             | E::EmailTaken
             | E::WrongPassword
             | E::Link(_)
-            | E::SameEmail => Self::BadRequest(err.to_string()),
+            | E::SameEmail
+            | E::WrongCode
+            | E::NoEnrolment
+            | E::SecondFactorAlreadyOn => Self::BadRequest(err.to_string()),
+            E::SudoRequired => Self::SudoRequired,
+            E::NoPendingSignIn => Self::Unauthorized(err.to_string()),
             E::EmailNotVerified => Self::Forbidden(err.to_string()),
             E::MailLimit => Self::Throttled(MAIL_LIMIT_RETRY_SECS),
             E::InvalidCredentials
@@ -217,6 +228,7 @@ mod tests {
             AppError::AccessTokenExpired,
             AppError::SessionRevoked,
             AppError::Forbidden("z".into()),
+            AppError::SudoRequired,
             AppError::NotFound,
             AppError::Unavailable("w".into()),
         ] {

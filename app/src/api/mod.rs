@@ -7,3 +7,4 @@ pub mod client;
 pub mod devices;
 pub mod error;
 pub mod recovery;
+pub mod second_factor;

@@ -168,21 +168,26 @@ pub async fn resend_verification() -> Result<(), AppError> {
     Ok(())
 }
 
-/// Starts changing the address (the current password is required): a link goes to the
-/// new address, and the change happens when it is opened.
+/// Starts changing the address (in sudo mode, or with `sudo_password`/`sudo_code`): a
+/// link goes to the new address, and the change happens when it is opened.
 #[server(prefix = "/api/email", endpoint = "change", client = SessionClient)]
-pub async fn change_email(new_email: String, password: Secret) -> Result<(), AppError> {
+pub async fn change_email(
+    new_email: String,
+    sudo_password: Option<Secret>,
+    sudo_code: Option<String>,
+) -> Result<(), AppError> {
     use crate::web::context::{
-        client_info, request_parts, require_device_session, server_context, throttled, wants_html,
+        client_info, request_parts, require_device_session, require_sudo, server_context,
+        wants_html,
     };
     let session = require_device_session()?;
     let ctx = server_context()?;
     let parts = request_parts()?;
     let client = client_info(&ctx, &parts);
-    let change = ctx
-        .auth
-        .request_email_change(&session, password, &new_email, client.clone());
-    throttled(&ctx, &session.user_id, &client, change).await?;
+    require_sudo(&ctx, &session, &client, sudo_password, sudo_code).await?;
+    ctx.auth
+        .request_email_change(&session, &new_email, client)
+        .await?;
     if wants_html(&parts) {
         leptos_axum::redirect(&crate::paths::account_notice_url(
             crate::paths::AccountNotice::ChangeSent,

@@ -35,19 +35,16 @@ impl AuthService {
         }
     }
 
-    /// Sets a new password after checking the current one, and signs out every other
-    /// device (whoever knew the old password may be signed in somewhere). Returns how
-    /// many devices were signed out.
+    /// Sets a new password (sudo mode is checked by the caller), and signs out every
+    /// other device (whoever knew the old password may be signed in somewhere). Returns
+    /// how many devices were signed out.
     pub async fn change_password(
         &self,
         current: &CurrentDeviceSession,
-        current_password: Secret,
         new_password: Secret,
         client: ClientInfo,
     ) -> Result<usize, AuthError> {
         password::check_policy(new_password.expose())?;
-        self.confirm_password(&current.user_id, current_password)
-            .await?;
         let hash = self.passwords().hash(new_password).await?;
         let (user_id, keep) = (current.user_id.clone(), current.session_id.clone());
         let revoked = self
@@ -87,16 +84,14 @@ impl AuthService {
         Ok(count)
     }
 
-    /// Deletes the account after checking the password: every session is revoked (so
-    /// every access token dies at once), then the user row goes and with it, by cascade,
-    /// its sessions, refresh tokens and events.
+    /// Deletes the account (sudo mode is checked by the caller): every session is revoked
+    /// (so every access token dies at once), then the user row goes and with it, by
+    /// cascade, its sessions, refresh tokens and events.
     pub async fn delete_account(
         &self,
         current: &CurrentDeviceSession,
-        password: Secret,
         client: ClientInfo,
     ) -> Result<(), AuthError> {
-        self.confirm_password(&current.user_id, password).await?;
         let user_id = current.user_id.clone();
         let revoked = self
             .transaction(client, move |conn, tx| {

@@ -58,6 +58,24 @@ pub enum AuthError {
         "We have already sent you several e-mails in the last hour. Check your inbox and spam folder, or try again later."
     )]
     MailLimit,
+    /// 403: a sensitive action outside sudo mode: confirm the password (or a code)
+    /// first.
+    #[error("Please confirm it is you: enter your password to continue.")]
+    SudoRequired,
+    /// 400: not a valid code from the authenticator app, or not an unused recovery code.
+    #[error(
+        "That code is not right. Codes change every 30 seconds: enter the one your app shows now, or one of your recovery codes."
+    )]
+    WrongCode,
+    /// 401: the code step of a sign-in has expired, was tried too often, or is gone.
+    #[error("Please sign in again: enter your e-mail address and password.")]
+    NoPendingSignIn,
+    /// 400: no authenticator enrolment is waiting for its code (or it expired).
+    #[error("Setting up the authenticator app took too long. Please start again.")]
+    NoEnrolment,
+    /// 400: the account already has an authenticator app.
+    #[error("Two-step sign-in is already on.")]
+    SecondFactorAlreadyOn,
     /// 404: no such device session among the caller's.
     #[error("That device is not signed in to your account.")]
     NotFound,

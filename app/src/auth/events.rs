@@ -30,6 +30,14 @@ pub enum EventKind {
     EmailChangeRequested,
     /// The address was changed (detail: "old → new").
     EmailChanged,
+    /// Two-step sign-in was turned on (an authenticator app added).
+    TotpEnabled,
+    /// Two-step sign-in was turned off.
+    TotpDisabled,
+    /// A recovery code was used to sign in (detail: how many are left).
+    RecoveryCodeUsed,
+    /// A new set of recovery codes replaced the old one.
+    RecoveryCodesRegenerated,
 }
 
 impl EventKind {
@@ -47,6 +55,8 @@ impl EventKind {
                 | Self::NewDeviceSignIn
                 | Self::PasswordReset
                 | Self::EmailChanged
+                | Self::TotpDisabled
+                | Self::RecoveryCodeUsed
         )
     }
 }
@@ -111,6 +121,24 @@ pub fn describe(kind: EventKind, detail: &str, actor: &str) -> (&'static str, St
             format!("A confirmation link was sent to {detail}, from {actor}."),
         ),
         EventKind::EmailChanged => ("E-mail address changed", format!("{detail}, from {actor}.")),
+        EventKind::TotpEnabled => (
+            "Two-step sign-in turned on",
+            format!("An authenticator app was added, from {actor}."),
+        ),
+        EventKind::TotpDisabled => (
+            "Two-step sign-in turned off",
+            format!(
+                "The authenticator app and recovery codes were removed, from {actor}. If this was not you, change your password."
+            ),
+        ),
+        EventKind::RecoveryCodeUsed => (
+            "Signed in with a recovery code",
+            format!("From {actor}; {detail} recovery codes left."),
+        ),
+        EventKind::RecoveryCodesRegenerated => (
+            "New recovery codes",
+            format!("The old recovery codes stopped working, from {actor}."),
+        ),
     }
 }
 

@@ -156,6 +156,18 @@ impl SigningKey {
         aws_lc_rs::hmac::Key::from(okm)
     }
 
+    /// The AES-256-GCM key that seals authenticator secrets at rest (see
+    /// `second_factor::Sealer`), derived like [`SigningKey::derive`]'s keys, so it
+    /// rotates with the signing key.
+    pub fn sealing_key(&self) -> aws_lc_rs::aead::LessSafeKey {
+        let info = [b"gatehouse totp secret sealing v1".as_slice()];
+        let okm = self
+            .derivation
+            .expand(&info, &aws_lc_rs::aead::AES_256_GCM)
+            .expect("HKDF can expand one AES-256 key");
+        aws_lc_rs::aead::LessSafeKey::new(aws_lc_rs::aead::UnboundKey::from(okm))
+    }
+
     /// Reads the key at `path`, or generates one there (mode 0600) when the file does not
     /// exist yet. Returns whether it was generated. Used in development mode only, so a
     /// restart keeps everyone signed in instead of invalidating every token.
@@ -203,6 +215,9 @@ pub enum DerivedKey {
     RefreshSuccessor,
     /// Signs device cookies (see `throttle::DeviceCookie`).
     DeviceCookie,
+    /// Hashes recovery codes (see `second_factor`), so a leaked table alone cannot be
+    /// brute-forced.
+    RecoveryCode,
 }
 
 impl DerivedKey {
@@ -210,6 +225,7 @@ impl DerivedKey {
         match self {
             Self::RefreshSuccessor => "gatehouse refresh-token successor v1",
             Self::DeviceCookie => "gatehouse device cookie v1",
+            Self::RecoveryCode => "gatehouse recovery code v1",
         }
     }
 }
@@ -244,6 +260,9 @@ pub fn verifying_key_from_pem(text: &str, source_name: &str) -> Result<Verifying
 pub struct KeySet {
     signing: SigningKey,
     verifying: Vec<VerifyingKey>,
+    /// Retired keys given with their private half: what they sealed can still be opened
+    /// (and is re-sealed with the current key on use).
+    retired: Vec<SigningKey>,
 }
 
 impl KeySet {
@@ -256,7 +275,28 @@ impl KeySet {
                 verifying.push(key);
             }
         }
-        Self { signing, verifying }
+        Self {
+            signing,
+            verifying,
+            retired: Vec::new(),
+        }
+    }
+
+    /// Adds retired keys whose private half is known (a PKCS#8 file in
+    /// `JWT_PREVIOUS_KEY_FILES`): their tokens verify, and secrets they sealed open.
+    pub fn with_retired(mut self, retired: Vec<SigningKey>) -> Self {
+        for key in &retired {
+            if !self.verifying.iter().any(|k| k.kid == key.verifying.kid) {
+                self.verifying.push(key.verifying.clone());
+            }
+        }
+        self.retired = retired;
+        self
+    }
+
+    /// The retired keys with a private half.
+    pub fn retired(&self) -> &[SigningKey] {
+        &self.retired
     }
 
     /// The key that signs new tokens.

@@ -15,6 +15,7 @@ pub mod password;
 pub mod recovery;
 pub mod refresh_token;
 pub mod revocation;
+pub mod second_factor;
 pub mod service;
 pub mod session;
 pub mod settings;

@@ -38,6 +38,9 @@ pub enum Registered {
     /// `REQUIRE_VERIFIED_EMAIL`: a link went to the address (or, if it was taken, a
     /// warning to its owner); nobody is signed in yet.
     CheckInbox,
+    /// The password was right and the account has two-step sign-in: the sign-in waits
+    /// for a code.
+    SecondFactor(super::second_factor::PendingSignIn),
 }
 
 impl AuthService {
@@ -225,19 +228,17 @@ impl AuthService {
         Ok(())
     }
 
-    /// Starts changing the signed-in user's address: checks the password, then mails a
-    /// confirming link to the new address. The change happens only when that link is
+    /// Starts changing the signed-in user's address (sudo mode is checked by the caller):
+    /// mails a confirming link to the new address. The change happens only when that link is
     /// opened. If the new address belongs to another account, its owner is warned
     /// instead, and the answer is the same, so this cannot probe for accounts.
     pub async fn request_email_change(
         &self,
         current: &CurrentDeviceSession,
-        password: Secret,
         raw_new_email: &str,
         client: ClientInfo,
     ) -> Result<(), AuthError> {
         let new_email = email::normalize(raw_new_email)?;
-        self.confirm_password(&current.user_id, password).await?;
         let (user_id, session_id) = (current.user_id.clone(), current.session_id.clone());
         self.transaction(client, move |conn, tx| {
             let Some(user) = accounts::find_by_id(conn, &user_id)? else {

@@ -17,6 +17,7 @@ use super::keys::DerivedKey;
 use super::password::{self, Passwords, Verification};
 use super::refresh_token::RefreshToken;
 use super::revocation::{RevocationSet, Revoked};
+use super::second_factor::{Sealer, SignInMethod};
 use super::session::{
     Account, ActivityTracker, CleanupReport, CurrentDeviceSession, IssuedRefresh, RevokeReason,
     SignedIn,
@@ -38,6 +39,13 @@ use crate::store::{
 pub struct VerifiedLogin {
     user: User,
     rehashed: Option<Secret>,
+}
+
+impl VerifiedLogin {
+    /// The account whose password checked out.
+    pub fn user(&self) -> &User {
+        &self.user
+    }
 }
 
 impl std::fmt::Debug for VerifiedLogin {
@@ -66,6 +74,10 @@ pub struct AuthService {
     feed_cursor: Mutex<i64>,
     /// Wakes the mail sender when a request has queued mail, so it leaves at once.
     mail_wake: Arc<tokio::sync::Notify>,
+    /// Seals authenticator secrets (see `second_factor`).
+    sealer: Sealer,
+    /// Hashes recovery codes.
+    recovery_key: aws_lc_rs::hmac::Key,
 }
 
 impl std::fmt::Debug for AuthService {
@@ -88,6 +100,8 @@ impl AuthService {
         let signing = tokens.keys().signing();
         let successor_key = Arc::new(signing.derive(DerivedKey::RefreshSuccessor));
         let device_cookies = DeviceCookie::new(signing.derive(DerivedKey::DeviceCookie));
+        let recovery_key = signing.derive(DerivedKey::RecoveryCode);
+        let sealer = Sealer::new(tokens.keys());
         // Counters every instance sees on a shared database; in memory on SQLite's one.
         let throttle = if db.is_shared() {
             Throttle::shared(db.clone())
@@ -107,7 +121,19 @@ impl AuthService {
             successor_key,
             feed_cursor: Mutex::new(0),
             mail_wake: Arc::new(tokio::sync::Notify::new()),
+            sealer,
+            recovery_key,
         }
+    }
+
+    /// Seals and opens authenticator secrets.
+    pub(super) fn sealer(&self) -> &Sealer {
+        &self.sealer
+    }
+
+    /// The key recovery codes are hashed with.
+    pub(super) fn recovery_key(&self) -> &aws_lc_rs::hmac::Key {
+        &self.recovery_key
     }
 
     /// What the mail sender waits on (see [`crate::mail::sender::MailSender::run`]).
@@ -255,7 +281,7 @@ impl AuthService {
             .transaction(client, move |conn, tx| {
                 let user_id = user.id.clone();
                 create_account(conn, tx, user)?;
-                start_device_session(conn, tx, &user_id)
+                start_device_session(conn, tx, &user_id, SignInMethod::Password)
             })
             .await?;
         self.mail_queued();
@@ -321,7 +347,7 @@ impl AuthService {
                     queue_verification(conn, tx, &email, &user_id)?;
                     return Ok(Err(AuthError::EmailNotVerified));
                 }
-                start_device_session(conn, tx, &user_id).map(Ok)
+                start_device_session(conn, tx, &user_id, SignInMethod::Password).map(Ok)
             })
             .await?;
         self.mail_queued();
@@ -449,6 +475,15 @@ impl AuthService {
         report.revocations = self.revocations.purge_expired(now.and_utc().timestamp());
         self.throttle.purge();
         Ok(report)
+    }
+
+    /// Completes a sign-in of `user` (the second-factor step's end).
+    pub(super) fn finish_start(&self, user: User, started: Started) -> SignedIn {
+        let account = Account {
+            id: user.id,
+            email: user.email,
+        };
+        self.started(account, started)
     }
 
     /// Completes a sign-up or login: evicted sessions join the revocation set.

@@ -613,19 +613,18 @@ async fn changing_the_password_signs_out_every_other_device() {
         .unwrap();
     let current = t.auth.authenticate(this.access.token.expose()).unwrap();
 
+    // A proof of identity offered for a sensitive action is checked, sudo mode or not.
     let wrong = t
         .auth
-        .change_password(
+        .require_sudo(
             &current,
-            "not it at all".into(),
-            "new password 1".into(),
-            client(),
+            crate::auth::second_factor::Proof::from_fields(Some("not it at all".into()), None),
         )
         .await;
     assert!(matches!(wrong, Err(AuthError::WrongPassword)), "{wrong:?}");
     let short = t
         .auth
-        .change_password(&current, "correct horse".into(), "short".into(), client())
+        .change_password(&current, "short".into(), client())
         .await;
     assert!(
         matches!(short, Err(AuthError::PasswordPolicy(_))),
@@ -634,12 +633,7 @@ async fn changing_the_password_signs_out_every_other_device() {
 
     let count = t
         .auth
-        .change_password(
-            &current,
-            "correct horse".into(),
-            "new password 1".into(),
-            client(),
-        )
+        .change_password(&current, "new password 1".into(), client())
         .await
         .unwrap();
     assert_eq!(count, 1);
@@ -679,14 +673,14 @@ async fn deleting_the_account_needs_the_password_and_removes_everything() {
     let current = t.auth.authenticate(this.access.token.expose()).unwrap();
     assert!(matches!(
         t.auth
-            .delete_account(&current, "wrong one!".into(), client())
+            .require_sudo(
+                &current,
+                crate::auth::second_factor::Proof::from_fields(Some("wrong one!".into()), None),
+            )
             .await,
         Err(AuthError::WrongPassword)
     ));
-    t.auth
-        .delete_account(&current, "correct horse".into(), client())
-        .await
-        .unwrap();
+    t.auth.delete_account(&current, client()).await.unwrap();
 
     for token in [this.access.token.expose(), other.access.token.expose()] {
         assert!(matches!(
@@ -911,12 +905,7 @@ async fn a_login_still_hashing_when_the_password_changes_gets_no_session() {
     // ...when Ann changes her password ("sign out everywhere else").
     let current = t.auth.authenticate(laptop.access.token.expose()).unwrap();
     t.auth
-        .change_password(
-            &current,
-            "old password".into(),
-            "new password".into(),
-            client(),
-        )
+        .change_password(&current, "new password".into(), client())
         .await
         .unwrap();
     let late = t.auth.complete_login(verified, ua(FIREFOX)).await;
@@ -964,12 +953,7 @@ async fn a_rehash_at_login_never_overwrites_a_newer_password() {
         .unwrap();
     let current = t.auth.authenticate(laptop.access.token.expose()).unwrap();
     t.auth
-        .change_password(
-            &current,
-            "old password".into(),
-            "new password".into(),
-            client(),
-        )
+        .change_password(&current, "new password".into(), client())
         .await
         .unwrap();
     assert!(stronger.complete_login(verified, client()).await.is_err());
@@ -1225,14 +1209,16 @@ async fn no_secret_shows_in_debug_output() {
         format!(
             "{:?}",
             ChangePassword {
-                current_password: password.into(),
-                new_password: password.into()
+                new_password: password.into(),
+                sudo_password: Some(password.into()),
+                sudo_code: None,
             }
         ),
         format!(
             "{:?}",
             DeleteAccount {
-                password: password.into()
+                sudo_password: Some(password.into()),
+                sudo_code: None,
             }
         ),
     ];

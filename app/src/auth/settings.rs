@@ -22,6 +22,9 @@ pub struct SessionSettings {
     /// `REQUIRE_VERIFIED_EMAIL`: sign-in waits until the address is verified, and sign-up
     /// answers the same whether or not the address is taken.
     pub require_verified_email: bool,
+    /// `SUDO_WINDOW`: how long after a proof of identity (sign-in, password, code) a
+    /// session may take sensitive actions without another.
+    pub sudo_window: Duration,
 }
 
 impl Default for SessionSettings {
@@ -34,6 +37,7 @@ impl Default for SessionSettings {
             max_sessions: 20,
             cleanup_batch: 1000,
             require_verified_email: false,
+            sudo_window: Duration::from_secs(600),
         }
     }
 }

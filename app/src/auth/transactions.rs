@@ -17,6 +17,7 @@ use super::client::{ClientInfo, HeldSession};
 use super::events::EventKind;
 use super::refresh_token::RefreshToken;
 use super::revocation::Revoked;
+use super::second_factor::SignInMethod;
 use super::session::{Account, IssuedRefresh, RevokeReason};
 use super::settings::SessionSettings;
 use crate::mail::{self, MailFacts, MailKind};
@@ -174,6 +175,7 @@ pub(super) fn start_device_session(
     conn: &mut DbConnection,
     tx: &Tx<'_>,
     user_id: &str,
+    method: SignInMethod,
 ) -> QueryResult<Started> {
     let (settings, now) = (tx.settings, tx.now);
     // Concurrent sign-ins of one account take turns, so the session limit holds.
@@ -202,6 +204,9 @@ pub(super) fn start_device_session(
         ip: tx.client.ip.clone(),
         device_label: tx.client.device_label(),
         access_expires_at: None,
+        sign_in_method: method.as_str().to_owned(),
+        // Signing in is a proof of identity: sudo mode starts.
+        proven_at: Some(now),
     };
     device_sessions::insert_session(conn, &session)?;
     let refresh = issue_refresh(

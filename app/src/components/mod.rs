@@ -2,5 +2,7 @@
 
 pub mod form;
 pub mod layout;
+pub mod second_factor;
 pub mod session;
+pub mod sudo;
 pub mod time;

@@ -39,6 +39,8 @@ pub enum MailKind {
     EmailChanged,
     /// "A sign-in token was used twice; we signed that device out."
     TokenReuse,
+    /// "Two-step sign-in was turned off."
+    SecondFactorDisabled,
 }
 
 impl MailKind {

@@ -132,6 +132,16 @@ fn content(kind: MailKind, ctx: &MailContext<'_>) -> Content {
             action: Some(devices),
             outro: vec![],
         },
+        MailKind::SecondFactorDisabled => Content {
+            subject: "Two-step sign-in was turned off".into(),
+            intro: vec![
+                "Two-step sign-in was turned off for your Gatehouse account: signing in now needs only the password.".into(),
+                origin,
+                "If this was not you, change your password and turn two-step sign-in on again.".into(),
+            ],
+            action: Some(devices),
+            outro: vec![],
+        },
         MailKind::TokenReuse => Content {
             subject: "We signed out a device to protect your account".into(),
             intro: vec![
@@ -271,6 +281,7 @@ mod tests {
             MailKind::PasswordChanged,
             MailKind::EmailChanged,
             MailKind::TokenReuse,
+            MailKind::SecondFactorDisabled,
         ] {
             let mail = render(kind, &ctx(&facts, None));
             for needle in [

@@ -1,5 +1,6 @@
-//! `/account`: the signed-in user's account: check the session, change the password,
-//! delete the account. Also the example of a protected page.
+//! `/account`: the signed-in user's account: check the session, the address, two-step
+//! sign-in, change the password, delete the account. Also the example of a protected
+//! page. Every sensitive form carries [`SudoFields`].
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -10,7 +11,9 @@ use crate::api::account::{ChangePassword, DeleteAccount};
 use crate::api::auth::whoami;
 use crate::api::recovery::{ChangeEmail, ResendVerification, SetNewDeviceNotice, email_settings};
 use crate::components::form::FormError;
+use crate::components::second_factor::SecondFactorSection;
 use crate::components::session::{RequireSignIn, use_session};
+use crate::components::sudo::{SudoFields, WithSudo, follow_sudo};
 use crate::paths::{self, AccountNotice};
 
 /// Protected: signed-out visitors are sent to `/login?next=/account`.
@@ -19,10 +22,13 @@ pub fn AccountPage() -> impl IntoView {
     view! {
         <Title text="Your account"/>
         <RequireSignIn>
-            <AccountDetails/>
-            <EmailSection/>
-            <ChangePasswordForm/>
-            <DeleteAccountForm/>
+            <WithSudo>
+                <AccountDetails/>
+                <EmailSection/>
+                <SecondFactorSection/>
+                <ChangePasswordForm/>
+                <DeleteAccountForm/>
+            </WithSudo>
         </RequireSignIn>
     }
 }
@@ -59,6 +65,7 @@ fn EmailSection() -> impl IntoView {
     let resend = ServerAction::<ResendVerification>::new();
     let change = ServerAction::<ChangeEmail>::new();
     let notify = ServerAction::<SetNewDeviceNotice>::new();
+    follow_sudo(change.value().into());
     let settings = Resource::new(move || notify.version().get(), |_| email_settings());
     let query = use_query_map();
     let notice = move || {
@@ -127,10 +134,7 @@ fn EmailSection() -> impl IntoView {
                     <label for="new_email">"New e-mail address"</label>
                     <input id="new_email" type="email" name="new_email" autocomplete="email" required maxlength="254"/>
                 </div>
-                <div class="field">
-                    <label for="change_email_password">"Your password"</label>
-                    <input id="change_email_password" type="password" name="password" autocomplete="current-password" required maxlength="128"/>
-                </div>
+                <SudoFields id="change-email"/>
                 <FormError result=change.value().into()/>
                 <button type="submit" class="button">"Send confirmation link"</button>
             </ActionForm>
@@ -150,6 +154,7 @@ fn signed_out_message(count: usize) -> String {
 #[component]
 fn ChangePasswordForm() -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
+    follow_sudo(change.value().into());
     let query = use_query_map();
     let done = move || {
         change
@@ -166,10 +171,7 @@ fn ChangePasswordForm() -> impl IntoView {
             <p>"Every other device will be signed out; this one stays signed in."</p>
             {done}
             <ActionForm action=change attr:class="form">
-                <div class="field">
-                    <label for="current_password">"Current password"</label>
-                    <input id="current_password" type="password" name="current_password" autocomplete="current-password" required maxlength="128"/>
-                </div>
+                <SudoFields id="change-password"/>
                 <div class="field">
                     <label for="new_password">"New password"</label>
                     <input id="new_password" type="password" name="new_password" autocomplete="new-password" required minlength="8" maxlength="128" aria-describedby="new-password-hint"/>
@@ -182,10 +184,11 @@ fn ChangePasswordForm() -> impl IntoView {
     }
 }
 
-/// Delete the account, after typing the password.
+/// Delete the account (sudo mode, and a tick that says the user means it).
 #[component]
 fn DeleteAccountForm() -> impl IntoView {
     let delete = ServerAction::<DeleteAccount>::new();
+    follow_sudo(delete.value().into());
     let session = use_session();
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -199,9 +202,10 @@ fn DeleteAccountForm() -> impl IntoView {
             <h2>"Delete account"</h2>
             <p>"This removes your account, every signed-in device and your activity. It cannot be undone."</p>
             <ActionForm action=delete attr:class="form">
-                <div class="field">
-                    <label for="delete_password">"Password"</label>
-                    <input id="delete_password" type="password" name="password" autocomplete="current-password" required maxlength="128"/>
+                <SudoFields id="delete-account"/>
+                <div class="field field--check">
+                    <input id="delete_confirm" type="checkbox" name="confirm" value="yes" required/>
+                    <label for="delete_confirm">"I understand that my account and everything in it will be deleted"</label>
                 </div>
                 <FormError result=delete.value().into()/>
                 <button type="submit" class="button button--danger">"Delete my account"</button>

@@ -12,6 +12,7 @@ use crate::api::devices::{
 };
 use crate::api::error::AppError;
 use crate::components::session::{RequireSignIn, use_session};
+use crate::components::sudo::{SudoFields, WithSudo, follow_sudo};
 use crate::components::time::{RelativeTime, exact_utc};
 use crate::paths;
 
@@ -21,7 +22,9 @@ pub fn DevicesPage() -> impl IntoView {
     view! {
         <Title text="Your devices"/>
         <RequireSignIn>
-            <Devices/>
+            <WithSudo>
+                <Devices/>
+            </WithSudo>
         </RequireSignIn>
     }
 }
@@ -32,6 +35,7 @@ pub fn DevicesPage() -> impl IntoView {
 fn Devices() -> impl IntoView {
     let revoke = ServerAction::<RevokeDevice>::new();
     let revoke_others = ServerAction::<RevokeOtherDevices>::new();
+    follow_sudo(revoke_others.value().into());
     let list = Resource::new(
         move || (revoke.version().get(), revoke_others.version().get()),
         |_| list_devices(),
@@ -157,6 +161,7 @@ fn DeviceItem(
         last_seen_at,
         expires_at,
         current,
+        sign_in_method,
     } = device;
     let heading_id = format!("device-{id}");
     let labelled_by = heading_id.clone();
@@ -208,6 +213,7 @@ fn DeviceItem(
                     <div><dt>"Signed in"</dt><dd><time title=exact_utc(signed_in_at)>{exact_utc(signed_in_at)}</time></dd></div>
                     <div><dt>"Last active"</dt><dd><RelativeTime at=last_seen_at now/></dd></div>
                     <div><dt>"Expires"</dt><dd><RelativeTime at=expires_at now/></dd></div>
+                    <div><dt>"Signed in with"</dt><dd data-testid="sign-in-method">{sign_in_method}</dd></div>
                 </dl>
             </div>
             <div class="device__actions">{actions}</div>
@@ -233,7 +239,8 @@ fn SignOutOthers(
                         if others == 1 { "" } else { "s" },
                     )}
                 </p>
-                <ActionForm action=revoke_others attr:class="inline-form">
+                <ActionForm action=revoke_others attr:class="form">
+                    <SudoFields id="sign-out-others"/>
                     <button type="submit" class="button button--danger">"Sign out of all other devices"</button>
                 </ActionForm>
             </section>

@@ -8,4 +8,5 @@ pub mod login;
 pub mod not_found;
 pub mod recovery;
 pub mod refresh;
+pub mod sign_in_code;
 pub mod signup;

@@ -24,6 +24,8 @@ pub struct Deleted {
     pub email_tokens: usize,
     /// Mails delivered (or given up on) long enough ago.
     pub mails: usize,
+    /// Authenticator enrolments never confirmed.
+    pub totp_enrolments: usize,
 }
 
 impl Deleted {
@@ -37,6 +39,7 @@ impl Deleted {
             + self.throttle_counters
             + self.email_tokens
             + self.mails
+            + self.totp_enrolments
     }
 }
 
@@ -69,6 +72,8 @@ pub fn delete_expired(
         throttle_counters: expired(conn, "throttle_counters", "key")?,
         email_tokens: expired(conn, "email_tokens", "token_hash")?,
         mails: expired(conn, "mail_outbox", "id")?,
+        // Only unconfirmed enrolments have an `expires_at`.
+        totp_enrolments: expired(conn, "totp_factors", "user_id")?,
     })
 }
 

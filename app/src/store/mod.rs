@@ -1,7 +1,8 @@
 //! Persistence: the database handle, its URL, the Diesel schema and the embedded
 //! migrations, and every SQL statement of the app, one module per table family:
 //! `accounts`, `device_sessions` (with refresh tokens), `blacklist`, `events`,
-//! `throttle`, `web_sessions`, `email_tokens`, `outbox` (mail), and the deletes of
+//! `throttle`, `web_sessions`, `email_tokens`, `outbox` (mail), `second_factor`, and the
+//! deletes of
 //! `cleanup`. Server-only (`ssr`).
 //! The rules that use them live in `auth/`, which imports no Diesel.
 //!
@@ -23,6 +24,7 @@ pub mod outbox;
 pub mod schema;
 #[cfg(test)]
 mod schema_check;
+pub mod second_factor;
 pub mod testing;
 pub mod throttle;
 mod url;

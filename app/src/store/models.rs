@@ -6,8 +6,8 @@ use diesel::prelude::*;
 use crate::secret::Secret;
 
 use super::schema::{
-    device_sessions, email_tokens, mail_outbox, refresh_tokens, security_events, throttle_counters,
-    token_blacklist, users,
+    device_sessions, email_tokens, mail_outbox, recovery_codes, refresh_tokens, security_events,
+    throttle_counters, token_blacklist, totp_factors, users,
 };
 
 /// An account.
@@ -60,6 +60,11 @@ pub struct DeviceSession {
     /// The latest `exp` of the access tokens minted for this session (`None` on rows
     /// older than the column): a revocation blacklists the session until then.
     pub access_expires_at: Option<NaiveDateTime>,
+    /// How it signed in (see `auth::second_factor::SignInMethod`).
+    pub sign_in_method: String,
+    /// The last proof of identity on this session (sign-in, or a password or code given
+    /// for a sensitive action); sudo mode lasts `SUDO_WINDOW` from here.
+    pub proven_at: Option<NaiveDateTime>,
 }
 
 /// One link of a session's refresh-token chain.
@@ -198,4 +203,36 @@ pub struct OutboxMail {
     pub finished_at: Option<NaiveDateTime>,
     /// When the row is deleted.
     pub expires_at: NaiveDateTime,
+}
+
+/// An account's authenticator app (see `auth::second_factor`).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = totp_factors)]
+pub struct TotpFactor {
+    /// Whose.
+    pub user_id: String,
+    /// The secret, sealed with AES-256-GCM (nonce and ciphertext, base64url).
+    pub secret_sealed: String,
+    /// The `kid` of the signing key whose derived key sealed it.
+    pub key_id: String,
+    /// When the user confirmed it with a code; `None` while enrolling.
+    pub confirmed_at: Option<NaiveDateTime>,
+    /// The newest 30-second step whose code was accepted (replay defence).
+    pub last_used_step: i64,
+    /// When enrolment started.
+    pub created_at: NaiveDateTime,
+    /// When an unconfirmed enrolment lapses; `None` once confirmed.
+    pub expires_at: Option<NaiveDateTime>,
+}
+
+/// One unused recovery code.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = recovery_codes)]
+pub struct RecoveryCode {
+    /// HMAC-SHA256 of the normalised code under a server key, hex.
+    pub code_hash: String,
+    /// Whose.
+    pub user_id: String,
+    /// When the set was made.
+    pub created_at: NaiveDateTime,
 }

@@ -17,6 +17,8 @@ diesel::table! {
         ip -> Text,
         device_label -> Text,
         access_expires_at -> Nullable<Timestamp>,
+        sign_in_method -> Text,
+        proven_at -> Nullable<Timestamp>,
     }
 }
 
@@ -49,6 +51,14 @@ diesel::table! {
         created_at -> Timestamp,
         finished_at -> Nullable<Timestamp>,
         expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    recovery_codes (code_hash) {
+        code_hash -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -100,6 +110,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    totp_factors (user_id) {
+        user_id -> Text,
+        secret_sealed -> Text,
+        key_id -> Text,
+        confirmed_at -> Nullable<Timestamp>,
+        last_used_step -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Text,
         email -> Text,
@@ -122,17 +144,21 @@ diesel::table! {
 diesel::joinable!(device_sessions -> users (user_id));
 diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(mail_outbox -> users (user_id));
+diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(refresh_tokens -> device_sessions (session_id));
 diesel::joinable!(security_events -> users (user_id));
+diesel::joinable!(totp_factors -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     device_sessions,
     email_tokens,
     mail_outbox,
+    recovery_codes,
     refresh_tokens,
     security_events,
     throttle_counters,
     token_blacklist,
+    totp_factors,
     users,
     web_sessions,
 );

@@ -196,9 +196,12 @@ pub async fn throttled<T>(
     let result = operation.await;
     let outcome = match &result {
         Ok(_) => Some(Outcome::Succeeded),
-        Err(AuthError::InvalidCredentials | AuthError::WrongPassword | AuthError::EmailTaken) => {
-            None
-        }
+        Err(
+            AuthError::InvalidCredentials
+            | AuthError::WrongPassword
+            | AuthError::EmailTaken
+            | AuthError::WrongCode,
+        ) => None,
         Err(_) => Some(Outcome::NotJudged),
     };
     if let Err(err) = throttle.settle(reservation, outcome).await {
@@ -209,6 +212,26 @@ pub async fn throttled<T>(
         set_device_cookie(ctx, account);
     }
     Ok(result?)
+}
+
+/// Lets a sensitive action through in sudo mode, or with a proof of identity from the
+/// form (`sudo_password`, or `sudo_code` from the authenticator app), which is checked
+/// under the brute-force throttle like any password; else 403 `sudo_required`.
+pub async fn require_sudo(
+    ctx: &ServerContext,
+    session: &CurrentDeviceSession,
+    client: &ClientInfo,
+    password: Option<crate::secret::Secret>,
+    code: Option<String>,
+) -> Result<(), AppError> {
+    let proof = crate::auth::second_factor::Proof::from_fields(password, code);
+    throttled(
+        ctx,
+        &session.user_id,
+        client,
+        ctx.auth.require_sudo(session, proof),
+    )
+    .await
 }
 
 /// Takes a place under the throttle for `attempt`, or the 429 to answer.

@@ -1,5 +1,5 @@
-//! The pre-authentication web session (tower-sessions): fixation defence and one-time
-//! notices that must survive a redirect.
+//! The pre-authentication web session (tower-sessions): fixation defence, one-time
+//! notices that must survive a redirect, and a sign-in waiting for its second factor.
 
 use tower_sessions::Session;
 
@@ -38,4 +38,30 @@ pub async fn set(message: &str) {
 pub async fn take() -> Option<String> {
     let session = web_session().await?;
     session.remove::<String>(FLASH_KEY).await.ok().flatten()
+}
+
+const PENDING_SIGN_IN_KEY: &str = "pending_sign_in";
+
+/// The sign-in waiting for its second factor on this browser, if any (see
+/// `auth::second_factor::PendingSignIn`).
+pub async fn pending_sign_in() -> Option<crate::auth::second_factor::PendingSignIn> {
+    let session = web_session().await?;
+    session.get(PENDING_SIGN_IN_KEY).await.ok().flatten()
+}
+
+/// Keeps (or, with `None`, forgets) the sign-in waiting for its second factor.
+pub async fn set_pending_sign_in(pending: Option<&crate::auth::second_factor::PendingSignIn>) {
+    let Some(session) = web_session().await else {
+        return;
+    };
+    let result = match pending {
+        Some(pending) => session.insert(PENDING_SIGN_IN_KEY, pending).await,
+        None => session
+            .remove::<crate::auth::second_factor::PendingSignIn>(PENDING_SIGN_IN_KEY)
+            .await
+            .map(drop),
+    };
+    if let Err(err) = result {
+        tracing::warn!(error = %err, "cannot keep the pending sign-in");
+    }
 }

@@ -1,0 +1,163 @@
+//! `/api/security/*`: sudo mode, the authenticator app and recovery codes; and
+//! `/api/auth/code`, the second step of signing in.
+
+// `#[server]` generates public argument structs whose fields cannot carry doc comments.
+#![allow(missing_docs)]
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::auth::SignedInView;
+use super::client::SessionClient;
+use super::error::AppError;
+use crate::secret::Secret;
+
+/// What the account page needs to know about the second factor and sudo mode.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityView {
+    /// An authenticator app is on.
+    pub second_factor: bool,
+    /// Unused recovery codes.
+    pub codes_left: i64,
+    /// This device may take sensitive actions without confirming it is the user.
+    pub sudo: bool,
+}
+
+/// An authenticator app being added: what the page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotpSetup {
+    /// The secret in base32, in groups of four, for typing into the app.
+    pub secret: String,
+    /// The QR code, as a `data:` URI for an `<img>`.
+    pub qr: String,
+}
+
+/// The caller's second factor and sudo state.
+#[server(prefix = "/api/security", endpoint = "status", client = SessionClient)]
+pub async fn security_status() -> Result<SecurityView, AppError> {
+    use crate::web::context::{require_device_session, server_context};
+    let session = require_device_session()?;
+    let status = server_context()?
+        .auth
+        .second_factor_status(&session)
+        .await?;
+    Ok(SecurityView {
+        second_factor: status.enabled,
+        codes_left: status.codes_left,
+        sudo: status.sudo,
+    })
+}
+
+/// Starts adding an authenticator app (sudo mode): a new secret, shown as a QR code
+/// and as text, which takes effect once a code from it is confirmed.
+#[server(prefix = "/api/security", endpoint = "totp_begin", client = SessionClient)]
+pub async fn totp_begin(
+    sudo_password: Option<Secret>,
+    sudo_code: Option<String>,
+) -> Result<TotpSetup, AppError> {
+    use crate::auth::second_factor::qr_data_uri;
+    use crate::web::context::{
+        client_info, request_parts, require_device_session, require_sudo, server_context,
+    };
+    let session = require_device_session()?;
+    let ctx = server_context()?;
+    let client = client_info(&ctx, &request_parts()?);
+    require_sudo(&ctx, &session, &client, sudo_password, sudo_code).await?;
+    let email = ctx
+        .auth
+        .account(&session.user_id)
+        .await?
+        .map(|a| a.email)
+        .unwrap_or_default();
+    let enrolment = ctx.auth.begin_totp(&session, &email).await?;
+    Ok(TotpSetup {
+        secret: enrolment.secret,
+        qr: qr_data_uri(&enrolment.otpauth_url),
+    })
+}
+
+/// Confirms the authenticator app with one of its codes; returns the recovery codes,
+/// shown this once.
+#[server(prefix = "/api/security", endpoint = "totp_confirm", client = SessionClient)]
+pub async fn totp_confirm(code: String) -> Result<Vec<String>, AppError> {
+    use crate::web::context::{
+        client_info, request_parts, require_device_session, server_context, throttled,
+    };
+    let session = require_device_session()?;
+    let ctx = server_context()?;
+    let client = client_info(&ctx, &request_parts()?);
+    let confirm = ctx.auth.confirm_totp(&session, &code, client.clone());
+    throttled(&ctx, &session.user_id, &client, confirm).await
+}
+
+/// Turns two-step sign-in off (sudo mode).
+#[server(prefix = "/api/security", endpoint = "totp_disable", client = SessionClient)]
+pub async fn totp_disable(
+    sudo_password: Option<Secret>,
+    sudo_code: Option<String>,
+) -> Result<(), AppError> {
+    use crate::web::context::{
+        client_info, request_parts, require_device_session, require_sudo, server_context,
+        wants_html,
+    };
+    let session = require_device_session()?;
+    let ctx = server_context()?;
+    let parts = request_parts()?;
+    let client = client_info(&ctx, &parts);
+    require_sudo(&ctx, &session, &client, sudo_password, sudo_code).await?;
+    ctx.auth.disable_totp(&session, client).await?;
+    if wants_html(&parts) {
+        leptos_axum::redirect(&crate::paths::ACCOUNT.path());
+    }
+    Ok(())
+}
+
+/// A new set of recovery codes (sudo mode); the old set stops working.
+#[server(prefix = "/api/security", endpoint = "recovery_codes", client = SessionClient)]
+pub async fn recovery_codes_renew(
+    sudo_password: Option<Secret>,
+    sudo_code: Option<String>,
+) -> Result<Vec<String>, AppError> {
+    use crate::web::context::{
+        client_info, request_parts, require_device_session, require_sudo, server_context,
+    };
+    let session = require_device_session()?;
+    let ctx = server_context()?;
+    let client = client_info(&ctx, &request_parts()?);
+    require_sudo(&ctx, &session, &client, sudo_password, sudo_code).await?;
+    Ok(ctx.auth.regenerate_recovery_codes(&session, client).await?)
+}
+
+/// The second step of signing in to an account with two-step sign-in: a code from the
+/// authenticator app, or a recovery code. Only now is the device signed in.
+#[server(prefix = "/api/auth", endpoint = "code", client = SessionClient)]
+pub async fn login_code(code: String, next: Option<String>) -> Result<SignedInView, AppError> {
+    use crate::auth::error::AuthError;
+    use crate::web::context::{
+        client_info, held_session, request_parts, server_context, throttled,
+    };
+    use crate::web::flash;
+    let ctx = server_context()?;
+    let parts = request_parts()?;
+    let Some(pending) = flash::pending_sign_in().await else {
+        return Err(AuthError::NoPendingSignIn.into());
+    };
+    // Each try is spent before it is checked, so parallel guesses cannot share one.
+    let mut spent = pending.clone();
+    spent.attempts_left = spent.attempts_left.saturating_sub(1);
+    flash::set_pending_sign_in(Some(&spent)).await;
+    let mut client = client_info(&ctx, &parts);
+    client.held_session = held_session(&ctx, &parts.headers);
+    let complete = ctx
+        .auth
+        .complete_second_factor(&pending, &code, client.clone());
+    let signed_in = throttled(&ctx, &pending.email, &client, complete).await?;
+    flash::set_pending_sign_in(None).await;
+    flash::cycle_web_session_id().await;
+    Ok(super::auth::finish_sign_in(
+        &ctx,
+        &parts,
+        &signed_in,
+        next.as_deref(),
+    ))
+}

@@ -1,0 +1,102 @@
+//! Sudo mode in the page: the "confirm it is you" fields of sensitive forms, shown only
+//! when the server says this device has not proven who it is lately (ARCHITECTURE:
+//! "Second factor and sudo mode").
+
+use leptos::prelude::*;
+
+use crate::api::error::AppError;
+use crate::api::second_factor::{SecurityView, security_status};
+
+/// This device's sudo and second-factor state, shared by the sensitive forms of a page.
+#[derive(Clone, Copy)]
+pub struct SudoContext {
+    version: RwSignal<u32>,
+    /// `security_status`, refetched after an action that changed it.
+    pub status: Resource<Result<SecurityView, AppError>>,
+}
+
+impl SudoContext {
+    /// Reads the state again (after a proof was given, or the server asked for one).
+    pub fn changed(&self) {
+        self.version.update(|v| *v += 1);
+    }
+}
+
+/// Provides the [`SudoContext`] for a page with sensitive forms.
+pub fn provide_sudo_context() -> SudoContext {
+    let version = RwSignal::new(0_u32);
+    let status = Resource::new(move || version.get(), |_| security_status());
+    let context = SudoContext { version, status };
+    provide_context(context);
+    context
+}
+
+/// Provides the [`SudoContext`] to `children` (a page with sensitive forms).
+#[component]
+pub fn WithSudo(children: Children) -> impl IntoView {
+    provide_sudo_context();
+    children()
+}
+
+/// The page's [`SudoContext`].
+pub fn use_sudo() -> SudoContext {
+    expect_context::<SudoContext>()
+}
+
+/// After each answer of a sensitive action, read the sudo state again: a refusal
+/// (`sudo_required`) shows the fields, and a proof given with the form hides them.
+pub fn follow_sudo<T>(result: Signal<Option<Result<T, AppError>>>)
+where
+    T: Clone + Send + Sync + 'static,
+{
+    let sudo = use_sudo();
+    Effect::new(move |previous: Option<bool>| {
+        let answered = result.with(Option::is_some);
+        if answered && previous.is_some() {
+            sudo.changed();
+        }
+        answered
+    });
+}
+
+/// The "confirm it is you" fields of a sensitive form (`sudo_password`, and
+/// `sudo_code` when the account has an authenticator app): nothing while this device is
+/// in sudo mode. `id` makes the inputs' ids unique on the page.
+#[component]
+pub fn SudoFields(
+    /// Prefix of the inputs' ids, unique on the page.
+    id: &'static str,
+) -> impl IntoView {
+    let sudo = use_sudo();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let status = sudo.status.await;
+                let (needed, second_factor) = match &status {
+                    Ok(status) => (!status.sudo, status.second_factor),
+                    Err(_) => (true, false),
+                };
+                needed.then(|| {
+                    let password_id = format!("{id}-password");
+                    let code_id = format!("{id}-code");
+                    view! {
+                        <fieldset class="sudo" data-testid="sudo-fields">
+                            <legend>"Confirm it is you"</legend>
+                            <p class="field__hint">"You have not entered your password on this device in the last few minutes."</p>
+                            <div class="field">
+                                <label for=password_id.clone()>"Your password"</label>
+                                <input id=password_id type="password" name="sudo_password" autocomplete="current-password" maxlength="128"/>
+                            </div>
+                            {second_factor.then(|| view! {
+                                <div class="field">
+                                    <label for=code_id.clone()>"Or a code from your authenticator app"</label>
+                                    <input id=code_id type="text" name="sudo_code" inputmode="numeric" autocomplete="one-time-code" maxlength="6"/>
+                                </div>
+                            })}
+                        </fieldset>
+                    }
+                })
+            })}
+        </Transition>
+    }
+}

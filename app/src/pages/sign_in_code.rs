@@ -1,0 +1,39 @@
+//! `/sign-in-code`: the second step of signing in to an account with two-step sign-in.
+//! The password was right; the server keeps that in the pre-authentication web session
+//! for five minutes and five tries. Only a right code signs the device in.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+
+use crate::api::second_factor::LoginCode;
+use crate::components::form::{FormError, continue_after_sign_in, next_param};
+use crate::paths;
+
+/// The code form; like the login form it works with and without JavaScript.
+#[component]
+pub fn SignInCodePage() -> impl IntoView {
+    let login_code = ServerAction::<LoginCode>::new();
+    let next = next_param();
+    continue_after_sign_in(login_code.value().into());
+    view! {
+        <Title text="Two-step sign-in"/>
+        <section class="card narrow auth-card">
+            <h1>"Two-step sign-in"</h1>
+            <p>"Open your authenticator app and enter the 6-digit code it shows for Gatehouse."</p>
+            <ActionForm action=login_code attr:class="form">
+                <input type="hidden" name="next" value=next/>
+                <div class="field">
+                    <label for="code">"Code"</label>
+                    <input id="code" type="text" name="code" autocomplete="one-time-code" required maxlength="32" aria-describedby="code-hint"/>
+                    <p id="code-hint" class="field__hint">"Lost your phone? Enter one of your recovery codes instead."</p>
+                </div>
+                <FormError result=login_code.value().into()/>
+                <button type="submit" class="button button--block" disabled=move || login_code.pending().get()>
+                    {move || if login_code.pending().get() { "Checking…" } else { "Verify" }}
+                </button>
+            </ActionForm>
+            <p class="auth-card__switch"><A href=paths::LOGIN.path()>"Start again"</A></p>
+        </section>
+    }
+}
