@@ -23,6 +23,10 @@ const port = (process.env.E2E_PORT ??= freePort());
 // for the tests of transparent refresh and theft detection.
 const shortTtlPort = (process.env.E2E_SHORT_TTL_PORT ??= freePort());
 process.env.E2E_SHORT_TTL_URL = `http://127.0.0.1:${shortTtlPort}`;
+// A server with a 3-second sudo window, for the tests of "confirm it is you".
+const sudoPort = (process.env.E2E_SUDO_PORT ??= freePort());
+process.env.E2E_SUDO_URL = `http://127.0.0.1:${sudoPort}`;
+const sudoDataDir = (process.env.E2E_SUDO_DATA_DIR ??= mkdtempSync(join(tmpdir(), "gatehouse-e2e-sudo-")));
 const dataDir = (process.env.E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), "gatehouse-e2e-")));
 const shortTtlDataDir = (process.env.E2E_SHORT_TTL_DATA_DIR ??= mkdtempSync(join(tmpdir(), "gatehouse-e2e-short-")));
 const serverBin = process.env.E2E_SERVER_BIN ?? join(repoRoot, "target", "debug", "server");
@@ -105,7 +109,7 @@ export default defineConfig({
     // The mail flows once more against a server on PostgreSQL, when a test cluster runs
     // (`make test` starts one).
     ...(postgresPort
-      ? [{ name: "chromium-postgres", testMatch: /mail\.spec\.ts/, use: { ...chromiumUse, baseURL: `http://127.0.0.1:${postgresPort}` } }]
+      ? [{ name: "chromium-postgres", testMatch: /(mail|second_factor)\.spec\.ts/, use: { ...chromiumUse, baseURL: `http://127.0.0.1:${postgresPort}` } }]
       : []),
   ],
   webServer: [
@@ -123,6 +127,7 @@ export default defineConfig({
       MAIL_POLL_INTERVAL: "200ms",
     }),
     server(shortTtlPort, shortTtlDataDir, { ACCESS_TOKEN_TTL: "2s", REFRESH_GRACE: "1s" }),
+    server(sudoPort, sudoDataDir, { SUDO_WINDOW: "3s" }),
     ...(postgresPort
       ? [
           server(postgresPort, postgresDataDir!, {

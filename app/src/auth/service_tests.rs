@@ -1396,3 +1396,57 @@ async fn cleanup_bounds_mailed_links_and_the_outbox() {
     assert_eq!(report.deleted.mails, 2);
     assert_eq!(rows(&t.auth, "mail_outbox", "1 = 1").await, 0);
 }
+
+// ---- Second factor (ARCHITECTURE: "Second factor and sudo mode") ----
+
+#[tokio::test]
+async fn cleanup_removes_unconfirmed_enrolments_and_keeps_confirmed_factors() {
+    let t = test_auth(SessionSettings::default());
+    let ann = t
+        .auth
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
+    let current = t.auth.authenticate(ann.access.token.expose()).unwrap();
+    t.auth
+        .begin_totp(&current, "ann@example.com")
+        .await
+        .unwrap();
+    assert_eq!(
+        rows(&t.auth, "totp_factors", "confirmed_at IS NULL").await,
+        1
+    );
+    let report = t
+        .auth
+        .cleanup_at(Utc::now().naive_utc() + chrono::Duration::minutes(16))
+        .await
+        .unwrap();
+    assert_eq!(report.deleted.totp_enrolments, 1);
+    assert_eq!(rows(&t.auth, "totp_factors", "1 = 1").await, 0);
+    // A confirmed factor has no expiry: the cleanup job never removes it.
+    with_confirmed_totp(&t.auth).await;
+    let report = t
+        .auth
+        .cleanup_at(Utc::now().naive_utc() + chrono::Duration::days(400))
+        .await
+        .unwrap();
+    assert_eq!(report.deleted.totp_enrolments, 0);
+    assert_eq!(
+        rows(&t.auth, "totp_factors", "confirmed_at IS NOT NULL").await,
+        1
+    );
+}
+
+/// Gives every account a confirmed authenticator app, as a finished enrolment would.
+async fn with_confirmed_totp(auth: &AuthService) {
+    auth.db()
+        .run(|conn| {
+            Ok(testing::execute(
+                conn,
+                "INSERT INTO totp_factors (user_id, secret_sealed, key_id, confirmed_at, last_used_step, created_at, expires_at) \
+                 SELECT id, 'sealed', 'kid', created_at, 0, created_at, NULL FROM users",
+            )?)
+        })
+        .await
+        .unwrap();
+}
