@@ -653,6 +653,10 @@ impl AuthService {
         verified: &super::service::VerifiedLogin,
     ) -> Result<Option<PendingSignIn>, AuthError> {
         let user = verified.user().clone();
+        if self.settings().require_verified_email && user.email_verified_at.is_none() {
+            // The normal path refuses it (and sends a new link) before any code is asked.
+            return Ok(None);
+        }
         let id = user.id.clone();
         let factor = self
             .db()
