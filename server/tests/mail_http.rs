@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use support::smtp::{ReceivedMail, SmtpServer};
-use support::{Client, Cookies, PASSWORD, TestServer, count};
+use support::{Browser, Client, Cookies, PASSWORD, TestServer, count};
 
 /// Links in mail point here; the tests prove they never come from the `Host` header.
 const PUBLIC_URL: &str = "https://gatehouse.test";
@@ -40,61 +40,17 @@ fn mail_env<'a>(smtp: &'a SmtpServer, extra: &[(&'a str, &'a str)]) -> Vec<(&'a 
     env
 }
 
-/// A browser's pre-authentication web session cookie, which carries an opened link.
-#[derive(Default)]
-struct Browser {
-    session: Option<String>,
+/// Opening a mailed link on the server under test (whatever host `PUBLIC_URL` names).
+trait OpenLink {
+    async fn open(&mut self, client: &Client, link: &str) -> reqwest::Response;
 }
 
-impl Browser {
-    fn keep(&mut self, response: &reqwest::Response) {
-        for value in response.headers().get_all("set-cookie") {
-            let value = value.to_str().unwrap();
-            if let Some(rest) = value.strip_prefix("__Host-session=") {
-                self.session = Some(rest.split(';').next().unwrap().to_owned());
-            }
-        }
-    }
-
-    fn cookie(&self) -> String {
-        self.session
-            .as_ref()
-            .map(|s| format!("__Host-session={s}"))
-            .unwrap_or_default()
-    }
-
-    /// Opens a mailed link on the server under test (whatever host `PUBLIC_URL` names).
+impl OpenLink for Browser {
     async fn open(&mut self, client: &Client, link: &str) -> reqwest::Response {
         let path = link
             .strip_prefix(PUBLIC_URL)
             .unwrap_or_else(|| panic!("{link} is not under PUBLIC_URL"));
-        let response = client
-            .http
-            .get(client.server.url(path))
-            .header("cookie", self.cookie())
-            .send()
-            .await
-            .unwrap();
-        self.keep(&response);
-        response
-    }
-
-    async fn post(
-        &mut self,
-        client: &Client,
-        path: &str,
-        form: &[(&str, &str)],
-    ) -> reqwest::Response {
-        let response = client
-            .http
-            .post(client.server.url(path))
-            .header("cookie", self.cookie())
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        self.keep(&response);
-        response
+        self.get(client, path).await
     }
 }
 
@@ -154,7 +110,7 @@ async fn forgot_mail_link_reset_then_sign_in_with_the_new_password() {
     let page = client
         .http
         .get(client.server.url("/reset"))
-        .header("cookie", browser.cookie())
+        .header("cookie", browser.header())
         .send()
         .await
         .unwrap();
@@ -388,7 +344,7 @@ async fn a_newer_link_a_password_change_or_time_voids_a_link_and_one_link_works_
 
     // The newer link, used by 10 tabs at once: exactly one sets the password.
     let browser = open_reset_link(&client, newer).await;
-    let cookie = browser.cookie();
+    let cookie = browser.header();
     let statuses = futures_join(10, |i| {
         let request = client
             .http

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use support::smtp::SmtpServer;
-use support::{Client, Cookies, PASSWORD, TestServer};
+use support::{Browser, Client, Cookies, PASSWORD, TestServer};
 
 /// What an authenticator app does with the key the page shows.
 fn code_for(secret: &str, at_unix: u64) -> String {
@@ -75,46 +75,12 @@ async fn enrol(client: &Client, cookies: &Cookies) -> (String, Vec<String>) {
     (secret, codes)
 }
 
-/// A browser's pre-authentication web session, where the half-done sign-in waits.
-#[derive(Default, Clone)]
-struct Browser {
-    session: String,
-    cookies: Cookies,
+/// The password step of a sign-in on an account with two-step sign-in.
+trait PasswordStep {
+    async fn password(&mut self, client: &Client, email: &str);
 }
 
-impl Browser {
-    fn header(&self) -> String {
-        let auth = self.cookies.header();
-        match (self.session.is_empty(), auth.is_empty()) {
-            (true, _) => auth,
-            (false, true) => format!("__Host-session={}", self.session),
-            (false, false) => format!("__Host-session={}; {auth}", self.session),
-        }
-    }
-
-    async fn post(
-        &mut self,
-        client: &Client,
-        path: &str,
-        form: &[(&str, &str)],
-    ) -> reqwest::Response {
-        let response = client
-            .http
-            .post(client.server.url(path))
-            .header("cookie", self.header())
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        for value in response.headers().get_all("set-cookie") {
-            if let Some(rest) = value.to_str().unwrap().strip_prefix("__Host-session=") {
-                self.session = rest.split(';').next().unwrap().to_owned();
-            }
-        }
-        self.cookies.update(&response);
-        response
-    }
-
+impl PasswordStep for Browser {
     /// The password step; the account has two-step sign-in, so nobody is signed in yet.
     async fn password(&mut self, client: &Client, email: &str) {
         let response = self

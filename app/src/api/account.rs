@@ -110,15 +110,13 @@ pub async fn change_password(
     sudo_password: Option<Secret>,
     sudo_code: Option<String>,
 ) -> Result<PasswordChanged, AppError> {
-    use crate::web::context::{
-        client_info, request_parts, require_device_session, require_sudo, server_context,
-        wants_html,
-    };
-    let session = require_device_session()?;
-    let ctx = server_context()?;
-    let parts = request_parts()?;
-    let client = client_info(&ctx, &parts);
-    require_sudo(&ctx, &session, &client, sudo_password, sudo_code).await?;
+    use crate::web::context::{SudoCaller, sudo_caller, wants_html};
+    let SudoCaller {
+        ctx,
+        parts,
+        session,
+        client,
+    } = sudo_caller(sudo_password, sudo_code).await?;
     let signed_out = ctx
         .auth
         .change_password(&session, new_password, client)
@@ -136,15 +134,13 @@ pub async fn delete_account(
     sudo_password: Option<Secret>,
     sudo_code: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::web::context::{
-        clear_session_cookies, client_info, request_parts, require_device_session, require_sudo,
-        server_context, wants_html,
-    };
-    let session = require_device_session()?;
-    let ctx = server_context()?;
-    let parts = request_parts()?;
-    let client = client_info(&ctx, &parts);
-    require_sudo(&ctx, &session, &client, sudo_password, sudo_code).await?;
+    use crate::web::context::{SudoCaller, clear_session_cookies, sudo_caller, wants_html};
+    let SudoCaller {
+        ctx,
+        parts,
+        session,
+        client,
+    } = sudo_caller(sudo_password, sudo_code).await?;
     ctx.auth.delete_account(&session, client).await?;
     clear_session_cookies(&ctx);
     crate::web::flash::cycle_web_session_id().await;

@@ -119,15 +119,13 @@ pub async fn revoke_other_devices(
     sudo_password: Option<crate::secret::Secret>,
     sudo_code: Option<String>,
 ) -> Result<SignedOutDevices, AppError> {
-    use crate::web::context::{
-        client_info, request_parts, require_device_session, require_sudo, server_context,
-        wants_html,
-    };
-    let session = require_device_session()?;
-    let ctx = server_context()?;
-    let parts = request_parts()?;
-    let client = client_info(&ctx, &parts);
-    require_sudo(&ctx, &session, &client, sudo_password, sudo_code).await?;
+    use crate::web::context::{SudoCaller, sudo_caller, wants_html};
+    let SudoCaller {
+        ctx,
+        parts,
+        session,
+        client,
+    } = sudo_caller(sudo_password, sudo_code).await?;
     let count = ctx.auth.revoke_other_devices(&session, client).await?;
     if wants_html(&parts) {
         leptos_axum::redirect(&crate::paths::DevicesDone::Others(count).url());

@@ -176,15 +176,13 @@ pub async fn change_email(
     sudo_password: Option<Secret>,
     sudo_code: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::web::context::{
-        client_info, request_parts, require_device_session, require_sudo, server_context,
-        wants_html,
-    };
-    let session = require_device_session()?;
-    let ctx = server_context()?;
-    let parts = request_parts()?;
-    let client = client_info(&ctx, &parts);
-    require_sudo(&ctx, &session, &client, sudo_password, sudo_code).await?;
+    use crate::web::context::{SudoCaller, sudo_caller, wants_html};
+    let SudoCaller {
+        ctx,
+        parts,
+        session,
+        client,
+    } = sudo_caller(sudo_password, sudo_code).await?;
     ctx.auth
         .request_email_change(&session, &new_email, client)
         .await?;

@@ -56,13 +56,8 @@ pub async fn totp_begin(
     sudo_code: Option<String>,
 ) -> Result<TotpSetup, AppError> {
     use crate::auth::second_factor::qr_data_uri;
-    use crate::web::context::{
-        client_info, request_parts, require_device_session, require_sudo, server_context,
-    };
-    let session = require_device_session()?;
-    let ctx = server_context()?;
-    let client = client_info(&ctx, &request_parts()?);
-    require_sudo(&ctx, &session, &client, sudo_password, sudo_code).await?;
+    use crate::web::context::{SudoCaller, sudo_caller};
+    let SudoCaller { ctx, session, .. } = sudo_caller(sudo_password, sudo_code).await?;
     let email = ctx
         .auth
         .account(&session.user_id)
@@ -96,15 +91,13 @@ pub async fn totp_disable(
     sudo_password: Option<Secret>,
     sudo_code: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::web::context::{
-        client_info, request_parts, require_device_session, require_sudo, server_context,
-        wants_html,
-    };
-    let session = require_device_session()?;
-    let ctx = server_context()?;
-    let parts = request_parts()?;
-    let client = client_info(&ctx, &parts);
-    require_sudo(&ctx, &session, &client, sudo_password, sudo_code).await?;
+    use crate::web::context::{SudoCaller, sudo_caller, wants_html};
+    let SudoCaller {
+        ctx,
+        parts,
+        session,
+        client,
+    } = sudo_caller(sudo_password, sudo_code).await?;
     ctx.auth.disable_totp(&session, client).await?;
     if wants_html(&parts) {
         leptos_axum::redirect(&crate::paths::ACCOUNT.path());
@@ -118,13 +111,13 @@ pub async fn recovery_codes_renew(
     sudo_password: Option<Secret>,
     sudo_code: Option<String>,
 ) -> Result<Vec<String>, AppError> {
-    use crate::web::context::{
-        client_info, request_parts, require_device_session, require_sudo, server_context,
-    };
-    let session = require_device_session()?;
-    let ctx = server_context()?;
-    let client = client_info(&ctx, &request_parts()?);
-    require_sudo(&ctx, &session, &client, sudo_password, sudo_code).await?;
+    use crate::web::context::{SudoCaller, sudo_caller};
+    let SudoCaller {
+        ctx,
+        session,
+        client,
+        ..
+    } = sudo_caller(sudo_password, sudo_code).await?;
     Ok(ctx.auth.regenerate_recovery_codes(&session, client).await?)
 }
 

@@ -234,6 +234,38 @@ pub async fn require_sudo(
     .await
 }
 
+/// Everything a sensitive server function works with, once the caller is known to be in
+/// sudo mode.
+pub struct SudoCaller {
+    /// The shared server state.
+    pub ctx: ServerContext,
+    /// The request.
+    pub parts: Parts,
+    /// Who is calling.
+    pub session: CurrentDeviceSession,
+    /// From where.
+    pub client: ClientInfo,
+}
+
+/// The one call a sensitive server function starts with: a signed-in caller in sudo
+/// mode, or with a proof in the form (see [`require_sudo`]); else the right 401 or 403.
+pub async fn sudo_caller(
+    password: Option<crate::secret::Secret>,
+    code: Option<String>,
+) -> Result<SudoCaller, AppError> {
+    let session = require_device_session()?;
+    let ctx = server_context()?;
+    let parts = request_parts()?;
+    let client = client_info(&ctx, &parts);
+    require_sudo(&ctx, &session, &client, password, code).await?;
+    Ok(SudoCaller {
+        ctx,
+        parts,
+        session,
+        client,
+    })
+}
+
 /// Takes a place under the throttle for `attempt`, or the 429 to answer.
 async fn reserve(ctx: &ServerContext, attempt: &Attempt) -> Result<Reservation, AppError> {
     match ctx.auth.throttle().reserve(attempt).await {

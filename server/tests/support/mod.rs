@@ -390,6 +390,66 @@ pub struct Client {
     pub server: TestServer,
 }
 
+/// A browser as the server sees it: the pre-authentication web session cookie (where an
+/// opened mail link or a sign-in waiting for its code lives) and the session cookies.
+#[derive(Debug, Clone, Default)]
+pub struct Browser {
+    pub session: Option<String>,
+    pub cookies: Cookies,
+}
+
+impl Browser {
+    /// The `Cookie` header this browser sends.
+    pub fn header(&self) -> String {
+        let session = self.session.as_ref().map(|s| format!("__Host-session={s}"));
+        let auth = Some(self.cookies.header()).filter(|h| !h.is_empty());
+        [session, auth]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn keep(&mut self, response: &reqwest::Response) {
+        for value in response.headers().get_all("set-cookie") {
+            if let Some(rest) = value.to_str().unwrap().strip_prefix("__Host-session=") {
+                self.session = Some(rest.split(';').next().unwrap().to_owned());
+            }
+        }
+        self.cookies.update(response);
+    }
+
+    pub async fn get(&mut self, client: &Client, path: &str) -> reqwest::Response {
+        let response = client
+            .http
+            .get(client.server.url(path))
+            .header("cookie", self.header())
+            .send()
+            .await
+            .unwrap();
+        self.keep(&response);
+        response
+    }
+
+    pub async fn post(
+        &mut self,
+        client: &Client,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let response = client
+            .http
+            .post(client.server.url(path))
+            .header("cookie", self.header())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        self.keep(&response);
+        response
+    }
+}
+
 impl Client {
     pub fn new(env: &[(&str, &str)]) -> Self {
         Self::on(TestServer::start(env))
