@@ -83,6 +83,35 @@ test.describe("two-step sign-in", () => {
   });
 });
 
+test.describe("two-step sign-in without JavaScript", () => {
+  test("the password, then a recovery code, as plain form posts", async ({ page, browser }) => {
+    const email = uniqueEmail("totp-nojs");
+    await signUp(page, email);
+    await page.goto("/account");
+    await waitForHydration(page);
+    await page.getByRole("button", { name: "Set up an authenticator app" }).click();
+    const secret = (await page.getByTestId("totp-secret").textContent())!;
+    await page.getByLabel("Enter the 6-digit code the app now shows").fill(app(secret).generate());
+    await page.getByRole("button", { name: "Turn on two-step sign-in" }).click();
+    const codes = page.getByTestId("recovery-codes").locator("code");
+    await expect(codes).toHaveCount(10);
+    const recovery = (await codes.first().textContent())!.trim();
+
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const plain = await context.newPage();
+    await plain.goto("/login?next=/devices");
+    await signIn(plain, email);
+    await expect(plain).toHaveURL(/\/sign-in-code\?next=\/devices$/);
+    await expect(plain.getByTestId("viewer-email")).toHaveCount(0);
+    await plain.getByLabel("Code").fill(recovery);
+    await plain.getByRole("button", { name: "Verify" }).click();
+    await expect(plain).toHaveURL(/\/devices$/);
+    await expect(plain.getByTestId("viewer-email")).toHaveText(email);
+    await expect(plain.getByTestId("sign-in-method").first()).toHaveText("password and recovery code");
+    await context.close();
+  });
+});
+
 test.describe("sudo mode", () => {
   const sudo = process.env.E2E_SUDO_URL!;
 
