@@ -704,31 +704,41 @@ impl AuthService {
             .chars()
             .filter(|c| !c.is_whitespace())
             .all(|c| c.is_ascii_digit());
-        let (method, step, code_hash) = if typed_digits {
+        let (method, step, code_hashes) = if typed_digits {
             (
                 SignInMethod::PasswordAndTotp,
                 Some(self.accept_code(&factor, code)?),
-                None,
+                Vec::new(),
             )
         } else {
-            (
-                SignInMethod::PasswordAndRecoveryCode,
-                None,
-                Some(recovery_code_hash(self.recovery_key(), code)),
-            )
+            // Under the current key, and under retired ones: codes made before a key
+            // rotation keep working.
+            let hashes = std::iter::once(self.recovery_key())
+                .chain(self.retired_recovery_keys())
+                .map(|key| recovery_code_hash(key, code))
+                .collect();
+            (SignInMethod::PasswordAndRecoveryCode, None, hashes)
         };
         let user_id = user.id.clone();
         let started = self
             .transaction(client, move |conn, tx| {
-                let accepted = match (step, &code_hash) {
-                    (Some(step), _) => store::use_step(conn, &user_id, step)?,
-                    (None, Some(hash)) => store::use_recovery_code(conn, &user_id, hash)?,
-                    _ => false,
+                let accepted = match step {
+                    Some(step) => store::use_step(conn, &user_id, step)?,
+                    None => {
+                        let mut used = false;
+                        for hash in &code_hashes {
+                            if store::use_recovery_code(conn, &user_id, hash)? {
+                                used = true;
+                                break;
+                            }
+                        }
+                        used
+                    }
                 };
                 if !accepted {
                     return Ok(Err(AuthError::WrongCode));
                 }
-                if code_hash.is_some() {
+                if step.is_none() {
                     let left = store::recovery_codes_left(conn, &user_id)?.to_string();
                     record_event(
                         conn,

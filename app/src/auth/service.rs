@@ -78,6 +78,9 @@ pub struct AuthService {
     sealer: Sealer,
     /// Hashes recovery codes.
     recovery_key: aws_lc_rs::hmac::Key,
+    /// The same key of each retired signing key given with its private half, so codes
+    /// made before a rotation still work.
+    retired_recovery_keys: Vec<aws_lc_rs::hmac::Key>,
 }
 
 impl std::fmt::Debug for AuthService {
@@ -101,6 +104,12 @@ impl AuthService {
         let successor_key = Arc::new(signing.derive(DerivedKey::RefreshSuccessor));
         let device_cookies = DeviceCookie::new(signing.derive(DerivedKey::DeviceCookie));
         let recovery_key = signing.derive(DerivedKey::RecoveryCode);
+        let retired_recovery_keys = tokens
+            .keys()
+            .retired()
+            .iter()
+            .map(|key| key.derive(DerivedKey::RecoveryCode))
+            .collect();
         let sealer = Sealer::new(tokens.keys());
         // Counters every instance sees on a shared database; in memory on SQLite's one.
         let throttle = if db.is_shared() {
@@ -123,6 +132,7 @@ impl AuthService {
             mail_wake: Arc::new(tokio::sync::Notify::new()),
             sealer,
             recovery_key,
+            retired_recovery_keys,
         }
     }
 
@@ -134,6 +144,11 @@ impl AuthService {
     /// The key recovery codes are hashed with.
     pub(super) fn recovery_key(&self) -> &aws_lc_rs::hmac::Key {
         &self.recovery_key
+    }
+
+    /// The recovery-code keys of retired signing keys.
+    pub(super) fn retired_recovery_keys(&self) -> &[aws_lc_rs::hmac::Key] {
+        &self.retired_recovery_keys
     }
 
     /// What the mail sender waits on (see [`crate::mail::sender::MailSender::run`]).

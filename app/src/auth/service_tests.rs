@@ -1450,3 +1450,74 @@ async fn with_confirmed_totp(auth: &AuthService) {
         .await
         .unwrap();
 }
+
+/// The code an authenticator app shows for the key the page showed, `steps_ahead`
+/// 30-second steps from now.
+fn app_code(secret: &str, steps_ahead: i64) -> String {
+    let bytes = totp_rs::Secret::Encoded(secret.replace(' ', ""))
+        .to_bytes()
+        .unwrap();
+    let at = (Utc::now().timestamp() + 30 * steps_ahead) as u64;
+    totp_rs::TOTP::new_unchecked(
+        totp_rs::Algorithm::SHA1,
+        6,
+        0,
+        30,
+        bytes,
+        None,
+        String::new(),
+    )
+    .generate(at)
+}
+
+#[tokio::test]
+async fn after_a_key_rotation_the_authenticator_and_recovery_codes_still_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = |keys: KeySet| {
+        let db = Database::open(
+            &DatabaseUrl::sqlite_in(dir.path()),
+            DatabaseOptions::default(),
+        )
+        .unwrap();
+        let tokens = AccessTokens::new(keys, "http://gatehouse.test", Duration::from_secs(900));
+        let passwords = Passwords::new(Params::new(1024, 1, 1, None).unwrap(), 2);
+        AuthService::new(db, passwords, tokens, SessionSettings::default())
+    };
+    let (old_key, _) = SigningKey::generate();
+    let (new_key, _) = SigningKey::generate();
+    let before = service(KeySet::new(old_key.clone(), vec![]));
+    let ann = before
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
+    let current = before.authenticate(ann.access.token.expose()).unwrap();
+    let enrolment = before
+        .begin_totp(&current, "ann@example.com")
+        .await
+        .unwrap();
+    let codes = before
+        .confirm_totp(&current, &app_code(&enrolment.secret, 0), client())
+        .await
+        .unwrap();
+
+    // Without the old private key, nothing it made works any more.
+    let forgotten = service(KeySet::new(new_key.clone(), vec![]));
+    assert!(second_step(&forgotten, &codes[0]).await.is_err());
+    // With it kept as a retired key, both still work.
+    let rotated = service(KeySet::new(new_key, vec![]).with_retired(vec![old_key]));
+    second_step(&rotated, &codes[0])
+        .await
+        .expect("a recovery code made before the rotation");
+    second_step(&rotated, &app_code(&enrolment.secret, 1))
+        .await
+        .expect("the authenticator app enrolled before the rotation");
+}
+
+/// The password, then `code`, on `auth`.
+async fn second_step(auth: &AuthService, code: &str) -> Result<SignedIn, AuthError> {
+    let verified = auth
+        .verify_login("ann@example.com", "correct horse".into())
+        .await?;
+    let pending = auth.pending_sign_in(&verified).await?.unwrap();
+    auth.complete_second_factor(&pending, code, client()).await
+}
