@@ -68,44 +68,48 @@ pub fn SecondFactorSection() -> impl IntoView {
                                 "authenticator app on your phone (for example Google Authenticator, Microsoft Authenticator, "
                                 "1Password or Aegis). Someone who learns your password still cannot sign in."
                             </p>
-                            {move || match begin.value().get() {
-                                Some(Ok(setup)) => view! {
-                                    <ol class="steps">
-                                        <li>
-                                            "Open your authenticator app, add an account, and scan this code:"
-                                            <img class="qr" src=setup.qr alt="QR code to scan with your authenticator app" width="200" height="200"/>
-                                        </li>
-                                        <li>
-                                            "Cannot scan it? Type this key instead: "
-                                            <code data-testid="totp-secret">{setup.secret}</code>
-                                        </li>
-                                        <li>
-                                            <ActionForm action=confirm attr:class="form">
-                                                <div class="field">
-                                                    <label for="totp_code">"Enter the 6-digit code the app now shows"</label>
-                                                    <input id="totp_code" type="text" name="code" inputmode="numeric" autocomplete="one-time-code" required maxlength="6"/>
-                                                </div>
-                                                <FormError result=confirm.value().into()/>
-                                                <button type="submit" class="button">"Turn on two-step sign-in"</button>
-                                            </ActionForm>
-                                        </li>
-                                    </ol>
-                                }
-                                .into_any(),
-                                _ => view! {
-                                    <ActionForm action=begin attr:class="form">
-                                        <SudoFields id="begin-totp"/>
-                                        <FormError result=begin.value().into()/>
-                                        <button type="submit" class="button">"Set up an authenticator app"</button>
-                                    </ActionForm>
-                                }
-                                .into_any(),
-                            }}
+                            {move || (!matches!(begin.value().get(), Some(Ok(_)))).then(|| view! {
+                                <ActionForm action=begin attr:class="form">
+                                    <SudoFields id="begin-totp"/>
+                                    <FormError result=begin.value().into()/>
+                                    <button type="submit" class="button">"Set up an authenticator app"</button>
+                                </ActionForm>
+                            })}
                         }
                         .into_any()
                     })
                 })}
             </Transition>
+            // Outside the status above: reading the status again (after the answer to
+            // "set up") must not redraw the form the user is typing the code into.
+            {move || {
+                let setup = begin.value().get().and_then(Result::ok)?;
+                if matches!(confirm.value().get(), Some(Ok(_))) {
+                    return None;
+                }
+                Some(view! {
+                    <ol class="steps">
+                        <li>
+                            "Open your authenticator app, add an account, and scan this code:"
+                            <img class="qr" src=setup.qr alt="QR code to scan with your authenticator app" width="200" height="200"/>
+                        </li>
+                        <li>
+                            "Cannot scan it? Type this key instead: "
+                            <code data-testid="totp-secret">{setup.secret}</code>
+                        </li>
+                        <li>
+                            <ActionForm action=confirm attr:class="form">
+                                <div class="field">
+                                    <label for="totp_code">"Enter the 6-digit code the app now shows"</label>
+                                    <input id="totp_code" type="text" name="code" inputmode="numeric" autocomplete="one-time-code" required maxlength="6"/>
+                                </div>
+                                <FormError result=confirm.value().into()/>
+                                <button type="submit" class="button">"Turn on two-step sign-in"</button>
+                            </ActionForm>
+                        </li>
+                    </ol>
+                })
+            }}
         </section>
     }
 }
