@@ -1,5 +1,5 @@
 import { test, expect, type Browser, type Page } from "@playwright/test";
-import { PASSWORD, signIn, signUp, uniqueEmail, waitForHydration } from "./helpers";
+import { signIn, signUp, uniqueEmail, waitForHydration } from "./helpers";
 
 // Every form of /devices and /account, submitted from a hydrated page whose access token
 // has expired meanwhile, against the 2-second-token server. Each call must renew the

@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { PASSWORD, signIn, signUp, uniqueEmail, waitForHydration } from "./helpers";
+import { signIn, signUp, uniqueEmail, waitForHydration } from "./helpers";
 import { linkIn, waitForMail } from "./mail";
 
 test.describe("account recovery by mail", () => {
@@ -105,20 +105,5 @@ test.describe("account recovery by mail", () => {
     await page.goto("/account");
     await expect(page.getByTestId("viewer-email")).toHaveText(newEmail);
     await expect(page.getByTestId("email-status")).toContainText("Verified");
-  });
-
-  test("without SMTP_URL, mail waits in the development mailbox with clickable links", async ({ page }, testInfo) => {
-    test.skip(testInfo.project.name === "chromium-postgres", "the development-mailbox server runs on SQLite only");
-    const base = process.env.E2E_SHORT_TTL_URL!;
-    const email = uniqueEmail("devbox");
-    await signUp(page, email, base);
-    await page.goto(`${base}/dev/mailbox`);
-    await page.getByRole("listitem").filter({ hasText: email }).getByRole("link", { name: "Confirm your e-mail address" }).click();
-    await expect(page.getByTestId("mail-text")).toContainText(email);
-    await page.getByTestId("mail-text").getByRole("link").first().click();
-    await expect(page).toHaveURL(/\/verify-email$/);
-    await waitForHydration(page);
-    await page.getByRole("button", { name: "Confirm my address" }).click();
-    await expect(page.getByTestId("link-done")).toContainText("is confirmed");
   });
 });

@@ -1,6 +1,6 @@
 import { test, expect, type Page } from "@playwright/test";
 import * as OTPAuth from "otpauth";
-import { PASSWORD, signIn, signUp, uniqueEmail, waitForHydration } from "./helpers";
+import { signIn, signUp, uniqueEmail, waitForHydration } from "./helpers";
 
 // Two-step sign-in with an authenticator app, computed here from the key the page shows
 // (as the app would), and sudo mode ("confirm it is you").
@@ -108,51 +108,6 @@ test.describe("two-step sign-in without JavaScript", () => {
     await expect(plain).toHaveURL(/\/devices$/);
     await expect(plain.getByTestId("viewer-email")).toHaveText(email);
     await expect(plain.getByTestId("sign-in-method").first()).toHaveText("password and recovery code");
-    await context.close();
-  });
-});
-
-test.describe("sudo mode", () => {
-  const sudo = process.env.E2E_SUDO_URL!;
-
-  test("after the window, a sensitive form asks for the password in place, then completes", async ({ page }, testInfo) => {
-    test.skip(testInfo.project.name === "chromium-postgres", "the short-window server runs on SQLite only");
-    const email = uniqueEmail("sudo");
-    await signUp(page, email, sudo);
-    await page.goto(`${sudo}/account`);
-    await waitForHydration(page);
-    const form = page.locator("form").filter({ has: page.getByRole("button", { name: "Change password" }) });
-    await expect(form.getByTestId("sudo-fields")).toHaveCount(0);
-
-    await page.waitForTimeout(3_500);
-    await form.getByLabel("New password").fill("a brand new passphrase");
-    await form.getByRole("button", { name: "Change password" }).click();
-    await expect(form.getByRole("alert")).toHaveText("Please confirm it is you: enter your password to continue.");
-    await expect(form.getByTestId("sudo-fields")).toBeVisible();
-    await form.getByLabel("Your password").fill(PASSWORD);
-    await form.getByRole("button", { name: "Change password" }).click();
-    await expect(page.getByRole("status").filter({ hasText: "Your password was changed" })).toBeVisible();
-  });
-
-  test("without JavaScript the page asks before the form is sent", async ({ browser }, testInfo) => {
-    test.skip(testInfo.project.name === "chromium-postgres", "the short-window server runs on SQLite only");
-    const context = await browser.newContext({ javaScriptEnabled: false });
-    const page = await context.newPage();
-    const email = uniqueEmail("sudo-nojs");
-    await page.goto(`${sudo}/signup`);
-    await page.getByLabel("E-mail address").fill(email);
-    await page.getByLabel("Password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Create account" }).click();
-    await expect(page.getByTestId("viewer-email")).toHaveText(email);
-    await page.waitForTimeout(3_500);
-    await page.goto(`${sudo}/devices`);
-    await page.goto(`${sudo}/account`);
-    const form = page.locator("form").filter({ has: page.getByRole("button", { name: "Change password" }) });
-    await expect(form.getByTestId("sudo-fields")).toBeVisible();
-    await form.getByLabel("Your password").fill(PASSWORD);
-    await form.getByLabel("New password").fill("set without javascript");
-    await form.getByRole("button", { name: "Change password" }).click();
-    await expect(page).toHaveURL(/password_changed=0/);
     await context.close();
   });
 });

@@ -420,8 +420,14 @@ impl AuthService {
         proof: Proof,
     ) -> Result<(), AuthError> {
         if proof.is_empty() {
-            let status = self.second_factor_status(current).await?;
-            return if status.sudo {
+            // Only the session's last proof matters here (one query).
+            let session_id = current.session_id.clone();
+            let proven_at = self
+                .db()
+                .run(move |conn| Ok(store::proven_at(conn, &session_id)?))
+                .await?;
+            let now = super::transactions::now();
+            return if within_sudo_window(proven_at, now, self.settings().sudo_window) {
                 Ok(())
             } else {
                 Err(AuthError::SudoRequired)
