@@ -190,8 +190,9 @@ pub struct Config {
     pub max_connections: usize,
 
     /// The address people reach Gatehouse at, e.g. https://auth.example.com: every link
-    /// in a mail is built from it, never from a request's Host header. Required in
-    /// production. [default in development: http://<site addr>]
+    /// in a mail is built from it, never from a request's Host header, and passkeys
+    /// belong to its domain (an IP address turns passkeys off). Required in production.
+    /// [default in development: http://localhost:<port>]
     #[arg(long = "public-url", env = "PUBLIC_URL")]
     pub public_url: Option<String>,
 
@@ -272,7 +273,7 @@ impl Config {
     }
 
     /// `PUBLIC_URL` without a trailing slash; in development, `http://` and the address
-    /// the server listens on (`localhost` for an unspecified address).
+    /// the server listens on (`localhost` for an unspecified or loopback address).
     pub fn public_url(&self, listening: SocketAddr) -> Result<String, crate::StartupError> {
         match (&self.public_url, self.mode) {
             (Some(url), _) => {
@@ -285,7 +286,11 @@ impl Config {
                 Ok(url.to_owned())
             }
             (None, Mode::Production) => Err(crate::StartupError::MissingPublicUrl),
-            (None, Mode::Development) if listening.ip().is_unspecified() => {
+            // `localhost` rather than 127.0.0.1: browsers offer passkeys only to a
+            // domain name, and it is the same machine.
+            (None, Mode::Development)
+                if listening.ip().is_unspecified() || listening.ip().is_loopback() =>
+            {
                 Ok(format!("http://localhost:{}", listening.port()))
             }
             (None, Mode::Development) => Ok(format!("http://{listening}")),

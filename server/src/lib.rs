@@ -110,6 +110,9 @@ async fn serve_prepared(
     );
     let mail = tokio::spawn(state.mail.as_ref().clone().run(config.mail_poll_interval));
     tracing::info!("Gatehouse listening on http://{addr}");
+    if let Ok(public_url) = config.public_url(addr) {
+        tracing::info!("open {public_url} in a browser");
+    }
     serve::serve(
         listener,
         router::app(state),
@@ -136,19 +139,26 @@ pub async fn app_state(
         tracing::warn!("INSECURE_FAST_PASSWORD_HASHING is on: password hashes are weak");
     }
     let keys = keys::load(config)?;
-    let auth = Arc::new(AuthService::new(
+    let public_url = config.public_url(addr)?;
+    let mut auth = AuthService::new(
         db.clone(),
         hasher(config, params),
         AccessTokens::new(keys, &config.token_issuer, config.access_token_ttl),
         session_settings(config),
-    ));
+    );
+    // Passkeys belong to PUBLIC_URL's domain; without one (an IP address) they are off
+    // and the pages say so, rather than the server refusing to start.
+    match app::auth::passkeys::relying_party(&public_url) {
+        Ok(relying_party) => auth = auth.with_relying_party(relying_party),
+        Err(err) => tracing::warn!("passkeys are off: {err}"),
+    }
+    let auth = Arc::new(auth);
     let revoked = auth
         .load_revocations()
         .await
         .map_err(StartupError::Revocations)?;
     tracing::debug!(revoked, "revocation list loaded");
     let transport = mail_transport(config)?;
-    let public_url = config.public_url(addr)?;
     let from = match &config.mail_from {
         Some(from) => app::mail::transport::parse_from(from)?,
         None => app::mail::transport::parse_from(&default_mail_from(&public_url))?,

@@ -181,7 +181,12 @@ impl From<crate::auth::error::AuthError> for AppError {
             | E::SameEmail
             | E::WrongCode
             | E::NoEnrolment
-            | E::SecondFactorAlreadyOn => Self::BadRequest(err.to_string()),
+            | E::SecondFactorAlreadyOn
+            | E::PasskeysUnavailable
+            | E::PasskeyLimit
+            | E::PasskeyExpired
+            | E::PasskeyFailed
+            | E::PasskeyAlreadyAdded => Self::BadRequest(err.to_string()),
             E::SudoRequired => Self::SudoRequired,
             E::NoPendingSignIn => Self::Unauthorized(err.to_string()),
             E::EmailNotVerified => Self::Forbidden(err.to_string()),

@@ -6,5 +6,6 @@ pub mod auth;
 pub mod client;
 pub mod devices;
 pub mod error;
+pub mod passkeys;
 pub mod recovery;
 pub mod second_factor;

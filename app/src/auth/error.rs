@@ -76,6 +76,24 @@ pub enum AuthError {
     /// 400: the account already has an authenticator app.
     #[error("Two-step sign-in is already on.")]
     SecondFactorAlreadyOn,
+    /// 400: passkeys are off because `PUBLIC_URL` does not name a domain.
+    #[error("Passkeys are not available on this server.")]
+    PasskeysUnavailable,
+    /// 400: the account has as many passkeys as it may.
+    #[error("You have 20 passkeys, the most an account can have. Remove one you no longer use first.")]
+    PasskeyLimit,
+    /// 400: the passkey ceremony is not (or no longer) waiting: it took too long, was
+    /// finished already, or was started in another browser.
+    #[error("That took too long. Please try again.")]
+    PasskeyExpired,
+    /// 400: the authenticator's answer was not accepted (unknown passkey, a wrong
+    /// signature or origin, a cancelled prompt). Deliberately says nothing about why,
+    /// and so nothing about any account.
+    #[error("That passkey did not work. Try again, or use your password.")]
+    PasskeyFailed,
+    /// 400: this authenticator's passkey is on the account already.
+    #[error("This passkey is already on your account.")]
+    PasskeyAlreadyAdded,
     /// 404: no such device session among the caller's.
     #[error("That device is not signed in to your account.")]
     NotFound,

@@ -38,6 +38,10 @@ pub enum EventKind {
     RecoveryCodeUsed,
     /// A new set of recovery codes replaced the old one.
     RecoveryCodesRegenerated,
+    /// A passkey was added (detail: its name).
+    PasskeyAdded,
+    /// A passkey was removed (detail: its name).
+    PasskeyRemoved,
 }
 
 impl EventKind {
@@ -57,6 +61,7 @@ impl EventKind {
                 | Self::EmailChanged
                 | Self::TotpDisabled
                 | Self::RecoveryCodeUsed
+                | Self::PasskeyAdded
         )
     }
 }
@@ -121,6 +126,14 @@ pub fn describe(kind: EventKind, detail: &str, actor: &str) -> (&'static str, St
             format!("A confirmation link was sent to {detail}, from {actor}."),
         ),
         EventKind::EmailChanged => ("E-mail address changed", format!("{detail}, from {actor}.")),
+        EventKind::PasskeyAdded => (
+            "Passkey added",
+            format!("The passkey “{detail}” was added, from {actor}. It can now sign in to your account."),
+        ),
+        EventKind::PasskeyRemoved => (
+            "Passkey removed",
+            format!("The passkey “{detail}” was removed, from {actor}."),
+        ),
         EventKind::TotpEnabled => (
             "Two-step sign-in turned on",
             format!("An authenticator app was added, from {actor}."),

@@ -11,6 +11,7 @@ pub mod email_link;
 pub mod error;
 pub mod events;
 pub mod keys;
+pub mod passkeys;
 pub mod password;
 pub mod recovery;
 pub mod refresh_token;

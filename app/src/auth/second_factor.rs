@@ -38,6 +38,8 @@ pub enum SignInMethod {
     PasswordAndTotp,
     /// The password and a recovery code.
     PasswordAndRecoveryCode,
+    /// A passkey (the device and its PIN or biometric: two factors in one).
+    Passkey,
 }
 
 impl SignInMethod {
@@ -52,6 +54,7 @@ impl SignInMethod {
             Self::Password => "password",
             Self::PasswordAndTotp => "password and authenticator app",
             Self::PasswordAndRecoveryCode => "password and recovery code",
+            Self::Passkey => "passkey",
         }
     }
 }

@@ -81,6 +81,8 @@ pub struct AuthService {
     /// The same key of each retired signing key given with its private half, so codes
     /// made before a rotation still work.
     retired_recovery_keys: Vec<aws_lc_rs::hmac::Key>,
+    /// The passkey relying party (from `PUBLIC_URL`); `None` turns passkeys off.
+    relying_party: Option<webauthn_rs::Webauthn>,
 }
 
 impl std::fmt::Debug for AuthService {
@@ -133,7 +135,20 @@ impl AuthService {
             sealer,
             recovery_key,
             retired_recovery_keys,
+            relying_party: None,
         }
+    }
+
+    /// Turns passkeys on, for the relying party made from `PUBLIC_URL` (see
+    /// [`super::passkeys::relying_party`]).
+    pub fn with_relying_party(mut self, relying_party: webauthn_rs::Webauthn) -> Self {
+        self.relying_party = Some(relying_party);
+        self
+    }
+
+    /// The passkey relying party, if passkeys are on.
+    pub(super) fn relying_party(&self) -> Option<&webauthn_rs::Webauthn> {
+        self.relying_party.as_ref()
     }
 
     /// Seals and opens authenticator secrets.

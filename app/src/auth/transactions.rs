@@ -528,8 +528,9 @@ pub(super) fn credential_unchanged(
     Ok(true)
 }
 
-/// A 128-bit random id, base64url: for device sessions, which must not be guessable.
-fn random_id() -> String {
+/// A 128-bit random id, base64url: for device sessions and passkey ceremonies, which
+/// must not be guessable.
+pub(super) fn random_id() -> String {
     let mut bytes = [0u8; 16];
     SystemRandom::new()
         .fill(&mut bytes)

@@ -41,6 +41,8 @@ pub enum MailKind {
     TokenReuse,
     /// "Two-step sign-in was turned off."
     SecondFactorDisabled,
+    /// "A passkey was added to your account."
+    PasskeyAdded,
 }
 
 impl MailKind {

@@ -142,6 +142,16 @@ fn content(kind: MailKind, ctx: &MailContext<'_>) -> Content {
             action: Some(devices),
             outro: vec![],
         },
+        MailKind::PasskeyAdded => Content {
+            subject: "A passkey was added to your account".into(),
+            intro: vec![
+                "A passkey was added to your Gatehouse account. It can sign in without your password.".into(),
+                origin,
+                "If this was not you, sign in, remove the passkey on your account page and change your password.".into(),
+            ],
+            action: Some(devices),
+            outro: vec![],
+        },
         MailKind::TokenReuse => Content {
             subject: "We signed out a device to protect your account".into(),
             intro: vec![
@@ -282,6 +292,7 @@ mod tests {
             MailKind::EmailChanged,
             MailKind::TokenReuse,
             MailKind::SecondFactorDisabled,
+            MailKind::PasskeyAdded,
         ] {
             let mail = render(kind, &ctx(&facts, None));
             for needle in [

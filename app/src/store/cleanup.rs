@@ -26,6 +26,8 @@ pub struct Deleted {
     pub mails: usize,
     /// Authenticator enrolments never confirmed.
     pub totp_enrolments: usize,
+    /// Passkey ceremonies never finished.
+    pub passkey_challenges: usize,
 }
 
 impl Deleted {
@@ -40,6 +42,7 @@ impl Deleted {
             + self.email_tokens
             + self.mails
             + self.totp_enrolments
+            + self.passkey_challenges
     }
 }
 
@@ -74,6 +77,7 @@ pub fn delete_expired(
         mails: expired(conn, "mail_outbox", "id")?,
         // Only unconfirmed enrolments have an `expires_at`.
         totp_enrolments: expired(conn, "totp_factors", "user_id")?,
+        passkey_challenges: expired(conn, "passkey_challenges", "id")?,
     })
 }
 

@@ -1,9 +1,8 @@
 //! Persistence: the database handle, its URL, the Diesel schema and the embedded
 //! migrations, and every SQL statement of the app, one module per table family:
 //! `accounts`, `device_sessions` (with refresh tokens), `blacklist`, `events`,
-//! `throttle`, `web_sessions`, `email_tokens`, `outbox` (mail), `second_factor`, and the
-//! deletes of
-//! `cleanup`. Server-only (`ssr`).
+//! `throttle`, `web_sessions`, `email_tokens`, `outbox` (mail), `second_factor`, `passkeys`,
+//! and the deletes of `cleanup`. Server-only (`ssr`).
 //! The rules that use them live in `auth/`, which imports no Diesel.
 //!
 //! Diesel is synchronous, so every query goes through [`Database::run`], which borrows a
@@ -21,6 +20,7 @@ pub mod events;
 mod migrations;
 pub mod models;
 pub mod outbox;
+pub mod passkeys;
 pub mod schema;
 #[cfg(test)]
 mod schema_check;

@@ -6,8 +6,8 @@ use diesel::prelude::*;
 use crate::secret::Secret;
 
 use super::schema::{
-    device_sessions, email_tokens, mail_outbox, recovery_codes, refresh_tokens, security_events,
-    throttle_counters, token_blacklist, totp_factors, users,
+    device_sessions, email_tokens, mail_outbox, passkey_challenges, passkeys, recovery_codes,
+    refresh_tokens, security_events, throttle_counters, token_blacklist, totp_factors, users,
 };
 
 /// An account.
@@ -235,4 +235,47 @@ pub struct RecoveryCode {
     pub user_id: String,
     /// When the set was made.
     pub created_at: NaiveDateTime,
+}
+
+/// A passkey of an account (see `auth::passkeys`).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = passkeys)]
+pub struct PasskeyRow {
+    /// The authenticator's credential id, base64url; unique across accounts.
+    pub credential_id: String,
+    /// Whose.
+    pub user_id: String,
+    /// What the user called it ("Chrome on Linux", "My phone").
+    pub name: String,
+    /// The credential as webauthn-rs keeps it (JSON).
+    pub passkey: String,
+    /// The authenticator's signature counter at the last use (0 for synced passkeys,
+    /// which do not count).
+    pub sign_count: i64,
+    /// The passkey may be synced to the user's other devices.
+    pub backup_eligible: bool,
+    /// It was backed up (synced) at the last use.
+    pub backed_up: bool,
+    /// When it was added.
+    pub created_at: NaiveDateTime,
+    /// When it last signed in.
+    pub last_used_at: Option<NaiveDateTime>,
+}
+
+/// A passkey ceremony waiting for the browser's answer (see `auth::passkeys`).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = passkey_challenges)]
+pub struct PasskeyChallenge {
+    /// Random; kept in the asking browser's web session.
+    pub id: String,
+    /// `add` or `sign_in`.
+    pub purpose: String,
+    /// The signed-in user adding a passkey; `None` for a sign-in.
+    pub user_id: Option<String>,
+    /// The webauthn-rs ceremony state (JSON), with the challenge.
+    pub state: String,
+    /// When it was issued.
+    pub created_at: NaiveDateTime,
+    /// When it stops being accepted.
+    pub expires_at: NaiveDateTime,
 }

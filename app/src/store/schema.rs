@@ -55,6 +55,31 @@ diesel::table! {
 }
 
 diesel::table! {
+    passkey_challenges (id) {
+        id -> Text,
+        purpose -> Text,
+        user_id -> Nullable<Text>,
+        state -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    passkeys (credential_id) {
+        credential_id -> Text,
+        user_id -> Text,
+        name -> Text,
+        passkey -> Text,
+        sign_count -> BigInt,
+        backup_eligible -> Bool,
+        backed_up -> Bool,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     recovery_codes (code_hash) {
         code_hash -> Text,
         user_id -> Text,
@@ -144,6 +169,8 @@ diesel::table! {
 diesel::joinable!(device_sessions -> users (user_id));
 diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(mail_outbox -> users (user_id));
+diesel::joinable!(passkey_challenges -> users (user_id));
+diesel::joinable!(passkeys -> users (user_id));
 diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(refresh_tokens -> device_sessions (session_id));
 diesel::joinable!(security_events -> users (user_id));
@@ -153,6 +180,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     device_sessions,
     email_tokens,
     mail_outbox,
+    passkey_challenges,
+    passkeys,
     recovery_codes,
     refresh_tokens,
     security_events,

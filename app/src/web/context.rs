@@ -200,7 +200,8 @@ pub async fn throttled<T>(
             AuthError::InvalidCredentials
             | AuthError::WrongPassword
             | AuthError::EmailTaken
-            | AuthError::WrongCode,
+            | AuthError::WrongCode
+            | AuthError::PasskeyFailed,
         ) => None,
         Err(_) => Some(Outcome::NotJudged),
     };

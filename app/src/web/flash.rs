@@ -1,5 +1,6 @@
 //! The pre-authentication web session (tower-sessions): fixation defence, one-time
-//! notices that must survive a redirect, and a sign-in waiting for its second factor.
+//! notices that must survive a redirect, a sign-in waiting for its second factor, and
+//! the passkey ceremony a browser started.
 
 use tower_sessions::Session;
 
@@ -64,4 +65,29 @@ pub async fn set_pending_sign_in(pending: Option<&crate::auth::second_factor::Pe
     if let Err(err) = result {
         tracing::warn!(error = %err, "cannot keep the pending sign-in");
     }
+}
+
+/// The web-session key under which a passkey ceremony of `purpose` waits.
+fn ceremony_key(purpose: crate::auth::passkeys::Purpose) -> String {
+    format!("passkey_{}", purpose.as_str())
+}
+
+/// Remembers the passkey ceremony this browser started (its `passkey_challenges` id):
+/// only this browser can finish it. A newer one of the same purpose replaces it.
+pub async fn set_ceremony(purpose: crate::auth::passkeys::Purpose, challenge_id: &str) {
+    if let Some(session) = web_session().await
+        && let Err(err) = session.insert(&ceremony_key(purpose), challenge_id).await
+    {
+        tracing::warn!(error = %err, "cannot keep a passkey ceremony");
+    }
+}
+
+/// Takes the passkey ceremony of `purpose` this browser started, if any.
+pub async fn take_ceremony(purpose: crate::auth::passkeys::Purpose) -> Option<String> {
+    let session = web_session().await?;
+    session
+        .remove::<String>(&ceremony_key(purpose))
+        .await
+        .ok()
+        .flatten()
 }

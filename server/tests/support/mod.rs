@@ -4,6 +4,7 @@
 
 #![allow(dead_code, missing_docs)]
 
+pub mod passkey;
 pub mod smtp;
 
 use std::io::{BufRead, BufReader};

@@ -1,0 +1,102 @@
+//! The `passkeys` and `passkey_challenges` tables.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::models::{PasskeyChallenge, PasskeyRow};
+use super::schema::{passkey_challenges, passkeys};
+
+/// The account's passkeys, oldest first.
+pub fn list(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<PasskeyRow>> {
+    passkeys::table
+        .filter(passkeys::user_id.eq(user_id))
+        .order((passkeys::created_at.asc(), passkeys::credential_id.asc()))
+        .select(PasskeyRow::as_select())
+        .load(conn)
+}
+
+/// How many passkeys the account has.
+pub fn count(conn: &mut DbConnection, user_id: &str) -> QueryResult<i64> {
+    passkeys::table
+        .filter(passkeys::user_id.eq(user_id))
+        .count()
+        .get_result(conn)
+}
+
+/// The passkey with this credential id, whoever it belongs to.
+pub fn find(conn: &mut DbConnection, credential_id: &str) -> QueryResult<Option<PasskeyRow>> {
+    passkeys::table
+        .find(credential_id)
+        .select(PasskeyRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Adds a passkey. A credential id registered already (to any account) is a unique
+/// violation.
+pub fn insert(conn: &mut DbConnection, row: &PasskeyRow) -> QueryResult<()> {
+    diesel::insert_into(passkeys::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
+/// Records a sign-in with the passkey: its updated credential (counter, backup state)
+/// and the time.
+pub fn record_use(
+    conn: &mut DbConnection,
+    credential_id: &str,
+    passkey: &str,
+    sign_count: i64,
+    backed_up: bool,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let updated = diesel::update(passkeys::table.find(credential_id))
+        .set((
+            passkeys::passkey.eq(passkey),
+            passkeys::sign_count.eq(sign_count),
+            passkeys::backed_up.eq(backed_up),
+            passkeys::last_used_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Removes one of the account's passkeys; `false` if it has no such passkey.
+pub fn delete(conn: &mut DbConnection, user_id: &str, credential_id: &str) -> QueryResult<bool> {
+    let deleted = diesel::delete(
+        passkeys::table
+            .find(credential_id)
+            .filter(passkeys::user_id.eq(user_id)),
+    )
+    .execute(conn)?;
+    Ok(deleted == 1)
+}
+
+/// Keeps a ceremony's state until the browser answers.
+pub fn insert_challenge(conn: &mut DbConnection, challenge: &PasskeyChallenge) -> QueryResult<()> {
+    diesel::insert_into(passkey_challenges::table)
+        .values(challenge)
+        .execute(conn)
+        .map(drop)
+}
+
+/// Takes (reads and deletes) the ceremony `id` of `purpose`. Of parallel takes of one id
+/// exactly one gets it: each may read the row, but only one delete removes it, and the
+/// others see 0 rows deleted. So a challenge is answered once.
+pub fn take_challenge(
+    conn: &mut DbConnection,
+    id: &str,
+    purpose: &str,
+) -> QueryResult<Option<PasskeyChallenge>> {
+    let row = passkey_challenges::table
+        .find(id)
+        .filter(passkey_challenges::purpose.eq(purpose))
+        .select(PasskeyChallenge::as_select())
+        .first(conn)
+        .optional()?;
+    let Some(row) = row else { return Ok(None) };
+    let deleted = diesel::delete(passkey_challenges::table.find(id)).execute(conn)?;
+    Ok((deleted == 1).then_some(row))
+}

@@ -1,0 +1,496 @@
+//! Passkeys over HTTP, with a software authenticator making real signatures: adding,
+//! listing and removing one, signing in with it (no address, no second step), and every
+//! way a ceremony can fail: replayed, parallel, expired, unknown, removed, of a deleted
+//! account, from another origin, malformed, past the limit.
+
+mod support;
+
+use std::time::Duration;
+
+use app::store::schema::passkey_challenges;
+use diesel::prelude::*;
+use reqwest::StatusCode;
+use support::passkey::SoftAuthenticator;
+use support::{Browser, Client, PASSWORD, TestServer};
+
+fn client(extra: &[(&str, &str)]) -> Client {
+    let mut env = vec![("INSECURE_FAST_PASSWORD_HASHING", "true")];
+    env.extend_from_slice(extra);
+    Client::on(TestServer::start(&env))
+}
+
+/// The origin passkeys belong to: the development default of `PUBLIC_URL`, which names
+/// the loopback address `localhost` (browsers refuse an IP address).
+fn origin(client: &Client) -> String {
+    client.server.base_url.replace("127.0.0.1", "localhost")
+}
+
+async fn json(response: reqwest::Response) -> serde_json::Value {
+    response.json().await.unwrap()
+}
+
+async fn signed_up(client: &Client, email: &str) -> Browser {
+    let mut browser = Browser::default();
+    let response = browser
+        .post(
+            client,
+            "/api/auth/signup",
+            &[("email", email), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    browser
+}
+
+/// Adds a passkey made by `authenticator` to the account `browser` is signed in to.
+async fn add_passkey(
+    client: &Client,
+    browser: &mut Browser,
+    authenticator: &mut SoftAuthenticator,
+    name: &str,
+) -> reqwest::Response {
+    let begun = browser.post(client, "/api/passkeys/add_begin", &[]).await;
+    assert_eq!(begun.status(), StatusCode::OK);
+    let options = json(begun).await["options"].as_str().unwrap().to_owned();
+    let answer = authenticator.register(&origin(client), &options);
+    browser
+        .post(
+            client,
+            "/api/passkeys/add_finish",
+            &[("credential", &answer), ("name", name)],
+        )
+        .await
+}
+
+/// Begins a sign-in on `browser`; returns the options.
+async fn begin_sign_in(client: &Client, browser: &mut Browser) -> String {
+    let begun = browser
+        .post(client, "/api/passkeys/sign_in_begin", &[])
+        .await;
+    assert_eq!(begun.status(), StatusCode::OK);
+    json(begun).await["options"].as_str().unwrap().to_owned()
+}
+
+async fn finish_sign_in(client: &Client, browser: &mut Browser, answer: &str) -> reqwest::Response {
+    browser
+        .post(
+            client,
+            "/api/passkeys/sign_in_finish",
+            &[("credential", answer)],
+        )
+        .await
+}
+
+/// A whole sign-in with `authenticator`'s newest passkey, on a fresh browser.
+async fn sign_in(client: &Client, authenticator: &mut SoftAuthenticator) -> (Browser, reqwest::Response) {
+    let mut browser = Browser::default();
+    let options = begin_sign_in(client, &mut browser).await;
+    let answer = authenticator.sign_in(&origin(client), &options);
+    let response = finish_sign_in(client, &mut browser, &answer).await;
+    (browser, response)
+}
+
+/// Sends every request at once; their statuses, in order.
+async fn all_at_once(requests: Vec<reqwest::RequestBuilder>) -> Vec<StatusCode> {
+    let tasks: Vec<_> = requests
+        .into_iter()
+        .map(|request| tokio::spawn(async move { request.send().await.unwrap().status() }))
+        .collect();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    statuses
+}
+
+async fn passkey_list(client: &Client, browser: &mut Browser) -> serde_json::Value {
+    let list = browser.post(client, "/api/passkeys/list", &[]).await;
+    assert_eq!(list.status(), StatusCode::OK);
+    json(list).await
+}
+
+#[tokio::test]
+async fn a_passkey_is_added_and_signs_in_without_a_password_like_a_password_sign_in() {
+    let client = client(&[]);
+    let mut ann = signed_up(&client, "ann@example.com").await;
+    let mut phone = SoftAuthenticator::new();
+
+    let added = add_passkey(&client, &mut ann, &mut phone, "  My   phone ").await;
+    assert_eq!(added.status(), StatusCode::OK);
+    let list = passkey_list(&client, &mut ann).await;
+    assert_eq!(list["max"], 20);
+    assert_eq!(list["origin"], origin(&client));
+    let passkeys = list["passkeys"].as_array().unwrap();
+    assert_eq!(passkeys.len(), 1);
+    assert_eq!(passkeys[0]["name"], "My phone");
+    assert!(passkeys[0]["created_at"].as_i64().unwrap() > 0);
+    assert!(passkeys[0]["last_used_at"].is_null());
+
+    // Another browser, no address typed: the passkey alone signs in.
+    let (mut laptop, signed_in) = sign_in(&client, &mut phone).await;
+    assert_eq!(signed_in.status(), StatusCode::OK, "{}", signed_in.text().await.unwrap());
+    assert_eq!(
+        laptop.post(&client, "/api/session/me", &[]).await.status(),
+        StatusCode::OK
+    );
+    // It is a device session like any other, and says how it signed in.
+    let devices = json(laptop.post(&client, "/api/devices/list", &[]).await).await;
+    let current = devices["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["current"] == true)
+        .unwrap()
+        .clone();
+    assert_eq!(current["sign_in_method"], "passkey");
+    // The sign-in is a fresh proof: a sensitive action needs no password now.
+    let sensitive = laptop.post(&client, "/api/passkeys/add_begin", &[]).await;
+    assert_eq!(sensitive.status(), StatusCode::OK);
+    // The activity log has the addition and the sign-in; the list the time of use.
+    let activity = laptop.post(&client, "/api/account/activity", &[]).await;
+    let activity = activity.text().await.unwrap();
+    assert!(activity.contains("passkey_added") || activity.contains("Passkey added"), "{activity}");
+    let list = passkey_list(&client, &mut laptop).await;
+    assert!(list["passkeys"][0]["last_used_at"].as_i64().unwrap() > 0);
+}
+
+#[tokio::test]
+async fn a_passkey_satisfies_two_step_sign_in() {
+    let client = client(&[]);
+    let mut ann = signed_up(&client, "ann@example.com").await;
+    let setup = json(ann.post(&client, "/api/security/totp_begin", &[]).await).await;
+    let secret = setup["secret"].as_str().unwrap().replace(' ', "");
+    let code = totp_rs::TOTP::new_unchecked(
+        totp_rs::Algorithm::SHA1,
+        6,
+        0,
+        30,
+        totp_rs::Secret::Encoded(secret).to_bytes().unwrap(),
+        None,
+        String::new(),
+    )
+    .generate_current()
+    .unwrap();
+    let confirmed = ann
+        .post(&client, "/api/security/totp_confirm", &[("code", &code)])
+        .await;
+    assert_eq!(confirmed.status(), StatusCode::OK);
+    let mut key = SoftAuthenticator::new();
+    assert_eq!(
+        add_passkey(&client, &mut ann, &mut key, "Key").await.status(),
+        StatusCode::OK
+    );
+
+    // The password alone asks for a code; the passkey signs in at once.
+    let password = Browser::default()
+        .post(
+            &client,
+            "/api/auth/login",
+            &[("email", "ann@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(password.status(), StatusCode::OK);
+    assert_eq!(json(password).await["signed_in"], false, "a code is asked for");
+    let (mut browser, signed_in) = sign_in(&client, &mut key).await;
+    assert_eq!(signed_in.status(), StatusCode::OK);
+    assert_eq!(
+        browser.post(&client, "/api/session/me", &[]).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn a_challenge_is_answered_once_even_in_parallel_and_never_from_another_browser() {
+    let client = client(&[]);
+    let mut ann = signed_up(&client, "ann@example.com").await;
+    let mut phone = SoftAuthenticator::new();
+    assert_eq!(
+        add_passkey(&client, &mut ann, &mut phone, "Phone").await.status(),
+        StatusCode::OK
+    );
+
+    let mut browser = Browser::default();
+    let options = begin_sign_in(&client, &mut browser).await;
+    let answer = phone.sign_in(&origin(&client), &options);
+    // Another browser cannot finish this browser's ceremony.
+    let mut stranger = Browser::default();
+    let stolen = finish_sign_in(&client, &mut stranger, &answer).await;
+    assert_eq!(stolen.status(), StatusCode::BAD_REQUEST);
+    assert!(json(stolen).await["message"].as_str().unwrap().contains("took too long"));
+
+    // The same answer sent eight times at once signs in once.
+    let header = browser.header();
+    let sends = (0..8)
+        .map(|_| {
+            client
+                .http
+                .post(client.server.url("/api/passkeys/sign_in_finish"))
+                .header("cookie", header.clone())
+                .form(&[("credential", answer.as_str())])
+        })
+        .collect();
+    let statuses = all_at_once(sends).await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| [StatusCode::OK, StatusCode::BAD_REQUEST, StatusCode::TOO_MANY_REQUESTS].contains(s)),
+        "{statuses:?}"
+    );
+
+    // An answer to an old challenge does not finish a new one (replay).
+    let _fresh = begin_sign_in(&client, &mut browser).await;
+    let replayed = finish_sign_in(&client, &mut browser, &answer).await;
+    assert_eq!(replayed.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn an_expired_challenge_is_refused_and_the_cleanup_job_deletes_it() {
+    let client = client(&[("CLEANUP_INTERVAL", "200ms")]);
+    let mut ann = signed_up(&client, "ann@example.com").await;
+    let mut phone = SoftAuthenticator::new();
+    assert_eq!(
+        add_passkey(&client, &mut ann, &mut phone, "Phone").await.status(),
+        StatusCode::OK
+    );
+    let mut browser = Browser::default();
+    let options = begin_sign_in(&client, &mut browser).await;
+    let answer = phone.sign_in(&origin(&client), &options);
+    let db = client.db();
+    let past = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(1);
+    db.run(move |conn| {
+        Ok(diesel::update(passkey_challenges::table)
+            .set(passkey_challenges::expires_at.eq(past))
+            .execute(conn)?)
+    })
+    .await
+    .unwrap();
+    let expired = finish_sign_in(&client, &mut browser, &answer).await;
+    assert_eq!(expired.status(), StatusCode::BAD_REQUEST);
+    assert!(json(expired).await["message"].as_str().unwrap().contains("took too long"));
+
+    // A ceremony never finished lapses and goes.
+    let _abandoned = begin_sign_in(&client, &mut Browser::default()).await;
+    db.run(move |conn| {
+        Ok(diesel::update(passkey_challenges::table)
+            .set(passkey_challenges::expires_at.eq(past))
+            .execute(conn)?)
+    })
+    .await
+    .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = support::count(&db, |conn| {
+            passkey_challenges::table.count().get_result(conn)
+        })
+        .await;
+        if left == 0 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{left} challenges left");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn failures_are_one_clear_400_that_says_nothing_about_accounts() {
+    let client = client(&[]);
+    let mut ann = signed_up(&client, "ann@example.com").await;
+    let mut phone = SoftAuthenticator::new();
+    assert_eq!(
+        add_passkey(&client, &mut ann, &mut phone, "Phone").await.status(),
+        StatusCode::OK
+    );
+    let failed = |body: serde_json::Value| {
+        assert_eq!(body["error"], "bad_request");
+        body["message"].as_str().unwrap().to_owned()
+    };
+
+    // Unknown: a passkey made for this site that the server never saved.
+    let mut stray = SoftAuthenticator::new();
+    let mut bob = signed_up(&client, "bob@example.com").await;
+    let begun = json(bob.post(&client, "/api/passkeys/add_begin", &[]).await).await;
+    stray.register(&origin(&client), begun["options"].as_str().unwrap());
+    let (_, unknown) = sign_in(&client, &mut stray).await;
+    assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
+    let unknown = failed(json(unknown).await);
+    assert!(unknown.contains("did not work"), "{unknown}");
+
+    // Another origin: a page on another port of the same host, which the browser
+    // would sign for (the relying-party id matches), and the server must refuse.
+    let mut browser = Browser::default();
+    let options = begin_sign_in(&client, &mut browser).await;
+    let elsewhere = "http://localhost:1";
+    let answer = phone.sign_in(&elsewhere, &options);
+    let phished = finish_sign_in(&client, &mut browser, &answer).await;
+    assert_eq!(phished.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(failed(json(phished).await), unknown);
+
+    // A cancelled prompt sends nothing usable; malformed answers are 400s.
+    for garbage in ["", "{}", "not json", "{\"id\":\"x\",\"rawId\":\"!!\"}"] {
+        let mut browser = Browser::default();
+        begin_sign_in(&client, &mut browser).await;
+        let response = finish_sign_in(&client, &mut browser, garbage).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{garbage:?}");
+        assert_eq!(failed(json(response).await), unknown);
+    }
+
+    // Removed (sudo mode): it no longer signs in, with the same answer.
+    let id = passkey_list(&client, &mut ann).await["passkeys"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let removed = ann
+        .post(&client, "/api/passkeys/remove", &[("id", &id)])
+        .await;
+    assert_eq!(removed.status(), StatusCode::OK);
+    let (_, gone) = sign_in(&client, &mut phone).await;
+    assert_eq!(gone.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(failed(json(gone).await), unknown);
+
+    // Of a deleted account: the same again.
+    let mut carol = signed_up(&client, "carol@example.com").await;
+    let mut carols = SoftAuthenticator::new();
+    assert_eq!(
+        add_passkey(&client, &mut carol, &mut carols, "Laptop").await.status(),
+        StatusCode::OK
+    );
+    let deleted = carol.post(&client, "/api/account/delete", &[]).await;
+    assert!(deleted.status().is_success(), "{}", deleted.status());
+    let (_, orphan) = sign_in(&client, &mut carols).await;
+    assert_eq!(orphan.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(failed(json(orphan).await), unknown);
+
+    // Removing someone else's passkey, or none: 404, nothing removed.
+    let bobs_view = bob
+        .post(&client, "/api/passkeys/remove", &[("id", "bm9uZQ")])
+        .await;
+    assert_eq!(bobs_view.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn removing_a_passkey_needs_sudo_mode() {
+    let client = client(&[("SUDO_WINDOW", "1s")]);
+    let mut ann = signed_up(&client, "ann@example.com").await;
+    let mut phone = SoftAuthenticator::new();
+    assert_eq!(
+        add_passkey(&client, &mut ann, &mut phone, "Phone").await.status(),
+        StatusCode::OK
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let id = passkey_list(&client, &mut ann).await["passkeys"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refused = ann
+        .post(&client, "/api/passkeys/remove", &[("id", &id)])
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(json(refused).await["error"], "sudo_required");
+    let begin = ann.post(&client, "/api/passkeys/add_begin", &[]).await;
+    assert_eq!(begin.status(), StatusCode::FORBIDDEN, "adding needs it too");
+    let removed = ann
+        .post(
+            &client,
+            "/api/passkeys/remove",
+            &[("id", &id), ("sudo_password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(removed.status(), StatusCode::OK);
+    assert_eq!(
+        passkey_list(&client, &mut ann).await["passkeys"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn an_account_has_at_most_twenty_passkeys_even_when_added_in_parallel() {
+    let client = client(&[]);
+    let mut ann = signed_up(&client, "ann@example.com").await;
+    for n in 0..18 {
+        let mut key = SoftAuthenticator::new();
+        let added = add_passkey(&client, &mut ann, &mut key, &format!("Key {n}")).await;
+        assert_eq!(added.status(), StatusCode::OK);
+    }
+    // Two more ceremonies, begun in two browsers of the same session, and three
+    // answers racing for the last two places: two win.
+    let mut ceremonies = Vec::new();
+    for _ in 0..3 {
+        let mut tab = Browser {
+            session: None,
+            cookies: ann.cookies.clone(),
+        };
+        let begun = json(tab.post(&client, "/api/passkeys/add_begin", &[]).await).await;
+        let answer = SoftAuthenticator::new()
+            .register(&origin(&client), begun["options"].as_str().unwrap());
+        ceremonies.push((tab.header(), answer));
+    }
+    let sends = ceremonies
+        .iter()
+        .map(|(header, answer)| {
+            client
+                .http
+                .post(client.server.url("/api/passkeys/add_finish"))
+                .header("cookie", header.clone())
+                .form(&[("credential", answer.as_str()), ("name", "Racing key")])
+        })
+        .collect();
+    let statuses = all_at_once(sends).await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        2,
+        "{statuses:?}"
+    );
+    let list = passkey_list(&client, &mut ann).await;
+    assert_eq!(list["passkeys"].as_array().unwrap().len(), 20);
+    // At the limit, adding is refused up front with a way forward.
+    let full = ann.post(&client, "/api/passkeys/add_begin", &[]).await;
+    assert_eq!(full.status(), StatusCode::BAD_REQUEST);
+    assert!(json(full).await["message"].as_str().unwrap().contains("Remove one"));
+}
+
+#[tokio::test]
+async fn the_same_authenticator_cannot_add_its_passkey_twice() {
+    let client = client(&[]);
+    let mut ann = signed_up(&client, "ann@example.com").await;
+    let mut phone = SoftAuthenticator::new();
+    assert_eq!(
+        add_passkey(&client, &mut ann, &mut phone, "Phone").await.status(),
+        StatusCode::OK
+    );
+    // The second registration excludes the first credential.
+    let begun = json(ann.post(&client, "/api/passkeys/add_begin", &[]).await).await;
+    let options: serde_json::Value =
+        serde_json::from_str(begun["options"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        options["publicKey"]["excludeCredentials"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // Answering a ceremony twice does not add twice.
+    let answer =
+        SoftAuthenticator::new().register(&origin(&client), begun["options"].as_str().unwrap());
+    let first = ann
+        .post(
+            &client,
+            "/api/passkeys/add_finish",
+            &[("credential", &answer), ("name", "Again")],
+        )
+        .await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let again = ann
+        .post(
+            &client,
+            "/api/passkeys/add_finish",
+            &[("credential", &answer), ("name", "Again")],
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+}
