@@ -52,7 +52,9 @@ function createPostgresDatabase(admin: string): string {
   execFileSync(psql, [admin, "-q", "-c", `CREATE DATABASE ${name}`]);
   return admin.replace(/\/[^/]*$/, `/${name}`);
 }
-const baseURL = `http://127.0.0.1:${port}`;
+// `localhost`, not 127.0.0.1: browsers offer passkeys only to a domain name, and the
+// passkey flows run on this server (and on the PostgreSQL one).
+const baseURL = `http://localhost:${port}`;
 
 /** Asks the OS for a free loopback port (synchronously: configs cannot await). */
 function freePort(): string {
@@ -106,10 +108,10 @@ export default defineConfig({
   },
   projects: [
     { name: "chromium", use: chromiumUse },
-    // The mail flows once more against a server on PostgreSQL, when a test cluster runs
+    // The mail, two-step and passkey flows once more against a server on PostgreSQL, when a test cluster runs
     // (`make test` starts one).
     ...(postgresPort
-      ? [{ name: "chromium-postgres", testMatch: /(mail|second_factor)\.spec\.ts/, use: { ...chromiumUse, baseURL: `http://127.0.0.1:${postgresPort}` } }]
+      ? [{ name: "chromium-postgres", testMatch: /(mail|second_factor|passkeys)\.spec\.ts/, use: { ...chromiumUse, baseURL: `http://localhost:${postgresPort}` } }]
       : []),
   ],
   webServer: [
@@ -123,7 +125,7 @@ export default defineConfig({
     },
     server(port, dataDir, {
       SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      PUBLIC_URL: baseURL,
       MAIL_POLL_INTERVAL: "200ms",
     }),
     server(shortTtlPort, shortTtlDataDir, { ACCESS_TOKEN_TTL: "2s", REFRESH_GRACE: "1s" }),
@@ -133,7 +135,7 @@ export default defineConfig({
           server(postgresPort, postgresDataDir!, {
             DATABASE_URL: process.env.E2E_POSTGRES_DATABASE_URL!,
             SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
-            PUBLIC_URL: `http://127.0.0.1:${postgresPort}`,
+            PUBLIC_URL: `http://localhost:${postgresPort}`,
             MAIL_POLL_INTERVAL: "200ms",
           }),
         ]

@@ -22,7 +22,7 @@ export async function signUp(page: Page, email: string, baseURL = ""): Promise<v
 export async function signIn(page: Page, email: string, password = PASSWORD): Promise<void> {
   await page.getByLabel("E-mail address").fill(email);
   await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
 }
 
 /** Resolves once the wasm bundle has taken over the page. */

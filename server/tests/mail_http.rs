@@ -825,11 +825,12 @@ async fn the_development_mailbox_exists_only_without_smtp() {
         .text()
         .await
         .unwrap();
-    // Links are clickable and built from the server's own address (no PUBLIC_URL given).
+    // Links are clickable and built from the server's own address (no PUBLIC_URL
+    // given), with the loopback address named `localhost`.
     assert!(
         shown.contains(&format!(
             "<a href=\"{}/verify-email?token=",
-            dev.server.base_url
+            dev.server.base_url.replace("127.0.0.1", "localhost")
         )),
         "{shown}"
     );

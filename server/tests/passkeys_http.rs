@@ -82,7 +82,10 @@ async fn finish_sign_in(client: &Client, browser: &mut Browser, answer: &str) ->
 }
 
 /// A whole sign-in with `authenticator`'s newest passkey, on a fresh browser.
-async fn sign_in(client: &Client, authenticator: &mut SoftAuthenticator) -> (Browser, reqwest::Response) {
+async fn sign_in(
+    client: &Client,
+    authenticator: &mut SoftAuthenticator,
+) -> (Browser, reqwest::Response) {
     let mut browser = Browser::default();
     let options = begin_sign_in(client, &mut browser).await;
     let answer = authenticator.sign_in(&origin(client), &options);
@@ -128,7 +131,12 @@ async fn a_passkey_is_added_and_signs_in_without_a_password_like_a_password_sign
 
     // Another browser, no address typed: the passkey alone signs in.
     let (mut laptop, signed_in) = sign_in(&client, &mut phone).await;
-    assert_eq!(signed_in.status(), StatusCode::OK, "{}", signed_in.text().await.unwrap());
+    assert_eq!(
+        signed_in.status(),
+        StatusCode::OK,
+        "{}",
+        signed_in.text().await.unwrap()
+    );
     assert_eq!(
         laptop.post(&client, "/api/session/me", &[]).await.status(),
         StatusCode::OK
@@ -149,7 +157,10 @@ async fn a_passkey_is_added_and_signs_in_without_a_password_like_a_password_sign
     // The activity log has the addition and the sign-in; the list the time of use.
     let activity = laptop.post(&client, "/api/account/activity", &[]).await;
     let activity = activity.text().await.unwrap();
-    assert!(activity.contains("passkey_added") || activity.contains("Passkey added"), "{activity}");
+    assert!(
+        activity.contains("passkey_added") || activity.contains("Passkey added"),
+        "{activity}"
+    );
     let list = passkey_list(&client, &mut laptop).await;
     assert!(list["passkeys"][0]["last_used_at"].as_i64().unwrap() > 0);
 }
@@ -177,7 +188,9 @@ async fn a_passkey_satisfies_two_step_sign_in() {
     assert_eq!(confirmed.status(), StatusCode::OK);
     let mut key = SoftAuthenticator::new();
     assert_eq!(
-        add_passkey(&client, &mut ann, &mut key, "Key").await.status(),
+        add_passkey(&client, &mut ann, &mut key, "Key")
+            .await
+            .status(),
         StatusCode::OK
     );
 
@@ -190,7 +203,11 @@ async fn a_passkey_satisfies_two_step_sign_in() {
         )
         .await;
     assert_eq!(password.status(), StatusCode::OK);
-    assert_eq!(json(password).await["signed_in"], false, "a code is asked for");
+    assert_eq!(
+        json(password).await["signed_in"],
+        false,
+        "a code is asked for"
+    );
     let (mut browser, signed_in) = sign_in(&client, &mut key).await;
     assert_eq!(signed_in.status(), StatusCode::OK);
     assert_eq!(
@@ -205,7 +222,9 @@ async fn a_challenge_is_answered_once_even_in_parallel_and_never_from_another_br
     let mut ann = signed_up(&client, "ann@example.com").await;
     let mut phone = SoftAuthenticator::new();
     assert_eq!(
-        add_passkey(&client, &mut ann, &mut phone, "Phone").await.status(),
+        add_passkey(&client, &mut ann, &mut phone, "Phone")
+            .await
+            .status(),
         StatusCode::OK
     );
 
@@ -216,7 +235,12 @@ async fn a_challenge_is_answered_once_even_in_parallel_and_never_from_another_br
     let mut stranger = Browser::default();
     let stolen = finish_sign_in(&client, &mut stranger, &answer).await;
     assert_eq!(stolen.status(), StatusCode::BAD_REQUEST);
-    assert!(json(stolen).await["message"].as_str().unwrap().contains("took too long"));
+    assert!(
+        json(stolen).await["message"]
+            .as_str()
+            .unwrap()
+            .contains("took too long")
+    );
 
     // The same answer sent eight times at once signs in once.
     let header = browser.header();
@@ -236,7 +260,12 @@ async fn a_challenge_is_answered_once_even_in_parallel_and_never_from_another_br
         "{statuses:?}"
     );
     assert!(
-        statuses.iter().all(|s| [StatusCode::OK, StatusCode::BAD_REQUEST, StatusCode::TOO_MANY_REQUESTS].contains(s)),
+        statuses.iter().all(|s| [
+            StatusCode::OK,
+            StatusCode::BAD_REQUEST,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+        .contains(s)),
         "{statuses:?}"
     );
 
@@ -252,7 +281,9 @@ async fn an_expired_challenge_is_refused_and_the_cleanup_job_deletes_it() {
     let mut ann = signed_up(&client, "ann@example.com").await;
     let mut phone = SoftAuthenticator::new();
     assert_eq!(
-        add_passkey(&client, &mut ann, &mut phone, "Phone").await.status(),
+        add_passkey(&client, &mut ann, &mut phone, "Phone")
+            .await
+            .status(),
         StatusCode::OK
     );
     let mut browser = Browser::default();
@@ -269,7 +300,12 @@ async fn an_expired_challenge_is_refused_and_the_cleanup_job_deletes_it() {
     .unwrap();
     let expired = finish_sign_in(&client, &mut browser, &answer).await;
     assert_eq!(expired.status(), StatusCode::BAD_REQUEST);
-    assert!(json(expired).await["message"].as_str().unwrap().contains("took too long"));
+    assert!(
+        json(expired).await["message"]
+            .as_str()
+            .unwrap()
+            .contains("took too long")
+    );
 
     // A ceremony never finished lapses and goes.
     let _abandoned = begin_sign_in(&client, &mut Browser::default()).await;
@@ -289,7 +325,10 @@ async fn an_expired_challenge_is_refused_and_the_cleanup_job_deletes_it() {
         if left == 0 {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "{left} challenges left");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{left} challenges left"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -300,7 +339,9 @@ async fn failures_are_one_clear_400_that_says_nothing_about_accounts() {
     let mut ann = signed_up(&client, "ann@example.com").await;
     let mut phone = SoftAuthenticator::new();
     assert_eq!(
-        add_passkey(&client, &mut ann, &mut phone, "Phone").await.status(),
+        add_passkey(&client, &mut ann, &mut phone, "Phone")
+            .await
+            .status(),
         StatusCode::OK
     );
     let failed = |body: serde_json::Value| {
@@ -323,7 +364,7 @@ async fn failures_are_one_clear_400_that_says_nothing_about_accounts() {
     let mut browser = Browser::default();
     let options = begin_sign_in(&client, &mut browser).await;
     let elsewhere = "http://localhost:1";
-    let answer = phone.sign_in(&elsewhere, &options);
+    let answer = phone.sign_in(elsewhere, &options);
     let phished = finish_sign_in(&client, &mut browser, &answer).await;
     assert_eq!(phished.status(), StatusCode::BAD_REQUEST);
     assert_eq!(failed(json(phished).await), unknown);
@@ -354,7 +395,9 @@ async fn failures_are_one_clear_400_that_says_nothing_about_accounts() {
     let mut carol = signed_up(&client, "carol@example.com").await;
     let mut carols = SoftAuthenticator::new();
     assert_eq!(
-        add_passkey(&client, &mut carol, &mut carols, "Laptop").await.status(),
+        add_passkey(&client, &mut carol, &mut carols, "Laptop")
+            .await
+            .status(),
         StatusCode::OK
     );
     let deleted = carol.post(&client, "/api/account/delete", &[]).await;
@@ -376,7 +419,9 @@ async fn removing_a_passkey_needs_sudo_mode() {
     let mut ann = signed_up(&client, "ann@example.com").await;
     let mut phone = SoftAuthenticator::new();
     assert_eq!(
-        add_passkey(&client, &mut ann, &mut phone, "Phone").await.status(),
+        add_passkey(&client, &mut ann, &mut phone, "Phone")
+            .await
+            .status(),
         StatusCode::OK
     );
     tokio::time::sleep(Duration::from_millis(1100)).await;
@@ -426,8 +471,8 @@ async fn an_account_has_at_most_twenty_passkeys_even_when_added_in_parallel() {
             cookies: ann.cookies.clone(),
         };
         let begun = json(tab.post(&client, "/api/passkeys/add_begin", &[]).await).await;
-        let answer = SoftAuthenticator::new()
-            .register(&origin(&client), begun["options"].as_str().unwrap());
+        let answer =
+            SoftAuthenticator::new().register(&origin(&client), begun["options"].as_str().unwrap());
         ceremonies.push((tab.header(), answer));
     }
     let sends = ceremonies
@@ -451,7 +496,12 @@ async fn an_account_has_at_most_twenty_passkeys_even_when_added_in_parallel() {
     // At the limit, adding is refused up front with a way forward.
     let full = ann.post(&client, "/api/passkeys/add_begin", &[]).await;
     assert_eq!(full.status(), StatusCode::BAD_REQUEST);
-    assert!(json(full).await["message"].as_str().unwrap().contains("Remove one"));
+    assert!(
+        json(full).await["message"]
+            .as_str()
+            .unwrap()
+            .contains("Remove one")
+    );
 }
 
 #[tokio::test]
@@ -460,7 +510,9 @@ async fn the_same_authenticator_cannot_add_its_passkey_twice() {
     let mut ann = signed_up(&client, "ann@example.com").await;
     let mut phone = SoftAuthenticator::new();
     assert_eq!(
-        add_passkey(&client, &mut ann, &mut phone, "Phone").await.status(),
+        add_passkey(&client, &mut ann, &mut phone, "Phone")
+            .await
+            .status(),
         StatusCode::OK
     );
     // The second registration excludes the first credential.

@@ -176,7 +176,9 @@ pub async fn passkey_sign_in_finish(
 ) -> Result<SignedInView, AppError> {
     use crate::auth::error::AuthError;
     use crate::auth::passkeys::Purpose;
-    use crate::web::context::{client_info, held_session, request_parts, server_context, throttled};
+    use crate::web::context::{
+        client_info, held_session, request_parts, server_context, throttled,
+    };
     use crate::web::flash;
     let ctx = server_context()?;
     let parts = request_parts()?;

@@ -80,7 +80,9 @@ pub enum AuthError {
     #[error("Passkeys are not available on this server.")]
     PasskeysUnavailable,
     /// 400: the account has as many passkeys as it may.
-    #[error("You have 20 passkeys, the most an account can have. Remove one you no longer use first.")]
+    #[error(
+        "You have 20 passkeys, the most an account can have. Remove one you no longer use first."
+    )]
     PasskeyLimit,
     /// 400: the passkey ceremony is not (or no longer) waiting: it took too long, was
     /// finished already, or was started in another browser.

@@ -128,7 +128,9 @@ pub fn describe(kind: EventKind, detail: &str, actor: &str) -> (&'static str, St
         EventKind::EmailChanged => ("E-mail address changed", format!("{detail}, from {actor}.")),
         EventKind::PasskeyAdded => (
             "Passkey added",
-            format!("The passkey “{detail}” was added, from {actor}. It can now sign in to your account."),
+            format!(
+                "The passkey “{detail}” was added, from {actor}. It can now sign in to your account."
+            ),
         ),
         EventKind::PasskeyRemoved => (
             "Passkey removed",

@@ -216,8 +216,7 @@ impl AuthService {
             user_id,
             state,
             created_at: issued,
-            expires_at: issued
-                + chrono::Duration::from_std(CHALLENGE_LIFETIME).unwrap_or_default(),
+            expires_at: issued + chrono::Duration::from_std(CHALLENGE_LIFETIME).unwrap_or_default(),
         };
         let challenge_id = challenge.id.clone();
         self.db()
@@ -340,7 +339,13 @@ impl AuthService {
                     EventKind::PasskeyAdded,
                     Some(&row.name),
                 )?;
-                queue_notice(conn, tx, &row.user_id, MailKind::PasskeyAdded, tx.mail_facts())?;
+                queue_notice(
+                    conn,
+                    tx,
+                    &row.user_id,
+                    MailKind::PasskeyAdded,
+                    tx.mail_facts(),
+                )?;
                 Ok(Ok(()))
             })
             .await?;
@@ -513,7 +518,10 @@ mod tests {
         assert_eq!(clean_name("  My   phone \n", "Chrome on Linux"), "My phone");
         assert_eq!(clean_name(" \t", "Chrome on Linux"), "Chrome on Linux");
         assert_eq!(clean_name("a\u{7}b", "x"), "ab");
-        assert_eq!(clean_name(&"x".repeat(200), "y").chars().count(), MAX_NAME_CHARS);
+        assert_eq!(
+            clean_name(&"x".repeat(200), "y").chars().count(),
+            MAX_NAME_CHARS
+        );
     }
 
     #[test]

@@ -42,11 +42,15 @@ pub fn CredentialFields(
     /// Shown under the password input.
     #[prop(optional)]
     password_hint: Option<&'static str>,
+    /// `username`, or on the sign-in form `username webauthn`: the browser then offers
+    /// the site's passkeys in the field's autofill.
+    #[prop(default = "username")]
+    email_autocomplete: &'static str,
 ) -> impl IntoView {
     view! {
         <div class="field">
             <label for="email">"E-mail address"</label>
-            <input id="email" type="email" name="email" autocomplete="username" required maxlength="254"/>
+            <input id="email" type="email" name="email" autocomplete=email_autocomplete required maxlength="254"/>
         </div>
         <div class="field">
             <label for="password">"Password"</label>

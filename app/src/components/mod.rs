@@ -2,6 +2,7 @@
 
 pub mod form;
 pub mod layout;
+pub mod passkeys;
 pub mod second_factor;
 pub mod session;
 pub mod sudo;

@@ -65,12 +65,15 @@ where
 #[component]
 pub fn SudoFields(
     /// Prefix of the inputs' ids, unique on the page.
-    id: &'static str,
+    #[prop(into)]
+    id: String,
 ) -> impl IntoView {
     let sudo = use_sudo();
     view! {
         <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
+            {move || {
+                let id = id.clone();
+                Suspend::new(async move {
                 let status = sudo.status.await;
                 let (needed, second_factor) = match &status {
                     Ok(status) => (!status.sudo, status.second_factor),
@@ -96,7 +99,7 @@ pub fn SudoFields(
                         </fieldset>
                     }
                 })
-            })}
+            })}}
         </Transition>
     }
 }

@@ -11,6 +11,7 @@ use crate::api::account::{ChangePassword, DeleteAccount};
 use crate::api::auth::whoami;
 use crate::api::recovery::{ChangeEmail, ResendVerification, SetNewDeviceNotice, email_settings};
 use crate::components::form::FormError;
+use crate::components::passkeys::PasskeysSection;
 use crate::components::second_factor::SecondFactorSection;
 use crate::components::session::{RequireSignIn, use_session};
 use crate::components::sudo::{SudoFields, WithSudo, follow_sudo};
@@ -25,6 +26,7 @@ pub fn AccountPage() -> impl IntoView {
             <WithSudo>
                 <AccountDetails/>
                 <EmailSection/>
+                <PasskeysSection/>
                 <SecondFactorSection/>
                 <ChangePasswordForm/>
                 <DeleteAccountForm/>

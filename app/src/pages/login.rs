@@ -1,4 +1,4 @@
-//! `/login`: sign in with e-mail and password.
+//! `/login`: sign in with e-mail and password, or with a passkey.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -9,6 +9,7 @@ use crate::api::auth::{Login, take_notice};
 use crate::components::form::{
     CredentialFields, FormError, Notice, continue_after_sign_in, next_param,
 };
+use crate::components::passkeys::PasskeySignIn;
 use crate::paths::{self, LoginReason};
 
 /// The sign-in form. Works as a plain form post before hydration (the server redirects
@@ -43,12 +44,13 @@ pub fn LoginPage() -> impl IntoView {
             </Transition>
             <ActionForm action=login attr:class="form" attr:novalidate=false>
                 <input type="hidden" name="next" value=next/>
-                <CredentialFields password_autocomplete="current-password"/>
+                <CredentialFields password_autocomplete="current-password" email_autocomplete="username webauthn"/>
                 <FormError result=login.value().into()/>
                 <button type="submit" class="button button--block" disabled=move || login.pending().get()>
                     {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
                 </button>
             </ActionForm>
+            <PasskeySignIn next/>
             <p class="auth-card__switch"><A href=paths::FORGOT.path()>"Forgot your password?"</A></p>
             <p class="auth-card__switch">"New to Gatehouse? " <A href=signup_href>"Create an account"</A></p>
         </section>

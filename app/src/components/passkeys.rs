@@ -1,0 +1,434 @@
+//! Passkeys in the page: "Sign in with a passkey" (and the e-mail field's autofill) on
+//! `/login`, and the passkey list on `/account`. A ceremony needs the browser's
+//! `navigator.credentials`, so these work once the page is hydrated; before that the
+//! buttons stay hidden and the password form works as ever.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api::error::AppError;
+use crate::api::passkeys::{
+    PasskeyRemove, passkey_add_begin, passkey_add_finish, passkey_sign_in_begin,
+    passkey_sign_in_finish, passkeys_list,
+};
+use crate::components::form::FormError;
+use crate::components::sudo::{SudoFields, follow_sudo, use_sudo};
+use crate::components::time::RelativeTime;
+
+/// Why a ceremony stopped in the browser, in words for the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The user closed the prompt, or it timed out.
+    Cancelled,
+    /// The authenticator holds a passkey for this account already.
+    AlreadyOnDevice,
+    /// The page is not at the origin passkeys belong to.
+    WrongSite,
+    /// No passkey support in this browser.
+    Unsupported,
+    /// The server refused.
+    Server(AppError),
+    /// Something else went wrong in the browser.
+    Browser(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Cancelled => f.write_str("The passkey prompt was closed. Nothing was changed."),
+            Self::AlreadyOnDevice => f.write_str(
+                "This device already has a passkey for your account. Use it to sign in, or add a passkey on another device.",
+            ),
+            Self::WrongSite => f.write_str(
+                "Passkeys work only at this site's main address. Open it there and try again.",
+            ),
+            Self::Unsupported => f.write_str(
+                "This browser cannot use passkeys. Sign in with your password instead.",
+            ),
+            Self::Server(err) => write!(f, "{err}"),
+            Self::Browser(_) => f.write_str(
+                "Your browser could not use a passkey just now. Try again, or use your password.",
+            ),
+        }
+    }
+}
+
+impl From<AppError> for Failure {
+    fn from(err: AppError) -> Self {
+        Self::Server(err)
+    }
+}
+
+/// `navigator.credentials`, through webauthn-rs's protocol types (the same the server
+/// speaks), so no base64 juggling is written here.
+#[cfg(feature = "hydrate")]
+mod browser {
+    use leptos::wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_futures::JsFuture;
+    use webauthn_rs_proto::{
+        CreationChallengeResponse, Mediation, PublicKeyCredential, RegisterPublicKeyCredential,
+        RequestChallengeResponse,
+    };
+
+    use super::Failure;
+
+    fn failure(err: JsValue) -> Failure {
+        let name = err
+            .dyn_ref::<web_sys::DomException>()
+            .map(|e| e.name())
+            .unwrap_or_default();
+        match name.as_str() {
+            "NotAllowedError" | "AbortError" => Failure::Cancelled,
+            "InvalidStateError" => Failure::AlreadyOnDevice,
+            "SecurityError" => Failure::WrongSite,
+            "NotSupportedError" => Failure::Unsupported,
+            _ => Failure::Browser(format!("{err:?}")),
+        }
+    }
+
+    fn credentials() -> Result<web_sys::CredentialsContainer, Failure> {
+        if !supported() {
+            return Err(Failure::Unsupported);
+        }
+        Ok(leptos::prelude::window().navigator().credentials())
+    }
+
+    /// Whether the browser has WebAuthn at all.
+    pub fn supported() -> bool {
+        js_sys::Reflect::has(&leptos::prelude::window(), &"PublicKeyCredential".into())
+            .unwrap_or(false)
+    }
+
+    /// Whether the browser can offer passkeys in a field's autofill (conditional UI).
+    pub async fn autofill_available() -> bool {
+        let window = leptos::prelude::window();
+        let Ok(class) = js_sys::Reflect::get(&window, &"PublicKeyCredential".into()) else {
+            return false;
+        };
+        let Ok(check) = js_sys::Reflect::get(&class, &"isConditionalMediationAvailable".into())
+        else {
+            return false;
+        };
+        let Some(check) = check.dyn_ref::<js_sys::Function>() else {
+            return false;
+        };
+        let Ok(promise) = check.call0(&class) else {
+            return false;
+        };
+        JsFuture::from(js_sys::Promise::from(promise))
+            .await
+            .map(|answer| answer.as_bool() == Some(true))
+            .unwrap_or(false)
+    }
+
+    /// Makes a passkey for the server's `options`; the answer as JSON.
+    pub async fn create(options: &str) -> Result<String, Failure> {
+        let ccr: CreationChallengeResponse =
+            serde_json::from_str(options).map_err(|e| Failure::Browser(e.to_string()))?;
+        let options: web_sys::CredentialCreationOptions = ccr.into();
+        let promise = credentials()?
+            .create_with_options(&options)
+            .map_err(failure)?;
+        let credential = JsFuture::from(promise).await.map_err(failure)?;
+        let credential: web_sys::PublicKeyCredential = credential
+            .dyn_into()
+            .map_err(|_| Failure::Browser("not a public-key credential".into()))?;
+        serde_json::to_string(&RegisterPublicKeyCredential::from(credential))
+            .map_err(|e| Failure::Browser(e.to_string()))
+    }
+
+    /// Signs the server's `options` with a passkey the user picks, in a dialog or (with
+    /// `autofill`) in the autofill of the field marked `autocomplete="… webauthn"`; the
+    /// answer as JSON. `signal` aborts the wait.
+    pub async fn get(
+        options: &str,
+        autofill: bool,
+        signal: Option<&web_sys::AbortSignal>,
+    ) -> Result<String, Failure> {
+        let mut rcr: RequestChallengeResponse =
+            serde_json::from_str(options).map_err(|e| Failure::Browser(e.to_string()))?;
+        rcr.mediation = autofill.then_some(Mediation::Conditional);
+        let options: web_sys::CredentialRequestOptions = rcr.into();
+        if let Some(signal) = signal {
+            options.set_signal(signal);
+        }
+        let promise = credentials()?.get_with_options(&options).map_err(failure)?;
+        let credential = JsFuture::from(promise).await.map_err(failure)?;
+        let credential: web_sys::PublicKeyCredential = credential
+            .dyn_into()
+            .map_err(|_| Failure::Browser("not a public-key credential".into()))?;
+        serde_json::to_string(&PublicKeyCredential::from(credential))
+            .map_err(|e| Failure::Browser(e.to_string()))
+    }
+}
+
+/// Without a browser (server rendering), no ceremony runs; the buttons are hidden.
+#[cfg(not(feature = "hydrate"))]
+mod browser {
+    use super::Failure;
+
+    pub fn supported() -> bool {
+        false
+    }
+
+    pub async fn autofill_available() -> bool {
+        false
+    }
+
+    pub async fn create(_options: &str) -> Result<String, Failure> {
+        Err(Failure::Unsupported)
+    }
+
+    pub async fn get(
+        _options: &str,
+        _autofill: bool,
+        _signal: Option<&web_sys::AbortSignal>,
+    ) -> Result<String, Failure> {
+        Err(Failure::Unsupported)
+    }
+}
+
+/// A whole sign-in: begin, let the user pick a passkey, finish. `None` when an autofill
+/// wait was abandoned (the user chose the button, or left).
+async fn sign_in_once(
+    next: String,
+    autofill: bool,
+    signal: Option<web_sys::AbortSignal>,
+) -> Result<crate::api::auth::SignedInView, Failure> {
+    let ceremony = passkey_sign_in_begin().await?;
+    let answer = browser::get(&ceremony.options, autofill, signal.as_ref()).await?;
+    Ok(passkey_sign_in_finish(answer, Some(next)).await?)
+}
+
+/// "Sign in with a passkey" under the password form, and the passkeys offered in the
+/// e-mail field's autofill where the browser supports it.
+#[component]
+pub fn PasskeySignIn(
+    /// Where to go once signed in.
+    next: Signal<String>,
+) -> impl IntoView {
+    let ready = RwSignal::new(false);
+    let pending = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let session = super::session::use_session();
+    let navigate = leptos_router::hooks::use_navigate();
+    // The autofill wait, aborted when the user chooses the button instead.
+    let autofill = StoredValue::new_local(None::<web_sys::AbortController>);
+
+    // The end of a sign-in. A closed prompt or an abandoned autofill wait is not an
+    // error worth a banner.
+    let done = move |result: Result<crate::api::auth::SignedInView, Failure>| match result {
+        Ok(view) => {
+            session.changed();
+            navigate(&view.next, leptos_router::NavigateOptions::default());
+        }
+        Err(Failure::Cancelled) => {}
+        Err(err) => error.set(Some(err.to_string())),
+    };
+    let done_autofill = done.clone();
+
+    Effect::new(move |_| {
+        if !browser::supported() {
+            return;
+        }
+        ready.set(true);
+        let done_autofill = done_autofill.clone();
+        spawn_local(async move {
+            if !browser::autofill_available().await {
+                return;
+            }
+            let Ok(controller) = web_sys::AbortController::new() else {
+                return;
+            };
+            let signal = controller.signal();
+            autofill.set_value(Some(controller));
+            let result = sign_in_once(next.get_untracked(), true, Some(signal)).await;
+            done_autofill(result);
+        });
+    });
+
+    let on_click = move |_| {
+        if let Some(controller) = autofill.get_value() {
+            controller.abort();
+        }
+        error.set(None);
+        pending.set(true);
+        let done = done.clone();
+        spawn_local(async move {
+            let result = sign_in_once(next.get_untracked(), false, None).await;
+            pending.set(false);
+            done(result);
+        });
+    };
+
+    view! {
+        <div class="passkey-sign-in" hidden=move || !ready.get()>
+            <p class="divider"><span>"or"</span></p>
+            <button
+                type="button"
+                class="button button--secondary button--block"
+                on:click=on_click
+                disabled=move || pending.get()
+            >
+                {move || if pending.get() { "Waiting for your passkey…" } else { "Sign in with a passkey" }}
+            </button>
+            {move || error.get().map(|text| view! { <p class="alert alert--error" role="alert">{text}</p> })}
+        </div>
+    }
+}
+
+/// The passkeys section of `/account`: the list, adding one (sudo mode, named by the
+/// user), removing one (sudo mode).
+#[component]
+pub fn PasskeysSection() -> impl IntoView {
+    let sudo = use_sudo();
+    let version = RwSignal::new(0_u32);
+    let list = Resource::new(move || version.get(), |_| passkeys_list());
+    let remove = ServerAction::<PasskeyRemove>::new();
+    follow_sudo(remove.value().into());
+    Effect::new(move |_| {
+        if matches!(remove.value().get(), Some(Ok(()))) {
+            version.update(|v| *v += 1);
+        }
+    });
+    let adding = RwSignal::new(false);
+    let add_error = RwSignal::new(None::<String>);
+    let added = RwSignal::new(None::<String>);
+    // The origin passkeys belong to, when this page is somewhere else.
+    let elsewhere = RwSignal::new(None::<String>);
+    // Adding needs the browser: the form appears once the page is interactive (an
+    // attribute computed differently on the server would not be redrawn at hydration).
+    let ready = RwSignal::new(false);
+    Effect::new(move |_| ready.set(browser::supported()));
+
+    let on_add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(form) = ev.target().and_then(|t| {
+            leptos::wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlFormElement>(t).ok()
+        }) else {
+            return;
+        };
+        let field = |name: &str| {
+            web_sys::FormData::new_with_form(&form)
+                .ok()
+                .and_then(|data| data.get(name).as_string())
+                .filter(|value| !value.is_empty())
+        };
+        let (name, password, code) = (
+            field("name").unwrap_or_default(),
+            field("sudo_password"),
+            field("sudo_code"),
+        );
+        add_error.set(None);
+        added.set(None);
+        adding.set(true);
+        spawn_local(async move {
+            let result: Result<String, Failure> = async {
+                let ceremony =
+                    passkey_add_begin(password.map(crate::secret::Secret::from), code).await;
+                if matches!(ceremony, Err(AppError::SudoRequired)) || ceremony.is_ok() {
+                    sudo.changed();
+                }
+                let ceremony = ceremony?;
+                let answer = browser::create(&ceremony.options).await?;
+                let name = if name.trim().is_empty() {
+                    ceremony.suggested_name
+                } else {
+                    name
+                };
+                Ok(passkey_add_finish(answer, name).await?.name)
+            }
+            .await;
+            adding.set(false);
+            match result {
+                Ok(name) => {
+                    added.set(Some(name));
+                    form.reset();
+                    version.update(|v| *v += 1);
+                }
+                Err(err) => add_error.set(Some(err.to_string())),
+            }
+        });
+    };
+
+    view! {
+        <section class="card account-section" aria-labelledby="passkeys-heading">
+            <h2 id="passkeys-heading">"Passkeys"</h2>
+            <p>
+                "A passkey signs you in with your fingerprint, face or device PIN instead of your password. "
+                "It cannot be phished or guessed, and it counts as both steps of two-step sign-in."
+            </p>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let list = match list.await {
+                        Ok(list) => list,
+                        Err(err) => return view! { <p class="alert alert--error" role="alert">{err.to_string()}</p> }.into_any(),
+                    };
+                    let Some(origin) = list.origin.clone() else {
+                        return view! { <p class="muted" data-testid="passkeys-off">"Passkeys are not available on this server."</p> }.into_any();
+                    };
+                    // Only the browser knows where the page is.
+                    if browser::supported() {
+                        let here = window().location().origin().unwrap_or_default();
+                        elsewhere.set((here != origin).then(|| origin.clone()));
+                    }
+                    let full = list.passkeys.len() as i64 >= list.max;
+                    let now = list.now;
+                    view! {
+                        {list.passkeys.is_empty().then(|| view! { <p data-testid="no-passkeys">"You have no passkeys yet."</p> })}
+                        <ul class="passkey-list" data-testid="passkey-list">
+                            {list.passkeys.into_iter().map(|passkey| {
+                                let remove_id = format!("remove-passkey-{}", passkey.id.chars().take(12).collect::<String>());
+                                view! {
+                                    <li class="passkey">
+                                        <div class="passkey__text">
+                                            <strong class="passkey__name">{passkey.name.clone()}</strong>
+                                            {passkey.synced.then(|| view! { " " <span class="badge badge--ok">"Synced"</span> })}
+                                            <p class="muted">
+                                                "Added " <RelativeTime at=passkey.created_at now/>
+                                                {match passkey.last_used_at {
+                                                    Some(at) => view! { " · last used " <RelativeTime at now/> }.into_any(),
+                                                    None => view! { " · not used yet" }.into_any(),
+                                                }}
+                                            </p>
+                                        </div>
+                                        <ActionForm action=remove attr:class="form form--inline">
+                                            <input type="hidden" name="id" value=passkey.id.clone()/>
+                                            <SudoFields id=remove_id/>
+                                            <button type="submit" class="button button--danger" aria-label=format!("Remove the passkey {}", passkey.name)>"Remove"</button>
+                                        </ActionForm>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                        {full.then(|| view! {
+                            <p class="alert alert--info" role="status">{format!("You have {} passkeys, the most an account can have. Remove one to add another.", list.max)}</p>
+                        })}
+                    }.into_any()
+                })}
+            </Transition>
+            <FormError result=remove.value().into()/>
+            {move || elsewhere.get().map(|origin| view! {
+                <p class="alert alert--info" role="status" data-testid="passkeys-elsewhere">
+                    "Passkeys work only at " <a href=format!("{origin}/account")>{origin.clone()}</a>
+                    ". Open your account page there to add or use one."
+                </p>
+            })}
+            {move || added.get().map(|name| view! {
+                <p class="alert alert--info" role="status">{format!("Passkey “{name}” added. You can now sign in with it.")}</p>
+            })}
+            <form class="form" on:submit=on_add hidden=move || !ready.get() || elsewhere.get().is_some()>
+                <div class="field">
+                    <label for="passkey-name">"Name (optional)"</label>
+                    <input id="passkey-name" type="text" name="name" maxlength="60" autocomplete="off" aria-describedby="passkey-name-hint"/>
+                    <p id="passkey-name-hint" class="field__hint">"So you can tell your passkeys apart, for example “Work laptop”. Leave it empty to use this browser's name."</p>
+                </div>
+                <SudoFields id="add-passkey"/>
+                {move || add_error.get().map(|text| view! { <p class="alert alert--error" role="alert">{text}</p> })}
+                <button type="submit" class="button" disabled=move || adding.get()>
+                    {move || if adding.get() { "Waiting for your device…" } else { "Add a passkey" }}
+                </button>
+            </form>
+        </section>
+    }
+}
