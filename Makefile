@@ -1,7 +1,7 @@
 # The two commands of the README, and the benchmark. Each installs what it needs on first use.
 .PHONY: run test bench migration schema
 
-## run: build and serve Gatehouse on http://127.0.0.1:3000 (SQLite in ./data)
+## run: build and serve Gatehouse on http://localhost:3000 (SQLite in ./data)
 run:
 	./scripts/run.sh $(ARGS)
 
