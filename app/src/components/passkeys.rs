@@ -243,7 +243,12 @@ pub fn PasskeySignIn(
             let signal = controller.signal();
             autofill.set_value(Some(controller));
             let result = sign_in_once(next.get_untracked(), true, Some(signal)).await;
-            done_autofill(result);
+            // The user never asked for this one: only the server's verdict on a passkey
+            // they picked is worth a message, not the browser declining to offer one
+            // (another address, no passkeys, the wait abandoned).
+            if matches!(result, Ok(_) | Err(Failure::Server(_))) {
+                done_autofill(result);
+            }
         });
     });
 
@@ -300,6 +305,16 @@ pub fn PasskeysSection() -> impl IntoView {
     // attribute computed differently on the server would not be redrawn at hydration).
     let ready = RwSignal::new(false);
     Effect::new(move |_| ready.set(browser::supported()));
+    // Only the browser knows where the page is; read after hydration, so the server's
+    // HTML and the first render in the browser agree.
+    Effect::new(move |_| {
+        if let Some(Ok(list)) = list.get()
+            && browser::supported()
+        {
+            let here = window().location().origin().unwrap_or_default();
+            elsewhere.set(list.origin.filter(|origin| *origin != here));
+        }
+    });
 
     let on_add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -364,13 +379,8 @@ pub fn PasskeysSection() -> impl IntoView {
                         Ok(list) => list,
                         Err(err) => return view! { <p class="alert alert--error" role="alert">{err.to_string()}</p> }.into_any(),
                     };
-                    let Some(origin) = list.origin.clone() else {
+                    if list.origin.is_none() {
                         return view! { <p class="muted" data-testid="passkeys-off">"Passkeys are not available on this server."</p> }.into_any();
-                    };
-                    // Only the browser knows where the page is.
-                    if browser::supported() {
-                        let here = window().location().origin().unwrap_or_default();
-                        elsewhere.set((here != origin).then(|| origin.clone()));
                     }
                     let full = list.passkeys.len() as i64 >= list.max;
                     let now = list.now;
