@@ -546,3 +546,23 @@ async fn the_same_authenticator_cannot_add_its_passkey_twice() {
         .await;
     assert_eq!(again.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn the_pages_with_passkey_controls_render_in_parallel_without_a_panic() {
+    // Rendered on a multi-threaded runtime, a page's state may be dropped on another
+    // thread than the one that made it: nothing browser-only may be created there.
+    let server = TestServer::start_process(&[("INSECURE_FAST_PASSWORD_HASHING", "true")]);
+    let http = reqwest::Client::new();
+    let pages = (0..40).map(|n| {
+        let url = server.url(if n % 2 == 0 { "/login" } else { "/account" });
+        let http = http.clone();
+        tokio::spawn(async move { http.get(url).send().await.unwrap().status() })
+    });
+    for page in pages.collect::<Vec<_>>() {
+        let status = page.await.unwrap();
+        assert!(!status.is_server_error(), "{status}");
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let log = server.log();
+    assert!(!log.contains("panicked"), "{log}");
+}

@@ -93,6 +93,28 @@ mod browser {
         Ok(leptos::prelude::window().navigator().credentials())
     }
 
+    thread_local! {
+        /// The login page's autofill wait, so the button can abort it.
+        static AUTOFILL: std::cell::RefCell<Option<web_sys::AbortController>> =
+            const { std::cell::RefCell::new(None) };
+    }
+
+    /// A signal for a new autofill wait (aborting any earlier one).
+    pub fn autofill_signal() -> Option<web_sys::AbortSignal> {
+        abort_autofill();
+        let controller = web_sys::AbortController::new().ok()?;
+        let signal = controller.signal();
+        AUTOFILL.with(|slot| *slot.borrow_mut() = Some(controller));
+        Some(signal)
+    }
+
+    /// Ends the autofill wait, if one is running.
+    pub fn abort_autofill() {
+        if let Some(controller) = AUTOFILL.with(|slot| slot.borrow_mut().take()) {
+            controller.abort();
+        }
+    }
+
     /// Whether the browser has WebAuthn at all.
     pub fn supported() -> bool {
         js_sys::Reflect::has(&leptos::prelude::window(), &"PublicKeyCredential".into())
@@ -171,6 +193,12 @@ mod browser {
         false
     }
 
+    pub fn autofill_signal() -> Option<web_sys::AbortSignal> {
+        None
+    }
+
+    pub fn abort_autofill() {}
+
     pub async fn autofill_available() -> bool {
         false
     }
@@ -188,8 +216,8 @@ mod browser {
     }
 }
 
-/// A whole sign-in: begin, let the user pick a passkey, finish. `None` when an autofill
-/// wait was abandoned (the user chose the button, or left).
+/// A whole sign-in: begin, let the user pick a passkey, finish. An abandoned autofill
+/// wait (the user chose the button, or left the page) ends as [`Failure::Cancelled`].
 async fn sign_in_once(
     next: String,
     autofill: bool,
@@ -212,8 +240,6 @@ pub fn PasskeySignIn(
     let error = RwSignal::new(None::<String>);
     let session = super::session::use_session();
     let navigate = leptos_router::hooks::use_navigate();
-    // The autofill wait, aborted when the user chooses the button instead.
-    let autofill = StoredValue::new_local(None::<web_sys::AbortController>);
 
     // The end of a sign-in. A closed prompt or an abandoned autofill wait is not an
     // error worth a banner.
@@ -227,6 +253,8 @@ pub fn PasskeySignIn(
     };
     let done_autofill = done.clone();
 
+    // Leaving the page ends the autofill offer.
+    on_cleanup(browser::abort_autofill);
     Effect::new(move |_| {
         if !browser::supported() {
             return;
@@ -237,11 +265,10 @@ pub fn PasskeySignIn(
             if !browser::autofill_available().await {
                 return;
             }
-            let Ok(controller) = web_sys::AbortController::new() else {
+            // Aborted when the user chooses the button instead.
+            let Some(signal) = browser::autofill_signal() else {
                 return;
             };
-            let signal = controller.signal();
-            autofill.set_value(Some(controller));
             let result = sign_in_once(next.get_untracked(), true, Some(signal)).await;
             // The user never asked for this one: only the server's verdict on a passkey
             // they picked is worth a message, not the browser declining to offer one
@@ -253,9 +280,7 @@ pub fn PasskeySignIn(
     });
 
     let on_click = move |_| {
-        if let Some(controller) = autofill.get_value() {
-            controller.abort();
-        }
+        browser::abort_autofill();
         error.set(None);
         pending.set(true);
         let done = done.clone();
