@@ -566,3 +566,22 @@ async fn the_pages_with_passkey_controls_render_in_parallel_without_a_panic() {
     let log = server.log();
     assert!(!log.contains("panicked"), "{log}");
 }
+
+#[tokio::test]
+async fn a_browser_that_begins_again_leaves_one_ceremony_behind() {
+    let client = client(&[]);
+    let db = client.db();
+    let waiting = || {
+        support::count(&db, |conn| {
+            passkey_challenges::table.count().get_result(conn)
+        })
+    };
+    // The login page starts a ceremony on every visit.
+    let mut browser = Browser::default();
+    for _ in 0..5 {
+        begin_sign_in(&client, &mut browser).await;
+    }
+    assert_eq!(waiting().await, 1);
+    begin_sign_in(&client, &mut Browser::default()).await;
+    assert_eq!(waiting().await, 2);
+}

@@ -102,7 +102,9 @@ pub async fn passkey_add_begin(
         .map(|a| a.email)
         .unwrap_or_default();
     let ceremony = ctx.auth.begin_add_passkey(&session, &email).await?;
-    flash::set_ceremony(Purpose::Add, &ceremony.challenge_id).await;
+    if let Some(replaced) = flash::set_ceremony(Purpose::Add, &ceremony.challenge_id).await {
+        ctx.auth.forget_passkey_ceremony(&replaced).await?;
+    }
     Ok(PasskeyCeremony {
         options: ceremony.options,
         suggested_name: client.device_label(),
@@ -160,7 +162,9 @@ pub async fn passkey_sign_in_begin() -> Result<PasskeyCeremony, AppError> {
     let ctx = server_context()?;
     let client = client_info(&ctx, &request_parts()?);
     let ceremony = ctx.auth.begin_passkey_sign_in().await?;
-    flash::set_ceremony(Purpose::SignIn, &ceremony.challenge_id).await;
+    if let Some(replaced) = flash::set_ceremony(Purpose::SignIn, &ceremony.challenge_id).await {
+        ctx.auth.forget_passkey_ceremony(&replaced).await?;
+    }
     Ok(PasskeyCeremony {
         options: ceremony.options,
         suggested_name: client.device_label(),

@@ -228,6 +228,16 @@ impl AuthService {
         })
     }
 
+    /// Drops the ceremony `id`, which its browser replaced with a newer one (the login
+    /// page starts one on every visit), so revisits leave no rows behind.
+    pub async fn forget_passkey_ceremony(&self, id: &str) -> Result<(), AuthError> {
+        let id = id.to_owned();
+        Ok(self
+            .db()
+            .run(move |conn| Ok(store::delete_challenge(conn, &id)?))
+            .await?)
+    }
+
     /// Takes the ceremony `id` (single use); expired, used, unknown or of another purpose
     /// are all [`AuthError::PasskeyExpired`].
     async fn take_challenge(

@@ -82,6 +82,13 @@ pub fn insert_challenge(conn: &mut DbConnection, challenge: &PasskeyChallenge) -
         .map(drop)
 }
 
+/// Deletes a ceremony nobody will answer (its browser started a newer one).
+pub fn delete_challenge(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
+    diesel::delete(passkey_challenges::table.find(id))
+        .execute(conn)
+        .map(drop)
+}
+
 /// Takes (reads and deletes) the ceremony `id` of `purpose`. Of parallel takes of one id
 /// exactly one gets it: each may read the row, but only one delete removes it, and the
 /// others see 0 rows deleted. So a challenge is answered once.

@@ -73,12 +73,22 @@ fn ceremony_key(purpose: crate::auth::passkeys::Purpose) -> String {
 }
 
 /// Remembers the passkey ceremony this browser started (its `passkey_challenges` id):
-/// only this browser can finish it. A newer one of the same purpose replaces it.
-pub async fn set_ceremony(purpose: crate::auth::passkeys::Purpose, challenge_id: &str) {
-    if let Some(session) = web_session().await
-        && let Err(err) = session.insert(&ceremony_key(purpose), challenge_id).await
+/// only this browser can finish it. A newer one of the same purpose replaces it; the
+/// replaced id is returned, so its row can go.
+pub async fn set_ceremony(
+    purpose: crate::auth::passkeys::Purpose,
+    challenge_id: &str,
+) -> Option<String> {
+    let session = web_session().await?;
+    match session
+        .insert_value(&ceremony_key(purpose), challenge_id.into())
+        .await
     {
-        tracing::warn!(error = %err, "cannot keep a passkey ceremony");
+        Ok(previous) => previous.and_then(|value| value.as_str().map(str::to_owned)),
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot keep a passkey ceremony");
+            None
+        }
     }
 }
 
