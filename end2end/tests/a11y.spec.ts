@@ -33,3 +33,22 @@ for (const scheme of ["light", "dark"] as const) {
     });
   }
 }
+
+test("the signed-in header is one row at 1280px, with a long address shortened but whole", async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  const email = `a-rather-long-address-for-the-header-${Date.now()}@subdomain.example.com`;
+  await signUp(page, email);
+  const brand = await page.locator(".brand").boundingBox();
+  const nav = await page.getByRole("navigation", { name: "Main" }).boundingBox();
+  // One row: the navigation sits beside the brand, not below it.
+  expect(nav!.y).toBeLessThan(brand!.y + brand!.height);
+  expect(nav!.x).toBeGreaterThan(brand!.x + brand!.width);
+  const viewer = page.getByTestId("viewer-email");
+  // Shortened on screen, whole for screen readers (its text) and on hover (its title).
+  await expect(viewer).toHaveText(email);
+  await expect(viewer).toHaveAttribute("title", email);
+  expect(await viewer.evaluate((el) => el.scrollWidth > el.clientWidth)).toBe(true);
+  // Focus unfolds it.
+  await viewer.focus();
+  expect(await viewer.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+});

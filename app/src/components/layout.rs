@@ -53,14 +53,19 @@ fn ViewerNav() -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match session.viewer.await {
-                    Ok(Viewer::SignedIn { email }) => view! {
+                    Ok(Viewer::SignedIn { email }) => {
+                        let full = email.clone();
+                        view! {
                         <A href=paths::DEVICES.path()>"Devices"</A>
                         <A href=paths::ACTIVITY.path()>"Activity"</A>
                         <A href=paths::ACCOUNT.path()>"Account"</A>
-                        <span class="viewer" data-testid="viewer-email">{email}</span>
+                        // Shortened on wide screens (style/main.css): the title shows the
+                        // whole address on hover, and focus (it is in the tab order) unfolds it.
+                        <span class="viewer" data-testid="viewer-email" title=full tabindex="0">{email}</span>
                         <SignOutButton/>
                     }
-                    .into_any(),
+                    .into_any()
+                    }
                     _ => view! {
                         <A href=paths::LOGIN.path()>"Sign in"</A>
                         <A href=paths::SIGNUP.path() attr:class="button button--small">"Create account"</A>
