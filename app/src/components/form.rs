@@ -5,20 +5,45 @@ use leptos::prelude::*;
 use crate::api::error::AppError;
 
 /// The error of the last submission, as an alert screen readers announce; nothing when
-/// the last submission succeeded or none happened yet.
+/// the last submission succeeded or none happened yet. When it appears, focus moves to
+/// it (GOV.UK's error-summary rule), so keyboard and screen-reader users land on what
+/// went wrong; `id` lets the form's fields point at it with `aria-describedby`.
 #[component]
 pub fn FormError<T>(
     /// The action's last result.
     result: Signal<Option<Result<T, AppError>>>,
+    /// The alert's id, for the fields' `aria-describedby`.
+    #[prop(optional)]
+    id: Option<&'static str>,
 ) -> impl IntoView
 where
     T: Clone + Send + Sync + 'static,
 {
     move || {
         result.get().and_then(Result::err).map(|err| {
-            view! { <p class="alert alert--error" role="alert">{err.to_string()}</p> }
+            let node = NodeRef::<leptos::html::P>::new();
+            focus_when_shown(node);
+            view! { <p id=id class="alert alert--error" role="alert" tabindex="-1" node_ref=node>{err.to_string()}</p> }
         })
     }
+}
+
+/// Moves focus to `node` once it is on the page: for the message an action leaves (an
+/// error, or "your password was changed"), which needs `tabindex="-1"`.
+pub fn focus_when_shown(node: NodeRef<leptos::html::P>) {
+    Effect::new(move |_| {
+        if let Some(element) = node.get() {
+            let _ = element.focus();
+        }
+    });
+}
+
+/// Whether the action's last result is an error: the fields then point at it.
+pub fn failed<T>(result: Signal<Option<Result<T, AppError>>>) -> Signal<bool>
+where
+    T: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || result.with(|r| matches!(r, Some(Err(_)))))
 }
 
 /// A notice at the top of a form (why you are here), read from the page's query.
@@ -46,11 +71,23 @@ pub fn CredentialFields(
     /// the site's passkeys in the field's autofill.
     #[prop(default = "username")]
     email_autocomplete: &'static str,
+    /// The form's [`FormError`] id and whether it is showing: both fields then point at
+    /// it (`aria-describedby`), so a screen reader reads the error with the field.
+    #[prop(optional)]
+    error: Option<(&'static str, Signal<bool>)>,
 ) -> impl IntoView {
+    let error_id = move || error.and_then(|(id, shown)| shown.get().then_some(id));
+    let password_described = move || {
+        let ids: Vec<&str> = [password_hint.map(|_| "password-hint"), error_id()]
+            .into_iter()
+            .flatten()
+            .collect();
+        (!ids.is_empty()).then(|| ids.join(" "))
+    };
     view! {
         <div class="field">
             <label for="email">"E-mail address"</label>
-            <input id="email" type="email" name="email" autocomplete=email_autocomplete required maxlength="254"/>
+            <input id="email" type="email" name="email" autocomplete=email_autocomplete required maxlength="254" aria-describedby=error_id/>
         </div>
         <div class="field">
             <label for="password">"Password"</label>
@@ -62,7 +99,7 @@ pub fn CredentialFields(
                 required
                 minlength="8"
                 maxlength="128"
-                aria-describedby=password_hint.map(|_| "password-hint")
+                aria-describedby=password_described
             />
             {password_hint.map(|hint| view! { <p id="password-hint" class="field__hint">{hint}</p> })}
         </div>

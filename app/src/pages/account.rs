@@ -10,7 +10,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::api::account::{ChangePassword, DeleteAccount};
 use crate::api::auth::whoami;
 use crate::api::recovery::{ChangeEmail, ResendVerification, SetNewDeviceNotice, email_settings};
-use crate::components::form::FormError;
+use crate::components::form::{FormError, failed, focus_when_shown};
 use crate::components::passkeys::PasskeysSection;
 use crate::components::second_factor::SecondFactorSection;
 use crate::components::session::{RequireSignIn, use_session};
@@ -165,7 +165,12 @@ fn ChangePasswordForm() -> impl IntoView {
             .and_then(Result::ok)
             .map(|c| c.signed_out)
             .or_else(|| query.read().get(paths::param::PASSWORD_CHANGED).and_then(|n| n.parse().ok()))
-            .map(|count| view! { <p class="alert alert--success" role="status">{signed_out_message(count)}</p> })
+            .map(|count| {
+                // Focus moves to the confirmation, so keyboard users hear and see it.
+                let node = NodeRef::<leptos::html::P>::new();
+                focus_when_shown(node);
+                view! { <p class="alert alert--success" role="status" tabindex="-1" node_ref=node>{signed_out_message(count)}</p> }
+            })
     };
     view! {
         <section class="card account-section">
@@ -176,10 +181,19 @@ fn ChangePasswordForm() -> impl IntoView {
                 <SudoFields id="change-password"/>
                 <div class="field">
                     <label for="new_password">"New password"</label>
-                    <input id="new_password" type="password" name="new_password" autocomplete="new-password" required minlength="8" maxlength="128" aria-describedby="new-password-hint"/>
+                    <input
+                        id="new_password"
+                        type="password"
+                        name="new_password"
+                        autocomplete="new-password"
+                        required
+                        minlength="8"
+                        maxlength="128"
+                        aria-describedby=move || if failed(change.value().into()).get() { "new-password-hint change-password-error" } else { "new-password-hint" }
+                    />
                     <p id="new-password-hint" class="field__hint">"At least 8 characters."</p>
                 </div>
-                <FormError result=change.value().into()/>
+                <FormError result=change.value().into() id="change-password-error"/>
                 <button type="submit" class="button">"Change password"</button>
             </ActionForm>
         </section>

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::auth::{Login, take_notice};
 use crate::components::form::{
-    CredentialFields, FormError, Notice, continue_after_sign_in, next_param,
+    CredentialFields, FormError, Notice, continue_after_sign_in, failed, next_param,
 };
 use crate::components::passkeys::PasskeySignIn;
 use crate::paths::{self, LoginReason};
@@ -44,8 +44,12 @@ pub fn LoginPage() -> impl IntoView {
             </Transition>
             <ActionForm action=login attr:class="form" attr:novalidate=false>
                 <input type="hidden" name="next" value=next/>
-                <CredentialFields password_autocomplete="current-password" email_autocomplete="username webauthn"/>
-                <FormError result=login.value().into()/>
+                <CredentialFields
+                    password_autocomplete="current-password"
+                    email_autocomplete="username webauthn"
+                    error=("login-error", failed(login.value().into()))
+                />
+                <FormError result=login.value().into() id="login-error"/>
                 <button type="submit" class="button button--block" disabled=move || login.pending().get()>
                     {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
                 </button>

@@ -5,7 +5,9 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::api::auth::Signup;
-use crate::components::form::{CredentialFields, FormError, continue_after_sign_in, next_param};
+use crate::components::form::{
+    CredentialFields, FormError, continue_after_sign_in, failed, next_param,
+};
 use crate::paths;
 
 /// The sign-up form; like the sign-in form it works with and without JavaScript.
@@ -24,8 +26,9 @@ pub fn SignupPage() -> impl IntoView {
                 <CredentialFields
                     password_autocomplete="new-password"
                     password_hint="At least 8 characters. A passphrase of a few words is easy to remember and hard to guess."
+                    error=("signup-error", failed(signup.value().into()))
                 />
-                <FormError result=signup.value().into()/>
+                <FormError result=signup.value().into() id="signup-error"/>
                 <button type="submit" class="button button--block" disabled=move || signup.pending().get()>
                     {move || if signup.pending().get() { "Creating your account…" } else { "Create account" }}
                 </button>
