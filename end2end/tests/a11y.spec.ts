@@ -1,6 +1,6 @@
 import { test, expect, type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
-import { signUp, uniqueEmail, waitForHydration } from "./helpers";
+import { PASSWORD, signIn, signUp, uniqueEmail, waitForHydration } from "./helpers";
 
 // axe-core (WCAG 2.1 A and AA rules) on every page, signed out and signed in, in light
 // and dark colour schemes, at phone and desktop widths. Any serious or critical
@@ -52,3 +52,59 @@ test("the signed-in header is one row at 1280px, with a long address shortened b
   await viewer.focus();
   expect(await viewer.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
 });
+
+// The states a form can show (an error, a success, a confirmation step) are audited too.
+for (const scheme of ["light", "dark"] as const) {
+  test(`form states pass axe in ${scheme} mode`, async ({ page, browser }) => {
+    await page.emulateMedia({ colorScheme: scheme });
+    const email = uniqueEmail(`a11y-states-${scheme}`);
+
+    // Errors: a taken address on /signup, a wrong password on /login.
+    await signUp(page, email);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await expect(page).toHaveURL(/\/login$/);
+    await page.goto("/signup");
+    await waitForHydration(page);
+    await page.getByLabel("E-mail address").fill(email);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Create account" }).click();
+    await expect(page.getByRole("alert")).toBeVisible();
+    await audit(page, `/signup with an error, ${scheme}`);
+    await page.goto("/login");
+    await waitForHydration(page);
+    await signIn(page, email, "not the password");
+    await expect(page.getByRole("alert")).toBeVisible();
+    await audit(page, `/login with an error, ${scheme}`);
+
+    // A success: the forgotten-password request.
+    await page.goto("/forgot");
+    await waitForHydration(page);
+    await page.getByLabel("E-mail address").fill(email);
+    await page.getByRole("button", { name: "Send me a link" }).click();
+    await expect(page.getByTestId("forgot-sent")).toBeVisible();
+    await audit(page, `/forgot sent, ${scheme}`);
+
+    // Signed in: a success on /account, and the confirmation step of signing a device out.
+    await page.goto("/login");
+    await waitForHydration(page);
+    await signIn(page, email);
+    await expect(page.getByTestId("viewer-email")).toHaveText(email);
+    const other = await (await browser.newContext()).newPage();
+    await other.goto("/login");
+    await waitForHydration(other);
+    await signIn(other, email);
+    await expect(other.getByTestId("viewer-email")).toHaveText(email);
+    await page.goto("/devices");
+    await waitForHydration(page);
+    await expect(page.getByTestId("device")).toHaveCount(2);
+    await page.getByTestId("device").nth(1).getByRole("link", { name: /^Sign out/ }).click();
+    await expect(page.getByRole("button", { name: "Yes, sign it out" })).toBeVisible();
+    await audit(page, `/devices confirming a sign-out, ${scheme}`);
+    await page.goto("/account");
+    await waitForHydration(page);
+    await page.getByLabel("New password").fill("another long passphrase");
+    await page.getByRole("button", { name: "Change password" }).click();
+    await expect(page.getByRole("status").filter({ hasText: "Your password was changed" })).toBeVisible();
+    await audit(page, `/account after a password change, ${scheme}`);
+  });
+}
