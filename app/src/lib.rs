@@ -8,6 +8,7 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod auth;
 pub mod components;
+pub mod i18n;
 #[cfg(feature = "ssr")]
 pub mod mail;
 pub mod pages;
@@ -48,9 +49,11 @@ pub const SITE_NAME: &str = "gatehouse";
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     web::csp::set_page_policy();
+    // Negotiated once per page; the browser reads it back from `lang` (see `i18n::ui`).
+    let language = i18n::ui::provide_language();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=language.code()>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -72,11 +75,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_session_context();
+    i18n::ui::provide_language();
 
     view! {
         <Stylesheet id="leptos" href=format!("/pkg/{SITE_NAME}.css")/>
         <Title formatter=|text: String| {
-            if text.is_empty() { "Gatehouse".to_owned() } else { format!("{text} · Gatehouse") }
+            if text.is_empty() {
+                i18n::ui::t("brand-name")
+            } else {
+                i18n::ui::t_with("page-title", &[("page", text.into())])
+            }
         }/>
         <Router>
             <Layout>

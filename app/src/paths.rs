@@ -95,11 +95,11 @@ impl LoginReason {
             .find(|reason| reason.as_str() == value)
     }
 
-    /// What the login page says.
-    pub fn notice(self) -> &'static str {
+    /// The message the login page shows for it.
+    pub fn notice_key(self) -> &'static str {
         match self {
-            Self::Revoked => "This device was signed out.",
-            Self::Ended => "Your session has ended. Please sign in again.",
+            Self::Revoked => "login-reason-revoked",
+            Self::Ended => "login-reason-ended",
         }
     }
 }
@@ -224,15 +224,11 @@ impl AccountNotice {
         Self::ALL.into_iter().find(|n| n.as_str() == value)
     }
 
-    /// What the page says.
-    pub fn message(self) -> &'static str {
+    /// The message the page shows for it.
+    pub fn message_key(self) -> &'static str {
         match self {
-            Self::VerificationSent => {
-                "We have sent you a new link. Open it to confirm your address."
-            }
-            Self::ChangeSent => {
-                "Check the inbox of your new address: open the link we sent there to finish the change. Until then, your address stays as it is."
-            }
+            Self::VerificationSent => "account-notice-verification-sent",
+            Self::ChangeSent => "account-notice-change-sent",
         }
     }
 }

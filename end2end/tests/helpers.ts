@@ -1,4 +1,5 @@
 import { expect, type Browser, type BrowserContext, type Page } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
 
 export const PASSWORD = "correct horse battery";
 
@@ -33,4 +34,14 @@ export async function waitForHydration(page: Page): Promise<void> {
 /** A second device: its own cookie jar and a different browser. */
 export async function secondDevice(browser: Browser, userAgent: string): Promise<BrowserContext> {
   return browser.newContext({ userAgent });
+}
+
+/** axe-core's WCAG 2.1 A and AA rules on the page as it is: any serious or critical
+ * violation fails, naming the rule and the elements. */
+export async function audit(page: Page, label: string): Promise<void> {
+  await waitForHydration(page);
+  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  const serious = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  const report = serious.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  expect(report, `${label}`).toEqual([]);
 }

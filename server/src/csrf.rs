@@ -54,10 +54,11 @@ pub async fn same_site_only(request: Request, next: Next) -> Response {
         Verdict::Allowed => next.run(request).await,
         verdict => {
             tracing::warn!(?verdict, path = %request.uri().path(), "cross-site request refused");
+            let language = app::i18n::ui::request_language(request.headers());
             (
                 StatusCode::FORBIDDEN,
                 [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                Body::from("Cross-site requests are not allowed."),
+                Body::from(language.text("error-cross-site")),
             )
                 .into_response()
         }

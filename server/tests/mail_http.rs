@@ -949,3 +949,48 @@ async fn two_instances_on_one_database_deliver_each_mail_once_and_share_the_limi
         .count();
     assert_eq!(resets, 3);
 }
+
+#[tokio::test]
+async fn mail_is_written_in_the_language_of_the_request_that_caused_it() {
+    let smtp = SmtpServer::start();
+    let client = server(&smtp, &[]);
+    client.sign_up("ann@example.com").await;
+
+    let german = client
+        .http
+        .post(client.server.url("/api/recovery/forgot"))
+        .header("accept-language", "de-DE,de;q=0.9")
+        .form(&[("email", "ann@example.com")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(german.status(), StatusCode::OK);
+    let mail = smtp
+        .one("ann@example.com", "Ihr Gatehouse-Passwort zurücksetzen")
+        .await;
+    assert!(mail.text.starts_with("Hallo,"), "{}", mail.text);
+    assert!(mail.text.contains("innerhalb von 30 Minuten"));
+    assert!(
+        mail.text.contains(" um ") && mail.text.contains(" UTC"),
+        "German time"
+    );
+    assert!(mail.html.contains(r#"<html lang="de">"#));
+    assert!(
+        mail.link()
+            .starts_with(&format!("{PUBLIC_URL}/reset?token="))
+    );
+
+    // The reader's choice (the cookie) beats the browser's header here too.
+    let english = client
+        .http
+        .post(client.server.url("/api/recovery/forgot"))
+        .header("accept-language", "de")
+        .header("cookie", "language=en")
+        .form(&[("email", "ann@example.com")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(english.status(), StatusCode::OK);
+    let mail = smtp.one("ann@example.com", RESET).await;
+    assert!(mail.text.starts_with("Hello,"));
+}

@@ -50,6 +50,7 @@ pub async fn activity(before: Option<String>) -> Result<ActivityPage, AppError> 
     use crate::web::context::{require_device_session, server_context};
     let session = require_device_session()?;
     let ctx = server_context()?;
+    let language = crate::i18n::ui::use_language();
     let mut rows = ctx.auth.activity(&session, before).await?;
     let sign_ins: Vec<String> = rows
         .iter()
@@ -69,19 +70,27 @@ pub async fn activity(before: Option<String>) -> Result<ActivityPage, AppError> 
             let kind: EventKind = event.kind.parse().ok()?;
             let actor =
                 ClientInfo::new("", event.user_agent.as_deref().unwrap_or_default()).device_label();
-            let (title, mut description) =
-                describe(kind, event.detail.as_deref().unwrap_or_default(), &actor);
+            let (title, mut description) = describe(
+                language,
+                kind,
+                event.detail.as_deref().unwrap_or_default(),
+                &actor,
+            );
             // How the session signed in, while it is still known.
             if let Some(method) = event.session_id.as_ref().and_then(|id| methods.get(id))
                 && matches!(kind, EventKind::SignedIn | EventKind::NewDeviceSignIn)
             {
-                description.push_str(&format!(" Signed in with {}.", method.describe()));
+                description.push(' ');
+                description.push_str(&language.text_with(
+                    "event-signed-in-with",
+                    &[("method", language.text(method.describe_key()).into())],
+                ));
             }
             Some(ActivityView {
                 id: event.id,
                 kind: event.kind,
                 warning: kind.is_warning(),
-                title: title.to_owned(),
+                title,
                 description,
                 ip: event.ip.unwrap_or_default(),
                 at: event.created_at.and_utc().timestamp(),
@@ -144,7 +153,7 @@ pub async fn delete_account(
     ctx.auth.delete_account(&session, client).await?;
     clear_session_cookies(&ctx);
     crate::web::flash::cycle_web_session_id().await;
-    crate::web::flash::set("Your account has been deleted.").await;
+    crate::web::flash::set(&crate::i18n::ui::t("notice-account-deleted")).await;
     if wants_html(&parts) {
         leptos_axum::redirect(&crate::paths::LOGIN.path());
     }

@@ -92,9 +92,9 @@ pub async fn refresh(next: Option<String>) -> Result<SignedInView, AppError> {
             .refresh(&token, client_info(&ctx, &parts))
             .await
             .map_err(AppError::from),
-        None => Err(AppError::Unauthorized(
-            "Your session has ended. Please sign in again.".into(),
-        )),
+        None => Err(AppError::Unauthorized(crate::i18n::ui::t(
+            "login-reason-ended",
+        ))),
     };
     match result {
         Ok(signed_in) => Ok(finish_sign_in(&ctx, &parts, &signed_in, next.as_deref())),
@@ -138,15 +138,12 @@ pub async fn logout() -> Result<(), AppError> {
         .await?;
     clear_session_cookies(&ctx);
     crate::web::flash::cycle_web_session_id().await;
-    crate::web::flash::set(SIGNED_OUT_NOTICE).await;
+    crate::web::flash::set(&crate::i18n::ui::t("notice-signed-out")).await;
     if wants_html(&parts) {
         leptos_axum::redirect(&crate::paths::LOGIN.path());
     }
     Ok(())
 }
-
-/// Shown once on the login page after signing out.
-pub const SIGNED_OUT_NOTICE: &str = "You have signed out.";
 
 /// The one-time notice left for this browser (e.g. after signing out), if any.
 #[server(prefix = "/api/session", endpoint = "notice", client = SessionClient)]
@@ -243,9 +240,7 @@ mod server {
 
     /// What the login page says after a sign-up that waits for verification.
     fn check_inbox_notice(email: &str) -> String {
-        format!(
-            "Check your inbox: we have sent a link to {email}. Open it to confirm your address, then sign in."
-        )
+        crate::i18n::ui::t_with("notice-check-inbox", &[("email", email.into())])
     }
 
     /// Sets the cookies and, for a plain form post, redirects to `next`.

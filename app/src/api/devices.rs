@@ -44,21 +44,24 @@ pub struct DeviceList {
 /// The caller's live device sessions, the current one first, then by last activity.
 #[server(prefix = "/api/devices", endpoint = "list", client = SessionClient)]
 pub async fn list_devices() -> Result<DeviceList, AppError> {
+    use crate::auth::client::localized_device_label;
+    use crate::auth::second_factor::SignInMethod;
     use crate::web::context::{require_device_session, server_context};
     let session = require_device_session()?;
+    let language = crate::i18n::ui::use_language();
     let devices = server_context()?.auth.list_devices(&session).await?;
     let devices = devices
         .into_iter()
         .map(|d| DeviceView {
             current: d.id == session.session_id,
-            sign_in_method: d
-                .sign_in_method
-                .parse::<crate::auth::second_factor::SignInMethod>()
-                .map(|m| m.describe())
-                .unwrap_or("password")
-                .to_owned(),
+            sign_in_method: language.text(
+                d.sign_in_method
+                    .parse::<SignInMethod>()
+                    .unwrap_or(SignInMethod::Password)
+                    .describe_key(),
+            ),
             id: d.id,
-            label: d.device_label,
+            label: localized_device_label(language, &d.device_label),
             ip: d.ip,
             signed_in_at: d.created_at.and_utc().timestamp(),
             last_seen_at: d.last_seen_at.and_utc().timestamp(),

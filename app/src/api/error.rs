@@ -6,46 +6,63 @@ use serde::{Deserialize, Serialize};
 
 /// What went wrong, coarse enough to show to a user and to pick an HTTP status.
 ///
+/// Messages are in the reader's language: the server writes the ones it carries in the
+/// request's language, and the fixed ones (`SudoRequired`, `Throttled`…) are worded
+/// where they are shown, by `Display` ([`crate::i18n::ui::use_language`]).
+///
 /// The server serialises it as JSON; the server's status layer reads it back to set the
 /// response status (see `server/src/server_fn_status.rs`), and the browser deserialises
 /// it to show the message inline. On the wire every error has one readable shape (see
 /// [`WireError`]): `{"error": "throttled", "message": "Too many attempts…",
 /// "retry_after": 900}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(into = "WireError", from = "WireError")]
 pub enum AppError {
     /// 400: the input is wrong; the message says how.
-    #[error("{0}")]
     BadRequest(String),
     /// 401: wrong credentials, or not signed in; the message says which to the user.
-    #[error("{0}")]
     Unauthorized(String),
     /// 401: the access token has expired; the client should refresh and retry.
-    #[error("Your session needs refreshing.")]
     AccessTokenExpired,
     /// 401: this device was signed out (from another device, or after suspected theft).
-    #[error("This device was signed out.")]
     SessionRevoked,
     /// 403: the request came from another site, or the thing is not yours.
-    #[error("{0}")]
     Forbidden(String),
     /// 403: a sensitive action needs a fresh proof of identity (sudo mode): send the
     /// password (or a code) with it.
-    #[error("Please confirm it is you: enter your password to continue.")]
     SudoRequired,
     /// 404: no such thing (among yours).
-    #[error("Not found.")]
     NotFound,
     /// 429: too many attempts; try again after this many seconds.
-    #[error("Too many attempts. Try again in {0} seconds.")]
     Throttled(u64),
     /// 503: the database is unavailable.
-    #[error("{0}")]
     Unavailable(String),
     /// 500: a fault on our side; details are in the server log, not here.
-    #[error("Something went wrong on our side. Please try again.")]
     Internal,
 }
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::i18n::ui::{t, t_with};
+        let message = match self {
+            Self::BadRequest(message)
+            | Self::Unauthorized(message)
+            | Self::Forbidden(message)
+            | Self::Unavailable(message) => return f.write_str(message),
+            Self::AccessTokenExpired => t("error-access-token-expired"),
+            Self::SessionRevoked => t("login-reason-revoked"),
+            Self::SudoRequired => t("error-sudo-required"),
+            Self::NotFound => t("error-not-found"),
+            Self::Throttled(seconds) => {
+                t_with("error-throttled", &[("seconds", (*seconds).into())])
+            }
+            Self::Internal => t("error-internal"),
+        };
+        f.write_str(&message)
+    }
+}
+
+impl std::error::Error for AppError {}
 
 impl AppError {
     /// The HTTP status this error is answered with.
@@ -123,19 +140,20 @@ impl FromServerFnError for AppError {
 
     /// Framework errors: undecodable input is the client's fault (400); the rest are ours.
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        use crate::i18n::ui::{t, t_with};
         match value {
             ServerFnErrorErr::Args(message) | ServerFnErrorErr::Deserialization(message) => {
-                Self::BadRequest(format!(
-                    "The request could not be read: {}",
-                    first_line(&message)
+                Self::BadRequest(t_with(
+                    "error-unreadable-request",
+                    &[("reason", first_line(&message).into())],
                 ))
             }
             ServerFnErrorErr::MissingArg(name) => {
-                Self::BadRequest(format!("The field {name} is missing."))
+                Self::BadRequest(t_with("error-missing-field", &[("field", name.into())]))
             }
-            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => Self::Unavailable(
-                "Cannot reach the server. Check your connection and try again.".into(),
-            ),
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => {
+                Self::Unavailable(t("error-unreachable"))
+            }
             _ => Self::Internal,
         }
     }
@@ -172,6 +190,7 @@ const MAIL_LIMIT_RETRY_SECS: u64 = 3600;
 impl From<crate::auth::error::AuthError> for AppError {
     fn from(err: crate::auth::error::AuthError) -> Self {
         use crate::auth::error::AuthError as E;
+        let message = err.message(crate::i18n::ui::use_language());
         match &err {
             E::InvalidEmail
             | E::PasswordPolicy(_)
@@ -186,22 +205,22 @@ impl From<crate::auth::error::AuthError> for AppError {
             | E::PasskeyLimit
             | E::PasskeyExpired
             | E::PasskeyFailed
-            | E::PasskeyAlreadyAdded => Self::BadRequest(err.to_string()),
+            | E::PasskeyAlreadyAdded => Self::BadRequest(message),
             E::SudoRequired => Self::SudoRequired,
-            E::NoPendingSignIn => Self::Unauthorized(err.to_string()),
-            E::EmailNotVerified => Self::Forbidden(err.to_string()),
+            E::NoPendingSignIn => Self::Unauthorized(message),
+            E::EmailNotVerified => Self::Forbidden(message),
             E::MailLimit => Self::Throttled(MAIL_LIMIT_RETRY_SECS),
             E::InvalidCredentials
             | E::NotSignedIn
             | E::SessionRevoked
             | E::SessionEnded
-            | E::TokenReuse => Self::Unauthorized(err.to_string()),
+            | E::TokenReuse => Self::Unauthorized(message),
             E::AccessTokenExpired => Self::AccessTokenExpired,
             E::NotFound => Self::NotFound,
-            E::Busy => Self::Unavailable(err.to_string()),
+            E::Busy => Self::Unavailable(message),
             E::Unavailable(reason) => {
                 tracing::warn!(%reason, "database unavailable");
-                Self::Unavailable(err.to_string())
+                Self::Unavailable(message)
             }
             E::Internal(reason) => {
                 tracing::error!(%reason, "internal error");

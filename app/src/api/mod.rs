@@ -6,6 +6,7 @@ pub mod auth;
 pub mod client;
 pub mod devices;
 pub mod error;
+pub mod language;
 pub mod passkeys;
 pub mod recovery;
 pub mod second_factor;

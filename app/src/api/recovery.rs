@@ -89,15 +89,12 @@ pub async fn reset_password(new_password: Secret) -> Result<(), AppError> {
     crate::web::email_link::forget(EmailLink::PasswordReset.into()).await;
     clear_session_cookies(&ctx);
     crate::web::flash::cycle_web_session_id().await;
-    crate::web::flash::set(PASSWORD_RESET_NOTICE).await;
+    crate::web::flash::set(&crate::i18n::ui::t("notice-password-reset")).await;
     if wants_html(&parts) {
         leptos_axum::redirect(&crate::paths::LOGIN.path());
     }
     Ok(())
 }
-
-/// Shown once on the login page after a password reset.
-pub const PASSWORD_RESET_NOTICE: &str = "Your password has been changed and every device was signed out. Sign in with your new password.";
 
 /// Confirms the address with the verification link this browser opened; returns it.
 #[server(prefix = "/api/email", endpoint = "verify", client = SessionClient)]

@@ -1,5 +1,7 @@
 //! Who is on the other end of a request: IP address and browser, as far as we can tell.
 
+use crate::i18n::Language;
+
 /// Longest User-Agent kept; real ones are under 300 characters.
 const MAX_USER_AGENT: usize = 512;
 
@@ -13,6 +15,8 @@ pub struct ClientInfo {
     /// The device session this browser already holds, from its cookies: signing in again
     /// on the same browser ends it, so one browser never holds two live sessions.
     pub held_session: Option<HeldSession>,
+    /// The language the request asked for: mail caused by it is written in it.
+    pub language: Language,
 }
 
 /// How a request's cookies point at a device session.
@@ -35,10 +39,12 @@ impl ClientInfo {
             ip: ip.into(),
             user_agent: user_agent[..end].to_owned(),
             held_session: None,
+            language: Language::default(),
         }
     }
 
-    /// A label people recognise, such as "Chrome 131 on Linux", or "Unknown device".
+    /// A label people recognise, such as "Chrome 131 on Linux", or "Unknown device": the
+    /// stored form, shown through [`localized_device_label`].
     pub fn device_label(&self) -> String {
         let ua = woothee::parser::Parser::new().parse(&self.user_agent);
         match ua {
@@ -55,8 +61,28 @@ impl ClientInfo {
                     format!("{browser} on {}", result.os)
                 }
             }
-            _ => "Unknown device".to_owned(),
+            _ => UNKNOWN_DEVICE.to_owned(),
         }
+    }
+}
+
+/// The stored label of a device no User-Agent names.
+pub const UNKNOWN_DEVICE: &str = "Unknown device";
+
+/// A stored device label ("Chrome 131 on Linux", "Unknown device") in `language`.
+///
+/// Labels are stored in one form (they are facts about a row, read by every language),
+/// so the words around the product names are translated when they are shown.
+pub fn localized_device_label(language: Language, stored: &str) -> String {
+    if stored.is_empty() || stored == UNKNOWN_DEVICE {
+        return language.text("device-unknown");
+    }
+    match stored.rsplit_once(" on ") {
+        Some((browser, os)) => language.text_with(
+            "device-label",
+            &[("browser", browser.into()), ("os", os.into())],
+        ),
+        None => stored.to_owned(),
     }
 }
 

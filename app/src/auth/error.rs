@@ -1,10 +1,15 @@
 //! The error type of the authentication domain.
 
+use super::email_link::LinkProblem;
 use super::password::{HashingUnavailable, PasswordPolicyError};
+use crate::i18n::Language;
 use crate::store::DbError;
 
 /// Everything sign-up, login, refresh and logout can answer besides success. Each
 /// variant's doc line names the HTTP status the web layer gives it.
+///
+/// The `Display` texts are English, for logs and tests; people read
+/// [`AuthError::message`], in their language.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     /// 400: the e-mail address is not plausible.
@@ -49,7 +54,7 @@ pub enum AuthError {
     EmailNotVerified,
     /// 400: a link from a mail that does not work (unknown, expired or used).
     #[error(transparent)]
-    Link(#[from] super::email_link::LinkProblem),
+    Link(#[from] LinkProblem),
     /// 400: the new address is the account's address already.
     #[error("That is already your address.")]
     SameEmail,
@@ -110,6 +115,51 @@ pub enum AuthError {
     Internal(String),
 }
 
+impl AuthError {
+    /// What to tell the person who asked, in `language`.
+    pub fn message(&self, language: Language) -> String {
+        let key = match self {
+            Self::InvalidEmail => "error-invalid-email",
+            Self::PasswordPolicy(PasswordPolicyError::TooShort) => "error-password-too-short",
+            Self::PasswordPolicy(PasswordPolicyError::TooLong) => "error-password-too-long",
+            Self::EmailTaken => "error-email-taken",
+            Self::InvalidCredentials => "error-invalid-credentials",
+            Self::NotSignedIn => "error-not-signed-in",
+            Self::SessionRevoked => "login-reason-revoked",
+            Self::AccessTokenExpired => "error-access-token-expired",
+            Self::SessionEnded => "login-reason-ended",
+            Self::TokenReuse => "error-token-reuse",
+            Self::WrongPassword => "error-wrong-password",
+            Self::EmailNotVerified => "error-email-not-verified",
+            Self::Link(LinkProblem::Unknown) => "error-link-unknown",
+            Self::Link(LinkProblem::Expired) => "error-link-expired",
+            Self::Link(LinkProblem::Used) => "error-link-used",
+            Self::SameEmail => "error-same-email",
+            Self::MailLimit => "error-mail-limit",
+            Self::SudoRequired => "error-sudo-required",
+            Self::WrongCode => "error-wrong-code",
+            Self::NoPendingSignIn => "error-no-pending-sign-in",
+            Self::NoEnrolment => "error-no-enrolment",
+            Self::SecondFactorAlreadyOn => "error-second-factor-already-on",
+            Self::PasskeysUnavailable => "passkeys-off",
+            Self::PasskeyLimit => {
+                return language.text_with(
+                    "error-passkey-limit",
+                    &[("count", super::passkeys::MAX_PASSKEYS.into())],
+                );
+            }
+            Self::PasskeyExpired => "error-passkey-expired",
+            Self::PasskeyFailed => "error-passkey-failed",
+            Self::PasskeyAlreadyAdded => "error-passkey-already-added",
+            Self::NotFound => "error-device-not-found",
+            Self::Busy => "error-busy",
+            Self::Unavailable(_) => "error-unavailable",
+            Self::Internal(_) => "error-internal",
+        };
+        language.text(key)
+    }
+}
+
 impl From<DbError> for AuthError {
     fn from(err: DbError) -> Self {
         // `Database::run` has already classified "not answering" errors as `Unavailable`.
@@ -127,6 +177,34 @@ impl From<HashingUnavailable> for AuthError {
         match err {
             HashingUnavailable::QueueFull => Self::Busy,
             HashingUnavailable::Stopped(reason) => Self::Unavailable(reason),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The English message is the `Display` text, so logs and pages say the same thing.
+    #[test]
+    fn english_messages_match_the_display_texts() {
+        let errors = [
+            AuthError::InvalidEmail,
+            AuthError::PasswordPolicy(PasswordPolicyError::TooShort),
+            AuthError::EmailTaken,
+            AuthError::InvalidCredentials,
+            AuthError::TokenReuse,
+            AuthError::Link(LinkProblem::Unknown),
+            AuthError::MailLimit,
+            AuthError::WrongCode,
+            AuthError::PasskeyLimit,
+            AuthError::PasskeyFailed,
+            AuthError::NotFound,
+            AuthError::Internal("details".into()),
+        ];
+        for err in errors {
+            assert_eq!(err.message(Language::En), err.to_string());
+            assert_ne!(err.message(Language::De), err.to_string(), "{err:?}");
         }
     }
 }

@@ -1,5 +1,8 @@
 //! The kinds of security event shown on a user's activity page.
 
+use super::client::localized_device_label;
+use crate::i18n::{Arg, Language};
+
 /// What happened. Stored as `security_events.kind`.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::EnumIter,
@@ -66,95 +69,40 @@ impl EventKind {
     }
 }
 
-/// A title and a sentence for the activity page. `detail` is what was stored with the
-/// event (a device label, or a count); `actor` is the label of the device that acted.
-pub fn describe(kind: EventKind, detail: &str, actor: &str) -> (&'static str, String) {
-    let devices = |n: &str| {
-        if n == "1" {
-            "1 device".to_owned()
-        } else {
-            format!("{n} devices")
+/// A title and a sentence for the activity page, in `language`. `detail` is what was
+/// stored with the event (a device label, a count, an address or a passkey's name);
+/// `actor` is the stored label of the device that acted.
+///
+/// The words are the messages `event-<kind>-title` and `event-<kind>-text` (the kind's
+/// stored name with dashes), which get `$detail` and `$actor`.
+pub fn describe(
+    language: Language,
+    kind: EventKind,
+    detail: &str,
+    actor: &str,
+) -> (String, String) {
+    use EventKind as K;
+    let detail: Arg = match kind {
+        K::SignedIn
+        | K::NewDeviceSignIn
+        | K::SignedOut
+        | K::DeviceSignedOut
+        | K::TokenReuseDetected
+        | K::SessionEvicted => localized_device_label(language, detail).into(),
+        K::OtherDevicesSignedOut | K::PasswordChanged | K::PasswordReset | K::RecoveryCodeUsed => {
+            Arg::Number(detail.parse().unwrap_or(0))
         }
+        _ => detail.into(),
     };
-    match kind {
-        EventKind::SignedIn => ("Signed in", format!("{detail}.")),
-        EventKind::NewDeviceSignIn => (
-            "Sign-in from a new device",
-            format!(
-                "{detail}. If this was not you, sign that device out on the Devices page and change your password."
-            ),
-        ),
-        EventKind::SignedOut => ("Signed out", format!("{detail}.")),
-        EventKind::DeviceSignedOut => (
-            "Device signed out",
-            format!("{detail} was signed out from {actor}."),
-        ),
-        EventKind::OtherDevicesSignedOut => (
-            "All other devices signed out",
-            format!("{} signed out from {actor}.", devices(detail)),
-        ),
-        EventKind::PasswordChanged => (
-            "Password changed",
-            format!("Changed from {actor}; {} signed out.", devices(detail)),
-        ),
-        EventKind::TokenReuseDetected => (
-            "Suspected token theft",
-            format!(
-                "A sign-in token of {detail} was used twice, which happens when it has been copied. \
-                 That device was signed out to protect your account. If you did not expect this, change your password."
-            ),
-        ),
-        EventKind::SessionEvicted => (
-            "Device signed out automatically",
-            format!(
-                "{detail} was the least recently used of too many signed-in devices and was signed out to make room."
-            ),
-        ),
-        EventKind::PasswordReset => (
-            "Password reset by e-mail",
-            format!(
-                "A new password was set with a link sent by e-mail, from {actor}; {} signed out.",
-                devices(detail)
-            ),
-        ),
-        EventKind::EmailVerified => (
-            "E-mail address verified",
-            format!("{detail} was confirmed from {actor}."),
-        ),
-        EventKind::EmailChangeRequested => (
-            "Change of e-mail address requested",
-            format!("A confirmation link was sent to {detail}, from {actor}."),
-        ),
-        EventKind::EmailChanged => ("E-mail address changed", format!("{detail}, from {actor}.")),
-        EventKind::PasskeyAdded => (
-            "Passkey added",
-            format!(
-                "The passkey “{detail}” was added, from {actor}. It can now sign in to your account."
-            ),
-        ),
-        EventKind::PasskeyRemoved => (
-            "Passkey removed",
-            format!("The passkey “{detail}” was removed, from {actor}."),
-        ),
-        EventKind::TotpEnabled => (
-            "Two-step sign-in turned on",
-            format!("An authenticator app was added, from {actor}."),
-        ),
-        EventKind::TotpDisabled => (
-            "Two-step sign-in turned off",
-            format!(
-                "The authenticator app and recovery codes were removed, from {actor}. If this was not you, change your password."
-            ),
-        ),
-        EventKind::RecoveryCodeUsed => (
-            "Signed in with a recovery code",
-            format!("From {actor}; {detail} recovery codes left."),
-        ),
-        EventKind::RecoveryCodesRegenerated => (
-            "New recovery codes",
-            format!("The old recovery codes stopped working, from {actor}."),
-        ),
-    }
+    let args = [
+        ("detail", detail),
+        ("actor", localized_device_label(language, actor).into()),
+    ];
+    let key = kind.as_str().replace('_', "-");
+    (
+        language.text(&format!("event-{key}-title")),
+        language.text_with(&format!("event-{key}-text"), &args),
+    )
 }
 
 #[cfg(test)]
@@ -178,7 +126,9 @@ mod tests {
 
     #[test]
     fn descriptions_name_the_devices_involved() {
+        let en = Language::En;
         let (title, text) = describe(
+            en,
             EventKind::DeviceSignedOut,
             "Firefox 133 on Windows 10",
             "Chrome 131 on Linux",
@@ -188,10 +138,36 @@ mod tests {
             text,
             "Firefox 133 on Windows 10 was signed out from Chrome 131 on Linux."
         );
-        let (_, text) = describe(EventKind::PasswordChanged, "1", "Chrome 131 on Linux");
+        let (_, text) = describe(en, EventKind::PasswordChanged, "1", "Chrome 131 on Linux");
         assert!(text.contains("1 device signed out"), "{text}");
-        let (title, text) = describe(EventKind::TokenReuseDetected, "Chrome 131 on Linux", "");
+        let (title, text) = describe(en, EventKind::TokenReuseDetected, "Chrome 131 on Linux", "");
         assert_eq!(title, "Suspected token theft");
         assert!(text.contains("change your password"));
+    }
+
+    #[test]
+    fn every_kind_has_words_in_every_language() {
+        use strum::IntoEnumIterator;
+        for language in Language::ALL {
+            for kind in EventKind::iter() {
+                let (title, text) = describe(language, kind, "2", "Unknown device");
+                assert!(
+                    !title.starts_with("event-"),
+                    "{language:?} {kind:?}: {title}"
+                );
+                assert!(!text.starts_with("event-"), "{language:?} {kind:?}: {text}");
+            }
+        }
+        let (title, text) = describe(
+            Language::De,
+            EventKind::DeviceSignedOut,
+            "Firefox 133 on Windows 10",
+            "Unknown device",
+        );
+        assert_eq!(title, "Gerät abgemeldet");
+        assert_eq!(
+            text,
+            "Firefox 133 unter Windows 10 wurde von Unbekanntes Gerät aus abgemeldet."
+        );
     }
 }

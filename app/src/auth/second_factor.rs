@@ -48,13 +48,13 @@ impl SignInMethod {
         self.into()
     }
 
-    /// How the devices page and the activity log say it.
-    pub fn describe(self) -> &'static str {
+    /// The message that names it on the devices page and in the activity log.
+    pub fn describe_key(self) -> &'static str {
         match self {
-            Self::Password => "password",
-            Self::PasswordAndTotp => "password and authenticator app",
-            Self::PasswordAndRecoveryCode => "password and recovery code",
-            Self::Passkey => "passkey",
+            Self::Password => "sign-in-method-password",
+            Self::PasswordAndTotp => "sign-in-method-password-and-totp",
+            Self::PasswordAndRecoveryCode => "sign-in-method-password-and-recovery-code",
+            Self::Passkey => "sign-in-method-passkey",
         }
     }
 }

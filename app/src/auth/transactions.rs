@@ -338,6 +338,7 @@ impl Tx<'_> {
         MailFacts {
             device: Some(self.client.device_label()),
             ip: Some(self.client.ip.clone()),
+            language: Some(self.client.language),
             ..MailFacts::default()
         }
     }

@@ -1,5 +1,6 @@
 //! Small pieces of the sign-in forms.
 
+use crate::i18n::ui::t;
 use leptos::prelude::*;
 
 use crate::api::error::AppError;
@@ -46,12 +47,29 @@ where
     Signal::derive(move || result.with(|r| matches!(r, Some(Err(_)))))
 }
 
+/// A field's `aria-describedby`: its hint, if it has one, and the form's error (the
+/// [`FormError`] with `error_id`) while the form has `failed`, so a screen reader reads
+/// the error with the field.
+pub fn described_by(
+    hint: Option<&'static str>,
+    error_id: &'static str,
+    failed: Signal<bool>,
+) -> Signal<Option<String>> {
+    Signal::derive(move || {
+        let ids: Vec<&str> = [hint, failed.get().then_some(error_id)]
+            .into_iter()
+            .flatten()
+            .collect();
+        (!ids.is_empty()).then(|| ids.join(" "))
+    })
+}
+
 /// A notice at the top of a form (why you are here), read from the page's query.
 #[component]
 pub fn Notice(
     /// The notice, if any.
     #[prop(into)]
-    text: Signal<Option<&'static str>>,
+    text: Signal<Option<String>>,
 ) -> impl IntoView {
     move || {
         text.get()
@@ -65,32 +83,25 @@ pub fn CredentialFields(
     /// `current-password` to sign in, `new-password` to sign up (password managers care).
     password_autocomplete: &'static str,
     /// Shown under the password input.
-    #[prop(optional)]
-    password_hint: Option<&'static str>,
+    #[prop(optional, into)]
+    password_hint: Option<String>,
     /// `username`, or on the sign-in form `username webauthn`: the browser then offers
     /// the site's passkeys in the field's autofill.
     #[prop(default = "username")]
     email_autocomplete: &'static str,
     /// The form's [`FormError`] id and whether it is showing: both fields then point at
     /// it (`aria-describedby`), so a screen reader reads the error with the field.
-    #[prop(optional)]
-    error: Option<(&'static str, Signal<bool>)>,
+    error: (&'static str, Signal<bool>),
 ) -> impl IntoView {
-    let error_id = move || error.and_then(|(id, shown)| shown.get().then_some(id));
-    let password_described = move || {
-        let ids: Vec<&str> = [password_hint.map(|_| "password-hint"), error_id()]
-            .into_iter()
-            .flatten()
-            .collect();
-        (!ids.is_empty()).then(|| ids.join(" "))
-    };
+    let (error_id, failed) = error;
+    let hint = password_hint.is_some().then_some("password-hint");
     view! {
         <div class="field">
-            <label for="email">"E-mail address"</label>
-            <input id="email" type="email" name="email" autocomplete=email_autocomplete required maxlength="254" aria-describedby=error_id/>
+            <label for="email">{t("field-email")}</label>
+            <input id="email" type="email" name="email" autocomplete=email_autocomplete required maxlength="254" aria-describedby=described_by(None, error_id, failed)/>
         </div>
         <div class="field">
-            <label for="password">"Password"</label>
+            <label for="password">{t("field-password")}</label>
             <input
                 id="password"
                 type="password"
@@ -99,7 +110,7 @@ pub fn CredentialFields(
                 required
                 minlength="8"
                 maxlength="128"
-                aria-describedby=password_described
+                aria-describedby=described_by(hint, error_id, failed)
             />
             {password_hint.map(|hint| view! { <p id="password-hint" class="field__hint">{hint}</p> })}
         </div>

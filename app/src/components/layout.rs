@@ -1,5 +1,7 @@
 //! The page frame every route is rendered in: header, main content, footer.
 
+use super::language::LanguageSwitcher;
+use crate::i18n::ui::t;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -18,15 +20,15 @@ pub fn Layout(children: Children) -> impl IntoView {
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     view! {
-        <a class="skip-link" href="#main">"Skip to content"</a>
+        <a class="skip-link" href="#main">{t("skip-to-content")}</a>
         <header class="site-header">
             <div class="container site-header__inner">
                 <A href=paths::HOME.path() attr:class="brand">
                     <span class="brand__mark" aria-hidden="true">"◆"</span>
-                    <span class="brand__name">"Gatehouse"</span>
+                    <span class="brand__name">{t("brand-name")}</span>
                 </A>
-                <nav class="site-nav" aria-label="Main">
-                    <A href=paths::HOME.path()>"Home"</A>
+                <nav class="site-nav" aria-label=t("nav-main")>
+                    <A href=paths::HOME.path()>{t("nav-home")}</A>
                     <ViewerNav/>
                 </nav>
             </div>
@@ -36,10 +38,8 @@ pub fn Layout(children: Children) -> impl IntoView {
         </main>
         <footer class="site-footer">
             <div class="container">
-                <p>
-                    "Gatehouse — an open-source session-security starter for full-stack Rust. "
-                    "Short-lived tokens, rotating refresh, per-device sign-out."
-                </p>
+                <p>{t("footer-about")}</p>
+                <LanguageSwitcher/>
             </div>
         </footer>
     }
@@ -56,9 +56,9 @@ fn ViewerNav() -> impl IntoView {
                     Ok(Viewer::SignedIn { email }) => {
                         let full = email.clone();
                         view! {
-                        <A href=paths::DEVICES.path()>"Devices"</A>
-                        <A href=paths::ACTIVITY.path()>"Activity"</A>
-                        <A href=paths::ACCOUNT.path()>"Account"</A>
+                        <A href=paths::DEVICES.path()>{t("nav-devices")}</A>
+                        <A href=paths::ACTIVITY.path()>{t("nav-activity")}</A>
+                        <A href=paths::ACCOUNT.path()>{t("nav-account")}</A>
                         // Shortened on wide screens (style/main.css): the title shows the
                         // whole address on hover, and focus (it is in the tab order) unfolds it.
                         <span class="viewer" data-testid="viewer-email" title=full tabindex="0">{email}</span>
@@ -67,8 +67,8 @@ fn ViewerNav() -> impl IntoView {
                     .into_any()
                     }
                     _ => view! {
-                        <A href=paths::LOGIN.path()>"Sign in"</A>
-                        <A href=paths::SIGNUP.path() attr:class="button button--small">"Create account"</A>
+                        <A href=paths::LOGIN.path()>{t("nav-sign-in")}</A>
+                        <A href=paths::SIGNUP.path() attr:class="button button--small">{t("nav-create-account")}</A>
                     }
                     .into_any(),
                 }

@@ -1,6 +1,7 @@
 //! Building blocks shared by several pages.
 
 pub mod form;
+pub mod language;
 pub mod layout;
 pub mod passkeys;
 pub mod second_factor;

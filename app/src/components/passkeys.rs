@@ -3,6 +3,7 @@
 //! `navigator.credentials`, so these work once the page is hydrated; before that the
 //! buttons stay hidden and the password form works as ever.
 
+use crate::i18n::ui::{t, t_with};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -34,22 +35,15 @@ pub enum Failure {
 
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Cancelled => f.write_str("The passkey prompt was closed. Nothing was changed."),
-            Self::AlreadyOnDevice => f.write_str(
-                "This device already has a passkey for your account. Use it to sign in, or add a passkey on another device.",
-            ),
-            Self::WrongSite => f.write_str(
-                "Passkeys work only at this site's main address. Open it there and try again.",
-            ),
-            Self::Unsupported => f.write_str(
-                "This browser cannot use passkeys. Sign in with your password instead.",
-            ),
-            Self::Server(err) => write!(f, "{err}"),
-            Self::Browser(_) => f.write_str(
-                "Your browser could not use a passkey just now. Try again, or use your password.",
-            ),
-        }
+        let key = match self {
+            Self::Server(err) => return write!(f, "{err}"),
+            Self::Cancelled => "passkey-cancelled",
+            Self::AlreadyOnDevice => "passkey-already-on-device",
+            Self::WrongSite => "passkey-wrong-site",
+            Self::Unsupported => "passkey-unsupported",
+            Self::Browser(_) => "passkey-browser-failed",
+        };
+        f.write_str(&t(key))
     }
 }
 
@@ -293,14 +287,14 @@ pub fn PasskeySignIn(
 
     view! {
         <div class="passkey-sign-in" hidden=move || !ready.get()>
-            <p class="divider"><span>"or"</span></p>
+            <p class="divider"><span>{t("passkey-or")}</span></p>
             <button
                 type="button"
                 class="button button--secondary button--block"
                 on:click=on_click
                 disabled=move || pending.get()
             >
-                {move || if pending.get() { "Waiting for your passkey…" } else { "Sign in with a passkey" }}
+                {move || if pending.get() { t("passkey-sign-in-pending") } else { t("passkey-sign-in") }}
             </button>
             {move || error.get().map(|text| view! { <p class="alert alert--error" role="alert">{text}</p> })}
         </div>
@@ -393,24 +387,23 @@ pub fn PasskeysSection() -> impl IntoView {
 
     view! {
         <section class="card account-section" aria-labelledby="passkeys-heading">
-            <h2 id="passkeys-heading">"Passkeys"</h2>
+            <h2 id="passkeys-heading">{t("passkeys-title")}</h2>
             <p>
-                "A passkey signs you in with your fingerprint, face or device PIN instead of your password. "
-                "It cannot be phished or guessed, and it counts as both steps of two-step sign-in."
+                {t("passkeys-intro")}
             </p>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Transition fallback=|| view! { <p class="muted">{t("loading")}</p> }>
                 {move || Suspend::new(async move {
                     let list = match list.await {
                         Ok(list) => list,
                         Err(err) => return view! { <p class="alert alert--error" role="alert">{err.to_string()}</p> }.into_any(),
                     };
                     if list.origin.is_none() {
-                        return view! { <p class="muted" data-testid="passkeys-off">"Passkeys are not available on this server."</p> }.into_any();
+                        return view! { <p class="muted" data-testid="passkeys-off">{t("passkeys-off")}</p> }.into_any();
                     }
                     let full = list.passkeys.len() as i64 >= list.max;
                     let now = list.now;
                     view! {
-                        {list.passkeys.is_empty().then(|| view! { <p data-testid="no-passkeys">"You have no passkeys yet."</p> })}
+                        {list.passkeys.is_empty().then(|| view! { <p data-testid="no-passkeys">{t("passkeys-none")}</p> })}
                         <ul class="passkey-list" data-testid="passkey-list">
                             {list.passkeys.into_iter().map(|passkey| {
                                 let remove_id = format!("remove-passkey-{}", passkey.id.chars().take(12).collect::<String>());
@@ -418,26 +411,26 @@ pub fn PasskeysSection() -> impl IntoView {
                                     <li class="passkey">
                                         <div class="passkey__text">
                                             <strong class="passkey__name">{passkey.name.clone()}</strong>
-                                            {passkey.synced.then(|| view! { " " <span class="badge badge--ok">"Synced"</span> })}
+                                            {passkey.synced.then(|| view! { " " <span class="badge badge--ok">{t("passkeys-synced")}</span> })}
                                             <p class="muted">
-                                                "Added " <RelativeTime at=passkey.created_at now/>
+                                                {t("passkeys-added")} " " <RelativeTime at=passkey.created_at now/>
                                                 {match passkey.last_used_at {
-                                                    Some(at) => view! { " · last used " <RelativeTime at now/> }.into_any(),
-                                                    None => view! { " · not used yet" }.into_any(),
+                                                    Some(at) => view! { " · " {t("passkeys-last-used")} " " <RelativeTime at now/> }.into_any(),
+                                                    None => view! { " · " {t("passkeys-not-used")} }.into_any(),
                                                 }}
                                             </p>
                                         </div>
                                         <ActionForm action=remove attr:class="form form--inline">
                                             <input type="hidden" name="id" value=passkey.id.clone()/>
                                             <SudoFields id=remove_id/>
-                                            <button type="submit" class="button button--danger" aria-label=format!("Remove the passkey {}", passkey.name)>"Remove"</button>
+                                            <button type="submit" class="button button--danger" aria-label=t_with("passkeys-remove-label", &[("name", passkey.name.clone().into())])>{t("passkeys-remove")}</button>
                                         </ActionForm>
                                     </li>
                                 }
                             }).collect_view()}
                         </ul>
                         {full.then(|| view! {
-                            <p class="alert alert--info" role="status">{format!("You have {} passkeys, the most an account can have. Remove one to add another.", list.max)}</p>
+                            <p class="alert alert--info" role="status">{t_with("passkeys-limit", &[("count", list.max.into())])}</p>
                         })}
                     }.into_any()
                 })}
@@ -445,23 +438,23 @@ pub fn PasskeysSection() -> impl IntoView {
             <FormError result=remove.value().into()/>
             {move || elsewhere.get().map(|origin| view! {
                 <p class="alert alert--info" role="status" data-testid="passkeys-elsewhere">
-                    "Passkeys work only at " <a href=format!("{origin}/account")>{origin.clone()}</a>
-                    ". Open your account page there to add or use one."
+                    {t("passkeys-elsewhere-before")} " " <a href=format!("{origin}/account")>{origin.clone()}</a>
+                    {t("passkeys-elsewhere-after")}
                 </p>
             })}
             {move || added.get().map(|name| view! {
-                <p class="alert alert--info" role="status">{format!("Passkey “{name}” added. You can now sign in with it.")}</p>
+                <p class="alert alert--info" role="status">{t_with("passkeys-added-notice", &[("name", name.into())])}</p>
             })}
             <form class="form" on:submit=on_add hidden=move || !ready.get() || elsewhere.get().is_some()>
                 <div class="field">
-                    <label for="passkey-name">"Name (optional)"</label>
+                    <label for="passkey-name">{t("passkeys-name")}</label>
                     <input id="passkey-name" type="text" name="name" maxlength="60" autocomplete="off" aria-describedby="passkey-name-hint"/>
-                    <p id="passkey-name-hint" class="field__hint">"So you can tell your passkeys apart, for example “Work laptop”. Leave it empty to use this browser's name."</p>
+                    <p id="passkey-name-hint" class="field__hint">{t("passkeys-name-hint")}</p>
                 </div>
                 <SudoFields id="add-passkey"/>
                 {move || add_error.get().map(|text| view! { <p class="alert alert--error" role="alert">{text}</p> })}
                 <button type="submit" class="button" disabled=move || adding.get()>
-                    {move || if adding.get() { "Waiting for your device…" } else { "Add a passkey" }}
+                    {move || if adding.get() { t("passkeys-add-pending") } else { t("passkeys-add") }}
                 </button>
             </form>
         </section>

@@ -1,10 +1,11 @@
 //! The two-step sign-in section of `/account`: add an authenticator app (QR code and
 //! key, confirmed by one code), show the recovery codes once, get new ones, turn it off.
 
+use crate::i18n::ui::{t, t_with};
 use leptos::prelude::*;
 
 use crate::api::second_factor::{RecoveryCodesRenew, TotpBegin, TotpConfirm, TotpDisable};
-use crate::components::form::FormError;
+use crate::components::form::{FormError, described_by, failed};
 use crate::components::sudo::{SudoFields, follow_sudo, use_sudo};
 
 /// From this many recovery codes left, the section warns (the server's `FEW_CODES_LEFT`).
@@ -32,47 +33,45 @@ pub fn SecondFactorSection() -> impl IntoView {
     };
     view! {
         <section class="card account-section" aria-labelledby="second-factor-heading">
-            <h2 id="second-factor-heading">"Two-step sign-in"</h2>
+            <h2 id="second-factor-heading">{t("code-title")}</h2>
             {move || fresh_codes().map(|codes| view! { <RecoveryCodes codes/> })}
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Transition fallback=|| view! { <p class="muted">{t("loading")}</p> }>
                 {move || Suspend::new(async move {
                     let status = sudo.status.await.ok()?;
                     Some(if status.second_factor {
                         view! {
                             <p data-testid="second-factor-status">
-                                <span class="badge badge--ok">"On"</span>
-                                " Signing in needs your password and a code from your authenticator app."
+                                <span class="badge badge--ok">{t("totp-on")}</span>
+                                " " {t("totp-on-text")}
                             </p>
-                            <p data-testid="codes-left">{format!("{} recovery codes left.", status.codes_left)}</p>
+                            <p data-testid="codes-left">{t_with("totp-codes-left", &[("count", status.codes_left.into())])}</p>
                             {(status.codes_left <= FEW_CODES_LEFT).then(|| view! {
                                 <p class="alert alert--error" role="alert">
-                                    {format!("Only {} recovery codes left. Get new ones so a lost phone never locks you out.", status.codes_left)}
+                                    {t_with("totp-few-codes-left", &[("count", status.codes_left.into())])}
                                 </p>
                             })}
                             <ActionForm action=renew attr:class="form">
                                 <SudoFields id="renew-codes"/>
                                 <FormError result=renew.value().into()/>
-                                <button type="submit" class="button button--secondary">"Get new recovery codes"</button>
+                                <button type="submit" class="button button--secondary">{t("totp-renew-codes")}</button>
                             </ActionForm>
                             <ActionForm action=disable attr:class="form">
                                 <SudoFields id="disable-totp"/>
                                 <FormError result=disable.value().into()/>
-                                <button type="submit" class="button button--danger">"Turn off two-step sign-in"</button>
+                                <button type="submit" class="button button--danger">{t("totp-turn-off")}</button>
                             </ActionForm>
                         }
                         .into_any()
                     } else {
                         view! {
                             <p data-testid="second-factor-status">
-                                "Off. Add a second step to signing in: after your password, a 6-digit code from an "
-                                "authenticator app on your phone (for example Google Authenticator, Microsoft Authenticator, "
-                                "1Password or Aegis). Someone who learns your password still cannot sign in."
+                                {t("totp-off-text")}
                             </p>
                             {move || (!matches!(begin.value().get(), Some(Ok(_)))).then(|| view! {
                                 <ActionForm action=begin attr:class="form">
                                     <SudoFields id="begin-totp"/>
                                     <FormError result=begin.value().into()/>
-                                    <button type="submit" class="button">"Set up an authenticator app"</button>
+                                    <button type="submit" class="button">{t("totp-set-up")}</button>
                                 </ActionForm>
                             })}
                         }
@@ -90,21 +89,22 @@ pub fn SecondFactorSection() -> impl IntoView {
                 Some(view! {
                     <ol class="steps">
                         <li>
-                            "Open your authenticator app, add an account, and scan this code:"
-                            <img class="qr" src=setup.qr alt="QR code to scan with your authenticator app" width="200" height="200"/>
+                            {t("totp-step-scan")}
+                            <img class="qr" src=setup.qr alt=t("totp-qr-alt") width="200" height="200"/>
                         </li>
                         <li>
-                            "Cannot scan it? Type this key instead: "
+                            {t("totp-step-type")} " "
                             <code data-testid="totp-secret">{setup.secret}</code>
                         </li>
                         <li>
                             <ActionForm action=confirm attr:class="form">
                                 <div class="field">
-                                    <label for="totp_code">"Enter the 6-digit code the app now shows"</label>
-                                    <input id="totp_code" type="text" name="code" inputmode="numeric" autocomplete="one-time-code" required maxlength="6"/>
+                                    <label for="totp_code">{t("totp-step-code")}</label>
+                                    <input id="totp_code" type="text" name="code" inputmode="numeric" autocomplete="one-time-code" required maxlength="6"
+                                        aria-describedby=described_by(None, "totp-code-error", failed(confirm.value().into()))/>
                                 </div>
-                                <FormError result=confirm.value().into()/>
-                                <button type="submit" class="button">"Turn on two-step sign-in"</button>
+                                <FormError result=confirm.value().into() id="totp-code-error"/>
+                                <button type="submit" class="button">{t("totp-turn-on")}</button>
                             </ActionForm>
                         </li>
                     </ol>
@@ -117,10 +117,7 @@ pub fn SecondFactorSection() -> impl IntoView {
 /// Recovery codes, shown once, with a download and a copy button.
 #[component]
 fn RecoveryCodes(codes: Vec<String>) -> impl IntoView {
-    let text = format!(
-        "Gatehouse recovery codes. Each works once, instead of a code from your authenticator app.\n\n{}\n",
-        codes.join("\n")
-    );
+    let text = format!("{}\n\n{}\n", t("totp-codes-file-heading"), codes.join("\n"));
     let download = format!(
         "data:text/plain;charset=utf-8,{}",
         crate::paths::encode(&text)
@@ -138,17 +135,15 @@ fn RecoveryCodes(codes: Vec<String>) -> impl IntoView {
     };
     view! {
         <div class="alert alert--info recovery-codes" role="status">
-            <p><strong>"Save your recovery codes now."</strong>
-                " If you lose your phone, each of these codes signs you in once instead of a code from the app. "
-                "Keep them somewhere safe, such as a password manager. They will not be shown again."</p>
+            <p><strong>{t("totp-codes-save")}</strong> " " {t("totp-codes-why")}</p>
             <ol data-testid="recovery-codes">
                 {codes.into_iter().map(|code| view! { <li><code>{code}</code></li> }).collect_view()}
             </ol>
             <p>
-                <a class="button button--secondary" href=download download="gatehouse-recovery-codes.txt">"Download"</a>
+                <a class="button button--secondary" href=download download="gatehouse-recovery-codes.txt">{t("totp-codes-download")}</a>
                 " "
                 <button type="button" class="button button--secondary" on:click=copy>
-                    {move || if copied.get() { "Copied" } else { "Copy" }}
+                    {move || if copied.get() { t("totp-codes-copied") } else { t("totp-codes-copy") }}
                 </button>
             </p>
         </div>

@@ -2,6 +2,7 @@
 //! pages and the sign-out button. (Refresh-and-retry of server calls is not here: every
 //! server function goes through `api::client::SessionClient`.)
 
+use crate::i18n::ui::t;
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::components::Redirect;
@@ -48,7 +49,7 @@ pub fn RequireSignIn(children: ChildrenFn) -> impl IntoView {
     let location = use_location();
     let children = StoredValue::new(children);
     view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p class="muted">{t("loading")}</p> }>
             {move || Suspend::new(async move {
                 let here = location.pathname.get_untracked();
                 match session.viewer.await {
@@ -76,7 +77,7 @@ pub fn SignOutButton() -> impl IntoView {
     });
     view! {
         <ActionForm action=logout attr:class="inline-form">
-            <button type="submit" class="button button--secondary button--small">"Sign out"</button>
+            <button type="submit" class="button button--secondary button--small">{t("nav-sign-out")}</button>
         </ActionForm>
     }
 }

@@ -2,6 +2,7 @@
 //! when the server says this device has not proven who it is lately (ARCHITECTURE:
 //! "Second factor and sudo mode").
 
+use crate::i18n::ui::t;
 use leptos::prelude::*;
 
 use crate::api::error::AppError;
@@ -84,15 +85,15 @@ pub fn SudoFields(
                     let code_id = format!("{id}-code");
                     view! {
                         <fieldset class="sudo" data-testid="sudo-fields">
-                            <legend>"Confirm it is you"</legend>
-                            <p class="field__hint">"You have not entered your password on this device in the last few minutes."</p>
+                            <legend>{t("sudo-legend")}</legend>
+                            <p class="field__hint">{t("sudo-hint")}</p>
                             <div class="field">
-                                <label for=password_id.clone()>"Your password"</label>
+                                <label for=password_id.clone()>{t("sudo-password")}</label>
                                 <input id=password_id type="password" name="sudo_password" autocomplete="current-password" maxlength="128"/>
                             </div>
                             {second_factor.then(|| view! {
                                 <div class="field">
-                                    <label for=code_id.clone()>"Or a code from your authenticator app"</label>
+                                    <label for=code_id.clone()>{t("sudo-code")}</label>
                                     <input id=code_id type="text" name="sudo_code" inputmode="numeric" autocomplete="one-time-code" maxlength="6"/>
                                 </div>
                             })}

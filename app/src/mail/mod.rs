@@ -78,6 +78,10 @@ pub struct MailFacts {
     /// The address after an address change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new_email: Option<String>,
+    /// The language of the request that caused the mail, which it is written in
+    /// (English for rows queued before languages existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<crate::i18n::Language>,
 }
 
 /// How long pending mail is retried before the sender gives up on it.

@@ -4,6 +4,8 @@
 use chrono::NaiveDateTime;
 
 use super::{MailFacts, MailKind};
+use crate::auth::client::localized_device_label;
+use crate::i18n::{Arg, Language};
 use crate::paths;
 
 /// A mail ready for the transport.
@@ -32,15 +34,17 @@ pub struct MailContext<'a> {
     pub public_url: &'a str,
 }
 
-/// One mail's content: paragraphs, an optional button, and closing paragraphs.
+/// One mail's content: paragraphs, an optional button, and closing paragraphs, with
+/// the greeting and sign-off of its language.
 struct Content {
+    language: Language,
     subject: String,
     intro: Vec<String>,
     action: Option<(String, String)>,
     outro: Vec<String>,
 }
 
-/// Renders `kind` for `ctx`.
+/// Renders `kind` for `ctx`, in the language of the request that caused it.
 pub fn render(kind: MailKind, ctx: &MailContext<'_>) -> Rendered {
     let content = content(kind, ctx);
     Rendered {
@@ -50,123 +54,61 @@ pub fn render(kind: MailKind, ctx: &MailContext<'_>) -> Rendered {
     }
 }
 
+/// The words of each mail are the messages `mail-<kind>-…` (the kind's stored name with
+/// dashes): `subject`, `intro`, `action` and `outro`, where each line of `intro` and
+/// `outro` is a paragraph. Each gets the variables of [`MailContext`].
 fn content(kind: MailKind, ctx: &MailContext<'_>) -> Content {
+    let language = ctx.facts.language.unwrap_or_default();
     let page = |page: paths::Page| format!("{}{}", ctx.public_url, page.path());
-    let link = ctx.link.unwrap_or_default().to_owned();
-    let device = ctx.facts.device.as_deref().unwrap_or("an unknown device");
-    let ip = ctx.facts.ip.as_deref().unwrap_or("unknown");
-    let when = format!("{} UTC", ctx.at.format("%-d %B %Y at %H:%M"));
-    let origin = format!("Device: {device}. IP address: {ip}. Time: {when}.");
-    let devices = ("Review your devices".to_owned(), page(paths::DEVICES));
-    let new_email = ctx.facts.new_email.as_deref().unwrap_or_default();
-    match kind {
-        MailKind::PasswordReset => Content {
-            subject: "Reset your Gatehouse password".into(),
-            intro: vec![
-                format!("Someone, hopefully you, asked to reset the password of the Gatehouse account for {}.", ctx.recipient),
-                "To choose a new password, open this link within 30 minutes. It works once.".into(),
-            ],
-            action: Some(("Choose a new password".into(), link)),
-            outro: vec![
-                "If you did not ask for this, ignore this e-mail: your password stays as it is.".into(),
-                format!("Requested from: {device}, IP address {ip}, {when}."),
-            ],
-        },
-        MailKind::EmailVerification => Content {
-            subject: "Confirm your e-mail address".into(),
-            intro: vec![
-                format!("Please confirm that {} is your address, so you can recover your Gatehouse account if you forget your password.", ctx.recipient),
-                "Open this link within 24 hours:".into(),
-            ],
-            action: Some(("Confirm my address".into(), link)),
-            outro: vec!["If you did not create a Gatehouse account, ignore this e-mail.".into()],
-        },
-        MailKind::EmailChange => Content {
-            subject: "Confirm your new e-mail address".into(),
-            intro: vec![
-                format!("The owner of a Gatehouse account asked to use {} as its address from now on.", ctx.recipient),
-                "If that was you, open this link within 1 hour to make the change:".into(),
-            ],
-            action: Some(("Use this address".into(), link)),
-            outro: vec![
-                "If it was not you, ignore this e-mail: nothing changes.".into(),
-                format!("Requested from: {device}, IP address {ip}, {when}."),
-            ],
-        },
-        MailKind::AddressInUse => Content {
-            subject: "Someone tried to use your e-mail address".into(),
-            intro: vec![
-                format!("Someone tried to use {} for a Gatehouse account, but it already belongs to your account. Nothing was changed.", ctx.recipient),
-                "If it was you, sign in instead. Forgot your password? You can reset it from the sign-in page.".into(),
-            ],
-            action: Some(("Sign in".into(), page(paths::LOGIN))),
-            outro: vec![origin],
-        },
-        MailKind::NewDeviceSignIn => Content {
-            subject: "New sign-in to your Gatehouse account".into(),
-            intro: vec![
-                format!("Your account was signed in from a device it had not used before: {device}."),
-                format!("IP address: {ip}. Time: {when}."),
-                "If this was you, there is nothing to do. If not, sign that device out and change your password.".into(),
-            ],
-            action: Some(devices),
-            outro: vec![format!("You can turn these e-mails off on your account page: {}", page(paths::ACCOUNT))],
-        },
-        MailKind::PasswordChanged => Content {
-            subject: "Your Gatehouse password was changed".into(),
-            intro: vec![
-                "The password of your Gatehouse account was changed, and every other device was signed out.".into(),
-                origin,
-                format!("If this was not you, reset your password now: {}", page(paths::FORGOT)),
-            ],
-            action: Some(devices),
-            outro: vec![],
-        },
-        MailKind::EmailChanged => Content {
-            subject: "Your Gatehouse e-mail address was changed".into(),
-            intro: vec![
-                format!("The address of your Gatehouse account was changed from {} to {new_email}. Mail about the account now goes there.", ctx.recipient),
-                origin,
-                "If this was not you, someone may have your password: sign in, sign out the devices you do not know and change your password.".into(),
-            ],
-            action: Some(devices),
-            outro: vec![],
-        },
-        MailKind::SecondFactorDisabled => Content {
-            subject: "Two-step sign-in was turned off".into(),
-            intro: vec![
-                "Two-step sign-in was turned off for your Gatehouse account: signing in now needs only the password.".into(),
-                origin,
-                "If this was not you, change your password and turn two-step sign-in on again.".into(),
-            ],
-            action: Some(devices),
-            outro: vec![],
-        },
-        MailKind::PasskeyAdded => Content {
-            subject: "A passkey was added to your account".into(),
-            intro: vec![
-                "A passkey was added to your Gatehouse account. It can sign in without your password.".into(),
-                origin,
-                "If this was not you, sign in, remove the passkey on your account page and change your password.".into(),
-            ],
-            action: Some(devices),
-            outro: vec![],
-        },
-        MailKind::TokenReuse => Content {
-            subject: "We signed out a device to protect your account".into(),
-            intro: vec![
-                format!("A sign-in token of {device} was used twice, which happens when it has been copied. We signed that device out."),
-                format!("IP address of the second use: {ip}. Time: {when}."),
-                "If you did not expect this, change your password and review your devices.".into(),
-            ],
-            action: Some(devices),
-            outro: vec![],
-        },
+    let device = match ctx.facts.device.as_deref() {
+        Some(label) => localized_device_label(language, label),
+        None => language.text("mail-unknown-device"),
+    };
+    let ip = ctx
+        .facts
+        .ip
+        .clone()
+        .unwrap_or_else(|| language.text("mail-unknown-ip"));
+    let args: Vec<(&'static str, Arg)> = vec![
+        ("recipient", ctx.recipient.into()),
+        ("device", device.into()),
+        ("ip", ip.into()),
+        ("time", language.date_time(ctx.at).into()),
+        (
+            "new_email",
+            ctx.facts.new_email.as_deref().unwrap_or_default().into(),
+        ),
+        ("account_page", page(paths::ACCOUNT).into()),
+        ("forgot_page", page(paths::FORGOT).into()),
+    ];
+    let key = kind.as_str().replace('_', "-");
+    let text = |part: &str| language.text_with(&format!("mail-{key}-{part}"), &args);
+    let paragraphs = |part: &str| {
+        text(part)
+            .lines()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    let target = match kind {
+        MailKind::PasswordReset | MailKind::EmailVerification | MailKind::EmailChange => {
+            ctx.link.unwrap_or_default().to_owned()
+        }
+        MailKind::AddressInUse => page(paths::LOGIN),
+        _ => page(paths::DEVICES),
+    };
+    Content {
+        language,
+        subject: text("subject"),
+        intro: paragraphs("intro"),
+        action: Some((text("action"), target)),
+        outro: paragraphs("outro"),
     }
 }
 
 fn to_text(content: &Content) -> String {
-    let mut text = String::from("Hello,\n\n");
+    let mut text = format!("{}\n\n", content.language.text("mail-hello"));
     for paragraph in &content.intro {
         text.push_str(paragraph);
         text.push_str("\n\n");
@@ -178,11 +120,13 @@ fn to_text(content: &Content) -> String {
         text.push_str(paragraph);
         text.push_str("\n\n");
     }
-    text.push_str("— Gatehouse\n");
+    text.push_str(&content.language.text("mail-signature"));
+    text.push('\n');
     text
 }
 
 fn to_html(content: &Content) -> String {
+    let language = content.language;
     let paragraph = |text: &str| {
         format!(
             "<p style=\"margin:0 0 16px;line-height:1.5\">{}</p>",
@@ -190,7 +134,7 @@ fn to_html(content: &Content) -> String {
         )
     };
     let mut body = String::new();
-    body.push_str(&paragraph("Hello,"));
+    body.push_str(&paragraph(&language.text("mail-hello")));
     for text in &content.intro {
         body.push_str(&paragraph(text));
     }
@@ -199,19 +143,22 @@ fn to_html(content: &Content) -> String {
         body.push_str(&format!(
             "<p style=\"margin:24px 0\"><a href=\"{url}\" style=\"background:#3b4fd8;color:#ffffff;\
              padding:12px 20px;border-radius:6px;text-decoration:none;font-weight:600\">{}</a></p>\
-             <p style=\"margin:0 0 16px;font-size:13px;color:#555\">Or copy this address into your browser: \
+             <p style=\"margin:0 0 16px;font-size:13px;color:#555\">{} \
              <a href=\"{url}\">{url}</a></p>",
-            escape(label)
+            escape(label),
+            escape(&language.text("mail-copy-link")),
         ));
     }
     for text in &content.outro {
         body.push_str(&paragraph(text));
     }
     format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title></head>\
+        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{}</title></head>\
          <body style=\"font-family:system-ui,sans-serif;color:#1c2033;max-width:560px;margin:0 auto;padding:24px\">\
-         {body}<p style=\"margin:24px 0 0;color:#555\">— Gatehouse</p></body></html>",
-        escape(&content.subject)
+         {body}<p style=\"margin:24px 0 0;color:#555\">{}</p></body></html>",
+        language.code(),
+        escape(&content.subject),
+        escape(&language.text("mail-signature")),
     )
 }
 
@@ -257,6 +204,7 @@ mod tests {
             ip: Some("203.0.113.9".into()),
             old_email: Some("ann@example.com".into()),
             new_email: Some("ann@new.example".into()),
+            language: None,
         };
         for kind in MailKind::iter() {
             let mail = render(
@@ -304,6 +252,36 @@ mod tests {
                 assert!(mail.text.contains(needle), "{kind:?} lacks {needle}");
             }
         }
+    }
+
+    #[test]
+    fn mails_are_written_in_the_language_of_their_request() {
+        use strum::IntoEnumIterator;
+        let facts = MailFacts {
+            device: Some("Firefox 130 on Windows".into()),
+            ip: Some("203.0.113.9".into()),
+            new_email: Some("ann@new.example".into()),
+            language: Some(Language::De),
+            ..MailFacts::default()
+        };
+        for kind in MailKind::iter() {
+            let mail = render(kind, &ctx(&facts, Some("https://gatehouse.example/x")));
+            assert!(mail.text.starts_with("Hallo,"), "{kind:?}");
+            assert!(!mail.subject.starts_with("mail-"), "{kind:?}");
+            assert!(!mail.text.contains("mail-"), "{kind:?}: {}", mail.text);
+            assert!(mail.html.contains("<html lang=\"de\">"), "{kind:?}");
+        }
+        let mail = render(MailKind::NewDeviceSignIn, &ctx(&facts, None));
+        assert!(
+            mail.text.contains("Firefox 130 unter Windows"),
+            "{}",
+            mail.text
+        );
+        assert!(
+            mail.text.contains("23. November 2026 um 19:05 UTC"),
+            "{}",
+            mail.text
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! sign-in, change the password, delete the account. Also the example of a protected
 //! page. Every sensitive form carries [`SudoFields`].
 
+use crate::i18n::ui::{t, t_with};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::NavigateOptions;
@@ -10,7 +11,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::api::account::{ChangePassword, DeleteAccount};
 use crate::api::auth::whoami;
 use crate::api::recovery::{ChangeEmail, ResendVerification, SetNewDeviceNotice, email_settings};
-use crate::components::form::{FormError, failed, focus_when_shown};
+use crate::components::form::{FormError, described_by, failed, focus_when_shown};
 use crate::components::passkeys::PasskeysSection;
 use crate::components::second_factor::SecondFactorSection;
 use crate::components::session::{RequireSignIn, use_session};
@@ -21,7 +22,7 @@ use crate::paths::{self, AccountNotice};
 #[component]
 pub fn AccountPage() -> impl IntoView {
     view! {
-        <Title text="Your account"/>
+        <Title text=t("account-title")/>
         <RequireSignIn>
             <WithSudo>
                 <AccountDetails/>
@@ -42,15 +43,15 @@ fn AccountDetails() -> impl IntoView {
     let check = Action::new(|_: &()| whoami());
     view! {
         <section class="card">
-            <h1>"Your account"</h1>
-            <p>"You are signed in on this device. Access tokens are renewed quietly while you use the app."</p>
+            <h1>{t("account-title")}</h1>
+            <p>{t("account-intro")}</p>
             <button type="button" class="button button--secondary" on:click=move |_| { check.dispatch(()); }>
-                "Check my session"
+                {t("account-check-session")}
             </button>
             {move || check.value().get().map(|result| match result {
                 Ok(me) => view! {
                     <p class="alert alert--success" role="status" data-testid="session-check">
-                        "Signed in as " <strong>{me.email}</strong> " on this device."
+                        {t("account-session-ok-before")} <strong>{me.email}</strong> {t("account-session-ok-after")}
                     </p>
                 }
                 .into_any(),
@@ -83,14 +84,14 @@ fn EmailSection() -> impl IntoView {
             None
         };
         by_action.or(by_post).map(|notice| {
-            view! { <p class="alert alert--success" role="status" data-testid="email-notice">{notice.message()}</p> }
+            view! { <p class="alert alert--success" role="status" data-testid="email-notice">{t(notice.message_key())}</p> }
         })
     };
     view! {
         <section class="card account-section" aria-labelledby="email-heading">
-            <h2 id="email-heading">"E-mail address"</h2>
+            <h2 id="email-heading">{t("field-email")}</h2>
             {notice}
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Transition fallback=|| view! { <p class="muted">{t("loading")}</p> }>
                 {move || Suspend::new(async move {
                     settings.await.ok().map(|s| {
                         let verified = s.verified;
@@ -99,56 +100,45 @@ fn EmailSection() -> impl IntoView {
                             <p data-testid="email-status">
                                 <strong>{s.email}</strong> " "
                                 {if verified {
-                                    view! { <span class="badge badge--ok">"Verified"</span> }.into_any()
+                                    view! { <span class="badge badge--ok">{t("email-verified")}</span> }.into_any()
                                 } else {
-                                    view! { <span class="badge badge--warn">"Not verified"</span> }.into_any()
+                                    view! { <span class="badge badge--warn">{t("email-not-verified")}</span> }.into_any()
                                 }}
                             </p>
                             {(!verified).then(|| view! {
-                                <p>"Confirm your address so you can reset your password if you forget it. We sent you a link when you signed up."</p>
+                                <p>{t("email-confirm-why")}</p>
                                 <ActionForm action=resend attr:class="inline-form">
-                                    <button type="submit" class="button button--secondary">"Send me a new link"</button>
+                                    <button type="submit" class="button button--secondary">{t("email-resend")}</button>
                                 </ActionForm>
                                 <FormError result=resend.value().into()/>
                             })}
-                            <h3>"Sign-in alerts"</h3>
+                            <h3>{t("alerts-title")}</h3>
                             <p data-testid="new-device-notice">
-                                {if on {
-                                    "We e-mail you when your account is signed in from a new device."
-                                } else {
-                                    "We do not e-mail you about sign-ins from new devices."
-                                }}
+                                {if on { t("alerts-on") } else { t("alerts-off") }}
                             </p>
                             <ActionForm action=notify attr:class="inline-form">
                                 <input type="hidden" name="on" value=(!on).to_string()/>
                                 <button type="submit" class="button button--secondary">
-                                    {if on { "Turn sign-in alerts off" } else { "Turn sign-in alerts on" }}
+                                    {if on { t("alerts-turn-off") } else { t("alerts-turn-on") }}
                                 </button>
                             </ActionForm>
                         }
                     })
                 })}
             </Transition>
-            <h3>"Change your address"</h3>
-            <p>"We will send a link to the new address; the change happens when you open it. Your current address will be told."</p>
+            <h3>{t("email-change-title")}</h3>
+            <p>{t("email-change-intro")}</p>
             <ActionForm action=change attr:class="form">
                 <div class="field">
-                    <label for="new_email">"New e-mail address"</label>
-                    <input id="new_email" type="email" name="new_email" autocomplete="email" required maxlength="254"/>
+                    <label for="new_email">{t("email-change-field")}</label>
+                    <input id="new_email" type="email" name="new_email" autocomplete="email" required maxlength="254"
+                        aria-describedby=described_by(None, "change-email-error", failed(change.value().into()))/>
                 </div>
                 <SudoFields id="change-email"/>
-                <FormError result=change.value().into()/>
-                <button type="submit" class="button">"Send confirmation link"</button>
+                <FormError result=change.value().into() id="change-email-error"/>
+                <button type="submit" class="button">{t("email-change-submit")}</button>
             </ActionForm>
         </section>
-    }
-}
-
-fn signed_out_message(count: usize) -> String {
-    match count {
-        0 => "Your password was changed. No other devices were signed in.".to_owned(),
-        1 => "Your password was changed and 1 other device was signed out.".to_owned(),
-        n => format!("Your password was changed and {n} other devices were signed out."),
     }
 }
 
@@ -169,18 +159,18 @@ fn ChangePasswordForm() -> impl IntoView {
                 // Focus moves to the confirmation, so keyboard users hear and see it.
                 let node = NodeRef::<leptos::html::P>::new();
                 focus_when_shown(node);
-                view! { <p class="alert alert--success" role="status" tabindex="-1" node_ref=node>{signed_out_message(count)}</p> }
+                view! { <p class="alert alert--success" role="status" tabindex="-1" node_ref=node>{t_with("password-changed", &[("count", count.into())])}</p> }
             })
     };
     view! {
         <section class="card account-section">
-            <h2>"Change password"</h2>
-            <p>"Every other device will be signed out; this one stays signed in."</p>
+            <h2>{t("password-change-title")}</h2>
+            <p>{t("password-change-intro")}</p>
             {done}
             <ActionForm action=change attr:class="form">
                 <SudoFields id="change-password"/>
                 <div class="field">
-                    <label for="new_password">"New password"</label>
+                    <label for="new_password">{t("password-change-field")}</label>
                     <input
                         id="new_password"
                         type="password"
@@ -189,12 +179,12 @@ fn ChangePasswordForm() -> impl IntoView {
                         required
                         minlength="8"
                         maxlength="128"
-                        aria-describedby=move || if failed(change.value().into()).get() { "new-password-hint change-password-error" } else { "new-password-hint" }
+                        aria-describedby=described_by(Some("new-password-hint"), "change-password-error", failed(change.value().into()))
                     />
-                    <p id="new-password-hint" class="field__hint">"At least 8 characters."</p>
+                    <p id="new-password-hint" class="field__hint">{t("password-change-hint")}</p>
                 </div>
                 <FormError result=change.value().into() id="change-password-error"/>
-                <button type="submit" class="button">"Change password"</button>
+                <button type="submit" class="button">{t("password-change-title")}</button>
             </ActionForm>
         </section>
     }
@@ -215,16 +205,17 @@ fn DeleteAccountForm() -> impl IntoView {
     });
     view! {
         <section class="card account-section account-section--danger">
-            <h2>"Delete account"</h2>
-            <p>"This removes your account, every signed-in device and your activity. It cannot be undone."</p>
+            <h2>{t("delete-title")}</h2>
+            <p>{t("delete-intro")}</p>
             <ActionForm action=delete attr:class="form">
                 <SudoFields id="delete-account"/>
                 <div class="field field--check">
-                    <input id="delete_confirm" type="checkbox" name="confirm" value="yes" required/>
-                    <label for="delete_confirm">"I understand that my account and everything in it will be deleted"</label>
+                    <input id="delete_confirm" type="checkbox" name="confirm" value="yes" required
+                        aria-describedby=described_by(None, "delete-account-error", failed(delete.value().into()))/>
+                    <label for="delete_confirm">{t("delete-confirm")}</label>
                 </div>
-                <FormError result=delete.value().into()/>
-                <button type="submit" class="button button--danger">"Delete my account"</button>
+                <FormError result=delete.value().into() id="delete-account-error"/>
+                <button type="submit" class="button button--danger">{t("delete-submit")}</button>
             </ActionForm>
         </section>
     }

@@ -1,5 +1,6 @@
 //! `/activity`: what happened to the account, newest first, 50 at a time.
 
+use crate::i18n::ui::t;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -14,7 +15,7 @@ use crate::paths;
 #[component]
 pub fn ActivityPage() -> impl IntoView {
     view! {
-        <Title text="Account activity"/>
+        <Title text=t("activity-title")/>
         <RequireSignIn>
             <Activity/>
         </RequireSignIn>
@@ -29,13 +30,13 @@ fn Activity() -> impl IntoView {
     let page = Resource::new(move || before.get(), activity);
     view! {
         <section class="activity">
-            <h1>"Account activity"</h1>
-            <p class="lead">"Sign-ins, sign-outs and security alerts for your account, newest first."</p>
-            <Transition fallback=|| view! { <p class="muted">"Loading activity…"</p> }>
+            <h1>{t("activity-title")}</h1>
+            <p class="lead">{t("activity-lead")}</p>
+            <Transition fallback=|| view! { <p class="muted">{t("activity-loading")}</p> }>
                 {move || Suspend::new(async move {
                     match page.await {
                         Ok(page) if page.events.is_empty() => view! {
-                            <p class="card">"Nothing to show yet."</p>
+                            <p class="card">{t("activity-none")}</p>
                         }
                         .into_any(),
                         Ok(page) => {
@@ -45,13 +46,13 @@ fn Activity() -> impl IntoView {
                                     {page.events.into_iter().map(|event| view! { <ActivityItem event now/> }).collect_view()}
                                 </ol>
                                 {page.older.map(|cursor| view! {
-                                    <p><A href=paths::older_activity_url(&cursor) attr:class="button button--secondary">"Older activity"</A></p>
+                                    <p><A href=paths::older_activity_url(&cursor) attr:class="button button--secondary">{t("activity-older")}</A></p>
                                 })}
                             }
                             .into_any()
                         }
                         Err(err) => view! {
-                            <p class="alert alert--error" role="alert">"Activity could not be loaded: " {err.to_string()}</p>
+                            <p class="alert alert--error" role="alert">{t("activity-load-failed")} " " {err.to_string()}</p>
                         }
                         .into_any(),
                     }
@@ -76,7 +77,7 @@ fn ActivityItem(
                 <RelativeTime at=event.at now/>
             </div>
             <p class="activity-item__text">{event.description}</p>
-            <p class="activity-item__meta">"IP address " {event.ip}</p>
+            <p class="activity-item__meta">{t("devices-ip")} " " {event.ip}</p>
         </li>
     }
 }

@@ -1,6 +1,7 @@
 //! `/devices`: every browser signed in to the account, and the power to sign any of
 //! them out, effective on that device's very next request.
 
+use crate::i18n::ui::{t, t_with};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::NavigateOptions;
@@ -13,14 +14,14 @@ use crate::api::devices::{
 use crate::api::error::AppError;
 use crate::components::session::{RequireSignIn, use_session};
 use crate::components::sudo::{SudoFields, WithSudo, follow_sudo};
-use crate::components::time::{RelativeTime, exact_utc};
+use crate::components::time::{ExactTime, RelativeTime};
 use crate::paths;
 
 /// Protected: signed-out visitors are sent to `/login?next=/devices`.
 #[component]
 pub fn DevicesPage() -> impl IntoView {
     view! {
-        <Title text="Your devices"/>
+        <Title text=t("devices-title")/>
         <RequireSignIn>
             <WithSudo>
                 <Devices/>
@@ -88,24 +89,21 @@ fn Devices() -> impl IntoView {
 
     view! {
         <section class="devices">
-            <h1>"Your devices"</h1>
-            <p class="lead">
-                "These browsers are signed in to your account. If you do not recognise one, "
-                "sign it out: it will have to sign in again on its very next request."
-            </p>
+            <h1>{t("devices-title")}</h1>
+            <p class="lead">{t("devices-lead")}</p>
             {message}
-            <Transition fallback=|| view! { <p class="muted">"Loading your devices…"</p> }>
+            <Transition fallback=|| view! { <p class="muted">{t("devices-loading")}</p> }>
                 {move || Suspend::new(async move {
                     match list.await {
                         Ok(list) if list.devices.is_empty() => view! {
-                            <p class="card">"No devices are signed in."</p>
+                            <p class="card">{t("devices-none")}</p>
                         }
                         .into_any(),
                         Ok(list) => {
                             let others = list.devices.iter().filter(|d| !d.current).count();
                             let now = list.now;
                             view! {
-                                <ul class="device-list" aria-label="Signed-in devices">
+                                <ul class="device-list" aria-label=t("devices-list")>
                                     {list
                                         .devices
                                         .into_iter()
@@ -118,7 +116,7 @@ fn Devices() -> impl IntoView {
                         }
                         Err(err) => view! {
                             <p class="alert alert--error" role="alert">
-                                "Your devices could not be loaded: " {err.to_string()}
+                                {t("devices-load-failed")} " " {err.to_string()}
                             </p>
                         }
                         .into_any(),
@@ -130,14 +128,10 @@ fn Devices() -> impl IntoView {
 }
 
 fn done_message(count: usize, this_device: bool) -> String {
-    match (count, this_device) {
-        (_, true) => "This device was signed out.".to_owned(),
-        (0, _) => "No other devices were signed in.".to_owned(),
-        (1, _) => "The device was signed out. It will have to sign in again on its next request."
-            .to_owned(),
-        (n, _) => format!(
-            "{n} devices were signed out. They will have to sign in again on their next request."
-        ),
+    if this_device {
+        t("devices-this-signed-out")
+    } else {
+        t_with("devices-signed-out", &[("count", count.into())])
     }
 }
 
@@ -175,26 +169,26 @@ fn DeviceItem(
             view! {
                 <ActionForm action=revoke attr:class="inline-form">
                     <input type="hidden" name="session_id" value=id/>
-                    <button type="submit" class="button button--secondary">"Sign out of this device"</button>
+                    <button type="submit" class="button button--secondary">{t("devices-sign-out-this")}</button>
                 </ActionForm>
             }
             .into_any()
         } else if is_confirming() {
             view! {
-                <div class="device__confirm" role="group" aria-label=format!("Confirm signing out {label}")>
-                    <p>"Sign out " <strong>{label.clone()}</strong> "?"</p>
+                <div class="device__confirm" role="group" aria-label=t_with("devices-confirm-label", &[("device", label.clone().into())])>
+                    <p>{t("devices-confirm-before")} <strong>{label.clone()}</strong> {t("devices-confirm-after")}</p>
                     <ActionForm action=revoke attr:class="inline-form">
                         <input type="hidden" name="session_id" value=id/>
-                        <button type="submit" class="button button--danger">"Yes, sign it out"</button>
+                        <button type="submit" class="button button--danger">{t("devices-confirm-yes")}</button>
                     </ActionForm>
-                    <A href=paths::DEVICES.path() attr:class="button button--secondary">"Cancel"</A>
+                    <A href=paths::DEVICES.path() attr:class="button button--secondary">{t("cancel")}</A>
                 </div>
             }
             .into_any()
         } else {
             view! {
-                <A href=paths::confirm_sign_out_url(&id) attr:class="button button--secondary" attr:aria-label=format!("Sign out {label}")>
-                    "Sign out"
+                <A href=paths::confirm_sign_out_url(&id) attr:class="button button--secondary" attr:aria-label=t_with("devices-sign-out-label", &[("device", label.into())])>
+                    {t("nav-sign-out")}
                 </A>
             }
             .into_any()
@@ -206,14 +200,14 @@ fn DeviceItem(
             <div class="device__main">
                 <h2 class="device__label" id=heading_id>
                     {label}
-                    {current.then(|| view! { <span class="badge">"This device"</span> })}
+                    {current.then(|| view! { <span class="badge">{t("devices-this")}</span> })}
                 </h2>
                 <dl class="device__facts">
-                    <div><dt>"IP address"</dt><dd>{ip}</dd></div>
-                    <div><dt>"Signed in"</dt><dd><time title=exact_utc(signed_in_at)>{exact_utc(signed_in_at)}</time></dd></div>
-                    <div><dt>"Last active"</dt><dd><RelativeTime at=last_seen_at now/></dd></div>
-                    <div><dt>"Expires"</dt><dd><RelativeTime at=expires_at now/></dd></div>
-                    <div><dt>"Signed in with"</dt><dd data-testid="sign-in-method">{sign_in_method}</dd></div>
+                    <div><dt>{t("devices-ip")}</dt><dd>{ip}</dd></div>
+                    <div><dt>{t("devices-signed-in")}</dt><dd><ExactTime at=signed_in_at/></dd></div>
+                    <div><dt>{t("devices-last-active")}</dt><dd><RelativeTime at=last_seen_at now/></dd></div>
+                    <div><dt>{t("devices-expires")}</dt><dd><RelativeTime at=expires_at now/></dd></div>
+                    <div><dt>{t("devices-method")}</dt><dd data-testid="sign-in-method">{sign_in_method}</dd></div>
                 </dl>
             </div>
             <div class="device__actions">{actions}</div>
@@ -232,16 +226,13 @@ fn SignOutOthers(
     (others > 0).then(|| {
         view! {
             <section class="card devices__others">
-                <h2>"Sign out everywhere else"</h2>
+                <h2>{t("devices-others-title")}</h2>
                 <p>
-                    {format!(
-                        "Signs out the {others} other device{} above. This device stays signed in.",
-                        if others == 1 { "" } else { "s" },
-                    )}
+                    {t_with("devices-others-intro", &[("count", others.into())])}
                 </p>
                 <ActionForm action=revoke_others attr:class="form">
                     <SudoFields id="sign-out-others"/>
-                    <button type="submit" class="button button--danger">"Sign out of all other devices"</button>
+                    <button type="submit" class="button button--danger">{t("devices-others-submit")}</button>
                 </ActionForm>
             </section>
         }

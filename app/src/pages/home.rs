@@ -3,47 +3,30 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-/// One step of the session walkthrough on the home page.
-struct Step {
-    title: &'static str,
-    body: &'static str,
-}
+use crate::i18n::ui::{t, t_with};
 
-/// The life of a Gatehouse session, in the order the walkthrough shows it.
-const STEPS: [Step; 4] = [
-    Step {
-        title: "Sign in",
-        body: "Your password is checked against an Argon2id hash. A new device session starts \
-               and your browser receives two HttpOnly cookies it cannot read from JavaScript.",
-    },
-    Step {
-        title: "Short-lived access",
-        body: "Each request carries a signed access token that lives 15 minutes. The server \
-               checks its signature and an in-memory revocation list; no database trip.",
-    },
-    Step {
-        title: "Quiet rotation",
-        body: "Before the access token runs out, the refresh token is exchanged for a new pair. \
-               Every refresh token works once: a replayed one reveals theft and ends the session.",
-    },
-    Step {
-        title: "You stay in control",
-        body: "Your devices page lists every signed-in browser. Signing one out takes effect \
-               on its very next request, not when its token happens to expire.",
-    },
-];
+/// The walkthrough's steps: each is a message `home-step-N-title` and `home-step-N-body`.
+const STEPS: usize = 4;
+
+/// The title and body of step `index` (from 0).
+fn step_text(index: usize) -> (String, String) {
+    let n = index + 1;
+    match n {
+        1 => (t("home-step-1-title"), t("home-step-1-body")),
+        2 => (t("home-step-2-title"), t("home-step-2-body")),
+        3 => (t("home-step-3-title"), t("home-step-3-body")),
+        _ => (t("home-step-4-title"), t("home-step-4-body")),
+    }
+}
 
 /// The home page: a short pitch and an interactive walkthrough of a session's life.
 #[component]
 pub fn HomePage() -> impl IntoView {
     view! {
-        <Title text="Sessions done right"/>
+        <Title text=t("home-title")/>
         <section class="hero">
-            <h1>"Sessions done right"</h1>
-            <p class="lead">
-                "Gatehouse signs you in with short-lived tokens, rotates them quietly, "
-                "and lets you sign out any device at once."
-            </p>
+            <h1>{t("home-title")}</h1>
+            <p class="lead">{t("home-lead")}</p>
         </section>
         <SessionWalkthrough/>
     }
@@ -60,9 +43,8 @@ fn SessionWalkthrough() -> impl IntoView {
     Effect::new(move |_| hydrated.set(true));
 
     let step = RwSignal::new(0_usize);
-    let current = move || &STEPS[step.get()];
     let at_start = move || step.get() == 0;
-    let at_end = move || step.get() + 1 == STEPS.len();
+    let at_end = move || step.get() + 1 == STEPS;
 
     view! {
         <section
@@ -70,11 +52,15 @@ fn SessionWalkthrough() -> impl IntoView {
             aria-labelledby="walkthrough-title"
             data-hydrated=move || hydrated.get().to_string()
         >
-            <h2 id="walkthrough-title">"How a session works"</h2>
+            <h2 id="walkthrough-title">{t("home-walkthrough-title")}</h2>
             <p class="walkthrough__progress" aria-live="polite">
-                {move || format!("Step {} of {}: {}", step.get() + 1, STEPS.len(), current().title)}
+                {move || t_with("home-walkthrough-progress", &[
+                    ("step", (step.get() + 1).into()),
+                    ("steps", STEPS.into()),
+                    ("title", step_text(step.get()).0.into()),
+                ])}
             </p>
-            <p class="walkthrough__body">{move || current().body}</p>
+            <p class="walkthrough__body">{move || step_text(step.get()).1}</p>
             <div class="walkthrough__controls">
                 <button
                     type="button"
@@ -82,15 +68,15 @@ fn SessionWalkthrough() -> impl IntoView {
                     disabled=move || !hydrated.get() || at_start()
                     on:click=move |_| step.update(|s| *s = s.saturating_sub(1))
                 >
-                    "Previous"
+                    {t("home-walkthrough-previous")}
                 </button>
                 <button
                     type="button"
                     class="button"
                     disabled=move || !hydrated.get() || at_end()
-                    on:click=move |_| step.update(|s| *s = (*s + 1).min(STEPS.len() - 1))
+                    on:click=move |_| step.update(|s| *s = (*s + 1).min(STEPS - 1))
                 >
-                    "Next step"
+                    {t("home-walkthrough-next")}
                 </button>
             </div>
         </section>

@@ -1,5 +1,6 @@
 //! `/login`: sign in with e-mail and password, or with a passkey.
 
+use crate::i18n::ui::t;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -26,16 +27,16 @@ pub fn LoginPage() -> impl IntoView {
             .read()
             .get(paths::param::REASON)
             .and_then(|value| LoginReason::parse(&value))
-            .map(LoginReason::notice)
+            .map(|reason| t(reason.notice_key()))
     });
     // A notice left by the previous request (sign-out), shown once.
     let flash = Resource::new(|| (), |_| take_notice());
     let signup_href = move || paths::signup_url(&next.get());
 
     view! {
-        <Title text="Sign in"/>
+        <Title text=t("login-title")/>
         <section class="card narrow auth-card">
-            <h1>"Sign in"</h1>
+            <h1>{t("login-title")}</h1>
             <Notice text=reason/>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
@@ -51,12 +52,12 @@ pub fn LoginPage() -> impl IntoView {
                 />
                 <FormError result=login.value().into() id="login-error"/>
                 <button type="submit" class="button button--block" disabled=move || login.pending().get()>
-                    {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
+                    {move || if login.pending().get() { t("login-submitting") } else { t("login-submit") }}
                 </button>
             </ActionForm>
             <PasskeySignIn next/>
-            <p class="auth-card__switch"><A href=paths::FORGOT.path()>"Forgot your password?"</A></p>
-            <p class="auth-card__switch">"New to Gatehouse? " <A href=signup_href>"Create an account"</A></p>
+            <p class="auth-card__switch"><A href=paths::FORGOT.path()>{t("login-forgot")}</A></p>
+            <p class="auth-card__switch">{t("login-new")} " " <A href=signup_href>{t("login-create-account")}</A></p>
         </section>
     }
 }

@@ -1,5 +1,6 @@
 //! The page for any path no route matches.
 
+use crate::i18n::ui::t;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -15,11 +16,11 @@ pub fn NotFound() -> impl IntoView {
     }
 
     view! {
-        <Title text="Page not found"/>
+        <Title text=t("not-found-title")/>
         <section class="card narrow">
-            <h1>"Page not found"</h1>
-            <p>"There is nothing at this address. It may have moved, or the link may be mistyped."</p>
-            <p><A href=crate::paths::HOME.path()>"Go to the home page"</A></p>
+            <h1>{t("not-found-title")}</h1>
+            <p>{t("not-found-body")}</p>
+            <p><A href=crate::paths::HOME.path()>{t("not-found-home")}</A></p>
         </section>
     }
 }

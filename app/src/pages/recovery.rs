@@ -3,6 +3,7 @@
 //! land (the server has already moved the link's token out of the address bar, see
 //! `web::email_link`). Each works as a plain form post before hydration.
 
+use crate::i18n::ui::{t, t_with};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::NavigateOptions;
@@ -12,7 +13,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::api::recovery::{
     ConfirmEmailChange, EmailLink, ForgotPassword, ResetPassword, VerifyEmail, check_email_link,
 };
-use crate::components::form::FormError;
+use crate::components::form::{FormError, described_by, failed};
 use crate::paths;
 
 /// `/forgot`: asks for a link to choose a new password. Says the same whatever the
@@ -26,31 +27,31 @@ pub fn ForgotPage() -> impl IntoView {
             || query.read().get(paths::param::SENT).is_some()
     };
     view! {
-        <Title text="Forgot your password?"/>
+        <Title text=t("login-forgot")/>
         <section class="card narrow auth-card">
-            <h1>"Forgot your password?"</h1>
+            <h1>{t("login-forgot")}</h1>
             <Show
                 when=sent
                 fallback=move || view! {
-                    <p>"Enter the address you signed up with. We will send you a link to choose a new password."</p>
+                    <p>{t("forgot-intro")}</p>
                     <ActionForm action=forgot attr:class="form">
                         <div class="field">
-                            <label for="email">"E-mail address"</label>
-                            <input id="email" type="email" name="email" autocomplete="username" required maxlength="254"/>
+                            <label for="email">{t("field-email")}</label>
+                            <input id="email" type="email" name="email" autocomplete="username" required maxlength="254"
+                                aria-describedby=described_by(None, "forgot-error", failed(forgot.value().into()))/>
                         </div>
-                        <FormError result=forgot.value().into()/>
+                        <FormError result=forgot.value().into() id="forgot-error"/>
                         <button type="submit" class="button button--block" disabled=move || forgot.pending().get()>
-                            {move || if forgot.pending().get() { "Sending…" } else { "Send me a link" }}
+                            {move || if forgot.pending().get() { t("forgot-submitting") } else { t("forgot-submit") }}
                         </button>
                     </ActionForm>
                 }
             >
                 <p class="alert alert--success" role="status" data-testid="forgot-sent">
-                    "If an account uses that address, we have sent it a link to choose a new password. "
-                    "The link works for 30 minutes. If nothing arrives within a few minutes, check your spam folder."
+                    {t("forgot-sent")}
                 </p>
             </Show>
-            <p class="auth-card__switch">"Remembered it? " <A href=paths::LOGIN.path()>"Sign in"</A></p>
+            <p class="auth-card__switch">{t("forgot-remembered")} " " <A href=paths::LOGIN.path()>{t("nav-sign-in")}</A></p>
         </section>
     }
 }
@@ -61,16 +62,17 @@ pub fn ForgotPage() -> impl IntoView {
 fn LinkGate(
     link: EmailLink,
     /// What to offer when the link does not work.
-    retry: (&'static str, String),
+    retry: (String, String),
     children: ChildrenFn,
 ) -> impl IntoView {
     let status = Resource::new(|| (), move |_| check_email_link(link));
     let children = StoredValue::new(children);
     let (retry_text, retry_href) = retry;
     view! {
-        <Suspense fallback=|| view! { <p class="muted">"Checking your link…"</p> }>
+        <Suspense fallback=|| view! { <p class="muted">{t("link-checking")}</p> }>
             {move || {
                 let retry_href = retry_href.clone();
+                let retry_text = retry_text.clone();
                 Suspend::new(async move {
                     match status.await {
                         Ok(email) => {
@@ -110,22 +112,22 @@ pub fn ResetPage() -> impl IntoView {
         }
     });
     view! {
-        <Title text="Choose a new password"/>
+        <Title text=t("reset-title")/>
         <section class="card narrow auth-card">
-            <h1>"Choose a new password"</h1>
-            <LinkGate link=EmailLink::PasswordReset retry=("Ask for a new link", paths::FORGOT.path())>
-                <p>"For " <strong>{link_address()}</strong> ". Every device signed in to this account will be signed out."</p>
+            <h1>{t("reset-title")}</h1>
+            <LinkGate link=EmailLink::PasswordReset retry=(t("link-ask-again"), paths::FORGOT.path())>
+                <p>{t("reset-for-before")} <strong>{link_address()}</strong> {t("reset-for-after")}</p>
                 <ActionForm action=reset attr:class="form">
                     // Lets password managers file the new password under the right account.
                     <input type="email" name="username" autocomplete="username" value=link_address() hidden readonly/>
                     <div class="field">
-                        <label for="new_password">"New password"</label>
-                        <input id="new_password" type="password" name="new_password" autocomplete="new-password" required minlength="8" maxlength="128" aria-describedby="new-password-hint"/>
-                        <p id="new-password-hint" class="field__hint">"At least 8 characters."</p>
+                        <label for="new_password">{t("password-change-field")}</label>
+                        <input id="new_password" type="password" name="new_password" autocomplete="new-password" required minlength="8" maxlength="128" aria-describedby=described_by(Some("new-password-hint"), "reset-error", failed(reset.value().into()))/>
+                        <p id="new-password-hint" class="field__hint">{t("password-change-hint")}</p>
                     </div>
-                    <FormError result=reset.value().into()/>
+                    <FormError result=reset.value().into() id="reset-error"/>
                     <button type="submit" class="button button--block" disabled=move || reset.pending().get()>
-                        {move || if reset.pending().get() { "Saving…" } else { "Set new password" }}
+                        {move || if reset.pending().get() { t("reset-submitting") } else { t("reset-submit") }}
                     </button>
                 </ActionForm>
             </LinkGate>
@@ -138,12 +140,12 @@ pub fn ResetPage() -> impl IntoView {
 pub fn VerifyEmailPage() -> impl IntoView {
     let verify = ServerAction::<VerifyEmail>::new();
     view! {
-        <Title text="Confirm your address"/>
-        <ConfirmLink title="Confirm your e-mail address" link=EmailLink::EmailVerification result=verify.value().into() done=verified_message>
-            <p>"Confirm that this address is yours: " <strong>{link_address()}</strong></p>
+        <Title text=t("verify-title")/>
+        <ConfirmLink title=t("verify-heading") link=EmailLink::EmailVerification result=verify.value().into() done=verified_message>
+            <p>{t("verify-intro")} " " <strong>{link_address()}</strong></p>
             <ActionForm action=verify attr:class="form">
                 <FormError result=verify.value().into()/>
-                <button type="submit" class="button button--block">"Confirm my address"</button>
+                <button type="submit" class="button button--block">{t("verify-submit")}</button>
             </ActionForm>
         </ConfirmLink>
     }
@@ -154,12 +156,12 @@ pub fn VerifyEmailPage() -> impl IntoView {
 pub fn ConfirmEmailPage() -> impl IntoView {
     let confirm = ServerAction::<ConfirmEmailChange>::new();
     view! {
-        <Title text="Confirm your new address"/>
-        <ConfirmLink title="Confirm your new e-mail address" link=EmailLink::EmailChange result=confirm.value().into() done=changed_message>
-            <p>"Use this address for your account from now on: " <strong>{link_address()}</strong></p>
+        <Title text=t("confirm-title")/>
+        <ConfirmLink title=t("confirm-heading") link=EmailLink::EmailChange result=confirm.value().into() done=changed_message>
+            <p>{t("confirm-intro")} " " <strong>{link_address()}</strong></p>
             <ActionForm action=confirm attr:class="form">
                 <FormError result=confirm.value().into()/>
-                <button type="submit" class="button button--block">"Use this address"</button>
+                <button type="submit" class="button button--block">{t("confirm-submit")}</button>
             </ActionForm>
         </ConfirmLink>
     }
@@ -167,15 +169,15 @@ pub fn ConfirmEmailPage() -> impl IntoView {
 
 fn verified_message(email: Option<String>) -> String {
     match email {
-        Some(email) => format!("Thank you: {email} is confirmed."),
-        None => "Thank you: your address is confirmed.".to_owned(),
+        Some(email) => t_with("verify-done", &[("email", email.into())]),
+        None => t("verify-done-unnamed"),
     }
 }
 
 fn changed_message(email: Option<String>) -> String {
     match email {
-        Some(email) => format!("Done: your account now uses {email}."),
-        None => "Done: your account now uses its new address.".to_owned(),
+        Some(email) => t_with("confirm-done", &[("email", email.into())]),
+        None => t("confirm-done-unnamed"),
     }
 }
 
@@ -185,7 +187,7 @@ fn changed_message(email: Option<String>) -> String {
 /// plain form post came back with `?done=1`.
 #[component]
 fn ConfirmLink(
-    title: &'static str,
+    title: String,
     link: EmailLink,
     /// The action's last result: the address, on success.
     result: Signal<Option<Result<String, crate::api::error::AppError>>>,
@@ -206,7 +208,7 @@ fn ConfirmLink(
                     view! { <DoneMessage text=done(None)/> }.into_any()
                 } else {
                     view! {
-                        <LinkGate link=link retry=("Go to your account", paths::ACCOUNT.path())>
+                        <LinkGate link=link retry=(t("link-go-to-account"), paths::ACCOUNT.path())>
                             {children.read_value()()}
                         </LinkGate>
                     }
@@ -221,6 +223,6 @@ fn ConfirmLink(
 fn DoneMessage(text: String) -> impl IntoView {
     view! {
         <p class="alert alert--success" role="status" data-testid="link-done">{text}</p>
-        <p><A href=paths::ACCOUNT.path()>"Go to your account"</A></p>
+        <p><A href=paths::ACCOUNT.path()>{t("link-go-to-account")}</A></p>
     }
 }

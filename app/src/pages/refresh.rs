@@ -5,6 +5,7 @@
 //! redirects here; once hydrated this page POSTs the refresh and moves on. Without
 //! JavaScript the "Continue" button submits the same POST as a form.
 
+use crate::i18n::ui::t;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::NavigateOptions;
@@ -51,13 +52,13 @@ pub fn RefreshPage() -> impl IntoView {
     });
 
     view! {
-        <Title text="Restoring your session"/>
+        <Title text=t("refresh-title")/>
         <section class="card narrow" aria-busy="true">
-            <h1>"Restoring your session…"</h1>
-            <p>"One moment while your sign-in is renewed."</p>
+            <h1>{t("refresh-heading")}</h1>
+            <p>{t("refresh-body")}</p>
             <ActionForm action=refresh>
                 <input type="hidden" name="next" value=next/>
-                <button type="submit" class="button">"Continue"</button>
+                <button type="submit" class="button">{t("refresh-continue")}</button>
             </ActionForm>
         </section>
     }

@@ -2,12 +2,15 @@
 //! The password was right; the server keeps that in the pre-authentication web session
 //! for five minutes and five tries. Only a right code signs the device in.
 
+use crate::i18n::ui::t;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::api::second_factor::LoginCode;
-use crate::components::form::{FormError, continue_after_sign_in, next_param};
+use crate::components::form::{
+    FormError, continue_after_sign_in, described_by, failed, next_param,
+};
 use crate::paths;
 
 /// The code form; like the login form it works with and without JavaScript.
@@ -17,23 +20,23 @@ pub fn SignInCodePage() -> impl IntoView {
     let next = next_param();
     continue_after_sign_in(login_code.value().into());
     view! {
-        <Title text="Two-step sign-in"/>
+        <Title text=t("code-title")/>
         <section class="card narrow auth-card">
-            <h1>"Two-step sign-in"</h1>
-            <p>"Open your authenticator app and enter the 6-digit code it shows for Gatehouse."</p>
+            <h1>{t("code-title")}</h1>
+            <p>{t("code-intro")}</p>
             <ActionForm action=login_code attr:class="form">
                 <input type="hidden" name="next" value=next/>
                 <div class="field">
-                    <label for="code">"Code"</label>
-                    <input id="code" type="text" name="code" autocomplete="one-time-code" required maxlength="32" aria-describedby="code-hint"/>
-                    <p id="code-hint" class="field__hint">"Lost your phone? Enter one of your recovery codes instead."</p>
+                    <label for="code">{t("code-field")}</label>
+                    <input id="code" type="text" name="code" autocomplete="one-time-code" required maxlength="32" aria-describedby=described_by(Some("code-hint"), "code-error", failed(login_code.value().into()))/>
+                    <p id="code-hint" class="field__hint">{t("code-hint")}</p>
                 </div>
-                <FormError result=login_code.value().into()/>
+                <FormError result=login_code.value().into() id="code-error"/>
                 <button type="submit" class="button button--block" disabled=move || login_code.pending().get()>
-                    {move || if login_code.pending().get() { "Checking…" } else { "Verify" }}
+                    {move || if login_code.pending().get() { t("code-submitting") } else { t("code-submit") }}
                 </button>
             </ActionForm>
-            <p class="auth-card__switch"><A href=paths::LOGIN.path()>"Start again"</A></p>
+            <p class="auth-card__switch"><A href=paths::LOGIN.path()>{t("code-start-again")}</A></p>
         </section>
     }
 }

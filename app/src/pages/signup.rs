@@ -1,5 +1,6 @@
 //! `/signup`: create an account.
 
+use crate::i18n::ui::t;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -18,22 +19,22 @@ pub fn SignupPage() -> impl IntoView {
     continue_after_sign_in(signup.value().into());
 
     view! {
-        <Title text="Create an account"/>
+        <Title text=t("signup-title")/>
         <section class="card narrow auth-card">
-            <h1>"Create an account"</h1>
+            <h1>{t("signup-title")}</h1>
             <ActionForm action=signup attr:class="form">
                 <input type="hidden" name="next" value=next/>
                 <CredentialFields
                     password_autocomplete="new-password"
-                    password_hint="At least 8 characters. A passphrase of a few words is easy to remember and hard to guess."
+                    password_hint=t("signup-password-hint")
                     error=("signup-error", failed(signup.value().into()))
                 />
                 <FormError result=signup.value().into() id="signup-error"/>
                 <button type="submit" class="button button--block" disabled=move || signup.pending().get()>
-                    {move || if signup.pending().get() { "Creating your account…" } else { "Create account" }}
+                    {move || if signup.pending().get() { t("signup-submitting") } else { t("signup-submit") }}
                 </button>
             </ActionForm>
-            <p class="auth-card__switch">"Already have an account? " <A href=paths::LOGIN.path()>"Sign in"</A></p>
+            <p class="auth-card__switch">{t("signup-have-account")} " " <A href=paths::LOGIN.path()>{t("nav-sign-in")}</A></p>
         </section>
     }
 }

@@ -56,7 +56,10 @@ pub fn client_info(ctx: &ServerContext, parts: &Parts) -> ClientInfo {
         .get(USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    ClientInfo::new(ip, user_agent)
+    ClientInfo {
+        language: crate::i18n::ui::request_language(&parts.headers),
+        ..ClientInfo::new(ip, user_agent)
+    }
 }
 
 /// The device session this browser's cookies point at, for a sign-in to end: the `sid`
@@ -310,7 +313,7 @@ fn set_device_cookie(ctx: &ServerContext, account: &str) {
 }
 
 /// Adds one `Set-Cookie` header to the response being built.
-fn append_set_cookie(value: String) {
+pub fn append_set_cookie(value: String) {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>()
         && let Ok(value) = http::HeaderValue::from_str(&value)
     {

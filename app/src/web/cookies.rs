@@ -1,4 +1,4 @@
-//! The two session cookies: names, attributes, reading and writing.
+//! The session cookies (and the language cookie): names, attributes, reading and writing.
 
 use std::time::Duration;
 
@@ -74,6 +74,18 @@ impl CookieSettings {
     /// `Set-Cookie` for a new refresh token, living as long as the token.
     pub fn refresh_cookie(&self, token: &str, lifetime: Duration) -> String {
         self.build(self.refresh_name(), token, REFRESH_PATH, lifetime)
+    }
+
+    /// `Set-Cookie` remembering the reader's language for a year. Not a secret, so no
+    /// prefixed name: a value planted by a sibling subdomain could only change the
+    /// language, which the reader changes back with one click.
+    pub fn language_cookie(&self, language: crate::i18n::Language) -> String {
+        self.build(
+            crate::i18n::LANGUAGE_COOKIE,
+            language.code(),
+            "/",
+            DEVICE_COOKIE_LIFETIME,
+        )
     }
 
     /// `Set-Cookie` headers that delete both cookies.

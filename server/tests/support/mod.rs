@@ -364,8 +364,9 @@ impl Cookies {
                 "__Host-access" => self.access = token,
                 "__Secure-refresh" => self.refresh = token,
                 "__Secure-device" => self.device = token,
-                // The pre-auth web session; not part of authentication.
-                "__Host-session" => {}
+                // The pre-auth web session and the reader's language; not part of
+                // authentication.
+                "__Host-session" | "language" => {}
                 other => panic!("unexpected cookie {other}"),
             }
         }

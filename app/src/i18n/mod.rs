@@ -1,0 +1,389 @@
+//! Every word a person reads, in their language.
+//!
+//! The words live in Fluent files, one per language: `app/locales/<code>/gatehouse.ftl`
+//! (Mozilla's format: plurals, variables and grammatical cases are the translator's
+//! business, not the code's). They are compiled into both the server and the wasm
+//! bundle, so a page renders in its language on the server and hydrates without a flash.
+//!
+//! Which language a request gets is decided once ([`Language::negotiate`]): the reader's
+//! choice (the `language` cookie, set by the footer's switcher), else the browser's
+//! `Accept-Language`, else English. The server puts it in `<html lang>`, the browser
+//! reads it back from there, and server functions negotiate it from the same headers,
+//! so error messages speak the page's language too.
+//!
+//! This module is plain Rust (no Leptos, no axum): the domain and the mail renderer use
+//! it as well. The Leptos side is in [`ui`]. ARCHITECTURE: "Languages".
+
+pub mod ui;
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use fluent_bundle::FluentValue;
+use fluent_templates::{LanguageIdentifier, Loader, langid, static_loader};
+use serde::{Deserialize, Serialize};
+
+static_loader! {
+    static MESSAGES = {
+        locales: "./locales",
+        fallback_language: "en",
+        // Fluent wraps variables in Unicode isolation marks by default, for mixing
+        // right-to-left text; no language here needs them, and they break copy and paste.
+        customise: |bundle| bundle.set_use_isolating(false),
+    };
+}
+
+/// The name of the cookie that remembers the reader's choice of language.
+pub const LANGUAGE_COOKIE: &str = "language";
+
+/// A language the interface is translated into.
+///
+/// To add one: a variant here (and in [`Language::ALL`]), its folder under
+/// `app/locales/` with every message of `en/gatehouse.ftl` translated, and its name in
+/// its own language. The key-completeness test names any message still missing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Language {
+    /// English, the default and the fallback.
+    #[default]
+    #[serde(rename = "en")]
+    En,
+    /// German.
+    #[serde(rename = "de")]
+    De,
+}
+
+impl Language {
+    /// Every language, in the order the switcher lists them.
+    pub const ALL: [Self; 2] = [Self::En, Self::De];
+
+    /// The BCP 47 code: `lang` attributes, the cookie, the folder under `app/locales/`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::De => "de",
+        }
+    }
+
+    /// The language's name in itself ("Deutsch"), as a switcher should show it.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Self::En => "English",
+            Self::De => "Deutsch",
+        }
+    }
+
+    /// The language a code names: `de`, `DE`, `de-AT` all name German.
+    pub fn from_code(code: &str) -> Option<Self> {
+        let primary = code.split(['-', '_']).next().unwrap_or_default();
+        Self::ALL
+            .into_iter()
+            .find(|language| language.code().eq_ignore_ascii_case(primary))
+    }
+
+    /// The language of a request: the reader's `choice` (the cookie's value) if it names
+    /// a language we have, else the best match for the `Accept-Language` header, else
+    /// English. Malformed input of either kind is ignored, never an error.
+    pub fn negotiate(choice: Option<&str>, accept_language: Option<&str>) -> Self {
+        if let Some(language) = choice.and_then(Self::from_code) {
+            return language;
+        }
+        let Some(header) = accept_language else {
+            return Self::default();
+        };
+        let requested = fluent_langneg::accepted_languages::parse(header);
+        let available: Vec<LanguageIdentifier> = Self::ALL.iter().map(|l| l.identifier()).collect();
+        let default = Self::default().identifier();
+        fluent_langneg::negotiate_languages(
+            &requested,
+            &available,
+            Some(&default),
+            fluent_langneg::NegotiationStrategy::Lookup,
+        )
+        .first()
+        .and_then(|id| Self::from_code(id.language.as_str()))
+        .unwrap_or_default()
+    }
+
+    fn identifier(self) -> LanguageIdentifier {
+        match self {
+            Self::En => langid!("en"),
+            Self::De => langid!("de"),
+        }
+    }
+
+    /// The message `key` in this language (English if this language lacks it).
+    ///
+    /// A key missing in every language comes back as the key itself, so a slip shows on
+    /// the page instead of failing it; `messages_are_complete` fails the build's tests.
+    pub fn text(self, key: &str) -> String {
+        MESSAGES
+            .try_lookup(&self.identifier(), key)
+            .unwrap_or_else(|| key.to_owned())
+    }
+
+    /// The message `key` with variables, e.g. `("count", 3.into())`.
+    pub fn text_with(self, key: &str, args: &[(&'static str, Arg)]) -> String {
+        let args: HashMap<Cow<'static, str>, FluentValue<'static>> = args
+            .iter()
+            .map(|(name, value)| (Cow::Borrowed(*name), value.to_fluent()))
+            .collect();
+        MESSAGES
+            .try_lookup_with_args(&self.identifier(), key, &args)
+            .unwrap_or_else(|| key.to_owned())
+    }
+
+    /// A calendar date, e.g. "23 November 2026" or "23. November 2026".
+    pub fn date(self, date: chrono::NaiveDate) -> String {
+        use chrono::Datelike;
+        let month = self.text_with("month-name", &[("month", date.month().into())]);
+        self.text_with(
+            "date-long",
+            &[
+                ("day", date.day().into()),
+                ("month", month.into()),
+                ("year", date.year().into()),
+            ],
+        )
+    }
+
+    /// A date and time of day, e.g. "23 November 2026 at 10:14 UTC".
+    pub fn date_time(self, at: chrono::NaiveDateTime) -> String {
+        self.text_with(
+            "date-time-long",
+            &[
+                ("date", self.date(at.date()).into()),
+                ("time", at.format("%H:%M").to_string().into()),
+            ],
+        )
+    }
+}
+
+/// A value for a message's variable.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    /// Text, inserted as it is.
+    Text(String),
+    /// A number: Fluent picks the plural form from it.
+    Number(i64),
+}
+
+impl Arg {
+    fn to_fluent(&self) -> FluentValue<'static> {
+        match self {
+            Self::Text(text) => FluentValue::from(text.clone()),
+            Self::Number(number) => FluentValue::from(*number),
+        }
+    }
+}
+
+impl From<String> for Arg {
+    fn from(text: String) -> Self {
+        Self::Text(text)
+    }
+}
+
+impl From<&str> for Arg {
+    fn from(text: &str) -> Self {
+        Self::Text(text.to_owned())
+    }
+}
+
+macro_rules! number_args {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Arg {
+            fn from(number: $t) -> Self {
+                Self::Number(i64::try_from(number).unwrap_or(i64::MAX))
+            }
+        }
+    )*};
+}
+number_args!(i32, i64, u32, u64, usize);
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use fluent_syntax::ast::{Entry, Expression, InlineExpression, Pattern, PatternElement};
+
+    use super::*;
+
+    const SOURCES: [(Language, &str); 2] = [
+        (Language::En, include_str!("../../locales/en/gatehouse.ftl")),
+        (Language::De, include_str!("../../locales/de/gatehouse.ftl")),
+    ];
+
+    /// Each message's id with the variables it uses.
+    fn messages(source: &str) -> std::collections::BTreeMap<String, BTreeSet<String>> {
+        let resource = fluent_syntax::parser::parse(source)
+            .unwrap_or_else(|(_, errors)| panic!("the file does not parse: {errors:?}"));
+        resource
+            .body
+            .iter()
+            .filter_map(|entry| match entry {
+                Entry::Message(message) => {
+                    let mut variables = BTreeSet::new();
+                    if let Some(value) = &message.value {
+                        collect_variables(value, &mut variables);
+                    }
+                    Some((message.id.name.to_owned(), variables))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn collect_variables(pattern: &Pattern<&str>, into: &mut BTreeSet<String>) {
+        for element in &pattern.elements {
+            if let PatternElement::Placeable { expression } = element {
+                match expression {
+                    Expression::Inline(inline) => collect_inline(inline, into),
+                    Expression::Select { selector, variants } => {
+                        collect_inline(selector, into);
+                        for variant in variants {
+                            collect_variables(&variant.value, into);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn collect_inline(inline: &InlineExpression<&str>, into: &mut BTreeSet<String>) {
+        if let InlineExpression::VariableReference { id } = inline {
+            into.insert(id.name.to_owned());
+        }
+    }
+
+    /// Every language has every message, with the same variables: a missing or extra
+    /// key, or a translation that drops `{ $email }`, fails here by name.
+    #[test]
+    fn messages_are_complete_in_every_language() {
+        let english = messages(SOURCES[0].1);
+        assert!(english.len() > 100, "the English file looks truncated");
+        for (language, source) in &SOURCES[1..] {
+            let other = messages(source);
+            let missing: Vec<_> = english.keys().filter(|k| !other.contains_key(*k)).collect();
+            let extra: Vec<_> = other.keys().filter(|k| !english.contains_key(*k)).collect();
+            assert!(missing.is_empty(), "{language:?} lacks {missing:?}");
+            assert!(extra.is_empty(), "{language:?} has unknown {extra:?}");
+            for (key, variables) in &english {
+                assert_eq!(
+                    &other[key], variables,
+                    "{language:?} `{key}` uses other variables"
+                );
+            }
+        }
+    }
+
+    /// Every key the code asks for exists: each string literal passed to one of the
+    /// lookup helpers in `app/src` is checked against the English file.
+    #[test]
+    fn every_key_in_the_code_exists() {
+        let english = messages(SOURCES[0].1);
+        let mut unknown = Vec::new();
+        let mut seen = 0;
+        for file in rust_sources(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src")) {
+            let code = std::fs::read_to_string(&file).unwrap();
+            for key in keys_in(&code) {
+                seen += 1;
+                if !english.contains_key(&key) {
+                    unknown.push(format!("{}: {key}", file.display()));
+                }
+            }
+        }
+        assert!(seen > 100, "the scan found only {seen} keys");
+        assert!(
+            unknown.is_empty(),
+            "keys missing from en/gatehouse.ftl: {unknown:#?}"
+        );
+    }
+
+    fn rust_sources(dir: std::path::PathBuf) -> Vec<std::path::PathBuf> {
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files.extend(rust_sources(path));
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+        files
+    }
+
+    /// The literal first arguments of `t("…")`, `t_with("…"`, `.text("…")` and
+    /// `.text_with("…"`.
+    fn keys_in(code: &str) -> Vec<String> {
+        let mut keys = Vec::new();
+        for call in ["t(\"", "t_with(\"", ".text(\"", ".text_with(\""] {
+            let mut rest = code;
+            while let Some(at) = rest.find(call) {
+                let preceded_by_ident = rest[..at]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| c.is_alphanumeric() || c == '_');
+                rest = &rest[at + call.len()..];
+                let key: String = rest.chars().take_while(|c| *c != '"').collect();
+                let looks_like_a_key = key.starts_with(|c: char| c.is_ascii_lowercase())
+                    && key
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+                if !preceded_by_ident && looks_like_a_key {
+                    keys.push(key);
+                }
+            }
+        }
+        keys
+    }
+
+    #[test]
+    fn the_choice_wins_then_the_browser_then_english() {
+        use Language::{De, En};
+        assert_eq!(Language::negotiate(Some("de"), Some("en-US,en")), De);
+        assert_eq!(Language::negotiate(Some("en"), Some("de-DE")), En);
+        assert_eq!(
+            Language::negotiate(Some("klingon"), Some("de-CH,de;q=0.9")),
+            De
+        );
+        assert_eq!(
+            Language::negotiate(None, Some("fr-FR,de;q=0.8,en;q=0.5")),
+            De
+        );
+        assert_eq!(
+            Language::negotiate(None, Some("fr-FR,en;q=0.8,de;q=0.5")),
+            En
+        );
+        assert_eq!(Language::negotiate(None, Some("fr")), En);
+        assert_eq!(Language::negotiate(None, Some(";;q=,\u{0}garbage")), En);
+        assert_eq!(Language::negotiate(None, None), En);
+        assert_eq!(Language::from_code("DE-at"), Some(De));
+        assert_eq!(Language::from_code(""), None);
+    }
+
+    #[test]
+    fn plurals_dates_and_variables_follow_the_language() {
+        use Language::{De, En};
+        assert_eq!(
+            En.text_with("time-minutes-ago", &[("count", 1.into())]),
+            "1 minute ago"
+        );
+        assert_eq!(
+            En.text_with("time-minutes-ago", &[("count", 5.into())]),
+            "5 minutes ago"
+        );
+        assert_eq!(
+            De.text_with("time-minutes-ago", &[("count", 1.into())]),
+            "vor 1 Minute"
+        );
+        assert_eq!(
+            De.text_with("time-minutes-ago", &[("count", 5.into())]),
+            "vor 5 Minuten"
+        );
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 5).unwrap();
+        assert_eq!(En.date(day), "5 March 2026");
+        assert_eq!(De.date(day), "5. März 2026");
+        // No isolation marks around variables.
+        assert!(!En.date(day).contains('\u{2068}'));
+        assert_eq!(En.text("no-such-key"), "no-such-key");
+    }
+}

@@ -1,0 +1,71 @@
+//! The language inside Leptos: which one the page speaks, and short lookups for views.
+//!
+//! The language is fixed for a page's life: switching it reloads the page (a form post
+//! that sets the cookie), so no view needs a signal for it and nothing ever re-renders
+//! in another language.
+
+use super::{Arg, Language};
+
+/// The language of the page being rendered (server) or run (browser).
+///
+/// On the server: the one [`provide_language`] put in the request's context, else
+/// negotiated from the request's headers (server functions). In the browser: the one the
+/// server wrote into `<html lang>`, read once, so hydration speaks the same language
+/// and event handlers (which run outside any reactive owner) do too.
+pub fn use_language() -> Language {
+    #[cfg(feature = "hydrate")]
+    {
+        browser_language()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        if let Some(language) = leptos::prelude::use_context::<Language>() {
+            return language;
+        }
+        #[cfg(feature = "ssr")]
+        if let Some(parts) = leptos::prelude::use_context::<http::request::Parts>() {
+            return request_language(&parts.headers);
+        }
+        Language::default()
+    }
+}
+
+/// Negotiates the request's language once and keeps it in the context of its render.
+pub fn provide_language() -> Language {
+    let language = use_language();
+    leptos::prelude::provide_context(language);
+    language
+}
+
+/// The message `key` in the page's language.
+pub fn t(key: &str) -> String {
+    use_language().text(key)
+}
+
+/// The message `key` with variables, in the page's language.
+pub fn t_with(key: &str, args: &[(&'static str, Arg)]) -> String {
+    use_language().text_with(key, args)
+}
+
+/// The language a request asks for: the `language` cookie, else `Accept-Language`.
+#[cfg(feature = "ssr")]
+pub fn request_language(headers: &http::HeaderMap) -> Language {
+    let choice = crate::web::cookies::read(headers, super::LANGUAGE_COOKIE);
+    let accept = headers
+        .get(http::header::ACCEPT_LANGUAGE)
+        .and_then(|value| value.to_str().ok());
+    Language::negotiate(choice.as_deref(), accept)
+}
+
+#[cfg(feature = "hydrate")]
+fn browser_language() -> Language {
+    thread_local! {
+        static LANGUAGE: Language = web_sys::window()
+            .and_then(|window| window.document())
+            .and_then(|document| document.document_element())
+            .and_then(|html| html.get_attribute("lang"))
+            .and_then(|code| Language::from_code(&code))
+            .unwrap_or_default();
+    }
+    LANGUAGE.with(|language| *language)
+}
