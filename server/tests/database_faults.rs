@@ -19,7 +19,10 @@ fn lock_database_for(client: &Client, hold: Duration) -> std::thread::JoinHandle
     let (locked_tx, locked_rx) = std::sync::mpsc::channel();
     let handle = std::thread::spawn(move || {
         let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
-        conn.batch_execute("BEGIN IMMEDIATE").unwrap();
+        // The server writes now and then by itself (its start-up cleanup, the feed):
+        // wait for such a write to end rather than fail to take the lock.
+        conn.batch_execute("PRAGMA busy_timeout = 10000; BEGIN IMMEDIATE")
+            .unwrap();
         locked_tx.send(()).unwrap();
         std::thread::sleep(hold);
         conn.batch_execute("COMMIT").unwrap();
