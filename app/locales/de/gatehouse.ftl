@@ -15,7 +15,6 @@ nav-account = Konto
 nav-sign-in = Anmelden
 nav-create-account = Konto erstellen
 nav-sign-out = Abmelden
-nav-signing-out = Wird abgemeldet …
 footer-about = Gatehouse – ein quelloffener Baukasten für sichere Sitzungen in Full-Stack-Rust. Kurzlebige Tokens, rotierende Erneuerung, Abmelden pro Gerät.
 language-switcher = Sprache
 language-current = { $language } (aktuelle Sprache)

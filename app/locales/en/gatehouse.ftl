@@ -16,7 +16,6 @@ nav-account = Account
 nav-sign-in = Sign in
 nav-create-account = Create account
 nav-sign-out = Sign out
-nav-signing-out = Signing out…
 footer-about = Gatehouse — an open-source session-security starter for full-stack Rust. Short-lived tokens, rotating refresh, per-device sign-out.
 language-switcher = Language
 language-current = { $language } (current language)

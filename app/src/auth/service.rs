@@ -276,20 +276,35 @@ impl AuthService {
     }
 
     async fn read_revocations(&self, from: Option<i64>) -> Result<usize, AuthError> {
+        use crate::store::blacklist;
         let now = now();
-        let (rows, next) = self
+        let set = Arc::clone(&self.revocations);
+        let (read, next) = self
             .db
-            .run(move |conn| Ok(crate::store::blacklist::revocations_from(conn, from, now)?))
+            .run(move |conn| {
+                if from.is_none() {
+                    for (kind, count) in blacklist::live_counts(conn, now)? {
+                        if let Ok(kind) = kind.parse::<Revoked>() {
+                            set.reserve(kind, usize::try_from(count).unwrap_or(0));
+                        }
+                    }
+                }
+                // Row by row into the set: a large blacklist is never held twice.
+                Ok(blacklist::read_revocations(
+                    conn,
+                    from,
+                    now,
+                    |kind, id, expires_at| {
+                        if let Ok(kind) = kind.parse::<Revoked>() {
+                            set.insert(kind, id, expires_at.and_utc().timestamp());
+                        }
+                    },
+                )?)
+            })
             .await?;
-        for row in &rows {
-            if let Ok(kind) = row.kind.parse::<Revoked>() {
-                self.revocations
-                    .insert(kind, &row.token_id, row.expires_at.and_utc().timestamp());
-            }
-        }
         let mut cursor = self.feed_cursor.lock().unwrap_or_else(|e| e.into_inner());
         *cursor = (*cursor).max(next);
-        Ok(rows.len())
+        Ok(read)
     }
 
     /// Creates an account and signs it in on this device.

@@ -2,6 +2,7 @@
 //! that reads them by sequence number.
 
 use chrono::NaiveDateTime;
+use diesel::connection::DefaultLoadingMode;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
@@ -9,7 +10,9 @@ use super::DbConnection;
 use super::models::BlacklistEntry;
 use super::schema::token_blacklist;
 
-/// The unexpired blacklist rows numbered `from` or later (all of them for `None`), and
+/// The unexpired blacklist rows numbered `from` or later (all of them for `None`), handed
+/// to `each(kind, token_id, expires_at)` one at a time, so that the million rows of a
+/// large blacklist never sit in memory together; returns how many rows were read and
 /// the number to read from next time: every row committed later is numbered at least
 /// that.
 ///
@@ -20,11 +23,12 @@ use super::schema::token_blacklist;
 ///   numbered at or above the cursor and will be read next time.
 /// - SQLite has one writer at a time and numbers each row above every earlier one (see
 ///   [`next_seq`]), so the next cursor is one past the largest number there is.
-pub fn revocations_from(
+pub fn read_revocations(
     conn: &mut DbConnection,
     from: Option<i64>,
     now: NaiveDateTime,
-) -> QueryResult<(Vec<BlacklistEntry>, i64)> {
+    mut each: impl FnMut(&str, &str, NaiveDateTime),
+) -> QueryResult<(usize, i64)> {
     let horizon: Option<i64> = match conn {
         DbConnection::Postgres(c) => Some(
             diesel::select(diesel::dsl::sql::<BigInt>(
@@ -36,12 +40,21 @@ pub fn revocations_from(
     };
     let mut query = token_blacklist::table
         .filter(token_blacklist::expires_at.ge(now))
-        .select(BlacklistEntry::as_select())
+        .select((
+            token_blacklist::kind,
+            token_blacklist::token_id,
+            token_blacklist::expires_at,
+        ))
         .into_boxed();
     if let Some(from) = from {
         query = query.filter(token_blacklist::seq.ge(from));
     }
-    let rows = query.load(conn)?;
+    let mut read = 0;
+    for row in query.load_iter::<(String, String, NaiveDateTime), DefaultLoadingMode>(conn)? {
+        let (kind, token_id, expires_at) = row?;
+        each(&kind, &token_id, expires_at);
+        read += 1;
+    }
     let next = match horizon {
         Some(xmin) => xmin,
         None => {
@@ -51,7 +64,17 @@ pub fn revocations_from(
             max.unwrap_or(0) + 1
         }
     };
-    Ok((rows, next))
+    Ok((read, next))
+}
+
+/// How many unexpired rows there are of each kind: the room the revocation set makes
+/// before loading them.
+pub fn live_counts(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Vec<(String, i64)>> {
+    token_blacklist::table
+        .filter(token_blacklist::expires_at.ge(now))
+        .group_by(token_blacklist::kind)
+        .select((token_blacklist::kind, diesel::dsl::count_star()))
+        .load(conn)
 }
 
 /// Blacklists `entry` (a row for the same id already there is kept).
