@@ -6,6 +6,11 @@ loopback. Every ratio alternates its A and B runs (A B A B A B) and reports the 
 the three A/B pairs, so machine noise that drifts over the run hits both sides alike.
 Absolute numbers are printed too, but only the ratios are comparable between machines.
 
+It also measures Gatehouse's authenticated call against its peers under the same
+pinning, in alternating rounds: a bare axum JSON handler (the ceiling), axum-login with
+tower-sessions on SQLite, and Better Auth on Node with SQLite (bench/peers/; skipped,
+saying why, when Node or its packages are missing).
+
 Writes bench/results/latest.json and bench/results/latest.svg and prints a table.
 Environment: BENCH_SECONDS (per run, default 3), DATABASE_URL (a postgres:// URL runs
 R3-R6 on PostgreSQL too; each server gets a fresh database there).
@@ -15,6 +20,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -30,6 +36,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SERVER_BIN = ROOT / "target/release/server"
 ARGON2_BIN = ROOT / "target/release/examples/argon2_rate"
+PEERS = ROOT / "bench/peers"
+PEER_BINS = PEERS / "target/release"
+PEER_ROUNDS = 5
+PEER_SECONDS = 2
 LUA = ROOT / "bench/lua"
 RESULTS = ROOT / "bench/results"
 SECONDS = int(os.environ.get("BENCH_SECONDS", "3"))
@@ -52,8 +62,9 @@ def log(message):
 class Server:
     """The release binary on a fresh data dir (and database), pinned to SERVER_CORE."""
 
-    def __init__(self, name, database_url=None, extra_env=None):
+    def __init__(self, name, database_url=None, extra_env=None, command=None):
         self.name = name
+        self.command = command or [str(SERVER_BIN)]
         self.dir = tempfile.TemporaryDirectory(prefix=f"gatehouse-bench-{name}-")
         self.database_url = database_url
         self.extra_env = extra_env or {}
@@ -76,7 +87,7 @@ class Server:
         if self.database_url:
             env["DATABASE_URL"] = self.database_url
         self.proc = subprocess.Popen(
-            ["taskset", "-c", SERVER_CORE, str(SERVER_BIN)],
+            ["taskset", "-c", SERVER_CORE, *self.command],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -109,9 +120,14 @@ class Server:
         text = Path(f"/proc/{self.proc.pid}/status").read_text()
         return int(re.search(rf"{field}:\s+(\d+) kB", text).group(1))
 
-    def post(self, path, form=None, cookie=None):
-        data = urllib.parse.urlencode(form or {}).encode()
+    def post(self, path, form=None, cookie=None, json_body=None):
+        if json_body is None:
+            data = urllib.parse.urlencode(form or {}).encode()
+        else:
+            data = json.dumps(json_body).encode()
         request = urllib.request.Request(self.base + path, data=data, method="POST")
+        if json_body is not None:
+            request.add_header("Content-Type", "application/json")
         if cookie:
             request.add_header("Cookie", cookie)
         with urllib.request.urlopen(request) as response:
@@ -187,12 +203,13 @@ def fixed_rate(url, env, target_rps):
 
 
 def seed_blacklist_sqlite(db_path, rows):
-    """Adds `rows` live blacklist entries (a revoked session each) to an SQLite database."""
+    """Adds `rows` live blacklist entries (a revoked session each, with a random 128-bit id
+    like the UUIDs Gatehouse issues) to an SQLite database."""
     conn = sqlite3.connect(db_path)
     conn.execute(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
         "INSERT INTO token_blacklist (token_id, kind, session_id, reason, created_at, expires_at) "
-        "SELECT 'bench-' || i, 'sid', 'bench-' || i, 'bench', datetime('now', '-1 minute'), "
+        "SELECT lower(hex(randomblob(16))), 'sid', 'bench-' || i, 'bench', datetime('now', '-1 minute'), "
         "datetime('now', '+1 day') FROM n",
         (rows,),
     )
@@ -203,7 +220,7 @@ def seed_blacklist_sqlite(db_path, rows):
 def seed_blacklist_postgres(url, rows):
     sql = (
         "INSERT INTO token_blacklist (token_id, kind, session_id, reason, created_at, expires_at) "
-        f"SELECT 'bench-' || i, 'sid', 'bench-' || i, 'bench', now() - interval '1 minute', "
+        f"SELECT gen_random_uuid()::text, 'sid', 'bench-' || i, 'bench', now() - interval '1 minute', "
         f"now() + interval '1 day' FROM generate_series(1, {rows}) AS i"
     )
     subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", url, "-c", sql], check=True)
@@ -316,6 +333,94 @@ def backend_ratios(backend, database_url, results):
     server.stop()
 
 
+def free_port():
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def first_cookie(set_cookies):
+    return set_cookies[0].split(";", 1)[0]
+
+
+def start_peers():
+    """The peers that can run here, each signed in once: {name: (server, cookie)}."""
+    peers, skipped = {}, {}
+    if (PEER_BINS / "bare-axum").exists():
+        peers["bare_axum"] = (Server("bare-axum", command=[str(PEER_BINS / "bare-axum")]), None)
+    else:
+        skipped["bare_axum"] = "bench/peers was not built"
+    if (PEER_BINS / "axum-login").exists():
+        server = Server("axum-login", command=[str(PEER_BINS / "axum-login")])
+        status, cookies = server.post("/signup", {"email": "peer@example.com", "password": PASSWORD})
+        assert status == 200, status
+        peers["axum_login"] = (server, first_cookie(cookies))
+    else:
+        skipped["axum_login"] = "bench/peers was not built"
+    better_auth = PEERS / "better-auth"
+    if not shutil.which("node"):
+        skipped["better_auth"] = "Node.js is not installed"
+    elif not (better_auth / "node_modules/better-sqlite3/build/Release/better_sqlite3.node").exists():
+        skipped["better_auth"] = "its npm packages are not installed (scripts/bench.sh installs them)"
+    else:
+        port = free_port()
+        server = Server("better-auth", extra_env={"PORT": str(port)},
+                        command=["node", str(better_auth / "server.mjs")])
+        status, cookies = server.post("/api/auth/sign-up/email", json_body={
+            "email": "peer@example.com", "password": PASSWORD, "name": "Peer"})
+        assert status == 200, status
+        peers["better_auth"] = (server, first_cookie(cookies))
+    for name, reason in skipped.items():
+        log(f"  peer {name} skipped: {reason}")
+    return peers, skipped
+
+
+def peer_ratios(results):
+    """Gatehouse's authenticated call / each peer's, alternating rounds, one core each."""
+    log("== Peers: Gatehouse's authenticated call against bare axum, axum-login, Better Auth")
+    gatehouse = Server("peers-gatehouse")
+    cookie = gatehouse.sign_up("peer@example.com")[0]
+    ours = gatehouse.base + "/api/session/viewer"
+    peers, skipped = start_peers()
+    out = {"skipped": skipped}
+    try:
+        for name, (server, peer_cookie) in peers.items():
+            theirs = server.base + "/api/session/viewer"
+            for url, c in ((ours, cookie), (theirs, peer_cookie)):
+                warm = wrk(url, seconds=1, env=post_env(c))
+                assert warm["non_2xx"] == 0, f"{name}: {warm}"
+            out[name] = alternate(
+                f"Gatehouse/{name}",
+                lambda: wrk(ours, seconds=PEER_SECONDS, env=post_env(cookie))["rps"],
+                lambda: wrk(theirs, seconds=PEER_SECONDS, env=post_env(peer_cookie))["rps"],
+                PEER_ROUNDS,
+            )
+            out[name]["target"] = PEER_TARGETS[name]
+    finally:
+        for server, _ in peers.values():
+            server.stop()
+    out["pages"] = page_rates(gatehouse, cookie)
+    gatehouse.stop()
+    results["peers"] = out
+
+
+def page_rates(server, cookie):
+    """Pages/s on one core: /login signed out, and /devices signed in with 5 devices."""
+    for _ in range(4):
+        server.log_in("peer@example.com")
+    pages = {}
+    for name, path, c in (("login", "/login", None), ("devices_5", "/devices", cookie)):
+        url = server.base + path
+        wrk(url, seconds=1, env=get_env(c))
+        runs = [wrk(url, seconds=PEER_SECONDS, env=get_env(c)) for _ in range(3)]
+        assert all(r["non_2xx"] == 0 for r in runs), runs
+        pages[name] = {"per_s": statistics.median(r["rps"] for r in runs),
+                       "target": PAGE_TARGETS[name]}
+        log(f"  {path}: {pages[name]['per_s']:,.0f} pages/s")
+    return pages
+
+
 def micro_benchmarks():
     """Criterion's per-operation estimates (ns), from server/benches/auth.rs."""
     subprocess.run(
@@ -339,7 +444,12 @@ def machine():
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
 
 
-# Every target is a lower bound.
+# Every target is a lower bound: Gatehouse's authenticated call / the peer's, and pages/s.
+PEER_TARGETS = {"bare_axum": 0.8, "axum_login": 5, "better_auth": 25}
+PEER_MEANING = {"bare_axum": "a bare axum JSON handler (the ceiling)",
+                "axum_login": "axum-login + tower-sessions on SQLite",
+                "better_auth": "Better Auth on Node with SQLite"}
+PAGE_TARGETS = {"login": 15_000, "devices_5": 5_000}
 TARGETS = {"R1": 0.95, "R2": 0.97, "R3": 0.98, "R4": 20, "R5": 0.85, "R6": 0.7}
 MEANING = {
     "R1": "authenticated JSON endpoint / same endpoint signed out",
@@ -374,6 +484,7 @@ def main():
     results["R1_sqlite"], results["R2_sqlite"] = r1, r2
     server.stop()
 
+    peer_ratios(results)
     backend_ratios("sqlite", None, results)
     if postgres:
         backend_ratios("postgres", postgres, results)
@@ -401,7 +512,19 @@ def table(results):
         lines.append(f"| {name} | {backend} | {MEANING[name]} | {value['a_per_s']:,.0f} | "
                      f"{value['b_per_s']:,.0f} | {value['ratio']:.3f} | ≥ {target} | "
                      f"{verdict(name, value['ratio'])} |")
+    peers = results.get("peers", {})
+    for name in PEER_TARGETS:
+        if name in peers:
+            p = peers[name]
+            lines.append(f"| G/peer | sqlite | Gatehouse's authenticated call / {PEER_MEANING[name]} | "
+                         f"{p['a_per_s']:,.0f} | {p['b_per_s']:,.0f} | {p['ratio']:.3f} | "
+                         f"≥ {p['target']} | {'met' if p['ratio'] >= p['target'] else 'MISSED'} |")
     extra = []
+    for name, reason in peers.get("skipped", {}).items():
+        extra.append(f"- peer {name} not measured: {reason}")
+    for name, page in peers.get("pages", {}).items():
+        extra.append(f"- pages/s on one core, {name.replace('_', ' with ')}: {page['per_s']:,.0f} "
+                     f"(target ≥ {page['target']:,}: {'met' if page['per_s'] >= page['target'] else 'MISSED'})")
     for key in ("R1_sqlite", "R2_sqlite"):
         lat = results[key]["latency_at_half_max"]
         extra.append(f"- {key[:2]} latency at ~half the maximum rate ({lat['rps']:,.0f}/s achieved): "
@@ -432,7 +555,10 @@ def table(results):
 
 def chart(results):
     """A horizontal bar per ratio, as a fraction of its target (1.0 = target met)."""
-    rows = [(k, v["ratio"]) for k, v in results.items() if re.match(r"R\d_", k)]
+    rows = [(k, v["ratio"], TARGETS[k.split("_")[0]]) for k, v in results.items() if re.match(r"R\d_", k)]
+    peers = results.get("peers", {})
+    rows += [(f"G/{name}", peers[name]["ratio"], peers[name]["target"]) for name in PEER_TARGETS if name in peers]
+    rows += [(f"{name} pages/s", page["per_s"], page["target"]) for name, page in peers.get("pages", {}).items()]
     width, bar_h, left = 720, 26, 190
     height = 60 + bar_h * len(rows)
     scale = (width - left - 80) / 1.5
@@ -441,9 +567,7 @@ def chart(results):
              f'<rect width="{width}" height="{height}" fill="white"/>',
              '<text x="10" y="22" font-size="15" font-weight="bold">Gatehouse: measured ratio ÷ target '
              '(1.0 = target met)</text>']
-    for i, (key, ratio) in enumerate(rows):
-        name = key.split("_")[0]
-        target = TARGETS[name]
+    for i, (key, ratio, target) in enumerate(rows):
         frac = ratio / target
         y = 40 + i * bar_h
         color = "#2e7d32" if frac >= 1 else "#c62828"

@@ -12,6 +12,7 @@ export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 say() { printf '\033[1m==>\033[0m %s\n' "$*"; }
 ok() { printf '    ok: %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+warn() { printf 'warning: %s\n' "$*" >&2; }
 is_root() { [ "$(id -u)" = 0 ]; }
 
 # apt-get update runs at most once per script run.

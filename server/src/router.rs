@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::middleware::{self, map_response};
 use axum::routing::get;
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tower::ServiceBuilder;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -29,12 +29,23 @@ use crate::telemetry::request_span;
 /// get 413 before anything reads them.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
+/// The app's routes, listed once per process.
+///
+/// Leptos lists them by running the app with resources held back by a process-wide
+/// flag, so a page that another router rendered meanwhile would wait forever for its
+/// data (leptos #4773). Listing once, before the first router serves anything, means
+/// no page ever renders while the flag is up, however many routers a process builds.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
+}
+
 /// Builds the whole application router for `state`.
 ///
 /// A function rather than code in `main` so tests can drive it in-process with
 /// `tower::ServiceExt::oneshot`, without a socket.
 pub fn app(state: AppState) -> Router {
-    let routes = generate_route_list(app::App);
+    let routes = route_list();
     let leptos_options = state.leptos_options.clone();
     let context_state = state.clone();
     let fallback_context = state.server.clone();

@@ -246,3 +246,38 @@ async fn pages_get_a_nonce_policy_that_matches_their_scripts() {
             .contains(nonce)
     );
 }
+
+/// Building a router lists the app's routes by running the app once, and Leptos keeps
+/// resources from loading meanwhile with a process-wide flag. A page whose resource
+/// first ran during another router's build used to wait forever (a 408 after 30 s):
+/// one process with several servers (these tests, or an app that builds routers on
+/// demand) hung now and then. Pages rendered while routers are built must all answer.
+#[tokio::test]
+async fn pages_render_while_other_routers_are_built() {
+    let client = Client::new(&[]);
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let building = std::thread::spawn(|| {
+        for _ in 0..30 {
+            drop(support::TestServer::start(&[]));
+        }
+    });
+    let mut answered = 0;
+    while !building.is_finished() {
+        let mut pages = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            pages.spawn(http.get(client.server.url("/login")).send());
+        }
+        while let Some(result) = pages.join_next().await {
+            let response = result
+                .unwrap()
+                .expect("a page hung while a router was being built");
+            assert_eq!(response.status(), StatusCode::OK);
+            answered += 1;
+        }
+    }
+    building.join().unwrap();
+    assert!(answered > 0);
+}

@@ -2,8 +2,13 @@
 //!
 //! The words live in Fluent files, one per language: `app/locales/<code>/gatehouse.ftl`
 //! (Mozilla's format: plurals, variables and grammatical cases are the translator's
-//! business, not the code's). They are compiled into both the server and the wasm
-//! bundle, so a page renders in its language on the server and hydrates without a flash.
+//! business, not the code's), read by `fluent-bundle`, Fluent's own implementation.
+//! They are compiled into both the server and the wasm bundle, so a page renders in its
+//! language on the server and hydrates without a flash.
+//!
+//! A page asks for dozens of messages, so lookups must cost next to nothing: each
+//! language's bundle is built once, and every message without variables is formatted
+//! once, then served from a table.
 //!
 //! Which language a request gets is decided once ([`Language::negotiate`]): the reader's
 //! choice (the `language` cookie, set by the footer's switcher), else the browser's
@@ -16,21 +21,71 @@
 
 pub mod ui;
 
-use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
-use fluent_bundle::FluentValue;
-use fluent_templates::{LanguageIdentifier, Loader, langid, static_loader};
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use serde::{Deserialize, Serialize};
 
-static_loader! {
-    static MESSAGES = {
-        locales: "./locales",
-        fallback_language: "en",
+/// Each language's Fluent file, compiled in.
+const SOURCES: [(Language, &str); 2] = [
+    (Language::En, include_str!("../../locales/en/gatehouse.ftl")),
+    (Language::De, include_str!("../../locales/de/gatehouse.ftl")),
+];
+
+/// One language's messages: the bundle, and the messages without variables already
+/// formatted.
+struct Messages {
+    bundle: FluentBundle<FluentResource>,
+    plain: HashMap<String, String>,
+}
+
+/// Every language's messages, in [`Language::ALL`] order, built on first use.
+static MESSAGES: LazyLock<Vec<Messages>> = LazyLock::new(|| {
+    SOURCES
+        .iter()
+        .map(|(language, source)| Messages::load(*language, source))
+        .collect()
+});
+
+impl Messages {
+    fn load(language: Language, source: &str) -> Self {
+        // A file with a syntax error still loads what parses; the tests name the error.
+        let resource = FluentResource::try_new(source.to_owned())
+            .unwrap_or_else(|(resource, _errors)| resource);
+        let ids: Vec<String> = resource
+            .entries()
+            .filter_map(|entry| match entry {
+                fluent_syntax::ast::Entry::Message(message) => Some(message.id.name.to_owned()),
+                _ => None,
+            })
+            .collect();
+        let locale = language.code().parse().unwrap_or_default();
+        let mut bundle = FluentBundle::new_concurrent(vec![locale]);
         // Fluent wraps variables in Unicode isolation marks by default, for mixing
         // right-to-left text; no language here needs them, and they break copy and paste.
-        customise: |bundle| bundle.set_use_isolating(false),
-    };
+        bundle.set_use_isolating(false);
+        // Only a duplicated id is refused, and the first one is kept.
+        let _ = bundle.add_resource(resource);
+        let plain = ids
+            .into_iter()
+            .filter_map(|id| {
+                let pattern = bundle.get_message(&id)?.value()?;
+                let mut errors = Vec::new();
+                let text = bundle
+                    .format_pattern(pattern, None, &mut errors)
+                    .into_owned();
+                // A message that needs a variable reports it missing: not plain.
+                errors.is_empty().then_some((id, text))
+            })
+            .collect();
+        Self { bundle, plain }
+    }
+
+    fn of(language: Language) -> &'static Self {
+        &MESSAGES[language as usize]
+    }
 }
 
 /// The name of the cookie that remembers the reader's choice of language.
@@ -91,8 +146,10 @@ impl Language {
             return Self::default();
         };
         let requested = fluent_langneg::accepted_languages::parse(header);
-        let available: Vec<LanguageIdentifier> = Self::ALL.iter().map(|l| l.identifier()).collect();
-        let default = Self::default().identifier();
+        let identifier = |l: Self| l.code().parse().unwrap_or_default();
+        let available: Vec<unic_langid::LanguageIdentifier> =
+            Self::ALL.into_iter().map(identifier).collect();
+        let default = identifier(Self::default());
         fluent_langneg::negotiate_languages(
             &requested,
             &available,
@@ -104,32 +161,37 @@ impl Language {
         .unwrap_or_default()
     }
 
-    fn identifier(self) -> LanguageIdentifier {
-        match self {
-            Self::En => langid!("en"),
-            Self::De => langid!("de"),
-        }
-    }
-
     /// The message `key` in this language (English if this language lacks it).
     ///
     /// A key missing in every language comes back as the key itself, so a slip shows on
-    /// the page instead of failing it; `messages_are_complete` fails the build's tests.
+    /// the page instead of failing it; `every_key_in_the_code_exists` fails the tests.
     pub fn text(self, key: &str) -> String {
-        MESSAGES
-            .try_lookup(&self.identifier(), key)
-            .unwrap_or_else(|| key.to_owned())
+        match Messages::of(self).plain.get(key) {
+            Some(text) => text.clone(),
+            None if self != Self::En => Self::En.text(key),
+            None => key.to_owned(),
+        }
     }
 
     /// The message `key` with variables, e.g. `("count", 3.into())`.
     pub fn text_with(self, key: &str, args: &[(&'static str, Arg)]) -> String {
-        let args: HashMap<Cow<'static, str>, FluentValue<'static>> = args
-            .iter()
-            .map(|(name, value)| (Cow::Borrowed(*name), value.to_fluent()))
-            .collect();
-        MESSAGES
-            .try_lookup_with_args(&self.identifier(), key, &args)
-            .unwrap_or_else(|| key.to_owned())
+        let messages = Messages::of(self);
+        let Some(pattern) = messages.bundle.get_message(key).and_then(|m| m.value()) else {
+            return if self == Self::En {
+                key.to_owned()
+            } else {
+                Self::En.text_with(key, args)
+            };
+        };
+        let mut fluent_args = FluentArgs::with_capacity(args.len());
+        for (name, value) in args {
+            fluent_args.set(*name, value.to_fluent());
+        }
+        let mut errors = Vec::new();
+        messages
+            .bundle
+            .format_pattern(pattern, Some(&fluent_args), &mut errors)
+            .into_owned()
     }
 
     /// A calendar date, e.g. "23 November 2026" or "23. November 2026".
@@ -206,11 +268,6 @@ mod tests {
     use fluent_syntax::ast::{Entry, Expression, InlineExpression, Pattern, PatternElement};
 
     use super::*;
-
-    const SOURCES: [(Language, &str); 2] = [
-        (Language::En, include_str!("../../locales/en/gatehouse.ftl")),
-        (Language::De, include_str!("../../locales/de/gatehouse.ftl")),
-    ];
 
     /// Each message's id with the variables it uses.
     fn messages(source: &str) -> std::collections::BTreeMap<String, BTreeSet<String>> {

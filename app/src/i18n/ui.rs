@@ -23,8 +23,12 @@ pub fn use_language() -> Language {
             return language;
         }
         #[cfg(feature = "ssr")]
-        if let Some(parts) = leptos::prelude::use_context::<http::request::Parts>() {
-            return request_language(&parts.headers);
+        if let Some(language) = leptos::prelude::with_context::<http::request::Parts, _>(|parts| {
+            request_language(&parts.headers)
+        }) {
+            // Negotiated once per request: the next lookup finds it in the context.
+            leptos::prelude::provide_context(language);
+            return language;
         }
         Language::default()
     }
