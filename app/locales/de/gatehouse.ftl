@@ -37,7 +37,7 @@ month-name = { $month ->
    *[12] Dezember
 }
 date-long = { $day }. { $month } { $year }
-date-time-long = { $date } um { $time } UTC
+date-time-long = { $day }. { $month } { $year } um { $time } UTC
 time-just-now = gerade eben
 time-in-a-moment = gleich
 time-minutes-ago = { $count ->

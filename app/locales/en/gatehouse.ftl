@@ -38,7 +38,7 @@ month-name = { $month ->
    *[12] December
 }
 date-long = { $day } { $month } { $year }
-date-time-long = { $date } at { $time } UTC
+date-time-long = { $day } { $month } { $year } at { $time } UTC
 time-just-now = just now
 time-in-a-moment = in a moment
 time-minutes-ago = { $count ->

@@ -321,7 +321,11 @@ impl AuthService {
         let row = PasskeyRow {
             credential_id: credential_key(passkey.cred_id()),
             user_id: current.user_id.clone(),
-            name: clean_name(name, &client.device_label()),
+            // Unnamed, it is named after the browser, in the words of the one adding it.
+            name: clean_name(
+                name,
+                &super::client::localized_device_label(client.language, &client.device_label()),
+            ),
             passkey: stored.to_string(),
             sign_count,
             backup_eligible,

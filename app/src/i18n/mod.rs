@@ -39,6 +39,8 @@ const SOURCES: [(Language, &str); 2] = [
 struct Messages {
     bundle: FluentBundle<FluentResource>,
     plain: HashMap<String, String>,
+    /// `month-name` for 1 to 12: every date on a page names one.
+    months: Vec<String>,
 }
 
 /// Every language's messages, in [`Language::ALL`] order, built on first use.
@@ -80,7 +82,34 @@ impl Messages {
                 errors.is_empty().then_some((id, text))
             })
             .collect();
-        Self { bundle, plain }
+        let mut messages = Self {
+            bundle,
+            plain,
+            months: Vec::new(),
+        };
+        messages.months = (1..=12)
+            .map(|month| messages.format("month-name", &[("month", Arg::Number(month))]))
+            .collect();
+        messages
+    }
+
+    /// `key` with `args`, or `None` when this language lacks it.
+    fn try_format(&self, key: &str, args: &[(&'static str, Arg)]) -> Option<String> {
+        let pattern = self.bundle.get_message(key)?.value()?;
+        let mut fluent_args = FluentArgs::with_capacity(args.len());
+        for (name, value) in args {
+            fluent_args.set(*name, value.to_fluent());
+        }
+        let mut errors = Vec::new();
+        Some(
+            self.bundle
+                .format_pattern(pattern, Some(&fluent_args), &mut errors)
+                .into_owned(),
+        )
+    }
+
+    fn format(&self, key: &str, args: &[(&'static str, Arg)]) -> String {
+        self.try_format(key, args).unwrap_or_default()
     }
 
     fn of(language: Language) -> &'static Self {
@@ -175,34 +204,21 @@ impl Language {
 
     /// The message `key` with variables, e.g. `("count", 3.into())`.
     pub fn text_with(self, key: &str, args: &[(&'static str, Arg)]) -> String {
-        let messages = Messages::of(self);
-        let Some(pattern) = messages.bundle.get_message(key).and_then(|m| m.value()) else {
-            return if self == Self::En {
-                key.to_owned()
-            } else {
-                Self::En.text_with(key, args)
-            };
-        };
-        let mut fluent_args = FluentArgs::with_capacity(args.len());
-        for (name, value) in args {
-            fluent_args.set(*name, value.to_fluent());
+        match Messages::of(self).try_format(key, args) {
+            Some(text) => text,
+            None if self != Self::En => Self::En.text_with(key, args),
+            None => key.to_owned(),
         }
-        let mut errors = Vec::new();
-        messages
-            .bundle
-            .format_pattern(pattern, Some(&fluent_args), &mut errors)
-            .into_owned()
     }
 
     /// A calendar date, e.g. "23 November 2026" or "23. November 2026".
     pub fn date(self, date: chrono::NaiveDate) -> String {
         use chrono::Datelike;
-        let month = self.text_with("month-name", &[("month", date.month().into())]);
         self.text_with(
             "date-long",
             &[
                 ("day", date.day().into()),
-                ("month", month.into()),
+                ("month", self.month_name(date.month()).into()),
                 ("year", date.year().into()),
             ],
         )
@@ -210,13 +226,29 @@ impl Language {
 
     /// A date and time of day, e.g. "23 November 2026 at 10:14 UTC".
     pub fn date_time(self, at: chrono::NaiveDateTime) -> String {
+        use chrono::{Datelike, Timelike};
         self.text_with(
             "date-time-long",
             &[
-                ("date", self.date(at.date()).into()),
-                ("time", at.format("%H:%M").to_string().into()),
+                ("day", at.day().into()),
+                ("month", self.month_name(at.month()).into()),
+                ("year", at.year().into()),
+                (
+                    "time",
+                    format!("{:02}:{:02}", at.hour(), at.minute()).into(),
+                ),
             ],
         )
+    }
+
+    /// The name of month `month` (1 to 12), from the table made at load.
+    fn month_name(self, month: u32) -> String {
+        let index = usize::try_from(month).unwrap_or(0).saturating_sub(1);
+        Messages::of(self)
+            .months
+            .get(index)
+            .cloned()
+            .unwrap_or_default()
     }
 }
 
