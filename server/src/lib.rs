@@ -176,7 +176,7 @@ pub async fn app_state(
         &public_url,
         auth.mail_wakeup(),
     ));
-    Ok(AppState {
+    Ok(AppState::new(state::Shared {
         leptos_options: leptos_options(config, addr),
         mail,
         db,
@@ -185,7 +185,7 @@ pub async fn app_state(
             cookies: cookie_settings(config),
             trusted_proxies: config.trusted_proxies.clone(),
         },
-    })
+    }))
 }
 
 /// SMTP when `SMTP_URL` is set; else, in development only, the development mailbox.
