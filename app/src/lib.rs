@@ -49,8 +49,9 @@ pub const SITE_NAME: &str = "gatehouse";
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     web::csp::set_page_policy();
-    // Negotiated once per page; the browser reads it back from `lang` (see `i18n::ui`).
-    let language = i18n::ui::provide_language();
+    // Negotiated once per page (and kept in its context); the browser reads it back from
+    // `lang` (see `i18n::ui`).
+    let language = i18n::ui::use_language();
     view! {
         <!DOCTYPE html>
         <html lang=language.code()>
@@ -75,7 +76,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_session_context();
-    i18n::ui::provide_language();
 
     view! {
         <Stylesheet id="leptos" href=format!("/pkg/{SITE_NAME}.css")/>

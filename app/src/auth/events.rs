@@ -1,7 +1,7 @@
 //! The kinds of security event shown on a user's activity page.
 
 use super::client::localized_device_label;
-use crate::i18n::{Arg, Language};
+use crate::i18n::{Arg, Language, message_id};
 
 /// What happened. Stored as `security_events.kind`.
 #[derive(
@@ -98,10 +98,10 @@ pub fn describe(
         ("detail", detail),
         ("actor", localized_device_label(language, actor).into()),
     ];
-    let key = kind.as_str().replace('_', "-");
+    let id = |part| message_id("event", kind.as_str(), part);
     (
-        language.text(&format!("event-{key}-title")),
-        language.text_with(&format!("event-{key}-text"), &args),
+        language.text(&id("title")),
+        language.text_with(&id("text"), &args),
     )
 }
 

@@ -135,7 +135,8 @@ impl RevocationSet {
 
     /// Bytes the tables hold (every bucket's entry and control byte, whether used or
     /// not): what the set costs in memory, for the size test.
-    pub fn table_bytes(&self) -> usize {
+    #[cfg(test)]
+    fn table_bytes(&self) -> usize {
         let maps = self.maps.read().unwrap_or_else(|e| e.into_inner());
         let per_bucket = size_of::<(Key, u32)>() + 1;
         // The standard map reports as capacity 7/8 of its buckets (all but one below 8).

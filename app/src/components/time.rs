@@ -44,6 +44,13 @@ pub fn exact_utc(language: Language, seconds: i64) -> String {
         .unwrap_or_default()
 }
 
+/// The moment as `<time datetime>` wants it (RFC 3339).
+fn iso(seconds: i64) -> String {
+    DateTime::from_timestamp(seconds, 0)
+        .map(|t| t.to_rfc3339())
+        .unwrap_or_default()
+}
+
 /// A `<time>` showing the relative time, with the exact UTC time as its tooltip.
 #[component]
 pub fn RelativeTime(
@@ -53,10 +60,7 @@ pub fn RelativeTime(
     now: i64,
 ) -> impl IntoView {
     let language = use_language();
-    let iso = DateTime::from_timestamp(at, 0)
-        .map(|t| t.to_rfc3339())
-        .unwrap_or_default();
-    view! { <time datetime=iso title=exact_utc(language, at)>{relative(language, at, now)}</time> }
+    view! { <time datetime=iso(at) title=exact_utc(language, at)>{relative(language, at, now)}</time> }
 }
 
 /// A `<time>` showing the exact UTC time.
@@ -65,11 +69,7 @@ pub fn ExactTime(
     /// The moment (Unix seconds).
     at: i64,
 ) -> impl IntoView {
-    let text = exact_utc(use_language(), at);
-    let iso = DateTime::from_timestamp(at, 0)
-        .map(|t| t.to_rfc3339())
-        .unwrap_or_default();
-    view! { <time datetime=iso>{text}</time> }
+    view! { <time datetime=iso(at)>{exact_utc(use_language(), at)}</time> }
 }
 
 #[cfg(test)]

@@ -63,8 +63,7 @@ impl Messages {
                 _ => None,
             })
             .collect();
-        let locale = language.code().parse().unwrap_or_default();
-        let mut bundle = FluentBundle::new_concurrent(vec![locale]);
+        let mut bundle = FluentBundle::new_concurrent(vec![language.locale()]);
         // Fluent wraps variables in Unicode isolation marks by default, for mixing
         // right-to-left text; no language here needs them, and they break copy and paste.
         bundle.set_use_isolating(false);
@@ -117,6 +116,12 @@ impl Messages {
     }
 }
 
+/// The id of the message `part` of a thing stored under a snake_case name, e.g.
+/// `message_id("event", "signed_in", "title")` is `event-signed-in-title`.
+pub fn message_id(prefix: &str, stored_name: &str, part: &str) -> String {
+    format!("{prefix}-{}-{part}", stored_name.replace('_', "-"))
+}
+
 /// The name of the cookie that remembers the reader's choice of language.
 pub const LANGUAGE_COOKIE: &str = "language";
 
@@ -156,6 +161,11 @@ impl Language {
         }
     }
 
+    /// The language as Fluent names it.
+    fn locale(self) -> unic_langid::LanguageIdentifier {
+        self.code().parse().unwrap_or_default()
+    }
+
     /// The language a code names: `de`, `DE`, `de-AT` all name German.
     pub fn from_code(code: &str) -> Option<Self> {
         let primary = code.split(['-', '_']).next().unwrap_or_default();
@@ -175,10 +185,8 @@ impl Language {
             return Self::default();
         };
         let requested = fluent_langneg::accepted_languages::parse(header);
-        let identifier = |l: Self| l.code().parse().unwrap_or_default();
-        let available: Vec<unic_langid::LanguageIdentifier> =
-            Self::ALL.into_iter().map(identifier).collect();
-        let default = identifier(Self::default());
+        let available: Vec<_> = Self::ALL.into_iter().map(Self::locale).collect();
+        let default = Self::default().locale();
         fluent_langneg::negotiate_languages(
             &requested,
             &available,
@@ -213,32 +221,25 @@ impl Language {
 
     /// A calendar date, e.g. "23 November 2026" or "23. November 2026".
     pub fn date(self, date: chrono::NaiveDate) -> String {
-        use chrono::Datelike;
-        self.text_with(
-            "date-long",
-            &[
-                ("day", date.day().into()),
-                ("month", self.month_name(date.month()).into()),
-                ("year", date.year().into()),
-            ],
-        )
+        self.text_with("date-long", &self.date_args(date))
     }
 
     /// A date and time of day, e.g. "23 November 2026 at 10:14 UTC".
     pub fn date_time(self, at: chrono::NaiveDateTime) -> String {
-        use chrono::{Datelike, Timelike};
-        self.text_with(
-            "date-time-long",
-            &[
-                ("day", at.day().into()),
-                ("month", self.month_name(at.month()).into()),
-                ("year", at.year().into()),
-                (
-                    "time",
-                    format!("{:02}:{:02}", at.hour(), at.minute()).into(),
-                ),
-            ],
-        )
+        use chrono::Timelike;
+        let [day, month, year] = self.date_args(at.date());
+        let time = format!("{:02}:{:02}", at.hour(), at.minute());
+        self.text_with("date-time-long", &[day, month, year, ("time", time.into())])
+    }
+
+    /// `$day`, `$month` (its name) and `$year` of `date`.
+    fn date_args(self, date: chrono::NaiveDate) -> [(&'static str, Arg); 3] {
+        use chrono::Datelike;
+        [
+            ("day", date.day().into()),
+            ("month", self.month_name(date.month()).into()),
+            ("year", date.year().into()),
+        ]
     }
 
     /// The name of month `month` (1 to 12), from the table made at load.

@@ -8,8 +8,8 @@ use super::{Arg, Language};
 
 /// The language of the page being rendered (server) or run (browser).
 ///
-/// On the server: the one [`provide_language`] put in the request's context, else
-/// negotiated from the request's headers (server functions). In the browser: the one the
+/// On the server: negotiated from the request's headers on the first call and kept in
+/// the request's context for the next ones (the shell's call covers a whole page). In the browser: the one the
 /// server wrote into `<html lang>`, read once, so hydration speaks the same language
 /// and event handlers (which run outside any reactive owner) do too.
 pub fn use_language() -> Language {
@@ -32,13 +32,6 @@ pub fn use_language() -> Language {
         }
         Language::default()
     }
-}
-
-/// Negotiates the request's language once and keeps it in the context of its render.
-pub fn provide_language() -> Language {
-    let language = use_language();
-    leptos::prelude::provide_context(language);
-    language
 }
 
 /// The message `key` in the page's language.

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 
 use super::{MailFacts, MailKind};
 use crate::auth::client::localized_device_label;
-use crate::i18n::{Arg, Language};
+use crate::i18n::{Arg, Language, message_id};
 use crate::paths;
 
 /// A mail ready for the transport.
@@ -81,8 +81,7 @@ fn content(kind: MailKind, ctx: &MailContext<'_>) -> Content {
         ("account_page", page(paths::ACCOUNT).into()),
         ("forgot_page", page(paths::FORGOT).into()),
     ];
-    let key = kind.as_str().replace('_', "-");
-    let text = |part: &str| language.text_with(&format!("mail-{key}-{part}"), &args);
+    let text = |part: &str| language.text_with(&message_id("mail", kind.as_str(), part), &args);
     let paragraphs = |part: &str| {
         text(part)
             .lines()

@@ -57,7 +57,7 @@ pub fn client_info(ctx: &ServerContext, parts: &Parts) -> ClientInfo {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     ClientInfo {
-        language: crate::i18n::ui::request_language(&parts.headers),
+        language: crate::i18n::ui::use_language(),
         ..ClientInfo::new(ip, user_agent)
     }
 }
