@@ -585,3 +585,50 @@ async fn a_browser_that_begins_again_leaves_one_ceremony_behind() {
     begin_sign_in(&client, &mut Browser::default()).await;
     assert_eq!(waiting().await, 2);
 }
+
+/// The login page after signing out takes its notice while it begins a passkey ceremony:
+/// two requests on one web session at once. Neither may undo the other's change. (The
+/// end-to-end suite saw "That took too long" when the notice's save, made from the
+/// session as it was before the ceremony, landed last.)
+#[tokio::test]
+async fn a_notice_taken_while_a_ceremony_begins_undoes_neither() {
+    let client = client(&[]);
+    let mut browser = signed_up(&client, "ann@example.com").await;
+    let mut phone = SoftAuthenticator::new();
+    let added = add_passkey(&client, &mut browser, &mut phone, "Phone").await;
+    assert_eq!(added.status(), StatusCode::OK);
+    for round in 0..20 {
+        let out = browser.post(&client, "/api/auth/logout", &[]).await;
+        assert_eq!(out.status(), StatusCode::OK);
+        let send = |path: &str| {
+            client
+                .http
+                .post(client.server.url(path))
+                .header("cookie", browser.header())
+                .send()
+        };
+        let (notice, begun) = tokio::join!(
+            send("/api/session/notice"),
+            send("/api/passkeys/sign_in_begin")
+        );
+        let notice = json(notice.unwrap()).await;
+        assert!(notice.as_str().is_some(), "round {round}: {notice}");
+        let begun = begun.unwrap();
+        assert_eq!(begun.status(), StatusCode::OK);
+        let options = json(begun).await["options"].as_str().unwrap().to_owned();
+
+        // The notice was shown once: the ceremony's save did not bring it back.
+        let again = browser.post(&client, "/api/session/notice", &[]).await;
+        assert_eq!(json(again).await, serde_json::Value::Null, "round {round}");
+        // The ceremony survived the notice's save.
+        let answer = phone.sign_in(&origin(&client), &options);
+        let finished = finish_sign_in(&client, &mut browser, &answer).await;
+        let status = finished.status();
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "round {round}: {}",
+            finished.text().await.unwrap()
+        );
+    }
+}

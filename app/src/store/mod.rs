@@ -37,4 +37,4 @@ pub use diesel::QueryResult;
 pub use error::DbError;
 pub use migrations::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 pub use url::DatabaseUrl;
-pub use web_sessions::WebSessionStore;
+pub use web_sessions::{LOADED_KEY as WEB_SESSION_LOADED_KEY, WebSessionStore};

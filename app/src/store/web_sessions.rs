@@ -3,6 +3,14 @@
 //!
 //! Its id is cycled at login and logout, so an id planted in a victim's browser before
 //! they sign in is worthless afterwards (session fixation).
+//!
+//! A page starts several requests at once on one web session (the login page takes its
+//! notice while it begins a passkey ceremony), and tower-sessions saves the whole record
+//! each request leaves behind: the later save would silently undo the earlier one's
+//! change. So `save` merges key by key (see [`merge`]): a request writes only the keys it
+//! changed, onto the record as it is now, in one write transaction.
+
+use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -11,7 +19,7 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
 use super::schema::web_sessions;
-use super::{Database, DbError};
+use super::{Database, DbConnection, DbError};
 
 /// A `SessionStore` over the `web_sessions` table.
 #[derive(Debug, Clone)]
@@ -26,6 +34,58 @@ impl WebSessionStore {
     }
 }
 
+/// The reserved key under which [`WebSessionStore::load`] leaves a copy of the record's
+/// data as it was loaded. tower-sessions hands `save` only the data as the request left
+/// it; telling the request's own changes from other requests' needs both. The copy never
+/// reaches the database.
+pub const LOADED_KEY: &str = "__loaded";
+
+/// The data to store when a request that found `loaded` leaves `mine` and the row holds
+/// `stored` now (other requests may have saved since): the keys this request changed
+/// (added, replaced or removed) take its value; every other key keeps the stored one.
+/// Two requests that change one key both: the later save wins, as with any single value.
+fn merge(
+    loaded: &HashMap<String, serde_json::Value>,
+    mine: &HashMap<String, serde_json::Value>,
+    mut stored: HashMap<String, serde_json::Value>,
+) -> HashMap<String, serde_json::Value> {
+    for key in loaded.keys().chain(mine.keys()) {
+        match (loaded.get(key), mine.get(key)) {
+            (before, Some(now)) if before != Some(now) => {
+                stored.insert(key.clone(), now.clone());
+            }
+            (Some(_), None) => {
+                stored.remove(key);
+            }
+            _ => {}
+        }
+    }
+    stored
+}
+
+/// Splits the data a request leaves into its own keys and, when the record was loaded
+/// from the store, the copy [`LOADED_KEY`] holds of how it was found.
+fn split_loaded(
+    data: &HashMap<String, serde_json::Value>,
+) -> (
+    HashMap<String, serde_json::Value>,
+    Option<HashMap<String, serde_json::Value>>,
+) {
+    let mut mine = data.clone();
+    let loaded = mine
+        .remove(LOADED_KEY)
+        .and_then(|copy| serde_json::from_value(copy).ok());
+    (mine, loaded)
+}
+
+fn encode(data: &HashMap<String, serde_json::Value>) -> session_store::Result<Vec<u8>> {
+    serde_json::to_vec(data).map_err(|e| session_store::Error::Encode(e.to_string()))
+}
+
+fn decode(data: &[u8]) -> session_store::Result<HashMap<String, serde_json::Value>> {
+    serde_json::from_slice(data).map_err(|e| session_store::Error::Decode(e.to_string()))
+}
+
 fn backend(err: DbError) -> session_store::Error {
     session_store::Error::Backend(err.to_string())
 }
@@ -36,12 +96,56 @@ fn to_naive(expiry: time::OffsetDateTime) -> NaiveDateTime {
         .naive_utc()
 }
 
+/// Writes the row whole (insert or replace).
+fn upsert(
+    conn: &mut DbConnection,
+    id: &str,
+    data: &[u8],
+    expires_at: NaiveDateTime,
+) -> QueryResult<()> {
+    let row = (
+        web_sessions::id.eq(id),
+        web_sessions::data.eq(data),
+        web_sessions::expires_at.eq(expires_at),
+    );
+    let changes = (
+        web_sessions::data.eq(data),
+        web_sessions::expires_at.eq(expires_at),
+    );
+    crate::on_backend!(conn, |c| diesel::insert_into(web_sessions::table)
+        .values(&row)
+        .on_conflict(web_sessions::id)
+        .do_update()
+        .set(changes)
+        .execute(c))?;
+    Ok(())
+}
+
+/// The live row's data, locked until the transaction ends: PostgreSQL with `FOR UPDATE`,
+/// so concurrent saves of one web session from any instance merge one after the other;
+/// SQLite's write transaction already holds the database's single write lock.
+fn locked_data(
+    conn: &mut DbConnection,
+    id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<Vec<u8>>> {
+    let live = web_sessions::table
+        .find(id)
+        .filter(web_sessions::expires_at.gt(now))
+        .select(web_sessions::data);
+    match conn {
+        DbConnection::Postgres(c) => live.for_update().first(c).optional(),
+        DbConnection::Sqlite(c) => live.first(c).optional(),
+    }
+}
+
 #[async_trait]
 impl SessionStore for WebSessionStore {
     /// Inserts a new record, drawing a new id on the (astronomically unlikely) collision.
+    /// A cycled id also arrives here, with the data as the request left it: a new row
+    /// has nothing to merge with.
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        let data = serde_json::to_vec(&record.data)
-            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let data = encode(&split_loaded(&record.data).0)?;
         let expires_at = to_naive(record.expiry_date);
         loop {
             let id = record.id.to_string();
@@ -70,29 +174,44 @@ impl SessionStore for WebSessionStore {
         }
     }
 
+    /// Merges this request's changes into the row as it is now ([`merge`]). A record the
+    /// request did not load (a new one) is written as it is. A row gone since it was
+    /// loaded (its id cycled at sign-in or sign-out, or expired) stays gone: an id
+    /// retired for fixation's sake must not come back.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let data = serde_json::to_vec(&record.data)
-            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let (mine, loaded) = split_loaded(&record.data);
         let id = record.id.to_string();
         let expires_at = to_naive(record.expiry_date);
+        let Some(loaded) = loaded else {
+            let data = encode(&mine)?;
+            return self
+                .db
+                .run(move |conn| Ok(upsert(conn, &id, &data, expires_at)?))
+                .await
+                .map_err(backend);
+        };
+        let now = Utc::now().naive_utc();
         self.db
             .run(move |conn| {
-                let row = (
-                    web_sessions::id.eq(&id),
-                    web_sessions::data.eq(&data),
-                    web_sessions::expires_at.eq(expires_at),
-                );
-                let changes = (
-                    web_sessions::data.eq(&data),
-                    web_sessions::expires_at.eq(expires_at),
-                );
-                crate::on_backend!(conn, |c| diesel::insert_into(web_sessions::table)
-                    .values(&row)
-                    .on_conflict(web_sessions::id)
-                    .do_update()
-                    .set(changes)
-                    .execute(c))?;
-                Ok(())
+                conn.write_transaction(|conn| {
+                    let Some(stored) = locked_data(conn, &id, now)? else {
+                        return Ok(());
+                    };
+                    let merged = match decode(&stored) {
+                        Ok(stored) => merge(&loaded, &mine, stored),
+                        Err(_) => mine,
+                    };
+                    let data = serde_json::Value::Object(merged.into_iter().collect())
+                        .to_string()
+                        .into_bytes();
+                    diesel::update(web_sessions::table.find(&id))
+                        .set((
+                            web_sessions::data.eq(data),
+                            web_sessions::expires_at.eq(expires_at),
+                        ))
+                        .execute(conn)?;
+                    Ok(())
+                })
             })
             .await
             .map_err(backend)
@@ -116,8 +235,10 @@ impl SessionStore for WebSessionStore {
         let Some((data, expires_at)) = row else {
             return Ok(None);
         };
-        let data = serde_json::from_slice(&data)
-            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        let mut data = decode(&data)?;
+        let copy =
+            serde_json::to_value(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        data.insert(LOADED_KEY.to_owned(), copy);
         let expiry_date =
             time::OffsetDateTime::from_unix_timestamp(expires_at.and_utc().timestamp())
                 .map_err(|e| session_store::Error::Decode(e.to_string()))?;
@@ -156,7 +277,7 @@ mod tests {
     }
 
     fn record(expiry: time::OffsetDateTime) -> Record {
-        let mut data = std::collections::HashMap::new();
+        let mut data = HashMap::new();
         data.insert(
             "flash".to_owned(),
             serde_json::json!("You have signed out."),
@@ -174,20 +295,129 @@ mod tests {
         let mut record = record(time::OffsetDateTime::now_utc() + time::Duration::hours(1));
         store.create(&mut record).await.unwrap();
         let loaded = store.load(&record.id).await.unwrap().unwrap();
-        assert_eq!(loaded.data, record.data);
-        record.data.clear();
-        store.save(&record).await.unwrap();
-        assert!(
-            store
-                .load(&record.id)
-                .await
-                .unwrap()
-                .unwrap()
-                .data
-                .is_empty()
-        );
+        assert_eq!(split_loaded(&loaded.data).0, record.data);
+        // A request that loaded it and removed everything.
+        let emptied = changed(&loaded, |data| data.retain(|key, _| key == LOADED_KEY));
+        store.save(&emptied).await.unwrap();
+        let reloaded = store.load(&record.id).await.unwrap().unwrap();
+        assert!(split_loaded(&reloaded.data).0.is_empty());
         store.delete(&record.id).await.unwrap();
         assert!(store.load(&record.id).await.unwrap().is_none());
+    }
+
+    fn map(pairs: &[(&str, &str)]) -> HashMap<String, serde_json::Value> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), serde_json::json!(v)))
+            .collect()
+    }
+
+    #[test]
+    fn a_merge_keeps_other_requests_changes_and_applies_only_this_ones() {
+        let loaded = map(&[("flash", "Signed out"), ("kept", "1"), ("mine", "old")]);
+        // This request took the notice, replaced `mine` and added `new`.
+        let mine = map(&[("kept", "1"), ("mine", "changed"), ("new", "n")]);
+        // Meanwhile another request added a ceremony and replaced `kept`.
+        let stored = map(&[
+            ("flash", "Signed out"),
+            ("kept", "2"),
+            ("mine", "old"),
+            ("passkey_sign_in", "c1"),
+        ]);
+        assert_eq!(
+            merge(&loaded, &mine, stored),
+            map(&[
+                ("kept", "2"),
+                ("mine", "changed"),
+                ("new", "n"),
+                ("passkey_sign_in", "c1"),
+            ])
+        );
+    }
+
+    #[test]
+    fn a_merge_removes_what_this_request_removed_even_if_changed_since() {
+        let loaded = map(&[("flash", "a")]);
+        let stored = map(&[("flash", "b")]);
+        assert_eq!(merge(&loaded, &HashMap::new(), stored), HashMap::new());
+        // Unchanged by this request: whatever is stored stays, removals included.
+        let loaded = map(&[("flash", "a")]);
+        assert_eq!(
+            merge(&loaded, &loaded.clone(), HashMap::new()),
+            HashMap::new()
+        );
+    }
+
+    /// What a request holding `record` (as loaded) leaves after `change`.
+    fn changed(
+        record: &Record,
+        change: impl FnOnce(&mut HashMap<String, serde_json::Value>),
+    ) -> Record {
+        let mut record = record.clone();
+        change(&mut record.data);
+        record
+    }
+
+    #[tokio::test]
+    async fn saves_of_two_requests_on_one_session_both_take_effect() {
+        let (_dir, store) = store();
+        let mut record = record(time::OffsetDateTime::now_utc() + time::Duration::hours(1));
+        store.create(&mut record).await.unwrap();
+        // Both requests load the record before either saves.
+        let notice = store.load(&record.id).await.unwrap().unwrap();
+        let ceremony = store.load(&record.id).await.unwrap().unwrap();
+        assert!(notice.data.contains_key(LOADED_KEY));
+        let ceremony = changed(&ceremony, |data| {
+            data.insert("passkey_sign_in".into(), serde_json::json!("c1"));
+        });
+        let notice = changed(&notice, |data| {
+            data.remove("flash");
+        });
+        store.save(&ceremony).await.unwrap();
+        store.save(&notice).await.unwrap();
+        let now = store.load(&record.id).await.unwrap().unwrap();
+        let (data, _) = split_loaded(&now.data);
+        assert_eq!(data, map(&[("passkey_sign_in", "c1")]));
+    }
+
+    #[tokio::test]
+    async fn a_retired_id_is_not_brought_back_by_a_late_save() {
+        let (_dir, store) = store();
+        let mut record = record(time::OffsetDateTime::now_utc() + time::Duration::hours(1));
+        store.create(&mut record).await.unwrap();
+        let late = store.load(&record.id).await.unwrap().unwrap();
+        // Another request signed in meanwhile: the id was cycled, its row deleted.
+        store.delete(&record.id).await.unwrap();
+        let late = changed(&late, |data| {
+            data.insert("passkey_sign_in".into(), serde_json::json!("c1"));
+        });
+        store.save(&late).await.unwrap();
+        assert!(store.load(&record.id).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn the_copy_of_the_loaded_data_never_reaches_the_database() {
+        let (_dir, store) = store();
+        let mut record = record(time::OffsetDateTime::now_utc() + time::Duration::hours(1));
+        store.create(&mut record).await.unwrap();
+        let mut loaded = store.load(&record.id).await.unwrap().unwrap();
+        store.save(&loaded).await.unwrap();
+        loaded.id = Id::default();
+        store.create(&mut loaded).await.unwrap();
+        for id in [record.id, loaded.id] {
+            let id = id.to_string();
+            let raw: Vec<u8> = store
+                .db
+                .run(move |conn| {
+                    Ok(web_sessions::table
+                        .find(id)
+                        .select(web_sessions::data)
+                        .first(conn)?)
+                })
+                .await
+                .unwrap();
+            assert_eq!(decode(&raw).unwrap(), record.data);
+        }
     }
 
     #[tokio::test]

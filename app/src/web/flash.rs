@@ -19,11 +19,18 @@ async fn web_session() -> Option<Session> {
 /// Gives the web session a new id. Called whenever the signed-in state changes, so an id
 /// known to an attacker before sign-in (fixation) or after sign-out is worthless.
 pub async fn cycle_web_session_id() {
-    if let Some(session) = web_session().await
-        && let Err(err) = session.cycle_id().await
-    {
+    let Some(session) = web_session().await else {
+        return;
+    };
+    if let Err(err) = session.cycle_id().await {
         tracing::warn!(error = %err, "cannot cycle the web session id");
+        return;
     }
+    // The new id's row starts from what this request holds, with nothing to merge: the
+    // store's copy of the old row goes, so a session left empty loses its cookie.
+    let _ = session
+        .remove_value(crate::store::WEB_SESSION_LOADED_KEY)
+        .await;
 }
 
 /// Leaves a one-time notice for the next page this browser renders.
