@@ -6,6 +6,13 @@ use clap::Parser;
 use server::config::Command;
 use server::{Config, keygen, run, telemetry};
 
+/// mimalloc instead of glibc's malloc: rendering a page allocates and frees thousands
+/// of small strings and nodes, and glibc's allocator took about a fifth of a `/login`
+/// render's time (perf, `bench/results/`); mimalloc's thread-local free lists take a
+/// fraction of that.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();

@@ -121,7 +121,7 @@ impl AuthService {
         let user_id = current.user_id.clone();
         Ok(self
             .db()
-            .run(move |conn| {
+            .read(move |conn| {
                 Ok(events::page(
                     conn,
                     &user_id,

@@ -23,7 +23,7 @@ impl AuthService {
         let now = chrono::Utc::now().naive_utc();
         let mut sessions = self
             .db()
-            .run(move |conn| Ok(device_sessions::live_sessions(conn, &user_id, now)?))
+            .read(move |conn| Ok(device_sessions::live_sessions(conn, &user_id, now)?))
             .await?;
         sessions.sort_by_key(|s| s.id != current.session_id);
         Ok(sessions)

@@ -395,7 +395,7 @@ impl AuthService {
         let (user_id, session_id) = (current.user_id.clone(), current.session_id.clone());
         let (factor, codes_left, proven_at) = self
             .db()
-            .run(move |conn| {
+            .read(move |conn| {
                 Ok((
                     store::find_totp(conn, &user_id)?,
                     store::recovery_codes_left(conn, &user_id)?,
