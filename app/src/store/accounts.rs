@@ -13,7 +13,7 @@ pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option
     users::table
         .filter(users::email.eq(email))
         .select(User::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -22,7 +22,7 @@ pub fn email_of(conn: &mut DbConnection, id: &str) -> QueryResult<Option<String>
     users::table
         .find(id)
         .select(users::email)
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -31,7 +31,7 @@ pub fn password_hash_of(conn: &mut DbConnection, id: &str) -> QueryResult<Option
     let hash: Option<String> = users::table
         .find(id)
         .select(users::password_hash)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(hash.map(Secret::from))
 }
@@ -103,7 +103,7 @@ pub fn find_by_id(conn: &mut DbConnection, id: &str) -> QueryResult<Option<User>
     users::table
         .find(id)
         .select(User::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

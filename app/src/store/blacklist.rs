@@ -60,7 +60,7 @@ pub fn read_revocations(
         None => {
             let max: Option<i64> = token_blacklist::table
                 .select(diesel::dsl::max(token_blacklist::seq))
-                .first(conn)?;
+                .get_result(conn)?;
             max.unwrap_or(0) + 1
         }
     };
@@ -93,7 +93,7 @@ pub fn next_seq(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<i64>
         DbConnection::Sqlite(c) => {
             let max: Option<i64> = token_blacklist::table
                 .select(diesel::dsl::max(token_blacklist::seq))
-                .first(c)?;
+                .get_result(c)?;
             Ok((max.unwrap_or(0) + 1).max(now.and_utc().timestamp_micros()))
         }
         DbConnection::Postgres(c) => diesel::select(diesel::dsl::sql::<BigInt>(

@@ -63,7 +63,7 @@ pub fn is_live_session_of(
     let found: Option<String> = live_of(user_id, now)
         .filter(device_sessions::id.eq(id.to_owned()))
         .select(device_sessions::id)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(found.is_some())
 }
@@ -77,7 +77,7 @@ pub fn session_with_email(
         .inner_join(users::table)
         .filter(device_sessions::id.eq(id))
         .select((DeviceSession::as_select(), users::email))
-        .first(conn)
+        .get_result(conn)
 }
 
 /// Saves a new session.
@@ -177,7 +177,7 @@ pub fn revocation_facts(conn: &mut DbConnection, id: &str) -> QueryResult<Revoca
             device_sessions::access_expires_at,
             device_sessions::absolute_expires_at,
         ))
-        .first(conn)?;
+        .get_result(conn)?;
     Ok(RevocationFacts {
         user_id,
         device_label,
@@ -194,7 +194,7 @@ pub fn find_refresh_token(
     refresh_tokens::table
         .find(hash)
         .select(RefreshTokenRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -206,7 +206,7 @@ pub fn session_of_refresh_token(
     refresh_tokens::table
         .find(hash)
         .select(refresh_tokens::session_id)
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

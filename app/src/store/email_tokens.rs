@@ -20,7 +20,7 @@ pub fn find(conn: &mut DbConnection, token_hash: &str) -> QueryResult<Option<Ema
     email_tokens::table
         .find(token_hash)
         .select(EmailToken::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

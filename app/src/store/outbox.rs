@@ -150,7 +150,7 @@ pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<OutboxMail>
     mail_outbox::table
         .find(id)
         .select(OutboxMail::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

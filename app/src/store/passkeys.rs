@@ -29,7 +29,7 @@ pub fn find(conn: &mut DbConnection, credential_id: &str) -> QueryResult<Option<
     passkeys::table
         .find(credential_id)
         .select(PasskeyRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -101,7 +101,7 @@ pub fn take_challenge(
         .find(id)
         .filter(passkey_challenges::purpose.eq(purpose))
         .select(PasskeyChallenge::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     let Some(row) = row else { return Ok(None) };
     let deleted = diesel::delete(passkey_challenges::table.find(id)).execute(conn)?;

@@ -13,7 +13,7 @@ pub fn find_totp(conn: &mut DbConnection, user_id: &str) -> QueryResult<Option<T
     totp_factors::table
         .find(user_id)
         .select(TotpFactor::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -135,7 +135,7 @@ pub fn proven_at(conn: &mut DbConnection, session_id: &str) -> QueryResult<Optio
     Ok(device_sessions::table
         .find(session_id)
         .select(device_sessions::proven_at)
-        .first::<Option<NaiveDateTime>>(conn)
+        .get_result::<Option<NaiveDateTime>>(conn)
         .optional()?
         .flatten())
 }

@@ -134,8 +134,8 @@ fn locked_data(
         .filter(web_sessions::expires_at.gt(now))
         .select(web_sessions::data);
     match conn {
-        DbConnection::Postgres(c) => live.for_update().first(c).optional(),
-        DbConnection::Sqlite(c) => live.first(c).optional(),
+        DbConnection::Postgres(c) => live.for_update().get_result(c).optional(),
+        DbConnection::Sqlite(c) => live.get_result(c).optional(),
     }
 }
 
@@ -227,7 +227,7 @@ impl SessionStore for WebSessionStore {
                     .find(id)
                     .filter(web_sessions::expires_at.gt(now))
                     .select((web_sessions::data, web_sessions::expires_at))
-                    .first(conn)
+                    .get_result(conn)
                     .optional()?)
             })
             .await
@@ -412,7 +412,7 @@ mod tests {
                     Ok(web_sessions::table
                         .find(id)
                         .select(web_sessions::data)
-                        .first(conn)?)
+                        .get_result(conn)?)
                 })
                 .await
                 .unwrap();
