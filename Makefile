@@ -1,5 +1,5 @@
 # The two commands of the README, and the benchmark. Each installs what it needs on first use.
-.PHONY: run test bench migration schema
+.PHONY: run test bench flame migration schema
 
 ## run: build and serve Gatehouse on http://localhost:3000 (SQLite in ./data)
 run:
@@ -12,6 +12,10 @@ test:
 ## bench: release build, then every ratio of bench/run.py side by side (a few minutes)
 bench:
 	./scripts/bench.sh
+
+## flame: flame graphs of the authenticated call and of /devices: make flame LABEL=after
+flame:
+	./scripts/flame.sh $(LABEL)
 
 ## migration: a new pair of migrations, one per dialect: make migration NAME=create_notes
 migration:

@@ -297,6 +297,16 @@ impl Config {
         }
     }
 
+    /// The most threads tokio's blocking pool may start (its default is 512). Nearly all
+    /// of its work is database queries, and no more than `DATABASE_POOL_SIZE` of them
+    /// can hold a connection at once: the rest would only wait for one, each on a
+    /// thread of its own. A login flood used to grow the pool to 170 threads, and with
+    /// them the resident memory; four per connection leave room for file reads and for
+    /// queries waiting their turn.
+    pub fn blocking_threads(&self) -> usize {
+        (self.database_pool_size.max(1) as usize * 4).max(16)
+    }
+
     /// Pool settings derived from the flags above.
     pub fn database_options(&self) -> DatabaseOptions {
         DatabaseOptions {
@@ -321,6 +331,13 @@ mod tests {
             config.database_url().unwrap(),
             DatabaseUrl::Sqlite("/tmp/gh/gatehouse.db".into())
         );
+    }
+
+    #[test]
+    fn blocking_threads_follow_the_database_pool() {
+        assert_eq!(parse(&[]).blocking_threads(), 32);
+        assert_eq!(parse(&["--database-pool-size", "20"]).blocking_threads(), 80);
+        assert_eq!(parse(&["--database-pool-size", "1"]).blocking_threads(), 16);
     }
 
     #[test]

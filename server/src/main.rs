@@ -13,13 +13,23 @@ use server::{Config, keygen, run, telemetry};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let config = Config::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(config.blocking_threads())
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
     let result = match (&config.command, telemetry::init(&config.log_level)) {
         (_, Err(err)) => Err(err),
         (Some(Command::Keygen { out }), Ok(())) => keygen(out.as_deref()),
-        (None, Ok(())) => run(config).await,
+        (None, Ok(())) => runtime.block_on(run(config)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
