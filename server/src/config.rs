@@ -336,7 +336,10 @@ mod tests {
     #[test]
     fn blocking_threads_follow_the_database_pool() {
         assert_eq!(parse(&[]).blocking_threads(), 32);
-        assert_eq!(parse(&["--database-pool-size", "20"]).blocking_threads(), 80);
+        assert_eq!(
+            parse(&["--database-pool-size", "20"]).blocking_threads(),
+            80
+        );
         assert_eq!(parse(&["--database-pool-size", "1"]).blocking_threads(), 16);
     }
 
