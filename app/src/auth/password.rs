@@ -3,12 +3,13 @@
 //! Parameters follow OWASP (m = 19 MiB, t = 2, p = 1). A hash costs ~19 MiB and tens of
 //! milliseconds of one core, so a login flood must neither exhaust memory nor starve the
 //! requests of people already signed in. Hence the pool: `concurrency` threads, each
-//! with one Argon2 memory buffer it reuses for every verification (hashing memory is
-//! exactly `concurrency` x 19 MiB, however many logins queue), running at a lower CPU
-//! priority than the request handlers (under full load, a flood slows logins rather
-//! than every signed-in page). Work queues in FIFO order, and the queue is bounded: when
-//! it is full a check is refused at once (503 with `Retry-After`) instead of waiting
-//! behind a flood, and a queued check whose client has gone away is dropped unhashed.
+//! with one Argon2 memory buffer it reuses for every hash and verification (hashing
+//! memory is exactly `concurrency` x 19 MiB, however many logins queue), running at a
+//! lower CPU priority than the request handlers (under full load, a flood slows logins
+//! rather than every signed-in page). Work queues in FIFO order, and the queue is
+//! bounded: when it is full a check is refused at once (503 with `Retry-After`) instead
+//! of waiting behind a flood, and a queued check whose client has gone away is dropped
+//! unhashed.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
@@ -16,7 +17,7 @@ use std::sync::{Arc, Mutex, mpsc};
 /// Argon2's cost parameters, re-exported so callers need not depend on `argon2`.
 pub use argon2::Params;
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{Output, PasswordHash, PasswordHasher as _, SaltString};
+use argon2::password_hash::{Output, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Version};
 use tokio::sync::oneshot;
 
@@ -114,12 +115,16 @@ impl HashingPool {
     /// niceness about 10 (0 is the default), i.e. roughly a tenth of a busy core.
     const PRIORITY: u8 = 25;
 
-    fn start(threads: usize, params: &Params) -> Self {
+    /// Starts `threads` hashing threads; the first gets `first_memory` (the buffer the
+    /// start-up hash already used), the others a fresh one each.
+    fn start(threads: usize, params: &Params, first_memory: Vec<Block>) -> Self {
         let (sender, receiver) = mpsc::channel::<Job>();
         let receiver = Arc::new(Mutex::new(receiver));
+        let mut first_memory = Some(first_memory);
         for i in 0..threads {
             let receiver = Arc::clone(&receiver);
             let blocks = params.block_count();
+            let given = first_memory.take();
             std::thread::Builder::new()
                 .name(format!("argon2-{i}"))
                 .spawn(move || {
@@ -129,7 +134,8 @@ impl HashingPool {
                             thread_priority::ThreadPriority::Crossplatform(priority),
                         );
                     }
-                    let mut memory = vec![Block::default(); blocks];
+                    let mut memory = given.unwrap_or_default();
+                    memory.resize(blocks, Block::default());
                     loop {
                         let job = receiver.lock().unwrap_or_else(|e| e.into_inner()).recv();
                         match job {
@@ -196,16 +202,14 @@ impl Passwords {
 
     /// Hashes with `params` on `concurrency` dedicated threads.
     pub fn new(params: Params, concurrency: usize) -> Self {
-        let hasher = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
         // Verified against when the e-mail is unknown, so that case costs the same time.
-        let salt = SaltString::generate(&mut OsRng);
-        let dummy_hash = hasher
-            .hash_password(b"gatehouse timing-equaliser", &salt)
-            .expect("hashing a constant cannot fail")
-            .to_string();
+        // Its memory becomes the first hashing thread's.
+        let mut memory = Vec::new();
+        let dummy_hash = hash_with_memory(&params, b"gatehouse timing-equaliser", &mut memory)
+            .expect("hashing a constant cannot fail");
         let threads = concurrency.max(1);
         Self {
-            pool: Arc::new(HashingPool::start(threads, &params)),
+            pool: Arc::new(HashingPool::start(threads, &params, memory)),
             params,
             dummy_hash: dummy_hash.into(),
         }
@@ -226,19 +230,13 @@ impl Passwords {
         self.pool.verified.load(Ordering::Relaxed)
     }
 
-    fn argon2(&self) -> Argon2<'static> {
-        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
-    }
-
     /// Hashes a new password into a PHC string.
     pub async fn hash(&self, password: Secret) -> Result<Secret, HashingUnavailable> {
-        let argon2 = self.argon2();
+        let params = self.params.clone();
         self.pool
-            .run(move |_memory| {
-                let salt = SaltString::generate(&mut OsRng);
-                argon2
-                    .hash_password(password.expose().as_bytes(), &salt)
-                    .map(|hash| Secret::from(hash.to_string()))
+            .run(move |memory| {
+                hash_with_memory(&params, password.expose().as_bytes(), memory)
+                    .map(Secret::from)
                     .map_err(|e| HashingUnavailable::Stopped(e.to_string()))
             })
             .await?
@@ -251,7 +249,6 @@ impl Passwords {
         password: Secret,
         stored: Option<Secret>,
     ) -> Result<Verification, HashingUnavailable> {
-        let argon2 = self.argon2();
         let account_exists = stored.is_some();
         let stored = stored.unwrap_or_else(|| Secret::from(&*self.dummy_hash));
         let params = self.params.clone();
@@ -266,19 +263,43 @@ impl Passwords {
                 if !matches_with_memory(password, &parsed, memory) || !account_exists {
                     return Verification::Invalid;
                 }
-                let rehashed = needs_rehash(&parsed, &params).then(|| {
-                    let salt = SaltString::generate(&mut OsRng);
-                    argon2
-                        .hash_password(password, &salt)
-                        .map(|h| Secret::from(h.to_string()))
-                        .ok()
-                });
-                Verification::Valid {
-                    rehashed: rehashed.flatten(),
-                }
+                let rehashed = needs_rehash(&parsed, &params)
+                    .then(|| hash_with_memory(&params, password, memory).ok())
+                    .flatten()
+                    .map(Secret::from);
+                Verification::Valid { rehashed }
             })
             .await
     }
+}
+
+/// Hashes `password` with a new random salt and `params` (Argon2id, version 0x13) in
+/// `memory` (grown if needed) into a PHC string. What `PasswordHasher::hash_password`
+/// does, minus its 19 MiB allocation per call: sign-ups and rehashes reuse the hashing
+/// thread's buffer like verifications do, so hashing memory stays `concurrency` x 19 MiB.
+fn hash_with_memory(
+    params: &Params,
+    password: &[u8],
+    memory: &mut Vec<Block>,
+) -> Result<String, argon2::password_hash::Error> {
+    let salt = SaltString::generate(&mut OsRng);
+    let mut salt_bytes = [0u8; 64];
+    let raw_salt = salt.as_salt().decode_b64(&mut salt_bytes)?;
+    let blocks = params.block_count();
+    if memory.len() < blocks {
+        memory.resize(blocks, Block::default());
+    }
+    let mut output = vec![0u8; params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN)];
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+        .hash_password_into_with_memory(password, raw_salt, &mut output, &mut memory[..blocks])?;
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: params.try_into()?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&output)?),
+    };
+    Ok(hash.to_string())
 }
 
 /// Recomputes `stored` for `password` in `memory` (grown if the stored hash used more
@@ -466,6 +487,33 @@ mod tests {
                 Verification::Invalid
             );
         }
+    }
+
+    #[test]
+    fn new_hashes_use_the_buffer_they_are_given_and_verify_like_the_reference() {
+        let params = Params::new(1024, 1, 1, None).unwrap();
+        let mut memory = vec![Block::default(); params.block_count()];
+        let buffer = memory.as_ptr();
+        let hash = hash_with_memory(&params, b"correct horse", &mut memory).unwrap();
+        assert_eq!(memory.as_ptr(), buffer, "the buffer was replaced");
+        assert!(hash.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
+        use argon2::password_hash::PasswordVerifier as _;
+        let parsed = PasswordHash::new(&hash).unwrap();
+        assert!(
+            Argon2::default()
+                .verify_password(b"correct horse", &parsed)
+                .is_ok()
+        );
+        assert!(
+            Argon2::default()
+                .verify_password(b"wrong horse", &parsed)
+                .is_err()
+        );
+        // Two hashes of one password differ (a fresh salt each).
+        assert_ne!(
+            hash_with_memory(&params, b"correct horse", &mut memory).unwrap(),
+            hash
+        );
     }
 
     #[tokio::test]
