@@ -62,6 +62,16 @@ async fn add_passkey(
         .await
 }
 
+/// Ann, signed up and signed in, with a passkey "Phone" made by the returned
+/// authenticator.
+async fn ann_with_a_phone_passkey(client: &Client) -> (Browser, SoftAuthenticator) {
+    let mut ann = signed_up(client, "ann@example.com").await;
+    let mut phone = SoftAuthenticator::new();
+    let added = add_passkey(client, &mut ann, &mut phone, "Phone").await;
+    assert_eq!(added.status(), StatusCode::OK);
+    (ann, phone)
+}
+
 /// Begins a sign-in on `browser`; returns the options.
 async fn begin_sign_in(client: &Client, browser: &mut Browser) -> String {
     let begun = browser
@@ -219,14 +229,7 @@ async fn a_passkey_satisfies_two_step_sign_in() {
 #[tokio::test]
 async fn a_challenge_is_answered_once_even_in_parallel_and_never_from_another_browser() {
     let client = client(&[]);
-    let mut ann = signed_up(&client, "ann@example.com").await;
-    let mut phone = SoftAuthenticator::new();
-    assert_eq!(
-        add_passkey(&client, &mut ann, &mut phone, "Phone")
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    let (_ann, mut phone) = ann_with_a_phone_passkey(&client).await;
 
     let mut browser = Browser::default();
     let options = begin_sign_in(&client, &mut browser).await;
@@ -278,14 +281,7 @@ async fn a_challenge_is_answered_once_even_in_parallel_and_never_from_another_br
 #[tokio::test]
 async fn an_expired_challenge_is_refused_and_the_cleanup_job_deletes_it() {
     let client = client(&[("CLEANUP_INTERVAL", "200ms")]);
-    let mut ann = signed_up(&client, "ann@example.com").await;
-    let mut phone = SoftAuthenticator::new();
-    assert_eq!(
-        add_passkey(&client, &mut ann, &mut phone, "Phone")
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    let (_ann, mut phone) = ann_with_a_phone_passkey(&client).await;
     let mut browser = Browser::default();
     let options = begin_sign_in(&client, &mut browser).await;
     let answer = phone.sign_in(&origin(&client), &options);
@@ -336,14 +332,7 @@ async fn an_expired_challenge_is_refused_and_the_cleanup_job_deletes_it() {
 #[tokio::test]
 async fn failures_are_one_clear_400_that_says_nothing_about_accounts() {
     let client = client(&[]);
-    let mut ann = signed_up(&client, "ann@example.com").await;
-    let mut phone = SoftAuthenticator::new();
-    assert_eq!(
-        add_passkey(&client, &mut ann, &mut phone, "Phone")
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    let (mut ann, mut phone) = ann_with_a_phone_passkey(&client).await;
     let failed = |body: serde_json::Value| {
         assert_eq!(body["error"], "bad_request");
         body["message"].as_str().unwrap().to_owned()
@@ -416,14 +405,7 @@ async fn failures_are_one_clear_400_that_says_nothing_about_accounts() {
 #[tokio::test]
 async fn removing_a_passkey_needs_sudo_mode() {
     let client = client(&[("SUDO_WINDOW", "1s")]);
-    let mut ann = signed_up(&client, "ann@example.com").await;
-    let mut phone = SoftAuthenticator::new();
-    assert_eq!(
-        add_passkey(&client, &mut ann, &mut phone, "Phone")
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    let (mut ann, _phone) = ann_with_a_phone_passkey(&client).await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let id = passkey_list(&client, &mut ann).await["passkeys"][0]["id"]
         .as_str()
@@ -507,14 +489,7 @@ async fn an_account_has_at_most_twenty_passkeys_even_when_added_in_parallel() {
 #[tokio::test]
 async fn the_same_authenticator_cannot_add_its_passkey_twice() {
     let client = client(&[]);
-    let mut ann = signed_up(&client, "ann@example.com").await;
-    let mut phone = SoftAuthenticator::new();
-    assert_eq!(
-        add_passkey(&client, &mut ann, &mut phone, "Phone")
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    let (mut ann, _phone) = ann_with_a_phone_passkey(&client).await;
     // The second registration excludes the first credential.
     let begun = json(ann.post(&client, "/api/passkeys/add_begin", &[]).await).await;
     let options: serde_json::Value =
@@ -593,10 +568,7 @@ async fn a_browser_that_begins_again_leaves_one_ceremony_behind() {
 #[tokio::test]
 async fn a_notice_taken_while_a_ceremony_begins_undoes_neither() {
     let client = client(&[]);
-    let mut browser = signed_up(&client, "ann@example.com").await;
-    let mut phone = SoftAuthenticator::new();
-    let added = add_passkey(&client, &mut browser, &mut phone, "Phone").await;
-    assert_eq!(added.status(), StatusCode::OK);
+    let (mut browser, mut phone) = ann_with_a_phone_passkey(&client).await;
     for round in 0..20 {
         let out = browser.post(&client, "/api/auth/logout", &[]).await;
         assert_eq!(out.status(), StatusCode::OK);

@@ -285,13 +285,15 @@ fn hash_with_memory(
     let salt = SaltString::generate(&mut OsRng);
     let mut salt_bytes = [0u8; 64];
     let raw_salt = salt.as_salt().decode_b64(&mut salt_bytes)?;
-    let blocks = params.block_count();
-    if memory.len() < blocks {
-        memory.resize(blocks, Block::default());
-    }
     let mut output = vec![0u8; params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN)];
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
-        .hash_password_into_with_memory(password, raw_salt, &mut output, &mut memory[..blocks])?;
+    argon2_into(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        params.clone(),
+        (password, raw_salt),
+        &mut output,
+        memory,
+    )?;
     let hash = PasswordHash {
         algorithm: Algorithm::Argon2id.ident(),
         version: Some(Version::V0x13.into()),
@@ -300,6 +302,28 @@ fn hash_with_memory(
         hash: Some(Output::new(&output)?),
     };
     Ok(hash.to_string())
+}
+
+/// Argon2 of `(password, salt)` into `output`, computed in `memory` (grown when `params`
+/// need more): the one place both new hashes and verifications run the function.
+fn argon2_into(
+    algorithm: Algorithm,
+    version: Version,
+    params: Params,
+    (password, salt): (&[u8], &[u8]),
+    output: &mut [u8],
+    memory: &mut Vec<Block>,
+) -> Result<(), argon2::Error> {
+    let blocks = params.block_count();
+    if memory.len() < blocks {
+        memory.resize(blocks, Block::default());
+    }
+    Argon2::new(algorithm, version, params).hash_password_into_with_memory(
+        password,
+        salt,
+        output,
+        &mut memory[..blocks],
+    )
 }
 
 /// Recomputes `stored` for `password` in `memory` (grown if the stored hash used more
@@ -336,14 +360,8 @@ fn matches_with_memory(
     let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
         return false;
     };
-    if memory.len() < params.block_count() {
-        memory.resize(params.block_count(), Block::default());
-    }
     let mut computed = vec![0u8; expected.len()];
-    let blocks = params.block_count();
-    Argon2::new(algorithm, version, params)
-        .hash_password_into_with_memory(password, salt, &mut computed, &mut memory[..blocks])
-        .is_ok()
+    argon2_into(algorithm, version, params, (password, salt), &mut computed, memory).is_ok()
         // `Output`'s equality is constant-time.
         && Output::new(&computed).is_ok_and(|computed| computed == expected)
 }

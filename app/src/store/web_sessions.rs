@@ -72,14 +72,19 @@ fn split_loaded(
     Option<HashMap<String, serde_json::Value>>,
 ) {
     let mut mine = data.clone();
-    let loaded = mine
-        .remove(LOADED_KEY)
-        .and_then(|copy| serde_json::from_value(copy).ok());
+    let loaded = match mine.remove(LOADED_KEY) {
+        Some(serde_json::Value::Object(copy)) => Some(copy.into_iter().collect()),
+        _ => None,
+    };
     (mine, loaded)
 }
 
-fn encode(data: &HashMap<String, serde_json::Value>) -> session_store::Result<Vec<u8>> {
-    serde_json::to_vec(data).map_err(|e| session_store::Error::Encode(e.to_string()))
+/// The stored form of a record's data: a JSON object (string keys and JSON values always
+/// serialise, so this cannot fail).
+fn encode(data: HashMap<String, serde_json::Value>) -> Vec<u8> {
+    serde_json::Value::Object(data.into_iter().collect())
+        .to_string()
+        .into_bytes()
 }
 
 fn decode(data: &[u8]) -> session_store::Result<HashMap<String, serde_json::Value>> {
@@ -145,7 +150,7 @@ impl SessionStore for WebSessionStore {
     /// A cycled id also arrives here, with the data as the request left it: a new row
     /// has nothing to merge with.
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        let data = encode(&split_loaded(&record.data).0)?;
+        let data = encode(split_loaded(&record.data).0);
         let expires_at = to_naive(record.expiry_date);
         loop {
             let id = record.id.to_string();
@@ -183,7 +188,7 @@ impl SessionStore for WebSessionStore {
         let id = record.id.to_string();
         let expires_at = to_naive(record.expiry_date);
         let Some(loaded) = loaded else {
-            let data = encode(&mine)?;
+            let data = encode(mine);
             return self
                 .db
                 .run(move |conn| Ok(upsert(conn, &id, &data, expires_at)?))
@@ -201,9 +206,7 @@ impl SessionStore for WebSessionStore {
                         Ok(stored) => merge(&loaded, &mine, stored),
                         Err(_) => mine,
                     };
-                    let data = serde_json::Value::Object(merged.into_iter().collect())
-                        .to_string()
-                        .into_bytes();
+                    let data = encode(merged);
                     diesel::update(web_sessions::table.find(&id))
                         .set((
                             web_sessions::data.eq(data),
@@ -236,8 +239,7 @@ impl SessionStore for WebSessionStore {
             return Ok(None);
         };
         let mut data = decode(&data)?;
-        let copy =
-            serde_json::to_value(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        let copy = serde_json::Value::Object(data.clone().into_iter().collect());
         data.insert(LOADED_KEY.to_owned(), copy);
         let expiry_date =
             time::OffsetDateTime::from_unix_timestamp(expires_at.and_utc().timestamp())
@@ -289,11 +291,17 @@ mod tests {
         }
     }
 
+    /// A record created in `store`, expiring `lifetime` from now.
+    async fn stored(store: &WebSessionStore, lifetime: time::Duration) -> Record {
+        let mut record = record(time::OffsetDateTime::now_utc() + lifetime);
+        store.create(&mut record).await.unwrap();
+        record
+    }
+
     #[tokio::test]
     async fn records_round_trip_and_can_be_deleted() {
         let (_dir, store) = store();
-        let mut record = record(time::OffsetDateTime::now_utc() + time::Duration::hours(1));
-        store.create(&mut record).await.unwrap();
+        let record = stored(&store, time::Duration::hours(1)).await;
         let loaded = store.load(&record.id).await.unwrap().unwrap();
         assert_eq!(split_loaded(&loaded.data).0, record.data);
         // A request that loaded it and removed everything.
@@ -361,8 +369,7 @@ mod tests {
     #[tokio::test]
     async fn saves_of_two_requests_on_one_session_both_take_effect() {
         let (_dir, store) = store();
-        let mut record = record(time::OffsetDateTime::now_utc() + time::Duration::hours(1));
-        store.create(&mut record).await.unwrap();
+        let record = stored(&store, time::Duration::hours(1)).await;
         // Both requests load the record before either saves.
         let notice = store.load(&record.id).await.unwrap().unwrap();
         let ceremony = store.load(&record.id).await.unwrap().unwrap();
@@ -383,8 +390,7 @@ mod tests {
     #[tokio::test]
     async fn a_retired_id_is_not_brought_back_by_a_late_save() {
         let (_dir, store) = store();
-        let mut record = record(time::OffsetDateTime::now_utc() + time::Duration::hours(1));
-        store.create(&mut record).await.unwrap();
+        let record = stored(&store, time::Duration::hours(1)).await;
         let late = store.load(&record.id).await.unwrap().unwrap();
         // Another request signed in meanwhile: the id was cycled, its row deleted.
         store.delete(&record.id).await.unwrap();
@@ -398,8 +404,7 @@ mod tests {
     #[tokio::test]
     async fn the_copy_of_the_loaded_data_never_reaches_the_database() {
         let (_dir, store) = store();
-        let mut record = record(time::OffsetDateTime::now_utc() + time::Duration::hours(1));
-        store.create(&mut record).await.unwrap();
+        let record = stored(&store, time::Duration::hours(1)).await;
         let mut loaded = store.load(&record.id).await.unwrap().unwrap();
         store.save(&loaded).await.unwrap();
         loaded.id = Id::default();
@@ -423,8 +428,7 @@ mod tests {
     #[tokio::test]
     async fn expired_records_are_not_loaded() {
         let (_dir, store) = store();
-        let mut record = record(time::OffsetDateTime::now_utc() - time::Duration::seconds(1));
-        store.create(&mut record).await.unwrap();
+        let record = stored(&store, -time::Duration::seconds(1)).await;
         assert!(store.load(&record.id).await.unwrap().is_none());
     }
 }
