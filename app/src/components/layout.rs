@@ -3,7 +3,7 @@
 use super::language::LanguageSwitcher;
 use crate::i18n::ui::t;
 use leptos::prelude::*;
-use leptos_router::components::A;
+use leptos_router::hooks::use_location;
 
 use super::session::{SignOutButton, use_session};
 use crate::api::auth::Viewer;
@@ -19,17 +19,18 @@ pub fn Layout(children: Children) -> impl IntoView {
     // which end-to-end tests wait for before testing client-side behaviour.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
+    let here = use_location().pathname;
     view! {
         <a class="skip-link" href="#main">{t("skip-to-content")}</a>
         <header class="site-header">
             <div class="container site-header__inner">
-                <A href=paths::HOME.path() attr:class="brand">
+                <a href=paths::HOME.path() class="brand">
                     <span class="brand__mark" aria-hidden="true">"◆"</span>
                     <span class="brand__name">{t("brand-name")}</span>
-                </A>
+                </a>
                 <nav class="site-nav" aria-label=t("nav-main")>
-                    <A href=paths::HOME.path()>{t("nav-home")}</A>
-                    <ViewerNav/>
+                    <NavLink page=paths::HOME here>{t("nav-home")}</NavLink>
+                    <ViewerNav here/>
                 </nav>
             </div>
         </header>
@@ -47,7 +48,10 @@ pub fn Layout(children: Children) -> impl IntoView {
 
 /// The signed-in e-mail and "Sign out", or the sign-in links.
 #[component]
-fn ViewerNav() -> impl IntoView {
+fn ViewerNav(
+    /// The current path, for the links' active state.
+    here: Memo<String>,
+) -> impl IntoView {
     let session = use_session();
     view! {
         <Transition fallback=|| ()>
@@ -56,9 +60,9 @@ fn ViewerNav() -> impl IntoView {
                     Ok(Viewer::SignedIn { email }) => {
                         let full = email.clone();
                         view! {
-                        <A href=paths::DEVICES.path()>{t("nav-devices")}</A>
-                        <A href=paths::ACTIVITY.path()>{t("nav-activity")}</A>
-                        <A href=paths::ACCOUNT.path()>{t("nav-account")}</A>
+                        <NavLink page=paths::DEVICES here>{t("nav-devices")}</NavLink>
+                        <NavLink page=paths::ACTIVITY here>{t("nav-activity")}</NavLink>
+                        <NavLink page=paths::ACCOUNT here>{t("nav-account")}</NavLink>
                         // Shortened on wide screens (style/main.css): the title shows the
                         // whole address on hover, and focus (it is in the tab order) unfolds it.
                         <span class="viewer" data-testid="viewer-email" title=full tabindex="0">{email}</span>
@@ -67,12 +71,34 @@ fn ViewerNav() -> impl IntoView {
                     .into_any()
                     }
                     _ => view! {
-                        <A href=paths::LOGIN.path()>{t("nav-sign-in")}</A>
-                        <A href=paths::SIGNUP.path() attr:class="button button--small">{t("nav-create-account")}</A>
+                        <NavLink page=paths::LOGIN here>{t("nav-sign-in")}</NavLink>
+                        <NavLink page=paths::SIGNUP here attr:class="button button--small">{t("nav-create-account")}</NavLink>
                     }
                     .into_any(),
                 }
             })}
         </Transition>
     }
+}
+
+/// A header link, marked `aria-current="page"` (and styled so) while its page is shown.
+///
+/// A plain `<a>`: the router follows same-origin anchors client-side whether or not they
+/// come from its `<A>` component. `<A>` also resolves relative paths and keeps a memo of
+/// its own active state; these absolute links share the layout's one pathname instead,
+/// which is cheaper on every page render (README, "Performance").
+#[component]
+fn NavLink(
+    /// The page it leads to.
+    page: paths::Page,
+    /// The current path.
+    here: Memo<String>,
+    children: Children,
+) -> impl IntoView {
+    let href = page.path();
+    let current = {
+        let href = href.clone();
+        move || here.with(|here| *here == href).then_some("page")
+    };
+    view! { <a href=href aria-current=current>{children()}</a> }
 }

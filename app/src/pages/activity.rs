@@ -3,7 +3,6 @@
 use crate::i18n::ui::t;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::account::{ActivityView, activity};
@@ -46,7 +45,7 @@ fn Activity() -> impl IntoView {
                                     {page.events.into_iter().map(|event| view! { <ActivityItem event now/> }).collect_view()}
                                 </ol>
                                 {page.older.map(|cursor| view! {
-                                    <p><A href=paths::older_activity_url(&cursor) attr:class="button button--secondary">{t("activity-older")}</A></p>
+                                    <p><a href=paths::older_activity_url(&cursor) class="button button--secondary">{t("activity-older")}</a></p>
                                 })}
                             }
                             .into_any()

@@ -5,7 +5,6 @@ use crate::i18n::ui::{t, t_with};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::NavigateOptions;
-use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::devices::{
@@ -181,15 +180,15 @@ fn DeviceItem(
                         <input type="hidden" name="session_id" value=id/>
                         <button type="submit" class="button button--danger">{t("devices-confirm-yes")}</button>
                     </ActionForm>
-                    <A href=paths::DEVICES.path() attr:class="button button--secondary">{t("cancel")}</A>
+                    <a href=paths::DEVICES.path() class="button button--secondary">{t("cancel")}</a>
                 </div>
             }
             .into_any()
         } else {
             view! {
-                <A href=paths::confirm_sign_out_url(&id) attr:class="button button--secondary" attr:aria-label=t_with("devices-sign-out-label", &[("device", label.into())])>
+                <a href=paths::confirm_sign_out_url(&id) class="button button--secondary" aria-label=t_with("devices-sign-out-label", &[("device", label.into())])>
                     {t("nav-sign-out")}
-                </A>
+                </a>
             }
             .into_any()
         }

@@ -3,7 +3,6 @@
 use crate::i18n::ui::t;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::auth::{Login, take_notice};
@@ -56,8 +55,8 @@ pub fn LoginPage() -> impl IntoView {
                 </button>
             </ActionForm>
             <PasskeySignIn next/>
-            <p class="auth-card__switch"><A href=paths::FORGOT.path()>{t("login-forgot")}</A></p>
-            <p class="auth-card__switch">{t("login-new")} " " <A href=signup_href>{t("login-create-account")}</A></p>
+            <p class="auth-card__switch"><a href=paths::FORGOT.path()>{t("login-forgot")}</a></p>
+            <p class="auth-card__switch">{t("login-new")} " " <a href=signup_href>{t("login-create-account")}</a></p>
         </section>
     }
 }

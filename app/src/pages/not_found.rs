@@ -3,7 +3,6 @@
 use crate::i18n::ui::t;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 
 /// Tells the visitor the page does not exist and offers a way back.
 ///
@@ -20,7 +19,7 @@ pub fn NotFound() -> impl IntoView {
         <section class="card narrow">
             <h1>{t("not-found-title")}</h1>
             <p>{t("not-found-body")}</p>
-            <p><A href=crate::paths::HOME.path()>{t("not-found-home")}</A></p>
+            <p><a href=crate::paths::HOME.path()>{t("not-found-home")}</a></p>
         </section>
     }
 }

@@ -7,7 +7,6 @@ use crate::i18n::ui::{t, t_with};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::NavigateOptions;
-use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::recovery::{
@@ -51,7 +50,7 @@ pub fn ForgotPage() -> impl IntoView {
                     {t("forgot-sent")}
                 </p>
             </Show>
-            <p class="auth-card__switch">{t("forgot-remembered")} " " <A href=paths::LOGIN.path()>{t("nav-sign-in")}</A></p>
+            <p class="auth-card__switch">{t("forgot-remembered")} " " <a href=paths::LOGIN.path()>{t("nav-sign-in")}</a></p>
         </section>
     }
 }
@@ -81,7 +80,7 @@ fn LinkGate(
                         }
                         Err(err) => view! {
                             <p class="alert alert--error" role="alert" data-testid="link-problem">{err.to_string()}</p>
-                            <p><A href=retry_href>{retry_text}</A></p>
+                            <p><a href=retry_href>{retry_text}</a></p>
                         }
                         .into_any(),
                     }
@@ -223,6 +222,6 @@ fn ConfirmLink(
 fn DoneMessage(text: String) -> impl IntoView {
     view! {
         <p class="alert alert--success" role="status" data-testid="link-done">{text}</p>
-        <p><A href=paths::ACCOUNT.path()>{t("link-go-to-account")}</A></p>
+        <p><a href=paths::ACCOUNT.path()>{t("link-go-to-account")}</a></p>
     }
 }

@@ -5,7 +5,6 @@
 use crate::i18n::ui::t;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 
 use crate::api::second_factor::LoginCode;
 use crate::components::form::{
@@ -36,7 +35,7 @@ pub fn SignInCodePage() -> impl IntoView {
                     {move || if login_code.pending().get() { t("code-submitting") } else { t("code-submit") }}
                 </button>
             </ActionForm>
-            <p class="auth-card__switch"><A href=paths::LOGIN.path()>{t("code-start-again")}</A></p>
+            <p class="auth-card__switch"><a href=paths::LOGIN.path()>{t("code-start-again")}</a></p>
         </section>
     }
 }

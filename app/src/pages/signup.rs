@@ -3,7 +3,6 @@
 use crate::i18n::ui::t;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 
 use crate::api::auth::Signup;
 use crate::components::form::{
@@ -34,7 +33,7 @@ pub fn SignupPage() -> impl IntoView {
                     {move || if signup.pending().get() { t("signup-submitting") } else { t("signup-submit") }}
                 </button>
             </ActionForm>
-            <p class="auth-card__switch">{t("signup-have-account")} " " <A href=paths::LOGIN.path()>{t("nav-sign-in")}</A></p>
+            <p class="auth-card__switch">{t("signup-have-account")} " " <a href=paths::LOGIN.path()>{t("nav-sign-in")}</a></p>
         </section>
     }
 }

@@ -8,17 +8,19 @@ use super::DbConnection;
 use super::models::{DeviceSession, RefreshTokenRow};
 use super::schema::{device_sessions, refresh_tokens, users};
 
-/// The live (not revoked, not expired) sessions of `user_id` at `now`.
-fn live_of(
-    user_id: &str,
-    now: NaiveDateTime,
-) -> device_sessions::BoxedQuery<'static, super::DbBackend> {
-    device_sessions::table
-        .filter(device_sessions::user_id.eq(user_id.to_owned()))
-        .filter(device_sessions::revoked_at.is_null())
-        .filter(device_sessions::expires_at.gt(now))
-        .filter(device_sessions::absolute_expires_at.gt(now))
-        .into_boxed()
+/// Whether a `device_sessions` row is a live (not revoked, not expired) session of
+/// `user_id` at `now`.
+///
+/// A plain expression rather than a boxed query, so the queries built on it keep static
+/// types: Diesel caches their prepared statements by type, without writing out and
+/// hashing their SQL on every run (README, "Performance").
+#[diesel::dsl::auto_type(no_type_alias)]
+fn is_live_of<'a>(user_id: &'a str, now: NaiveDateTime) -> _ {
+    device_sessions::user_id
+        .eq(user_id)
+        .and(device_sessions::revoked_at.is_null())
+        .and(device_sessions::expires_at.gt(now))
+        .and(device_sessions::absolute_expires_at.gt(now))
 }
 
 /// The live sessions of `user_id`, most recently active first.
@@ -27,7 +29,8 @@ pub fn live_sessions(
     user_id: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Vec<DeviceSession>> {
-    live_of(user_id, now)
+    device_sessions::table
+        .filter(is_live_of(user_id, now))
         .order(device_sessions::last_seen_at.desc())
         .select(DeviceSession::as_select())
         .load(conn)
@@ -40,7 +43,9 @@ pub fn live_session_ids(
     now: NaiveDateTime,
     except: Option<&str>,
 ) -> QueryResult<Vec<String>> {
-    let mut query = live_of(user_id, now);
+    let mut query = device_sessions::table
+        .filter(is_live_of(user_id, now))
+        .into_boxed();
     if let Some(except) = except {
         query = query.filter(device_sessions::id.ne(except.to_owned()));
     }
@@ -60,8 +65,9 @@ pub fn is_live_session_of(
     id: &str,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let found: Option<String> = live_of(user_id, now)
-        .filter(device_sessions::id.eq(id.to_owned()))
+    let found: Option<String> = device_sessions::table
+        .filter(is_live_of(user_id, now))
+        .filter(device_sessions::id.eq(id))
         .select(device_sessions::id)
         .get_result(conn)
         .optional()?;
