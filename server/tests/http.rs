@@ -4,7 +4,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use support::TestServer;
+use support::{Client, TestServer};
 
 #[tokio::test]
 async fn healthz_is_ok_when_the_database_answers() {
@@ -72,6 +72,44 @@ async fn home_page_is_rendered_on_the_server_with_the_hydration_script() {
         "no hydration script in {html}"
     );
     assert!(html.contains("<header") && html.contains("<main") && html.contains("<footer"));
+}
+
+/// The data a page hands to the browser for hydration, in order: the JSON of each
+/// resource the server loaded (`__RESOLVED_RESOURCES[i] = "…"`).
+fn resolved_resources(html: &str) -> Vec<&str> {
+    html.split("__RESOLVED_RESOURCES[")
+        .skip(1)
+        .filter_map(|part| part.split_once("] = \"")?.1.split_once("\";"))
+        .map(|(json, _)| json)
+        .collect()
+}
+
+/// Leptos may run the content of a `<Suspense>` more than once while it renders on the
+/// server (to find every resource read); a resource created there was loaded, and
+/// shipped, once per run: `/devices` read its four queries three times and sent three
+/// copies of the list. Pages create their resources outside the sign-in check.
+#[tokio::test]
+async fn protected_pages_load_each_of_their_data_once() {
+    let client = Client::new(&[]);
+    let cookies = client.sign_up("ann@example.com").await;
+    client.log_in("ann@example.com", "Firefox").await;
+    // viewer + what the page shows (and the sudo state where it has sensitive forms)
+    for (path, loaded) in [("/devices", 3), ("/activity", 2), ("/account", 4)] {
+        let response = client
+            .http
+            .get(client.server.url(path))
+            .header("cookie", cookies.header())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        let html = response.text().await.unwrap();
+        let resources = resolved_resources(&html);
+        assert_eq!(resources.len(), loaded, "{path} loaded {resources:#?}");
+        for (i, json) in resources.iter().enumerate() {
+            assert!(!resources[..i].contains(json), "{path} loaded {json} twice");
+        }
+    }
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use leptos::task::spawn_local;
 
 use crate::api::error::AppError;
 use crate::api::passkeys::{
-    PasskeyRemove, passkey_add_begin, passkey_add_finish, passkey_sign_in_begin,
+    PasskeyList, PasskeyRemove, passkey_add_begin, passkey_add_finish, passkey_sign_in_begin,
     passkey_sign_in_finish, passkeys_list,
 };
 use crate::components::form::FormError;
@@ -301,18 +301,41 @@ pub fn PasskeySignIn(
     }
 }
 
+/// What the passkeys section shows: the account's passkeys, loaded by the page outside
+/// its sign-in check (see `RequireSignIn`), and reloaded after an addition or removal.
+#[derive(Clone, Copy)]
+pub struct PasskeysData {
+    version: RwSignal<u32>,
+    list: Resource<Result<PasskeyList, AppError>>,
+}
+
+impl PasskeysData {
+    /// Starts loading the list.
+    pub fn load() -> Self {
+        let version = RwSignal::new(0_u32);
+        let list = Resource::new(move || version.get(), |_| passkeys_list());
+        Self { version, list }
+    }
+
+    fn reload(&self) {
+        self.version.update(|v| *v += 1);
+    }
+}
+
 /// The passkeys section of `/account`: the list, adding one (sudo mode, named by the
 /// user), removing one (sudo mode).
 #[component]
-pub fn PasskeysSection() -> impl IntoView {
+pub fn PasskeysSection(
+    /// The list, from [`PasskeysData::load`].
+    data: PasskeysData,
+) -> impl IntoView {
     let sudo = use_sudo();
-    let version = RwSignal::new(0_u32);
-    let list = Resource::new(move || version.get(), |_| passkeys_list());
+    let list = data.list;
     let remove = ServerAction::<PasskeyRemove>::new();
     follow_sudo(remove.value().into());
     Effect::new(move |_| {
         if matches!(remove.value().get(), Some(Ok(()))) {
-            version.update(|v| *v += 1);
+            data.reload();
         }
     });
     let adding = RwSignal::new(false);
@@ -378,7 +401,7 @@ pub fn PasskeysSection() -> impl IntoView {
                 Ok(name) => {
                     added.set(Some(name));
                     form.reset();
-                    version.update(|v| *v += 1);
+                    data.reload();
                 }
                 Err(err) => add_error.set(Some(err.to_string())),
             }

@@ -43,6 +43,13 @@ pub fn use_session() -> SessionContext {
 /// rendered on the server): an expired access token to `/refresh`, which renews it and
 /// comes back; a signed-out device to `/login` with the reason; anyone else to `/login`.
 /// Either way `next` brings them back here afterwards.
+///
+/// Create the page's resources in the page component, outside this, and read them in
+/// `children`. While it renders on the server, Leptos runs the content of a `Suspense`
+/// up to three times (to find every resource read in it), so a resource created in
+/// `children` would be loaded, and sent to the browser, once per run: `/devices` did
+/// every query three times (`protected_pages_load_each_of_their_data_once`). This is
+/// Leptos's advice too: create resources at the route, read them in the `Suspense`.
 #[component]
 pub fn RequireSignIn(children: ChildrenFn) -> impl IntoView {
     let session = use_session();

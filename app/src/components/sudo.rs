@@ -23,20 +23,14 @@ impl SudoContext {
     }
 }
 
-/// Provides the [`SudoContext`] for a page with sensitive forms.
+/// Provides the [`SudoContext`] for a page with sensitive forms. Call it in the page
+/// component, outside `RequireSignIn` (it creates a resource; see there why).
 pub fn provide_sudo_context() -> SudoContext {
     let version = RwSignal::new(0_u32);
     let status = Resource::new(move || version.get(), |_| security_status());
     let context = SudoContext { version, status };
     provide_context(context);
     context
-}
-
-/// Provides the [`SudoContext`] to `children` (a page with sensitive forms).
-#[component]
-pub fn WithSudo(children: Children) -> impl IntoView {
-    provide_sudo_context();
-    children()
 }
 
 /// The page's [`SudoContext`].

@@ -10,28 +10,35 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::account::{ChangePassword, DeleteAccount};
 use crate::api::auth::whoami;
-use crate::api::recovery::{ChangeEmail, ResendVerification, SetNewDeviceNotice, email_settings};
+use crate::api::error::AppError;
+use crate::api::recovery::{
+    ChangeEmail, EmailSettingsView, ResendVerification, SetNewDeviceNotice, email_settings,
+};
 use crate::components::form::{FormError, described_by, failed, focus_when_shown};
-use crate::components::passkeys::PasskeysSection;
+use crate::components::passkeys::{PasskeysData, PasskeysSection};
 use crate::components::second_factor::SecondFactorSection;
 use crate::components::session::{RequireSignIn, use_session};
-use crate::components::sudo::{SudoFields, WithSudo, follow_sudo};
+use crate::components::sudo::{SudoFields, follow_sudo, provide_sudo_context};
 use crate::paths::{self, AccountNotice};
 
 /// Protected: signed-out visitors are sent to `/login?next=/account`.
+///
+/// The page's data is loaded here, outside [`RequireSignIn`] (see there why).
 #[component]
 pub fn AccountPage() -> impl IntoView {
+    provide_sudo_context();
+    let notify = ServerAction::<SetNewDeviceNotice>::new();
+    let settings = Resource::new(move || notify.version().get(), |_| email_settings());
+    let passkeys = PasskeysData::load();
     view! {
         <Title text=t("account-title")/>
         <RequireSignIn>
-            <WithSudo>
-                <AccountDetails/>
-                <EmailSection/>
-                <PasskeysSection/>
-                <SecondFactorSection/>
-                <ChangePasswordForm/>
-                <DeleteAccountForm/>
-            </WithSudo>
+            <AccountDetails/>
+            <EmailSection settings notify/>
+            <PasskeysSection data=passkeys/>
+            <SecondFactorSection/>
+            <ChangePasswordForm/>
+            <DeleteAccountForm/>
         </RequireSignIn>
     }
 }
@@ -64,12 +71,15 @@ fn AccountDetails() -> impl IntoView {
 /// The address: verified or not (with a new link on request), changing it (confirmed
 /// through a link sent to the new address), and the new-device sign-in mail.
 #[component]
-fn EmailSection() -> impl IntoView {
+fn EmailSection(
+    /// The address and its settings, reloaded after `notify`.
+    settings: Resource<Result<EmailSettingsView, AppError>>,
+    /// Turns the new-device sign-in mail on or off.
+    notify: ServerAction<SetNewDeviceNotice>,
+) -> impl IntoView {
     let resend = ServerAction::<ResendVerification>::new();
     let change = ServerAction::<ChangeEmail>::new();
-    let notify = ServerAction::<SetNewDeviceNotice>::new();
     follow_sudo(change.value().into());
-    let settings = Resource::new(move || notify.version().get(), |_| email_settings());
     let query = use_query_map();
     let notice = move || {
         let by_post = query

@@ -6,27 +6,33 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::account::{ActivityView, activity};
+use crate::api::error::AppError;
 use crate::components::session::RequireSignIn;
 use crate::components::time::RelativeTime;
 use crate::paths;
 
 /// Protected: signed-out visitors are sent to `/login?next=/activity`.
+///
+/// The page's data is loaded here, outside [`RequireSignIn`] (see there why).
 #[component]
 pub fn ActivityPage() -> impl IntoView {
+    let query = use_query_map();
+    let before = Signal::derive(move || query.read().get(paths::param::BEFORE));
+    let page = Resource::new(move || before.get(), activity);
     view! {
         <Title text=t("activity-title")/>
         <RequireSignIn>
-            <Activity/>
+            <Activity page/>
         </RequireSignIn>
     }
 }
 
 /// One page of events, with a link to the older ones.
 #[component]
-fn Activity() -> impl IntoView {
-    let query = use_query_map();
-    let before = Signal::derive(move || query.read().get(paths::param::BEFORE));
-    let page = Resource::new(move || before.get(), activity);
+fn Activity(
+    /// The events shown, newest first.
+    page: Resource<Result<crate::api::account::ActivityPage, AppError>>,
+) -> impl IntoView {
     view! {
         <section class="activity">
             <h1>{t("activity-title")}</h1>

@@ -8,23 +8,30 @@ use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::devices::{
-    DeviceView, RevokeDevice, RevokeOtherDevices, SignedOutDevices, list_devices,
+    DeviceList, DeviceView, RevokeDevice, RevokeOtherDevices, SignedOutDevices, list_devices,
 };
 use crate::api::error::AppError;
 use crate::components::session::{RequireSignIn, use_session};
-use crate::components::sudo::{SudoFields, WithSudo, follow_sudo};
+use crate::components::sudo::{SudoFields, follow_sudo, provide_sudo_context};
 use crate::components::time::{ExactTime, RelativeTime};
 use crate::paths;
 
 /// Protected: signed-out visitors are sent to `/login?next=/devices`.
+///
+/// The page's data is loaded here, outside [`RequireSignIn`] (see there why).
 #[component]
 pub fn DevicesPage() -> impl IntoView {
+    provide_sudo_context();
+    let revoke = ServerAction::<RevokeDevice>::new();
+    let revoke_others = ServerAction::<RevokeOtherDevices>::new();
+    let list = Resource::new(
+        move || (revoke.version().get(), revoke_others.version().get()),
+        |_| list_devices(),
+    );
     view! {
         <Title text=t("devices-title")/>
         <RequireSignIn>
-            <WithSudo>
-                <Devices/>
-            </WithSudo>
+            <Devices list revoke revoke_others/>
         </RequireSignIn>
     }
 }
@@ -32,14 +39,15 @@ pub fn DevicesPage() -> impl IntoView {
 /// The list and its actions. Every action is a form (so it works before hydration);
 /// after hydration the list reloads in place and a confirmation appears.
 #[component]
-fn Devices() -> impl IntoView {
-    let revoke = ServerAction::<RevokeDevice>::new();
-    let revoke_others = ServerAction::<RevokeOtherDevices>::new();
+fn Devices(
+    /// The devices, reloaded after each sign-out.
+    list: Resource<Result<DeviceList, AppError>>,
+    /// Signs out one device.
+    revoke: ServerAction<RevokeDevice>,
+    /// Signs out every other device.
+    revoke_others: ServerAction<RevokeOtherDevices>,
+) -> impl IntoView {
     follow_sudo(revoke_others.value().into());
-    let list = Resource::new(
-        move || (revoke.version().get(), revoke_others.version().get()),
-        |_| list_devices(),
-    );
     let query = use_query_map();
     let confirming = Signal::derive(move || query.read().get(paths::param::CONFIRM));
 
