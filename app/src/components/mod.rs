@@ -7,4 +7,5 @@ pub mod passkeys;
 pub mod second_factor;
 pub mod session;
 pub mod sudo;
+pub mod suspense;
 pub mod time;

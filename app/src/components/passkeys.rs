@@ -14,6 +14,7 @@ use crate::api::passkeys::{
 };
 use crate::components::form::FormError;
 use crate::components::sudo::{SudoFields, follow_sudo, use_sudo};
+use crate::components::suspense::render_once;
 use crate::components::time::RelativeTime;
 
 /// Why a ceremony stopped in the browser, in words for the user.
@@ -416,7 +417,9 @@ pub fn PasskeysSection(
             </p>
             <Transition fallback=|| view! { <p class="muted">{t("loading")}</p> }>
                 {move || Suspend::new(async move {
-                    let list = match list.await {
+                    let list = list.await;
+                    render_once().await;
+                    let list = match list {
                         Ok(list) => list,
                         Err(err) => return view! { <p class="alert alert--error" role="alert">{err.to_string()}</p> }.into_any(),
                     };

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use crate::api::second_factor::{RecoveryCodesRenew, TotpBegin, TotpConfirm, TotpDisable};
 use crate::components::form::{FormError, described_by, failed};
 use crate::components::sudo::{SudoFields, follow_sudo, use_sudo};
+use crate::components::suspense::render_once;
 
 /// From this many recovery codes left, the section warns (the server's `FEW_CODES_LEFT`).
 const FEW_CODES_LEFT: i64 = 3;
@@ -37,7 +38,9 @@ pub fn SecondFactorSection() -> impl IntoView {
             {move || fresh_codes().map(|codes| view! { <RecoveryCodes codes/> })}
             <Transition fallback=|| view! { <p class="muted">{t("loading")}</p> }>
                 {move || Suspend::new(async move {
-                    let status = sudo.status.await.ok()?;
+                    let status = sudo.status.await;
+                    render_once().await;
+                    let status = status.ok()?;
                     Some(if status.second_factor {
                         view! {
                             <p data-testid="second-factor-status">

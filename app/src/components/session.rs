@@ -10,6 +10,7 @@ use leptos_router::hooks::{use_location, use_navigate};
 
 use crate::api::auth::{Logout, Viewer, current_viewer};
 use crate::api::error::AppError;
+use crate::components::suspense::render_once;
 use crate::paths::{self, LoginReason, login_url, refresh_url};
 
 /// The signed-in state shared by the header and protected pages.
@@ -50,6 +51,9 @@ pub fn use_session() -> SessionContext {
 /// `children` would be loaded, and sent to the browser, once per run: `/devices` did
 /// every query three times (`protected_pages_load_each_of_their_data_once`). This is
 /// Leptos's advice too: create resources at the route, read them in the `Suspense`.
+/// Read them in a `Suspense` or `Transition` of their own inside `children`, as every
+/// page here does: `children` are built once the viewer is known ([`render_once`]), so a
+/// read directly in them would not hold this one back.
 #[component]
 pub fn RequireSignIn(children: ChildrenFn) -> impl IntoView {
     let session = use_session();
@@ -59,7 +63,9 @@ pub fn RequireSignIn(children: ChildrenFn) -> impl IntoView {
         <Suspense fallback=|| view! { <p class="muted">{t("loading")}</p> }>
             {move || Suspend::new(async move {
                 let here = location.pathname.get_untracked();
-                match session.viewer.await {
+                let viewer = session.viewer.await;
+                render_once().await;
+                match viewer {
                     Ok(Viewer::SignedIn { .. }) => children.read_value()().into_any(),
                     Ok(Viewer::AccessTokenExpired) => view! { <Redirect path=refresh_url(&here)/> }.into_any(),
                     Ok(Viewer::Revoked) => view! { <Redirect path=login_url(&here, Some(LoginReason::Revoked))/> }.into_any(),

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 
 use crate::api::error::AppError;
 use crate::api::second_factor::{SecurityView, security_status};
+use crate::components::suspense::render_once;
 
 /// This device's sudo and second-factor state, shared by the sensitive forms of a page.
 #[derive(Clone, Copy)]
@@ -70,6 +71,7 @@ pub fn SudoFields(
                 let id = id.clone();
                 Suspend::new(async move {
                 let status = sudo.status.await;
+                render_once().await;
                 let (needed, second_factor) = match &status {
                     Ok(status) => (!status.sudo, status.second_factor),
                     Err(_) => (true, false),

@@ -19,6 +19,7 @@ use crate::components::passkeys::{PasskeysData, PasskeysSection};
 use crate::components::second_factor::SecondFactorSection;
 use crate::components::session::{RequireSignIn, use_session};
 use crate::components::sudo::{SudoFields, follow_sudo, provide_sudo_context};
+use crate::components::suspense::render_once;
 use crate::paths::{self, AccountNotice};
 
 /// Protected: signed-out visitors are sent to `/login?next=/account`.
@@ -103,7 +104,9 @@ fn EmailSection(
             {notice}
             <Transition fallback=|| view! { <p class="muted">{t("loading")}</p> }>
                 {move || Suspend::new(async move {
-                    settings.await.ok().map(|s| {
+                    let settings = settings.await;
+                    render_once().await;
+                    settings.ok().map(|s| {
                         let verified = s.verified;
                         let on = s.notify_new_device;
                         view! {

@@ -8,6 +8,7 @@ use leptos_router::hooks::use_query_map;
 use crate::api::account::{ActivityView, activity};
 use crate::api::error::AppError;
 use crate::components::session::RequireSignIn;
+use crate::components::suspense::render_once;
 use crate::components::time::RelativeTime;
 use crate::paths;
 
@@ -39,7 +40,9 @@ fn Activity(
             <p class="lead">{t("activity-lead")}</p>
             <Transition fallback=|| view! { <p class="muted">{t("activity-loading")}</p> }>
                 {move || Suspend::new(async move {
-                    match page.await {
+                    let page = page.await;
+                    render_once().await;
+                    match page {
                         Ok(page) if page.events.is_empty() => view! {
                             <p class="card">{t("activity-none")}</p>
                         }

@@ -13,6 +13,7 @@ use crate::api::devices::{
 use crate::api::error::AppError;
 use crate::components::session::{RequireSignIn, use_session};
 use crate::components::sudo::{SudoFields, follow_sudo, provide_sudo_context};
+use crate::components::suspense::render_once;
 use crate::components::time::{ExactTime, RelativeTime};
 use crate::paths;
 
@@ -101,7 +102,9 @@ fn Devices(
             {message}
             <Transition fallback=|| view! { <p class="muted">{t("devices-loading")}</p> }>
                 {move || Suspend::new(async move {
-                    match list.await {
+                    let list = list.await;
+                    render_once().await;
+                    match list {
                         Ok(list) if list.devices.is_empty() => view! {
                             <p class="card">{t("devices-none")}</p>
                         }

@@ -13,6 +13,7 @@ use crate::api::recovery::{
     ConfirmEmailChange, EmailLink, ForgotPassword, ResetPassword, VerifyEmail, check_email_link,
 };
 use crate::components::form::{FormError, described_by, failed};
+use crate::components::suspense::render_once;
 use crate::paths;
 
 /// `/forgot`: asks for a link to choose a new password. Says the same whatever the
@@ -73,7 +74,9 @@ fn LinkGate(
                 let retry_href = retry_href.clone();
                 let retry_text = retry_text.clone();
                 Suspend::new(async move {
-                    match status.await {
+                    let status = status.await;
+                    render_once().await;
+                    match status {
                         Ok(email) => {
                             provide_context(LinkAddress(email));
                             children.read_value()().into_any()
