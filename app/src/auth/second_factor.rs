@@ -355,7 +355,7 @@ pub const PENDING_SIGN_IN_ATTEMPTS: u8 = 5;
 pub struct SecondFactorStatus {
     /// An authenticator app is confirmed.
     pub enabled: bool,
-    /// Unused recovery codes.
+    /// Unused recovery codes (none without a confirmed factor).
     pub codes_left: i64,
     /// This session is in sudo mode (a recent proof of identity).
     pub sudo: bool,
@@ -393,18 +393,22 @@ impl AuthService {
         current: &CurrentDeviceSession,
     ) -> Result<SecondFactorStatus, AuthError> {
         let (user_id, session_id) = (current.user_id.clone(), current.session_id.clone());
-        let (factor, codes_left, proven_at) = self
+        let (enabled, codes_left, proven_at) = self
             .db()
             .read(move |conn| {
-                Ok((
-                    store::find_totp(conn, &user_id)?,
-                    store::recovery_codes_left(conn, &user_id)?,
-                    store::proven_at(conn, &session_id)?,
-                ))
+                let enabled = confirmed(store::find_totp(conn, &user_id)?).is_some();
+                // Recovery codes exist only beside a confirmed factor: most accounts
+                // have none, and their page is spared the count.
+                let codes_left = if enabled {
+                    store::recovery_codes_left(conn, &user_id)?
+                } else {
+                    0
+                };
+                Ok((enabled, codes_left, store::proven_at(conn, &session_id)?))
             })
             .await?;
         Ok(SecondFactorStatus {
-            enabled: confirmed(factor).is_some(),
+            enabled,
             codes_left,
             sudo: within_sudo_window(
                 proven_at,

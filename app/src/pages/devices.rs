@@ -1,7 +1,8 @@
 //! `/devices`: every browser signed in to the account, and the power to sign any of
 //! them out, effective on that device's very next request.
 
-use crate::i18n::ui::{t, t_with};
+use crate::i18n::Arg;
+use crate::i18n::ui::{t, t_with, use_language};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::NavigateOptions;
@@ -167,6 +168,11 @@ fn DeviceItem(
         current,
         sign_in_method,
     } = device;
+    // One language lookup for the dozen texts of each device: `t` looks it up per call,
+    // walking up the component tree.
+    let language = use_language();
+    let t = move |key: &str| language.text(key);
+    let t_with = move |key: &str, args: &[(&'static str, Arg)]| language.text_with(key, args);
     let heading_id = format!("device-{id}");
     let labelled_by = heading_id.clone();
     let confirm_id = id.clone();
