@@ -4,7 +4,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use support::{Client, TestServer};
+use support::{Browser, Client, TestServer};
 
 #[tokio::test]
 async fn healthz_is_ok_when_the_database_answers() {
@@ -84,24 +84,21 @@ fn resolved_resources(html: &str) -> Vec<&str> {
         .collect()
 }
 
-/// Leptos may run the content of a `<Suspense>` more than once while it renders on the
+/// Leptos runs the content of a `<Suspense>` up to three times while it renders on the
 /// server (to find every resource read); a resource created there was loaded, and
 /// shipped, once per run: `/devices` read its four queries three times and sent three
 /// copies of the list. Pages create their resources outside the sign-in check.
 #[tokio::test]
 async fn protected_pages_load_each_of_their_data_once() {
     let client = Client::new(&[]);
-    let cookies = client.sign_up("ann@example.com").await;
+    let mut browser = Browser {
+        cookies: client.sign_up("ann@example.com").await,
+        ..Browser::default()
+    };
     client.log_in("ann@example.com", "Firefox").await;
     // viewer + what the page shows (and the sudo state where it has sensitive forms)
     for (path, loaded) in [("/devices", 3), ("/activity", 2), ("/account", 4)] {
-        let response = client
-            .http
-            .get(client.server.url(path))
-            .header("cookie", cookies.header())
-            .send()
-            .await
-            .unwrap();
+        let response = browser.get(&client, path).await;
         assert_eq!(response.status(), 200, "{path}");
         let html = response.text().await.unwrap();
         let resources = resolved_resources(&html);
