@@ -51,13 +51,17 @@ async fn add_passkey(
 ) -> reqwest::Response {
     let begun = browser.post(client, "/api/passkeys/add_begin", &[]).await;
     assert_eq!(begun.status(), StatusCode::OK);
-    let options = json(begun).await["options"].as_str().unwrap().to_owned();
-    let answer = authenticator.register(&origin(client), &options);
+    let begun = Begun::from(json(begun).await);
+    let answer = authenticator.register(&origin(client), &begun.options);
     browser
         .post(
             client,
             "/api/passkeys/add_finish",
-            &[("credential", &answer), ("name", name)],
+            &[
+                ("ceremony", &begun.id),
+                ("credential", &answer),
+                ("name", name),
+            ],
         )
         .await
 }
@@ -72,21 +76,42 @@ async fn ann_with_a_phone_passkey(client: &Client) -> (Browser, SoftAuthenticato
     (ann, phone)
 }
 
-/// Begins a sign-in on `browser`; returns the options.
-async fn begin_sign_in(client: &Client, browser: &mut Browser) -> String {
+/// A ceremony begun: its id and the options for the authenticator.
+struct Begun {
+    id: String,
+    options: String,
+}
+
+impl From<serde_json::Value> for Begun {
+    fn from(begun: serde_json::Value) -> Self {
+        Self {
+            id: begun["id"].as_str().unwrap().to_owned(),
+            options: begun["options"].as_str().unwrap().to_owned(),
+        }
+    }
+}
+
+/// Begins a sign-in on `browser`.
+async fn begin_sign_in(client: &Client, browser: &mut Browser) -> Begun {
     let begun = browser
         .post(client, "/api/passkeys/sign_in_begin", &[])
         .await;
     assert_eq!(begun.status(), StatusCode::OK);
-    json(begun).await["options"].as_str().unwrap().to_owned()
+    Begun::from(json(begun).await)
 }
 
-async fn finish_sign_in(client: &Client, browser: &mut Browser, answer: &str) -> reqwest::Response {
+/// Answers the ceremony `ceremony` with `answer` from `browser`.
+async fn finish_sign_in(
+    client: &Client,
+    browser: &mut Browser,
+    ceremony: &str,
+    answer: &str,
+) -> reqwest::Response {
     browser
         .post(
             client,
             "/api/passkeys/sign_in_finish",
-            &[("credential", answer)],
+            &[("ceremony", ceremony), ("credential", answer)],
         )
         .await
 }
@@ -97,9 +122,9 @@ async fn sign_in(
     authenticator: &mut SoftAuthenticator,
 ) -> (Browser, reqwest::Response) {
     let mut browser = Browser::default();
-    let options = begin_sign_in(client, &mut browser).await;
-    let answer = authenticator.sign_in(&origin(client), &options);
-    let response = finish_sign_in(client, &mut browser, &answer).await;
+    let begun = begin_sign_in(client, &mut browser).await;
+    let answer = authenticator.sign_in(&origin(client), &begun.options);
+    let response = finish_sign_in(client, &mut browser, &begun.id, &answer).await;
     (browser, response)
 }
 
@@ -232,11 +257,11 @@ async fn a_challenge_is_answered_once_even_in_parallel_and_never_from_another_br
     let (_ann, mut phone) = ann_with_a_phone_passkey(&client).await;
 
     let mut browser = Browser::default();
-    let options = begin_sign_in(&client, &mut browser).await;
-    let answer = phone.sign_in(&origin(&client), &options);
-    // Another browser cannot finish this browser's ceremony.
+    let begun = begin_sign_in(&client, &mut browser).await;
+    let answer = phone.sign_in(&origin(&client), &begun.options);
+    // Another browser cannot finish this browser's ceremony, even naming it.
     let mut stranger = Browser::default();
-    let stolen = finish_sign_in(&client, &mut stranger, &answer).await;
+    let stolen = finish_sign_in(&client, &mut stranger, &begun.id, &answer).await;
     assert_eq!(stolen.status(), StatusCode::BAD_REQUEST);
     assert!(
         json(stolen).await["message"]
@@ -253,7 +278,10 @@ async fn a_challenge_is_answered_once_even_in_parallel_and_never_from_another_br
                 .http
                 .post(client.server.url("/api/passkeys/sign_in_finish"))
                 .header("cookie", header.clone())
-                .form(&[("credential", answer.as_str())])
+                .form(&[
+                    ("ceremony", begun.id.as_str()),
+                    ("credential", answer.as_str()),
+                ])
         })
         .collect();
     let statuses = all_at_once(sends).await;
@@ -272,10 +300,12 @@ async fn a_challenge_is_answered_once_even_in_parallel_and_never_from_another_br
         "{statuses:?}"
     );
 
-    // An answer to an old challenge does not finish a new one (replay).
-    let _fresh = begin_sign_in(&client, &mut browser).await;
-    let replayed = finish_sign_in(&client, &mut browser, &answer).await;
-    assert_eq!(replayed.status(), StatusCode::BAD_REQUEST);
+    // An answer to an old challenge does not finish it again, nor a new one (replay).
+    let fresh = begin_sign_in(&client, &mut browser).await;
+    for ceremony in [&begun.id, &fresh.id] {
+        let replayed = finish_sign_in(&client, &mut browser, ceremony, &answer).await;
+        assert_eq!(replayed.status(), StatusCode::BAD_REQUEST);
+    }
 }
 
 #[tokio::test]
@@ -283,8 +313,8 @@ async fn an_expired_challenge_is_refused_and_the_cleanup_job_deletes_it() {
     let client = client(&[("CLEANUP_INTERVAL", "200ms")]);
     let (_ann, mut phone) = ann_with_a_phone_passkey(&client).await;
     let mut browser = Browser::default();
-    let options = begin_sign_in(&client, &mut browser).await;
-    let answer = phone.sign_in(&origin(&client), &options);
+    let begun = begin_sign_in(&client, &mut browser).await;
+    let answer = phone.sign_in(&origin(&client), &begun.options);
     let db = client.db();
     let past = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(1);
     db.run(move |conn| {
@@ -294,7 +324,7 @@ async fn an_expired_challenge_is_refused_and_the_cleanup_job_deletes_it() {
     })
     .await
     .unwrap();
-    let expired = finish_sign_in(&client, &mut browser, &answer).await;
+    let expired = finish_sign_in(&client, &mut browser, &begun.id, &answer).await;
     assert_eq!(expired.status(), StatusCode::BAD_REQUEST);
     assert!(
         json(expired).await["message"]
@@ -351,18 +381,18 @@ async fn failures_are_one_clear_400_that_says_nothing_about_accounts() {
     // Another origin: a page on another port of the same host, which the browser
     // would sign for (the relying-party id matches), and the server must refuse.
     let mut browser = Browser::default();
-    let options = begin_sign_in(&client, &mut browser).await;
+    let begun = begin_sign_in(&client, &mut browser).await;
     let elsewhere = "http://localhost:1";
-    let answer = phone.sign_in(elsewhere, &options);
-    let phished = finish_sign_in(&client, &mut browser, &answer).await;
+    let answer = phone.sign_in(elsewhere, &begun.options);
+    let phished = finish_sign_in(&client, &mut browser, &begun.id, &answer).await;
     assert_eq!(phished.status(), StatusCode::BAD_REQUEST);
     assert_eq!(failed(json(phished).await), unknown);
 
     // A cancelled prompt sends nothing usable; malformed answers are 400s.
     for garbage in ["", "{}", "not json", "{\"id\":\"x\",\"rawId\":\"!!\"}"] {
         let mut browser = Browser::default();
-        begin_sign_in(&client, &mut browser).await;
-        let response = finish_sign_in(&client, &mut browser, garbage).await;
+        let begun = begin_sign_in(&client, &mut browser).await;
+        let response = finish_sign_in(&client, &mut browser, &begun.id, garbage).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{garbage:?}");
         assert_eq!(failed(json(response).await), unknown);
     }
@@ -452,19 +482,23 @@ async fn an_account_has_at_most_twenty_passkeys_even_when_added_in_parallel() {
             session: None,
             cookies: ann.cookies.clone(),
         };
-        let begun = json(tab.post(&client, "/api/passkeys/add_begin", &[]).await).await;
-        let answer =
-            SoftAuthenticator::new().register(&origin(&client), begun["options"].as_str().unwrap());
-        ceremonies.push((tab.header(), answer));
+        let begun =
+            Begun::from(json(tab.post(&client, "/api/passkeys/add_begin", &[]).await).await);
+        let answer = SoftAuthenticator::new().register(&origin(&client), &begun.options);
+        ceremonies.push((tab.header(), begun.id, answer));
     }
     let sends = ceremonies
         .iter()
-        .map(|(header, answer)| {
+        .map(|(header, ceremony, answer)| {
             client
                 .http
                 .post(client.server.url("/api/passkeys/add_finish"))
                 .header("cookie", header.clone())
-                .form(&[("credential", answer.as_str()), ("name", "Racing key")])
+                .form(&[
+                    ("ceremony", ceremony.as_str()),
+                    ("credential", answer.as_str()),
+                    ("name", "Racing key"),
+                ])
         })
         .collect();
     let statuses = all_at_once(sends).await;
@@ -491,9 +525,8 @@ async fn the_same_authenticator_cannot_add_its_passkey_twice() {
     let client = client(&[]);
     let (mut ann, _phone) = ann_with_a_phone_passkey(&client).await;
     // The second registration excludes the first credential.
-    let begun = json(ann.post(&client, "/api/passkeys/add_begin", &[]).await).await;
-    let options: serde_json::Value =
-        serde_json::from_str(begun["options"].as_str().unwrap()).unwrap();
+    let begun = Begun::from(json(ann.post(&client, "/api/passkeys/add_begin", &[]).await).await);
+    let options: serde_json::Value = serde_json::from_str(&begun.options).unwrap();
     assert_eq!(
         options["publicKey"]["excludeCredentials"]
             .as_array()
@@ -502,23 +535,15 @@ async fn the_same_authenticator_cannot_add_its_passkey_twice() {
         1
     );
     // Answering a ceremony twice does not add twice.
-    let answer =
-        SoftAuthenticator::new().register(&origin(&client), begun["options"].as_str().unwrap());
-    let first = ann
-        .post(
-            &client,
-            "/api/passkeys/add_finish",
-            &[("credential", &answer), ("name", "Again")],
-        )
-        .await;
+    let answer = SoftAuthenticator::new().register(&origin(&client), &begun.options);
+    let finish = [
+        ("ceremony", begun.id.as_str()),
+        ("credential", &answer),
+        ("name", "Again"),
+    ];
+    let first = ann.post(&client, "/api/passkeys/add_finish", &finish).await;
     assert_eq!(first.status(), StatusCode::OK);
-    let again = ann
-        .post(
-            &client,
-            "/api/passkeys/add_finish",
-            &[("credential", &answer), ("name", "Again")],
-        )
-        .await;
+    let again = ann.post(&client, "/api/passkeys/add_finish", &finish).await;
     assert_eq!(again.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -543,7 +568,7 @@ async fn the_pages_with_passkey_controls_render_in_parallel_without_a_panic() {
 }
 
 #[tokio::test]
-async fn a_browser_that_begins_again_leaves_one_ceremony_behind() {
+async fn a_browser_that_begins_again_and_again_leaves_four_ceremonies_behind() {
     let client = client(&[]);
     let db = client.db();
     let waiting = || {
@@ -551,14 +576,64 @@ async fn a_browser_that_begins_again_leaves_one_ceremony_behind() {
             passkey_challenges::table.count().get_result(conn)
         })
     };
-    // The login page starts a ceremony on every visit.
+    // The login page starts a ceremony on every visit; a browser keeps four waiting
+    // (a few tabs), and the older ones go with their rows.
     let mut browser = Browser::default();
-    for _ in 0..5 {
+    for _ in 0..6 {
         begin_sign_in(&client, &mut browser).await;
     }
-    assert_eq!(waiting().await, 1);
+    assert_eq!(waiting().await, 4);
     begin_sign_in(&client, &mut Browser::default()).await;
-    assert_eq!(waiting().await, 2);
+    assert_eq!(waiting().await, 5);
+}
+
+/// Two login tabs of one browser each begin their autofill ceremony; the user signs in
+/// in the older one. With one ceremony per browser, the newer tab's had replaced it and
+/// the sign-in failed ("That took too long").
+#[tokio::test]
+async fn the_older_of_two_tabs_still_signs_in_and_the_dropped_ones_do_not() {
+    let client = client(&[]);
+    let (_ann, mut phone) = ann_with_a_phone_passkey(&client).await;
+    let mut browser = Browser::default();
+    let first_tab = begin_sign_in(&client, &mut browser).await;
+    let second_tab = begin_sign_in(&client, &mut browser).await;
+    let answer = phone.sign_in(&origin(&client), &first_tab.options);
+    let signed_in = finish_sign_in(&client, &mut browser, &first_tab.id, &answer).await;
+    assert_eq!(
+        signed_in.status(),
+        StatusCode::OK,
+        "{}",
+        signed_in.text().await.unwrap()
+    );
+
+    // The other tab's ceremony still waits (a second device sign-in of this browser).
+    let answer = phone.sign_in(&origin(&client), &second_tab.options);
+    let again = finish_sign_in(&client, &mut browser, &second_tab.id, &answer).await;
+    assert_eq!(again.status(), StatusCode::OK);
+
+    // Four wait at most: the first of five begun is gone, the second still answers.
+    let mut browser = Browser::default();
+    let mut begun = Vec::new();
+    for _ in 0..5 {
+        begun.push(begin_sign_in(&client, &mut browser).await);
+    }
+    let answer = phone.sign_in(&origin(&client), &begun[0].options);
+    let dropped = finish_sign_in(&client, &mut browser, &begun[0].id, &answer).await;
+    assert_eq!(dropped.status(), StatusCode::BAD_REQUEST);
+    let answer = phone.sign_in(&origin(&client), &begun[1].options);
+    let kept = finish_sign_in(&client, &mut browser, &begun[1].id, &answer).await;
+    assert_eq!(kept.status(), StatusCode::OK);
+
+    // An answer that names no ceremony is a plain 400.
+    let answer = phone.sign_in(&origin(&client), &begun[2].options);
+    let unnamed = browser
+        .post(
+            &client,
+            "/api/passkeys/sign_in_finish",
+            &[("credential", &answer)],
+        )
+        .await;
+    assert_eq!(unnamed.status(), StatusCode::BAD_REQUEST);
 }
 
 /// The login page after signing out takes its notice while it begins a passkey ceremony:
@@ -587,14 +662,14 @@ async fn a_notice_taken_while_a_ceremony_begins_undoes_neither() {
         assert!(notice.as_str().is_some(), "round {round}: {notice}");
         let begun = begun.unwrap();
         assert_eq!(begun.status(), StatusCode::OK);
-        let options = json(begun).await["options"].as_str().unwrap().to_owned();
+        let begun = Begun::from(json(begun).await);
 
         // The notice was shown once: the ceremony's save did not bring it back.
         let again = browser.post(&client, "/api/session/notice", &[]).await;
         assert_eq!(json(again).await, serde_json::Value::Null, "round {round}");
         // The ceremony survived the notice's save.
-        let answer = phone.sign_in(&origin(&client), &options);
-        let finished = finish_sign_in(&client, &mut browser, &answer).await;
+        let answer = phone.sign_in(&origin(&client), &begun.options);
+        let finished = finish_sign_in(&client, &mut browser, &begun.id, &answer).await;
         let status = finished.status();
         assert_eq!(
             status,

@@ -1,7 +1,8 @@
 //! `/api/passkeys/*`: a signed-in user's passkeys (list, add, remove), and signing in
 //! with one. Each ceremony is two calls: `…_begin` returns the options for
-//! `navigator.credentials` and remembers the challenge in this browser's web session;
-//! `…_finish` sends the authenticator's answer back.
+//! `navigator.credentials` and remembers the challenge in this browser's web session
+//! (a few at once, one per tab); `…_finish` sends the authenticator's answer back,
+//! naming the ceremony it answers.
 
 // `#[server]` generates public argument structs whose fields cannot carry doc comments.
 #![allow(missing_docs)]
@@ -45,6 +46,9 @@ pub struct PasskeyList {
 /// A ceremony begun: what the browser passes to `navigator.credentials`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PasskeyCeremony {
+    /// Which of this browser's ceremonies it is: the finishing call names it, so two
+    /// tabs with a ceremony each both finish.
+    pub id: String,
     /// The options (webauthn-rs's `CreationChallengeResponse` or
     /// `RequestChallengeResponse`), as JSON.
     pub options: String,
@@ -102,19 +106,25 @@ pub async fn passkey_add_begin(
         .map(|a| a.email)
         .unwrap_or_default();
     let ceremony = ctx.auth.begin_add_passkey(&session, &email).await?;
-    if let Some(replaced) = flash::set_ceremony(Purpose::Add, &ceremony.challenge_id).await {
-        ctx.auth.forget_passkey_ceremony(&replaced).await?;
+    for dropped in flash::add_ceremony(Purpose::Add, &ceremony.challenge_id).await {
+        ctx.auth.forget_passkey_ceremony(&dropped).await?;
     }
     Ok(PasskeyCeremony {
+        id: ceremony.challenge_id,
         options: ceremony.options,
         suggested_name: client.device_label(),
     })
 }
 
-/// Finishes adding a passkey: `credential` is the authenticator's answer (the JSON of
-/// a `RegisterPublicKeyCredential`), `name` what to call it.
+/// Finishes adding a passkey: `ceremony` is the begun ceremony's id, `credential` the
+/// authenticator's answer (the JSON of a `RegisterPublicKeyCredential`), `name` what to
+/// call it.
 #[server(prefix = "/api/passkeys", endpoint = "add_finish", client = SessionClient)]
-pub async fn passkey_add_finish(credential: String, name: String) -> Result<PasskeyView, AppError> {
+pub async fn passkey_add_finish(
+    ceremony: String,
+    credential: String,
+    name: String,
+) -> Result<PasskeyView, AppError> {
     use crate::auth::error::AuthError;
     use crate::auth::passkeys::Purpose;
     use crate::web::context::{client_info, request_parts, require_device_session, server_context};
@@ -122,7 +132,7 @@ pub async fn passkey_add_finish(credential: String, name: String) -> Result<Pass
     let session = require_device_session()?;
     let ctx = server_context()?;
     let client = client_info(&ctx, &request_parts()?);
-    let challenge = flash::take_ceremony(Purpose::Add)
+    let challenge = flash::take_ceremony(Purpose::Add, &ceremony)
         .await
         .ok_or(AuthError::PasskeyExpired)?;
     let info = ctx
@@ -162,19 +172,22 @@ pub async fn passkey_sign_in_begin() -> Result<PasskeyCeremony, AppError> {
     let ctx = server_context()?;
     let client = client_info(&ctx, &request_parts()?);
     let ceremony = ctx.auth.begin_passkey_sign_in().await?;
-    if let Some(replaced) = flash::set_ceremony(Purpose::SignIn, &ceremony.challenge_id).await {
-        ctx.auth.forget_passkey_ceremony(&replaced).await?;
+    for dropped in flash::add_ceremony(Purpose::SignIn, &ceremony.challenge_id).await {
+        ctx.auth.forget_passkey_ceremony(&dropped).await?;
     }
     Ok(PasskeyCeremony {
+        id: ceremony.challenge_id,
         options: ceremony.options,
         suggested_name: client.device_label(),
     })
 }
 
-/// Finishes signing in with a passkey: `credential` is the authenticator's answer (the
-/// JSON of a `PublicKeyCredential`). Signs this device in, with no second step.
+/// Finishes signing in with a passkey: `ceremony` is the begun ceremony's id,
+/// `credential` the authenticator's answer (the JSON of a `PublicKeyCredential`). Signs
+/// this device in, with no second step.
 #[server(prefix = "/api/passkeys", endpoint = "sign_in_finish", client = SessionClient)]
 pub async fn passkey_sign_in_finish(
+    ceremony: String,
     credential: String,
     next: Option<String>,
 ) -> Result<SignedInView, AppError> {
@@ -186,7 +199,7 @@ pub async fn passkey_sign_in_finish(
     use crate::web::flash;
     let ctx = server_context()?;
     let parts = request_parts()?;
-    let challenge = flash::take_ceremony(Purpose::SignIn)
+    let challenge = flash::take_ceremony(Purpose::SignIn, &ceremony)
         .await
         .ok_or(AuthError::PasskeyExpired)?;
     let mut client = client_info(&ctx, &parts);

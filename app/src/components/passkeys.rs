@@ -220,7 +220,7 @@ async fn sign_in_once(
 ) -> Result<crate::api::auth::SignedInView, Failure> {
     let ceremony = passkey_sign_in_begin().await?;
     let answer = browser::get(&ceremony.options, autofill, signal.as_ref()).await?;
-    Ok(passkey_sign_in_finish(answer, Some(next)).await?)
+    Ok(passkey_sign_in_finish(ceremony.id, answer, Some(next)).await?)
 }
 
 /// "Sign in with a passkey" under the password form, and the passkeys offered in the
@@ -394,7 +394,7 @@ pub fn PasskeysSection(
                 } else {
                     name
                 };
-                Ok(passkey_add_finish(answer, name).await?.name)
+                Ok(passkey_add_finish(ceremony.id, answer, name).await?.name)
             }
             .await;
             adding.set(false);

@@ -79,32 +79,55 @@ fn ceremony_key(purpose: crate::auth::passkeys::Purpose) -> String {
     format!("passkey_{}", purpose.as_str())
 }
 
-/// Remembers the passkey ceremony this browser started (its `passkey_challenges` id):
-/// only this browser can finish it. A newer one of the same purpose replaces it; the
-/// replaced id is returned, so its row can go.
-pub async fn set_ceremony(
+/// How many passkey ceremonies of one purpose a browser keeps waiting: one for each open
+/// tab that offers passkeys (the login page starts one on every visit), within reason.
+const PENDING_CEREMONIES: usize = 4;
+
+/// Remembers a passkey ceremony this browser started (its `passkey_challenges` id): only
+/// this browser can finish it. Up to [`PENDING_CEREMONIES`] of one purpose wait, so a
+/// login page left open in one tab still signs in after another tab began its own; the
+/// older ids beyond that are returned, so their rows can go.
+///
+/// Two tabs beginning in the very same instant can still lose one of the two (both
+/// write the list); that tab's answer is then "took too long", and trying again works.
+pub async fn add_ceremony(
+    purpose: crate::auth::passkeys::Purpose,
+    challenge_id: &str,
+) -> Vec<String> {
+    let Some(session) = web_session().await else {
+        return Vec::new();
+    };
+    let key = ceremony_key(purpose);
+    // A value from before there were several (one id) reads as none.
+    let mut pending: Vec<String> = session.get(&key).await.ok().flatten().unwrap_or_default();
+    pending.push(challenge_id.to_owned());
+    let dropped = pending
+        .drain(..pending.len().saturating_sub(PENDING_CEREMONIES))
+        .collect();
+    if let Err(err) = session.insert(&key, pending).await {
+        tracing::warn!(error = %err, "cannot keep a passkey ceremony");
+    }
+    dropped
+}
+
+/// Takes the passkey ceremony `challenge_id` of `purpose` if this browser started it
+/// and it still waits.
+pub async fn take_ceremony(
     purpose: crate::auth::passkeys::Purpose,
     challenge_id: &str,
 ) -> Option<String> {
     let session = web_session().await?;
-    match session
-        .insert_value(&ceremony_key(purpose), challenge_id.into())
-        .await
-    {
-        Ok(previous) => previous.and_then(|value| value.as_str().map(str::to_owned)),
-        Err(err) => {
-            tracing::warn!(error = %err, "cannot keep a passkey ceremony");
-            None
-        }
+    let key = ceremony_key(purpose);
+    let mut pending: Vec<String> = session.get(&key).await.ok().flatten()?;
+    let index = pending.iter().position(|pending| pending == challenge_id)?;
+    let taken = pending.remove(index);
+    let kept = if pending.is_empty() {
+        session.remove_value(&key).await.map(drop)
+    } else {
+        session.insert(&key, pending).await
+    };
+    if let Err(err) = kept {
+        tracing::warn!(error = %err, "cannot update the waiting passkey ceremonies");
     }
-}
-
-/// Takes the passkey ceremony of `purpose` this browser started, if any.
-pub async fn take_ceremony(purpose: crate::auth::passkeys::Purpose) -> Option<String> {
-    let session = web_session().await?;
-    session
-        .remove::<String>(&ceremony_key(purpose))
-        .await
-        .ok()
-        .flatten()
+    Some(taken)
 }
