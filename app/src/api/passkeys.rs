@@ -132,12 +132,12 @@ pub async fn passkey_add_finish(
     let session = require_device_session()?;
     let ctx = server_context()?;
     let client = client_info(&ctx, &request_parts()?);
-    let challenge = flash::take_ceremony(Purpose::Add, &ceremony)
-        .await
-        .ok_or(AuthError::PasskeyExpired)?;
+    if !flash::take_ceremony(Purpose::Add, &ceremony).await {
+        return Err(AuthError::PasskeyExpired.into());
+    }
     let info = ctx
         .auth
-        .finish_add_passkey(&session, &challenge, &credential, &name, client)
+        .finish_add_passkey(&session, &ceremony, &credential, &name, client)
         .await?;
     Ok(view(info))
 }
@@ -199,9 +199,9 @@ pub async fn passkey_sign_in_finish(
     use crate::web::flash;
     let ctx = server_context()?;
     let parts = request_parts()?;
-    let challenge = flash::take_ceremony(Purpose::SignIn, &ceremony)
-        .await
-        .ok_or(AuthError::PasskeyExpired)?;
+    if !flash::take_ceremony(Purpose::SignIn, &ceremony).await {
+        return Err(AuthError::PasskeyExpired.into());
+    }
     let mut client = client_info(&ctx, &parts);
     client.held_session = held_session(&ctx, &parts.headers);
     // Failures count against this client address like wrong passwords do (the
@@ -209,7 +209,7 @@ pub async fn passkey_sign_in_finish(
     let bucket = format!("passkey:{}", credential_id_of(&credential));
     let finish = ctx
         .auth
-        .finish_passkey_sign_in(&challenge, &credential, client.clone());
+        .finish_passkey_sign_in(&ceremony, &credential, client.clone());
     let signed_in = throttled(&ctx, &bucket, &client, finish).await?;
     flash::cycle_web_session_id().await;
     Ok(super::auth::finish_sign_in(

@@ -417,9 +417,7 @@ pub fn PasskeysSection(
             </p>
             <Transition fallback=|| view! { <p class="muted">{t("loading")}</p> }>
                 {move || Suspend::new(async move {
-                    let list = list.await;
-                    render_once().await;
-                    let list = match list {
+                    let list = match render_once(list).await {
                         Ok(list) => list,
                         Err(err) => return view! { <p class="alert alert--error" role="alert">{err.to_string()}</p> }.into_any(),
                     };

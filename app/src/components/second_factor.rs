@@ -38,9 +38,7 @@ pub fn SecondFactorSection() -> impl IntoView {
             {move || fresh_codes().map(|codes| view! { <RecoveryCodes codes/> })}
             <Transition fallback=|| view! { <p class="muted">{t("loading")}</p> }>
                 {move || Suspend::new(async move {
-                    let status = sudo.status.await;
-                    render_once().await;
-                    let status = status.ok()?;
+                    let status = render_once(sudo.status).await.ok()?;
                     Some(if status.second_factor {
                         view! {
                             <p data-testid="second-factor-status">

@@ -63,9 +63,7 @@ pub fn RequireSignIn(children: ChildrenFn) -> impl IntoView {
         <Suspense fallback=|| view! { <p class="muted">{t("loading")}</p> }>
             {move || Suspend::new(async move {
                 let here = location.pathname.get_untracked();
-                let viewer = session.viewer.await;
-                render_once().await;
-                match viewer {
+                match render_once(session.viewer).await {
                     Ok(Viewer::SignedIn { .. }) => children.read_value()().into_any(),
                     Ok(Viewer::AccessTokenExpired) => view! { <Redirect path=refresh_url(&here)/> }.into_any(),
                     Ok(Viewer::Revoked) => view! { <Redirect path=login_url(&here, Some(LoginReason::Revoked))/> }.into_any(),

@@ -70,8 +70,7 @@ pub fn SudoFields(
             {move || {
                 let id = id.clone();
                 Suspend::new(async move {
-                let status = sudo.status.await;
-                render_once().await;
+                let status = render_once(sudo.status).await;
                 let (needed, second_factor) = match &status {
                     Ok(status) => (!status.sudo, status.second_factor),
                     Err(_) => (true, false),

@@ -104,9 +104,7 @@ fn EmailSection(
             {notice}
             <Transition fallback=|| view! { <p class="muted">{t("loading")}</p> }>
                 {move || Suspend::new(async move {
-                    let settings = settings.await;
-                    render_once().await;
-                    settings.ok().map(|s| {
+                    render_once(settings).await.ok().map(|s| {
                         let verified = s.verified;
                         let on = s.notify_new_device;
                         view! {

@@ -40,9 +40,7 @@ fn Activity(
             <p class="lead">{t("activity-lead")}</p>
             <Transition fallback=|| view! { <p class="muted">{t("activity-loading")}</p> }>
                 {move || Suspend::new(async move {
-                    let page = page.await;
-                    render_once().await;
-                    match page {
+                    match render_once(page).await {
                         Ok(page) if page.events.is_empty() => view! {
                             <p class="card">{t("activity-none")}</p>
                         }

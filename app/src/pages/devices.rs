@@ -103,9 +103,7 @@ fn Devices(
             {message}
             <Transition fallback=|| view! { <p class="muted">{t("devices-loading")}</p> }>
                 {move || Suspend::new(async move {
-                    let list = list.await;
-                    render_once().await;
-                    match list {
+                    match render_once(list).await {
                         Ok(list) if list.devices.is_empty() => view! {
                             <p class="card">{t("devices-none")}</p>
                         }

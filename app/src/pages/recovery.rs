@@ -74,9 +74,7 @@ fn LinkGate(
                 let retry_href = retry_href.clone();
                 let retry_text = retry_text.clone();
                 Suspend::new(async move {
-                    let status = status.await;
-                    render_once().await;
-                    match status {
+                    match render_once(status).await {
                         Ok(email) => {
                             provide_context(LinkAddress(email));
                             children.read_value()().into_any()

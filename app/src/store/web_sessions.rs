@@ -79,12 +79,15 @@ fn split_loaded(
     (mine, loaded)
 }
 
+/// A record's data as one JSON object.
+fn object(data: HashMap<String, serde_json::Value>) -> serde_json::Value {
+    serde_json::Value::Object(data.into_iter().collect())
+}
+
 /// The stored form of a record's data: a JSON object (string keys and JSON values always
 /// serialise, so this cannot fail).
 fn encode(data: HashMap<String, serde_json::Value>) -> Vec<u8> {
-    serde_json::Value::Object(data.into_iter().collect())
-        .to_string()
-        .into_bytes()
+    object(data).to_string().into_bytes()
 }
 
 fn decode(data: &[u8]) -> session_store::Result<HashMap<String, serde_json::Value>> {
@@ -239,7 +242,7 @@ impl SessionStore for WebSessionStore {
             return Ok(None);
         };
         let mut data = decode(&data)?;
-        let copy = serde_json::Value::Object(data.clone().into_iter().collect());
+        let copy = object(data.clone());
         data.insert(LOADED_KEY.to_owned(), copy);
         let expiry_date =
             time::OffsetDateTime::from_unix_timestamp(expires_at.and_utc().timestamp())

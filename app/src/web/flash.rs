@@ -110,17 +110,18 @@ pub async fn add_ceremony(
     dropped
 }
 
-/// Takes the passkey ceremony `challenge_id` of `purpose` if this browser started it
-/// and it still waits.
-pub async fn take_ceremony(
-    purpose: crate::auth::passkeys::Purpose,
-    challenge_id: &str,
-) -> Option<String> {
-    let session = web_session().await?;
+/// Takes the passkey ceremony `challenge_id` of `purpose`: true if this browser started
+/// it and it still waited.
+pub async fn take_ceremony(purpose: crate::auth::passkeys::Purpose, challenge_id: &str) -> bool {
+    let Some(session) = web_session().await else {
+        return false;
+    };
     let key = ceremony_key(purpose);
-    let mut pending: Vec<String> = session.get(&key).await.ok().flatten()?;
-    let index = pending.iter().position(|pending| pending == challenge_id)?;
-    let taken = pending.remove(index);
+    let mut pending: Vec<String> = session.get(&key).await.ok().flatten().unwrap_or_default();
+    let Some(index) = pending.iter().position(|pending| pending == challenge_id) else {
+        return false;
+    };
+    pending.remove(index);
     let kept = if pending.is_empty() {
         session.remove_value(&key).await.map(drop)
     } else {
@@ -129,5 +130,5 @@ pub async fn take_ceremony(
     if let Err(err) = kept {
         tracing::warn!(error = %err, "cannot update the waiting passkey ceremonies");
     }
-    Some(taken)
+    true
 }
