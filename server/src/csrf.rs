@@ -6,7 +6,6 @@
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderMap, Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 /// Why a request was refused, for the log.
@@ -48,21 +47,23 @@ pub fn check(method: &Method, headers: &HeaderMap) -> Verdict {
     }
 }
 
-/// Middleware: answers 403 to a state-changing request from another site.
-pub async fn same_site_only(request: Request, next: Next) -> Response {
-    match check(request.method(), request.headers()) {
-        Verdict::Allowed => next.run(request).await,
-        verdict => {
-            tracing::warn!(?verdict, path = %request.uri().path(), "cross-site request refused");
-            let language = app::i18n::ui::request_language(request.headers());
-            (
-                StatusCode::FORBIDDEN,
-                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                Body::from(language.text("error-cross-site")),
-            )
-                .into_response()
-        }
+/// The 403 for a state-changing request from another site, or `None` to let it through
+/// (called by [`crate::edge`] before anything else reads the request).
+pub fn refusal(request: &Request) -> Option<Response> {
+    let verdict = check(request.method(), request.headers());
+    if verdict == Verdict::Allowed {
+        return None;
     }
+    tracing::warn!(?verdict, path = %request.uri().path(), "cross-site request refused");
+    let language = app::i18n::ui::request_language(request.headers());
+    Some(
+        (
+            StatusCode::FORBIDDEN,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            Body::from(language.text("error-cross-site")),
+        )
+            .into_response(),
+    )
 }
 
 #[cfg(test)]

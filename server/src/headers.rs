@@ -1,13 +1,8 @@
 //! Security headers on every response (ARCHITECTURE: "Browser defences").
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
-use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
-use axum::middleware::Next;
-use axum::response::Response;
-
-use crate::state::AppState;
 
 /// A policy that forbids framing, plugins, foreign form targets and `<base>` tricks.
 /// (It does not restrict scripts yet: that needs a per-response nonce on Leptos'
@@ -19,22 +14,11 @@ pub const CONTENT_SECURITY_POLICY: &str =
 /// responses that travelled over TLS, as RFC 6797 §7.2 requires.
 pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=63072000; includeSubDomains";
 
-/// Middleware: adds the security headers, and `Cache-Control: no-store` to everything
-/// but the static bundle, because pages and API answers depend on who is signed in.
-pub async fn security_headers(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let static_file =
-        request.uri().path().starts_with("/pkg/") || request.uri().path() == "/favicon.svg";
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip());
-    let over_tls = served_over_tls(peer, request.headers(), &state.server.trusted_proxies);
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
+/// Adds the security headers to a response, and `Cache-Control: no-store` to everything
+/// but the static bundle (`static_file`), because pages and API answers depend on who is
+/// signed in. `over_tls` (see [`served_over_tls`]) adds HSTS. Called by [`crate::edge`]
+/// for every response, refusals included.
+pub fn add(headers: &mut HeaderMap, static_file: bool, over_tls: bool) {
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -57,14 +41,18 @@ pub async fn security_headers(
             HeaderValue::from_static(STRICT_TRANSPORT_SECURITY),
         );
     }
-    response
+}
+
+/// Whether `path` is part of the static bundle, which may be cached.
+pub fn is_static_file(path: &str) -> bool {
+    path.starts_with("/pkg/") || path == "/favicon.svg"
 }
 
 /// Whether the browser reached us over HTTPS. Gatehouse speaks plain HTTP and leaves TLS
 /// to a reverse proxy, so only a trusted proxy's `X-Forwarded-Proto: https` says so; the
 /// same header from anyone else is ignored (it would let a client switch HSTS on for a
 /// plain-HTTP deployment and lock its users out).
-fn served_over_tls(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) -> bool {
+pub fn served_over_tls(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) -> bool {
     let Some(peer) = peer else { return false };
     trusted.contains(&peer)
         && headers

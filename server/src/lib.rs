@@ -6,6 +6,7 @@
 pub mod config;
 pub mod csrf;
 pub mod dev_mailbox;
+pub mod edge;
 pub mod error;
 pub mod headers;
 pub mod health;
@@ -17,6 +18,7 @@ pub mod server_fn_status;
 pub mod shutdown;
 pub mod state;
 pub mod telemetry;
+pub mod web_session;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -179,6 +181,7 @@ pub async fn app_state(
     Ok(AppState::new(state::Shared {
         leptos_options: leptos_options(config, addr),
         mail,
+        web_sessions: Arc::new(app::store::WebSessionStore::new(db.clone())),
         db,
         server: ServerContext {
             auth,

@@ -3,31 +3,15 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::middleware::{self, map_response};
+use axum::middleware;
 use axum::routing::get;
 use leptos::prelude::provide_context;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
-use tower::ServiceBuilder;
-use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tracing::Level;
 
-use app::store::WebSessionStore;
-use app::web::email_link::take_token_from_link;
-use tower_sessions::cookie::SameSite;
-use tower_sessions::{Expiry, SessionManagerLayer};
-
-use crate::csrf::same_site_only;
-use crate::headers::security_headers;
+use crate::edge::edge;
 use crate::health::healthz;
-use crate::server_fn_status::set_error_status;
 use crate::state::AppState;
-use crate::telemetry::request_span;
-
-/// Largest request body accepted; sign-in forms are a few hundred bytes. Larger bodies
-/// get 413 before anything reads them.
-pub const MAX_BODY_BYTES: usize = 16 * 1024;
+use crate::web_session::web_session;
 
 /// The app's routes, listed once per process.
 ///
@@ -64,9 +48,7 @@ pub fn app(state: AppState) -> Router {
             move || provide_context(context_state.server.clone()),
             move || app::shell(leptos_options.clone()),
         )
-        .layer(map_response(set_error_status))
-        .layer(middleware::from_fn(take_token_from_link))
-        .layer(web_session_layer(&state))
+        .layer(middleware::from_fn_with_state(state.clone(), web_session))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
@@ -74,22 +56,7 @@ pub fn app(state: AppState) -> Router {
             move || provide_context(fallback_context.clone()),
             app::shell,
         ))
-        .layer(
-            ServiceBuilder::new()
-                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-                .layer(
-                    TraceLayer::new_for_http()
-                        .make_span_with(request_span)
-                        .on_response(DefaultOnResponse::new().level(Level::INFO)),
-                )
-                .layer(PropagateRequestIdLayer::x_request_id())
-                .layer(middleware::from_fn_with_state(
-                    state.clone(),
-                    security_headers,
-                ))
-                .layer(middleware::from_fn(same_site_only))
-                .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES)),
-        )
+        .layer(middleware::from_fn_with_state(state.clone(), edge))
         .with_state(state)
 }
 
@@ -97,17 +64,4 @@ pub fn app(state: AppState) -> Router {
 /// services that want to check Gatehouse tokens themselves.
 async fn jwks(State(state): State<AppState>) -> axum::Json<serde_json::Value> {
     axum::Json(state.server.auth.tokens().keys().jwks())
-}
-
-/// The pre-authentication web session (tower-sessions on the Diesel store): created only
-/// when something is stored in it, expiring after an hour of inactivity.
-fn web_session_layer(state: &AppState) -> SessionManagerLayer<WebSessionStore> {
-    let secure = state.server.cookies.secure;
-    SessionManagerLayer::new(WebSessionStore::new(state.db.clone()))
-        .with_name(if secure { "__Host-session" } else { "session" })
-        .with_secure(secure)
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_path("/")
-        .with_expiry(Expiry::OnInactivity(time::Duration::hours(1)))
 }

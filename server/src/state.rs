@@ -1,6 +1,6 @@
 //! What every request handler can reach.
 
-use app::store::Database;
+use app::store::{Database, WebSessionStore};
 use app::web::context::ServerContext;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -24,6 +24,8 @@ pub struct Shared {
     pub leptos_options: LeptosOptions,
     /// The database pool.
     pub db: Database,
+    /// Where web sessions are kept ([`crate::web_session`]).
+    pub web_sessions: std::sync::Arc<WebSessionStore>,
     /// The session service and cookie settings.
     pub server: ServerContext,
     /// Delivers the mail outbox (and says whether the development mailbox is on).

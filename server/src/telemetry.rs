@@ -1,8 +1,9 @@
 //! Logging: one `tracing` subscriber for the process and one span per request that
 //! carries the request id, so every log line of a request can be found together.
 
-use axum::http::Request;
-use tower_http::request_id::RequestId;
+use std::time::Duration;
+
+use axum::http::{HeaderValue, Method, StatusCode};
 use tracing::Span;
 use tracing_subscriber::EnvFilter;
 
@@ -26,18 +27,24 @@ pub fn init(filter: &str) -> Result<(), StartupError> {
     Ok(())
 }
 
-/// The span of one HTTP request, named after the `x-request-id` set by the request-id
-/// layer (a UUID unless a trusted client sent its own).
-pub fn request_span<B>(request: &Request<B>) -> Span {
-    let request_id = request
-        .extensions()
-        .get::<RequestId>()
-        .and_then(|id| id.header_value().to_str().ok())
-        .unwrap_or("-");
+/// The span of one HTTP request, carrying its id (see [`crate::edge`]), method and path.
+pub fn request_span(id: &HeaderValue, method: &Method, path: &str) -> Span {
     tracing::info_span!(
         "request",
-        id = %request_id,
-        method = %request.method(),
-        path = %request.uri().path(),
+        id = %id.to_str().unwrap_or("-"),
+        method = %method,
+        path = %path,
     )
+}
+
+/// The access log line of a response, inside its request's span: an error for a server
+/// error, else at info level. Its target is `access`, so `LOG_LEVEL=info,access=warn`
+/// keeps the application's own info lines without one line per request.
+pub fn log_response(status: StatusCode, latency: Duration) {
+    let latency_ms = latency.as_secs_f64() * 1000.0;
+    if status.is_server_error() {
+        tracing::error!(target: "access", status = status.as_u16(), latency_ms, "response failed");
+    } else {
+        tracing::info!(target: "access", status = status.as_u16(), latency_ms, "finished processing request");
+    }
 }

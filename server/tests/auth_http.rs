@@ -377,15 +377,23 @@ fn production_mode_without_a_signing_key_refuses_to_start() {
     );
 }
 
-/// The value of the web-session cookie set by `response`, if any.
-fn web_session_cookie(response: &reqwest::Response) -> Option<String> {
+/// Every `Set-Cookie` for the web session, whole (attributes included).
+fn web_session_set_cookies(response: &reqwest::Response) -> Vec<String> {
     response
         .headers()
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("__Host-session="))
-        .map(|v| v.split(';').next().unwrap().to_owned())
+        .filter(|v| v.starts_with("__Host-session="))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The value of the web-session cookie set by `response`, if any.
+fn web_session_cookie(response: &reqwest::Response) -> Option<String> {
+    let set = web_session_set_cookies(response).into_iter().next()?;
+    let pair = set.split(';').next().unwrap_or_default();
+    pair.strip_prefix("__Host-session=").map(str::to_owned)
 }
 
 #[tokio::test]
@@ -409,6 +417,47 @@ async fn login_and_logout_cycle_the_web_session_id() {
         before, after,
         "a web session id known before login must not survive it"
     );
+}
+
+#[tokio::test]
+async fn the_web_session_cookie_is_set_only_when_needed_and_deleted_when_unknown() {
+    let client = Client::new(&[]);
+    let cookies = client.sign_up("ann@example.com").await;
+    // Reading who is signed in stores nothing: no web session, no cookie.
+    let viewer = client.post("/api/session/viewer", &cookies, &[]).await;
+    assert_eq!(viewer.status(), StatusCode::OK);
+    assert!(web_session_set_cookies(&viewer).is_empty());
+
+    // A notice is stored: the cookie comes with the attributes of every session cookie.
+    let logout = client.post("/api/auth/logout", &cookies, &[]).await;
+    let [set] = web_session_set_cookies(&logout).try_into().unwrap();
+    for attribute in [
+        "HttpOnly",
+        "Secure",
+        "SameSite=Lax",
+        "Path=/",
+        "Max-Age=3600",
+    ] {
+        assert!(set.contains(attribute), "{set} lacks {attribute}");
+    }
+
+    // The login page takes the notice of a session the server does not know (forged,
+    // expired or malformed): the browser is told to delete that cookie.
+    for unknown in ["AAAAAAAAAAAAAAAAAAAAAA", "not-an-id"] {
+        let page = client
+            .http
+            .get(client.server.url("/login"))
+            .header("cookie", format!("__Host-session={unknown}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        let [deleted] = web_session_set_cookies(&page).try_into().unwrap();
+        assert!(
+            deleted.starts_with("__Host-session=;") && deleted.contains("Max-Age=0"),
+            "{unknown}: {deleted}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -154,20 +154,21 @@ pub async fn take_notice() -> Result<Option<String>, AppError> {
 /// Who is calling: used by the header on every page and by protected pages.
 #[server(prefix = "/api/session", endpoint = "viewer", client = SessionClient)]
 pub async fn current_viewer() -> Result<Viewer, AppError> {
-    use crate::web::context::{Caller, caller, request_parts, server_context};
+    use crate::web::context::{Caller, caller, server_context, with_request_headers};
     let ctx = server_context()?;
-    let parts = request_parts()?;
-    Ok(match caller(&ctx, &parts.headers) {
-        Caller::SignedIn(session) => match ctx.auth.account(&session.user_id).await? {
-            Some(account) => Viewer::SignedIn {
-                email: account.email,
+    Ok(
+        match with_request_headers(|headers| caller(&ctx, headers))? {
+            Caller::SignedIn(session) => match ctx.auth.account(&session.user_id).await? {
+                Some(account) => Viewer::SignedIn {
+                    email: account.email,
+                },
+                None => Viewer::SignedOut,
             },
-            None => Viewer::SignedOut,
+            Caller::AccessTokenExpired => Viewer::AccessTokenExpired,
+            Caller::Revoked => Viewer::Revoked,
+            Caller::SignedOut => Viewer::SignedOut,
         },
-        Caller::AccessTokenExpired => Viewer::AccessTokenExpired,
-        Caller::Revoked => Viewer::Revoked,
-        Caller::SignedOut => Viewer::SignedOut,
-    })
+    )
 }
 
 #[cfg(feature = "ssr")]

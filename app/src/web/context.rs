@@ -41,6 +41,14 @@ pub fn request_parts() -> Result<Parts, AppError> {
     use_context::<Parts>().ok_or(AppError::Internal)
 }
 
+/// Reads the request's headers where they are, for the checks every request makes
+/// (who is calling): [`request_parts`] copies every header and extension. `read` runs
+/// while the context is borrowed, so it must not use Leptos' context itself.
+pub fn with_request_headers<R>(read: impl FnOnce(&HeaderMap) -> R) -> Result<R, AppError> {
+    leptos::prelude::with_context::<Parts, _>(|parts| read(&parts.headers))
+        .ok_or(AppError::Internal)
+}
+
 /// IP address and User-Agent of the caller.
 pub fn client_info(ctx: &ServerContext, parts: &Parts) -> ClientInfo {
     let peer = parts
@@ -164,8 +172,7 @@ pub fn caller(ctx: &ServerContext, headers: &HeaderMap) -> Caller {
 /// retry).
 pub fn require_device_session() -> Result<CurrentDeviceSession, AppError> {
     let ctx = server_context()?;
-    let parts = request_parts()?;
-    match caller(&ctx, &parts.headers) {
+    match with_request_headers(|headers| caller(&ctx, headers))? {
         Caller::SignedIn(session) => Ok(session),
         Caller::AccessTokenExpired => Err(AppError::AccessTokenExpired),
         Caller::Revoked => Err(AppError::SessionRevoked),

@@ -13,6 +13,10 @@ pub const REFRESH_PATH: &str = "/api/auth";
 /// "known" for a year.
 pub const DEVICE_COOKIE_LIFETIME: Duration = Duration::from_secs(365 * 24 * 3600);
 
+/// How long a web session lives without a request: its row's expiry and its cookie's
+/// `Max-Age`, renewed whenever the session is saved.
+pub const WEB_SESSION_IDLE_LIFETIME: Duration = Duration::from_secs(3600);
+
 /// Cookie names and the `Secure` flag.
 ///
 /// With `secure`, the names carry the `__Host-`/`__Secure-` prefixes, which browsers
@@ -53,6 +57,24 @@ impl CookieSettings {
             "__Secure-device"
         } else {
             "device"
+        }
+    }
+
+    /// The pre-authentication web session's cookie name (`server::web_session`).
+    pub fn web_session_name(&self) -> &'static str {
+        if self.secure {
+            "__Host-session"
+        } else {
+            "session"
+        }
+    }
+
+    /// `Set-Cookie` for the web session `id`, living as long as an idle session does;
+    /// `None` deletes the cookie.
+    pub fn web_session_cookie(&self, id: Option<&str>) -> String {
+        match id {
+            Some(id) => self.build(self.web_session_name(), id, "/", WEB_SESSION_IDLE_LIFETIME),
+            None => self.build(self.web_session_name(), "", "/", Duration::ZERO),
         }
     }
 
@@ -121,17 +143,21 @@ impl CookieSettings {
 /// Malformed `Cookie` headers are skipped rather than failing the request: a broken
 /// cookie set by something else on the domain must not lock the user out. A duplicated
 /// session cookie (a sign of cookie tossing) is treated as absent.
+///
+/// A scan of `name=value` pairs that copies only the value it returns: every request
+/// passes through here several times (access token, web session, language), and
+/// parsing every cookie into an owned [`Cookie`] cost more than the rest of the check.
 pub fn read(headers: &HeaderMap, name: &str) -> Option<String> {
     let mut found = headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| Cookie::split_parse(value.to_owned()))
-        .filter_map(Result::ok)
-        .filter(|cookie| cookie.name() == name)
-        .map(|cookie| cookie.value().to_owned());
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.split_once('='))
+        .filter(|(key, _)| key.trim() == name)
+        .map(|(_, value)| value.trim());
     let first = found.next()?;
-    found.next().is_none().then_some(first)
+    found.next().is_none().then(|| first.to_owned())
 }
 
 #[cfg(test)]
@@ -207,6 +233,19 @@ mod tests {
             Some("tok")
         );
         assert_eq!(read(&headers(&["a=1"]), "__Host-access"), None);
+        assert_eq!(
+            read(&headers(&[" __Host-access = tok ;b=2"]), "__Host-access").as_deref(),
+            Some("tok"),
+            "whitespace around names and values is not part of them"
+        );
+        assert_eq!(
+            read(
+                &headers(&["x__Host-access=no; __Host-accessx=no"]),
+                "__Host-access"
+            ),
+            None,
+            "only the exact name"
+        );
     }
 
     #[test]
@@ -218,6 +257,14 @@ mod tests {
                 "__Host-access"
             ),
             None
+        );
+        assert_eq!(
+            read(
+                &headers(&["__Host-access=one", "__Host-access=two"]),
+                "__Host-access"
+            ),
+            None,
+            "tossed in a second header"
         );
         let mut map = HeaderMap::new();
         map.append(

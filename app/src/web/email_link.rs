@@ -6,10 +6,8 @@
 //! in the URL a user copies or a page script can read; the page and its server
 //! functions find the hash in the session ([`stashed`]).
 
-use axum::extract::Request;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use http::{HeaderValue, Method, header};
+use http::{HeaderValue, Method, Uri, header};
 use strum::IntoEnumIterator;
 use tower_sessions::Session;
 
@@ -24,22 +22,20 @@ fn session_key(purpose: LinkPurpose) -> String {
 /// stored hash can equal, so the page says "not valid" like for any unknown link.
 const MALFORMED: &str = "malformed";
 
-/// Middleware: `GET /reset?token=…` (and the other link pages) stores the token's hash
-/// in the web session and redirects to the same page without the query.
-pub async fn take_token_from_link(request: Request, next: Next) -> Response {
-    if request.method() != Method::GET {
-        return next.run(request).await;
+/// `GET /reset?token=…` (and the other link pages): stores the token's hash in `session`
+/// and answers with a redirect to the same page without the query; `None` for any other
+/// request. The web-session middleware calls it for every request it serves.
+pub async fn take_token_from_link(
+    method: &Method,
+    uri: &Uri,
+    session: &Session,
+) -> Option<Response> {
+    if method != Method::GET {
+        return None;
     }
-    let path = request.uri().path();
-    let Some(purpose) = LinkPurpose::iter().find(|p| p.page().path() == path) else {
-        return next.run(request).await;
-    };
-    let Some(token) = request.uri().query().and_then(token_in_query) else {
-        return next.run(request).await;
-    };
-    let Some(session) = request.extensions().get::<Session>().cloned() else {
-        return next.run(request).await;
-    };
+    let path = uri.path();
+    let purpose = LinkPurpose::iter().find(|p| p.page().path() == path)?;
+    let token = uri.query().and_then(token_in_query)?;
     let hash = LinkToken::parse(&token).map_or_else(|| MALFORMED.to_owned(), |t| t.hash());
     if let Err(err) = session.insert(&session_key(purpose), hash).await {
         tracing::warn!(error = %err, "cannot keep a link's token in the web session");
@@ -49,7 +45,7 @@ pub async fn take_token_from_link(request: Request, next: Next) -> Response {
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    response
+    Some(response)
 }
 
 /// The `token` value of a query string.

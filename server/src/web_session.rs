@@ -1,0 +1,92 @@
+//! The pre-authentication web session around the Leptos routes: a [`Session`] (from
+//! tower-sessions) on the Diesel store, created only when something is stored in it and
+//! expiring after an hour without a request (ARCHITECTURE: "Request path").
+//!
+//! This middleware does what tower-sessions' `SessionManagerLayer` and tower-cookies'
+//! `CookieManager` did, for the one cookie it needs: it finds the session cookie with
+//! [`cookies::read`] instead of parsing and percent-decoding every cookie of every
+//! request into a jar (a signed-in request carries a 500-byte access token), and it is
+//! one middleware instead of three layers. The rules are theirs: the record is loaded
+//! only when a handler reads it; it is saved, and the cookie set, when a handler changed
+//! it and the answer is not a server error; the cookie is deleted when the session was
+//! emptied.
+
+use std::sync::Arc;
+
+use app::web::cookies::{self, CookieSettings, WEB_SESSION_IDLE_LIFETIME};
+use app::web::email_link::take_token_from_link;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tower_sessions::session::Id;
+use tower_sessions::{Expiry, Session};
+
+use crate::server_fn_status::set_error_status;
+use crate::state::AppState;
+
+/// Middleware (`from_fn_with_state`) around the Leptos routes.
+///
+/// It also gives server-function errors their status ([`set_error_status`]) before it
+/// decides whether to save, so a refused request (a 4xx) still saves what it changed,
+/// such as a passkey ceremony it used up.
+pub async fn web_session(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let settings = &state.server.cookies;
+    let held = cookies::read(request.headers(), settings.web_session_name()).map(|value| {
+        value.parse::<Id>().map_err(|err| {
+            tracing::warn!(error = %err, "possibly suspicious activity: malformed web session id");
+        })
+    });
+    let session = Session::new(
+        held.as_ref().and_then(|id| id.ok()),
+        Arc::clone(&state.web_sessions),
+        Some(expiry()),
+    );
+    request.extensions_mut().insert(session.clone());
+
+    let mut response = match take_token_from_link(request.method(), request.uri(), &session).await {
+        Some(redirect) => redirect,
+        None => set_error_status(next.run(request).await).await,
+    };
+    if let Err(failure) = finish(&session, held.is_some(), settings, &mut response).await {
+        return failure;
+    }
+    response
+}
+
+/// Saves a changed session and sets its cookie, or deletes the cookie of an emptied one.
+/// A failed save is a 500 (what the handler answered relied on it).
+async fn finish(
+    session: &Session,
+    had_cookie: bool,
+    settings: &CookieSettings,
+    response: &mut Response,
+) -> Result<(), Response> {
+    let empty = session.is_empty().await;
+    let cookie = if empty {
+        had_cookie.then(|| settings.web_session_cookie(None))
+    } else if session.is_modified() && !response.status().is_server_error() {
+        if let Err(err) = session.save().await {
+            tracing::error!(error = %err, "could not save the web session");
+            return Err(StatusCode::INTERNAL_SERVER_ERROR.into_response());
+        }
+        let id = session.id().map(|id| id.to_string());
+        Some(settings.web_session_cookie(Some(id.as_deref().unwrap_or_default())))
+    } else {
+        None
+    };
+    if let Some(cookie) = cookie.and_then(|c| HeaderValue::try_from(c).ok()) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(())
+}
+
+/// A web session's expiry: an hour after its last save.
+fn expiry() -> Expiry {
+    let idle = time::Duration::seconds(WEB_SESSION_IDLE_LIFETIME.as_secs() as i64);
+    Expiry::OnInactivity(idle)
+}
