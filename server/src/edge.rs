@@ -105,7 +105,10 @@ impl IntoResponse for BodyTooLarge {
         (
             StatusCode::PAYLOAD_TOO_LARGE,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            "The request is larger than the 16 KiB this server accepts.",
+            format!(
+                "The request is larger than the {} KiB this server accepts.",
+                MAX_BODY_BYTES / 1024
+            ),
         )
             .into_response()
     }

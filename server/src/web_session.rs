@@ -44,7 +44,7 @@ pub async fn web_session(
     let session = Session::new(
         held.as_ref().and_then(|id| id.ok()),
         Arc::clone(&state.web_sessions),
-        Some(expiry()),
+        Some(EXPIRY),
     );
     request.extensions_mut().insert(session.clone());
 
@@ -70,12 +70,14 @@ async fn finish(
     let cookie = if empty {
         had_cookie.then(|| settings.web_session_cookie(None))
     } else if session.is_modified() && !response.status().is_server_error() {
-        if let Err(err) = session.save().await {
-            tracing::error!(error = %err, "could not save the web session");
+        let saved = session.save().await.map(|()| session.id());
+        let Ok(Some(id)) = saved else {
+            if let Err(err) = saved {
+                tracing::error!(error = %err, "could not save the web session");
+            }
             return Err(StatusCode::INTERNAL_SERVER_ERROR.into_response());
-        }
-        let id = session.id().map(|id| id.to_string());
-        Some(settings.web_session_cookie(Some(id.as_deref().unwrap_or_default())))
+        };
+        Some(settings.web_session_cookie(Some(&id.to_string())))
     } else {
         None
     };
@@ -85,8 +87,7 @@ async fn finish(
     Ok(())
 }
 
-/// A web session's expiry: an hour after its last save.
-fn expiry() -> Expiry {
-    let idle = time::Duration::seconds(WEB_SESSION_IDLE_LIFETIME.as_secs() as i64);
-    Expiry::OnInactivity(idle)
-}
+/// A web session's expiry: [`WEB_SESSION_IDLE_LIFETIME`] after its last save.
+const EXPIRY: Expiry = Expiry::OnInactivity(time::Duration::seconds(
+    WEB_SESSION_IDLE_LIFETIME.as_secs() as i64,
+));

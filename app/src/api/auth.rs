@@ -156,19 +156,18 @@ pub async fn take_notice() -> Result<Option<String>, AppError> {
 pub async fn current_viewer() -> Result<Viewer, AppError> {
     use crate::web::context::{Caller, caller, server_context, with_request_headers};
     let ctx = server_context()?;
-    Ok(
-        match with_request_headers(|headers| caller(&ctx, headers))? {
-            Caller::SignedIn(session) => match ctx.auth.account(&session.user_id).await? {
-                Some(account) => Viewer::SignedIn {
-                    email: account.email,
-                },
-                None => Viewer::SignedOut,
+    let who = with_request_headers(|headers| caller(&ctx, headers))?;
+    Ok(match who {
+        Caller::SignedIn(session) => match ctx.auth.account(&session.user_id).await? {
+            Some(account) => Viewer::SignedIn {
+                email: account.email,
             },
-            Caller::AccessTokenExpired => Viewer::AccessTokenExpired,
-            Caller::Revoked => Viewer::Revoked,
-            Caller::SignedOut => Viewer::SignedOut,
+            None => Viewer::SignedOut,
         },
-    )
+        Caller::AccessTokenExpired => Viewer::AccessTokenExpired,
+        Caller::Revoked => Viewer::Revoked,
+        Caller::SignedOut => Viewer::SignedOut,
+    })
 }
 
 #[cfg(feature = "ssr")]
