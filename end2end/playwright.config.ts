@@ -94,7 +94,12 @@ const chromiumUse = {
 
 export default defineConfig({
   testDir: "./tests",
-  timeout: 30_000,
+  // A test's whole budget. The longest scenarios (axe on twelve pages, three devices
+  // signing in) take about 20 s on an idle 2-core machine and up to 50 s on a loaded or
+  // slower one (CI's machines differ threefold); each step keeps a tight bound of its
+  // own (assertions 5 s, actions 15 s, navigations 30 s), so a hang still fails at the
+  // step that hangs.
+  timeout: 90_000,
   expect: { timeout: 5_000 },
   fullyParallel: true,
   forbidOnly: !!process.env.CI,
@@ -103,6 +108,8 @@ export default defineConfig({
   reporter: process.env.CI ? [["list"]] : [["list"], ["html", { open: "never" }]],
   use: {
     baseURL,
+    actionTimeout: 15_000,
+    navigationTimeout: 30_000,
     trace: "retain-on-failure",
     screenshot: "only-on-failure",
   },

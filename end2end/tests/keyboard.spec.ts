@@ -3,7 +3,6 @@ import { PASSWORD, signIn, uniqueEmail, waitForHydration } from "./helpers";
 
 // The main flows with the keyboard alone: the test moves with Tab, acts with Enter and
 // types into fields, nothing else. Every control focus lands on must show it.
-test.describe.configure({ timeout: 90_000 });
 
 const FIREFOX_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0";
 

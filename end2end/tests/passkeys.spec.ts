@@ -5,7 +5,6 @@ import { signUp, uniqueEmail, waitForHydration } from "./helpers";
 // authenticator with resident keys and user verification, whose signatures the server
 // verifies for real. Browsers refuse an IP address as a relying-party id, so these
 // pages are at http://localhost:PORT (the suite's base URL).
-test.describe.configure({ timeout: 90_000 });
 
 interface Authenticator {
   cdp: CDPSession;
