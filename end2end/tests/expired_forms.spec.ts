@@ -9,7 +9,6 @@ const short = process.env.E2E_SHORT_TTL_URL!;
 // Tokens live 2 s and verification allows 5 s of clock skew: 8 s is past both.
 const PAST_EXPIRY_MS = 8_000;
 
-
 /** Another browser of the same account on the short-lived server. */
 async function otherDevice(browser: Browser, email: string, userAgent: string): Promise<Page> {
   const context = await browser.newContext({ userAgent });

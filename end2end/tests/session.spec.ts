@@ -7,7 +7,6 @@ import { signUp, uniqueEmail, waitForHydration } from "./helpers";
 const short = process.env.E2E_SHORT_TTL_URL!;
 const PAST_EXPIRY_MS = 8_000;
 
-
 test.describe("sessions with short-lived access tokens", () => {
   test("a user stays signed in across access-token expiry, on page loads and server calls", async ({ page }) => {
     const email = uniqueEmail("stay");
