@@ -16,7 +16,7 @@ use super::error::AuthError;
 use super::keys::DerivedKey;
 use super::password::{self, Passwords, Verification};
 use super::refresh_token::RefreshToken;
-use super::revocation::{RevocationSet, Revoked};
+use super::revocation::{RevocationBatch, RevocationSet, Revoked};
 use super::second_factor::{Sealer, SignInMethod};
 use super::session::{
     Account, ActivityTracker, CleanupReport, CurrentDeviceSession, IssuedRefresh, RevokeReason,
@@ -278,30 +278,20 @@ impl AuthService {
     async fn read_revocations(&self, from: Option<i64>) -> Result<usize, AuthError> {
         use crate::store::blacklist;
         let now = now();
-        let set = Arc::clone(&self.revocations);
-        let (read, next) = self
+        let (batch, read, next) = self
             .db
             .run(move |conn| {
-                if from.is_none() {
-                    for (kind, count) in blacklist::live_counts(conn, now)? {
+                let mut batch = RevocationBatch::default();
+                let (read, next) =
+                    blacklist::read_revocations(conn, from, now, |kind, id, until| {
                         if let Ok(kind) = kind.parse::<Revoked>() {
-                            set.reserve(kind, usize::try_from(count).unwrap_or(0));
+                            batch.push(kind, id, until);
                         }
-                    }
-                }
-                // Row by row into the set: a large blacklist is never held twice.
-                Ok(blacklist::read_revocations(
-                    conn,
-                    from,
-                    now,
-                    |kind, id, expires_at| {
-                        if let Ok(kind) = kind.parse::<Revoked>() {
-                            set.insert(kind, id, expires_at.and_utc().timestamp());
-                        }
-                    },
-                )?)
+                    })?;
+                Ok((batch, read, next))
             })
             .await?;
+        self.revocations.add(batch);
         let mut cursor = self.feed_cursor.lock().unwrap_or_else(|e| e.into_inner());
         *cursor = (*cursor).max(next);
         Ok(read)
