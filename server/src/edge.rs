@@ -1,8 +1,9 @@
 //! The edge: what every request passes through before routing, in one middleware.
 //!
 //! In order: the request id (the client's `x-request-id`, else a new UUID), the request's
-//! span, the same-site check ([`crate::csrf`]), the body limit, then the router; on the
-//! way out the security headers ([`crate::headers`]), the request id and the access log.
+//! log context ([`telemetry::in_request`]), the same-site check ([`crate::csrf`]), the
+//! body limit, then the router; on the way out the security headers ([`crate::headers`]),
+//! the request id and the access log.
 //! Refusals (403, 413) get the headers and the id like any answer.
 //!
 //! One function instead of a stack of six layers (request id, trace, id propagation,
@@ -18,7 +19,6 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body::Body as _;
-use tracing::Instrument;
 
 use crate::state::AppState;
 use crate::{csrf, headers, telemetry};
@@ -38,7 +38,13 @@ const MAX_CLIENT_REQUEST_ID: usize = 128;
 pub async fn edge(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let id = request_id(&request);
     request.headers_mut().insert(&X_REQUEST_ID, id.clone());
-    let span = telemetry::request_span(&id, request.method(), request.uri().path());
+    let (method, uri) = (request.method().clone(), request.uri().clone());
+    telemetry::in_request(id.clone(), method, uri, serve(&state, request, next, id)).await
+}
+
+/// Everything after the request id, in the request's log context
+/// ([`telemetry::in_request`]), so refusals and the access line name the request too.
+async fn serve(state: &AppState, request: Request, next: Next, id: HeaderValue) -> Response {
     let started = Instant::now();
     let static_file = headers::is_static_file(request.uri().path());
     let peer = request
@@ -47,21 +53,18 @@ pub async fn edge(State(state): State<AppState>, mut request: Request, next: Nex
         .map(|info| info.0.ip());
     let over_tls = headers::served_over_tls(peer, request.headers(), &state.server.trusted_proxies);
 
-    let mut response = async {
-        if let Some(refusal) = csrf::refusal(&request) {
-            return refusal;
-        }
+    let mut response = if let Some(refusal) = csrf::refusal(&request) {
+        refusal
+    } else {
         match limit_body(request) {
             Ok(request) => next.run(request).await,
             Err(too_large) => too_large.into_response(),
         }
-    }
-    .instrument(span.clone())
-    .await;
+    };
 
     headers::add(response.headers_mut(), static_file, over_tls);
     response.headers_mut().insert(&X_REQUEST_ID, id);
-    span.in_scope(|| telemetry::log_response(response.status(), started.elapsed()));
+    telemetry::log_response(response.status(), started.elapsed());
     response
 }
 

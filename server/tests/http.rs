@@ -109,6 +109,46 @@ async fn protected_pages_load_each_of_their_data_once() {
     }
 }
 
+/// What the application logs while it serves a request names the request (its id, method
+/// and path), whether the edge logs it (a refused cross-site post) or a layer further in
+/// (a malformed web-session cookie), so one request's lines can be found from its
+/// `x-request-id`.
+#[tokio::test]
+async fn the_lines_a_request_logs_name_its_id() {
+    let server = TestServer::start_process(&[]);
+    let client = reqwest::Client::new();
+    let refused = client
+        .post(server.url("/api/auth/login"))
+        .header("x-request-id", "probe-cross-site")
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("email", "ann@example.com")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let page = client
+        .get(server.url("/"))
+        .header("x-request-id", "probe-bad-cookie")
+        .header("cookie", "__Host-session=not-an-id; session=not-an-id")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let expected = [
+        "request{id=probe-cross-site method=POST path=/api/auth/login}: cross-site request refused",
+        "request{id=probe-bad-cookie method=GET path=/}: possibly suspicious activity: malformed web session id",
+    ];
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !expected.iter().all(|line| server.log().contains(line)) {
+        assert!(
+            Instant::now() < deadline,
+            "expected {expected:#?} in the log:\n{}",
+            server.log()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test]
 async fn unknown_page_is_a_404_with_a_friendly_page() {
     let server = TestServer::start(&[]);
