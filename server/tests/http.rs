@@ -2,8 +2,6 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
-
 use support::{Browser, Client, TestServer};
 
 #[tokio::test]
@@ -138,15 +136,7 @@ async fn the_lines_a_request_logs_name_its_id() {
         "request{id=probe-cross-site method=POST path=/api/auth/login}: cross-site request refused",
         "request{id=probe-bad-cookie method=GET path=/}: possibly suspicious activity: malformed web session id",
     ];
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !expected.iter().all(|line| server.log().contains(line)) {
-        assert!(
-            Instant::now() < deadline,
-            "expected {expected:#?} in the log:\n{}",
-            server.log()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    server.wait_for_log(&expected).await;
 }
 
 #[tokio::test]
@@ -166,16 +156,7 @@ async fn every_response_carries_a_request_id_that_is_logged() {
         .unwrap()
         .to_owned();
     assert_eq!(id.len(), 36, "not a UUID: {id}");
-    // The log line for the response is written just after it is sent.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !server.log().contains(&id) {
-        assert!(
-            Instant::now() < deadline,
-            "request id {id} not in the log:\n{}",
-            server.log()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    server.wait_for_log(&[&id]).await;
 }
 
 #[test]

@@ -135,6 +135,20 @@ impl TestServer {
         }
     }
 
+    /// Waits (up to 5 s) until the log holds every one of `wanted`: a line is written
+    /// just after its response is sent, so a test cannot look for it at once.
+    pub async fn wait_for_log(&self, wanted: &[&str]) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !wanted.iter().all(|text| self.log().contains(text)) {
+            assert!(
+                Instant::now() < deadline,
+                "expected {wanted:#?} in the log:\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Sends SIGTERM and waits (bounded) for the process to exit.
     pub fn terminate(&mut self) -> ExitStatus {
         let Running::Process { child, .. } = &mut self.running else {
