@@ -67,21 +67,24 @@ pub struct RevocationSet {
     maps: RwLock<Maps>,
 }
 
-/// One map per kind: a `jti` never matches a `sid`.
+/// One of each per kind: a `jti` never matches a `sid`.
 #[derive(Debug, Default)]
-struct Maps {
-    tokens: HashMap<Key, u32>,
-    sessions: HashMap<Key, u32>,
+struct ByKind<T> {
+    tokens: T,
+    sessions: T,
 }
 
-impl Maps {
-    fn of(&mut self, kind: Revoked) -> &mut HashMap<Key, u32> {
+impl<T> ByKind<T> {
+    fn of(&mut self, kind: Revoked) -> &mut T {
         match kind {
             Revoked::Token => &mut self.tokens,
             Revoked::Session => &mut self.sessions,
         }
     }
 }
+
+/// The set's tables: an id's key to its expiry, one table per kind.
+type Maps = ByKind<HashMap<Key, u32>>;
 
 /// Blocks `key` in `map` until `until`, or longer if it was already blocked longer.
 fn block(map: &mut HashMap<Key, u32>, key: Key, until: u32) {
@@ -93,29 +96,12 @@ fn block(map: &mut HashMap<Key, u32>, key: Key, until: u32) {
 /// feed), for [`RevocationSet::add`] to add at once: one lock, and room made once for
 /// all of them. It holds what the set will hold (24 bytes a row), never the rows' text.
 #[derive(Debug, Default)]
-pub struct RevocationBatch {
-    tokens: Vec<(Key, u32)>,
-    sessions: Vec<(Key, u32)>,
-}
+pub struct RevocationBatch(ByKind<Vec<(Key, u32)>>);
 
 impl RevocationBatch {
     /// Adds `id`, blocked until `until` (Unix seconds).
     pub fn push(&mut self, kind: Revoked, id: &str, until: i64) {
-        let entries = match kind {
-            Revoked::Token => &mut self.tokens,
-            Revoked::Session => &mut self.sessions,
-        };
-        entries.push((key(id), seconds(until)));
-    }
-
-    /// Number of revocations in the batch.
-    pub fn len(&self) -> usize {
-        self.tokens.len() + self.sessions.len()
-    }
-
-    /// True when the batch holds none.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.0.of(kind).push((key(id), seconds(until)));
     }
 }
 
@@ -134,8 +120,9 @@ impl RevocationSet {
     /// large blacklist does not grow (and copy) the tables step by step.
     pub fn add(&self, batch: RevocationBatch) {
         let mut maps = self.write();
-        let Maps { tokens, sessions } = &mut *maps;
-        for (map, entries) in [(tokens, batch.tokens), (sessions, batch.sessions)] {
+        let ByKind { tokens, sessions } = batch.0;
+        for (kind, entries) in [(Revoked::Token, tokens), (Revoked::Session, sessions)] {
+            let map = maps.of(kind);
             map.reserve(entries.len());
             for (key, until) in entries {
                 block(map, key, until);
@@ -301,13 +288,11 @@ mod tests {
         let set = RevocationSet::new();
         set.insert(Revoked::Session, "held", 90);
         let mut batch = RevocationBatch::default();
-        assert!(batch.is_empty());
         batch.push(Revoked::Token, "j1", 100);
         batch.push(Revoked::Session, "s1", 40);
         batch.push(Revoked::Session, "s1", 60);
         batch.push(Revoked::Session, "s1", 50);
         batch.push(Revoked::Session, "held", 10);
-        assert_eq!(batch.len(), 5);
         set.add(batch);
         assert_eq!(set.len(), 3);
         assert!(set.is_revoked("j1", "other"));
