@@ -17,6 +17,7 @@ Environment: BENCH_SECONDS (per run, default 3), DATABASE_URL (a postgres:// URL
 R3-R6 on PostgreSQL too; each server gets a fresh database there).
 """
 
+import base64
 import json
 import os
 import platform
@@ -204,24 +205,26 @@ def fixed_rate(url, env, target_rps):
 
 
 def seed_blacklist_sqlite(db_path, rows):
-    """Adds `rows` live blacklist entries (a revoked session each, with a random 128-bit id
-    like the UUIDs Gatehouse issues) to an SQLite database."""
+    """Adds `rows` live blacklist entries (a revoked session each, its id 16 random bytes in
+    base64url like every `sid` Gatehouse issues) to an SQLite database. SQLite has no
+    base64, so Python makes the ids (about 4 s for a million)."""
+    sids = ((base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode(), f"bench-{i}")
+            for i in range(rows))
     conn = sqlite3.connect(db_path)
-    conn.execute(
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
+    conn.executemany(
         "INSERT INTO token_blacklist (token_id, kind, session_id, reason, created_at, expires_at) "
-        "SELECT lower(hex(randomblob(16))), 'sid', 'bench-' || i, 'bench', datetime('now', '-1 minute'), "
-        "datetime('now', '+1 day') FROM n",
-        (rows,),
+        "VALUES (?, 'sid', ?, 'bench', datetime('now', '-1 minute'), datetime('now', '+1 day'))",
+        sids,
     )
     conn.commit()
     conn.close()
 
 
 def seed_blacklist_postgres(url, rows):
+    sid = "rtrim(translate(encode(decode(md5(random()::text || i), 'hex'), 'base64'), '+/', '-_'), '=')"
     sql = (
         "INSERT INTO token_blacklist (token_id, kind, session_id, reason, created_at, expires_at) "
-        f"SELECT gen_random_uuid()::text, 'sid', 'bench-' || i, 'bench', now() - interval '1 minute', "
+        f"SELECT {sid}, 'sid', 'bench-' || i, 'bench', now() - interval '1 minute', "
         f"now() + interval '1 day' FROM generate_series(1, {rows}) AS i"
     )
     subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", url, "-c", sql], check=True)

@@ -207,6 +207,32 @@ async fn malformed_or_forged_cookies_get_401_not_500() {
     }
 }
 
+/// Another cookie on the host with bytes outside ASCII (a UTF-8 value, as some sites
+/// write them) must not hide the session cookies: the reader used to give up on the
+/// whole `Cookie` header, and the browser looked signed out.
+#[tokio::test]
+async fn a_stray_non_ascii_cookie_does_not_sign_the_browser_out() {
+    let client = Client::new(&[]);
+    let cookies = client.sign_up("stray@example.com").await;
+    let mut header = b"theme=\xc3\xa9t\xc3\xa9; ".to_vec();
+    header.extend_from_slice(cookies.header().as_bytes());
+    let response = client
+        .http
+        .post(client.server.url("/api/session/viewer"))
+        .header(
+            "cookie",
+            reqwest::header::HeaderValue::from_bytes(&header).unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.text().await.unwrap(),
+        r#"{"SignedIn":{"email":"stray@example.com"}}"#
+    );
+}
+
 #[tokio::test]
 async fn twenty_parallel_refreshes_with_one_token_give_no_theft_flag_and_one_live_chain() {
     let client = std::sync::Arc::new(Client::new(&[]));

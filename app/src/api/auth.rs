@@ -84,8 +84,8 @@ pub async fn refresh(next: Option<String>) -> Result<SignedInView, AppError> {
     use crate::web::cookies;
     let ctx = server_context()?;
     let parts = request_parts()?;
-    let token = cookies::read(&parts.headers, ctx.cookies.refresh_name())
-        .and_then(|v| RefreshToken::parse(&v));
+    let token =
+        cookies::read(&parts.headers, ctx.cookies.refresh_name()).and_then(RefreshToken::parse);
     let result = match token {
         Some(token) => ctx
             .auth
@@ -131,8 +131,8 @@ pub async fn logout() -> Result<(), AppError> {
         Caller::SignedIn(session) => Some(session.session_id),
         _ => None,
     };
-    let refresh = cookies::read(&parts.headers, ctx.cookies.refresh_name())
-        .and_then(|v| RefreshToken::parse(&v));
+    let refresh =
+        cookies::read(&parts.headers, ctx.cookies.refresh_name()).and_then(RefreshToken::parse);
     ctx.auth
         .log_out(session_id, refresh.as_ref(), client_info(&ctx, &parts))
         .await?;

@@ -6,8 +6,9 @@
 //! they block would have expired anyway, so the set stays as small as the live tokens.
 //!
 //! An entry is 24 bytes: the id's 128 bits and a 32-bit expiry. Every `jti` and `sid`
-//! Gatehouse issues is a UUID, so its bits *are* the id: nothing is lost, and a lookup
-//! can have no false negative. (A million revoked sessions take about 40 MB rather than
+//! Gatehouse issues is 128 bits written out (a `jti` is a simple UUID, a `sid` 16 random
+//! bytes in base64url), so those bits *are* the id: nothing is lost, and a lookup can
+//! have no false negative. (A million revoked sessions take about 40 MB rather than
 //! the 220 MB of string keys.)
 
 use std::collections::HashMap;
@@ -36,12 +37,16 @@ impl Revoked {
 /// (a `u128` would pad every entry to 32 bytes).
 type Key = (u64, u64);
 
-/// The key of `id`: the bits of a UUID in its simple or hyphenated form (every id
-/// Gatehouse makes), else the first 128 bits of the id's SHA-256. Only the ids we issue
-/// reach the set (a token's claims are read after its signature is checked), so the
-/// hash is a safety net: a collision there could refuse a token, never admit one.
+/// The key of `id`: its 128 bits when it is written the way Gatehouse writes ids (16
+/// bytes in base64url without padding, a `sid`; a UUID in simple or hyphenated form, a
+/// `jti`), else the first 128 bits of the id's SHA-256. Both spellings are canonical (the
+/// decoder refuses stray trailing bits), so distinct ids of one form never share a key.
+/// Only the ids we issue reach the set (a token's claims are read after its signature is
+/// checked), so the hash is a safety net: a collision there could refuse a token, never
+/// admit one.
 fn key(id: &str) -> Key {
     let bits = match id.len() {
+        22 => random_id_bits(id),
         32 | 36 => uuid::Uuid::try_parse(id).map(|uuid| uuid.as_u128()).ok(),
         _ => None,
     }
@@ -52,6 +57,18 @@ fn key(id: &str) -> Key {
         u128::from_be_bytes(first)
     });
     ((bits >> 64) as u64, bits as u64)
+}
+
+/// The 16 bytes of a 22-character base64url id, as a device session id is made.
+fn random_id_bits(id: &str) -> Option<u128> {
+    use base64::Engine;
+    // The decoder wants room for its estimate (18 bytes for 22 characters).
+    let mut bytes = [0_u8; 18];
+    let written = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode_slice(id, &mut bytes)
+        .ok()?;
+    let first: [u8; 16] = bytes[..16].try_into().ok()?;
+    (written == 16).then(|| u128::from_be_bytes(first))
 }
 
 /// Unix seconds as the set keeps them (32 bits last until 2106); earlier than 1970
@@ -224,7 +241,8 @@ mod tests {
     }
 
     /// What the set is built for: every id Gatehouse issues (a `jti` is a simple UUID,
-    /// a `sid` a hyphenated one) is found after it is inserted, and none other is.
+    /// a `sid` 16 random bytes in base64url) is found after it is inserted, and none
+    /// other is.
     #[test]
     fn issued_ids_are_found_exactly() {
         let set = RevocationSet::new();
@@ -232,7 +250,7 @@ mod tests {
             .map(|_| uuid::Uuid::new_v4().simple().to_string())
             .collect();
         let sids: Vec<String> = (0..2_000)
-            .map(|_| uuid::Uuid::now_v7().to_string())
+            .map(|_| crate::auth::transactions::random_id())
             .collect();
         for (jti, sid) in jtis.iter().zip(&sids).step_by(2) {
             set.insert(Revoked::Token, jti, 100);
@@ -244,6 +262,10 @@ mod tests {
             assert_eq!(set.is_revoked(jti, &fresh()), inserted, "{jti}");
             assert_eq!(set.is_revoked(&fresh(), sid), inserted, "{sid}");
         }
+        // Sessions made before their ids were random bytes have UUIDs.
+        let old = uuid::Uuid::now_v7().to_string();
+        set.insert(Revoked::Session, &old, 100);
+        assert!(set.is_revoked(&fresh(), &old));
         // The same UUID spelled the other way is the same id.
         let sid = uuid::Uuid::now_v7();
         set.insert(Revoked::Session, &sid.simple().to_string(), 100);
@@ -265,6 +287,25 @@ mod tests {
             let per_entry = set.table_bytes() / count;
             assert!(per_entry <= 64, "{per_entry} bytes per entry at {count}");
         }
+    }
+
+    /// A `sid` is checked on every authenticated request: its key is its own bits, not a
+    /// SHA-256 computed each time, and only its canonical spelling has those bits.
+    #[test]
+    fn a_session_id_is_keyed_by_its_bytes() {
+        use base64::Engine;
+        let bytes: [u8; 16] = std::array::from_fn(|i| i as u8 * 17);
+        let sid = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        let bits = u128::from_be_bytes(bytes);
+        assert_eq!(key(&sid), ((bits >> 64) as u64, bits as u64));
+        // The last character carries 2 bits of the id and 4 spare ones; a spelling with
+        // a spare bit set is another string, so it must not get the same key.
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut stray = sid.clone().into_bytes();
+        let last = ALPHABET.iter().position(|&c| c == stray[21]).unwrap();
+        stray[21] = ALPHABET[last + 1];
+        let stray = String::from_utf8(stray).unwrap();
+        assert_ne!(key(&stray), key(&sid));
     }
 
     #[test]

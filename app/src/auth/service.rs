@@ -460,8 +460,6 @@ impl AuthService {
         Ok(CurrentDeviceSession {
             user_id: claims.sub.clone(),
             session_id: claims.sid.clone(),
-            token_id: claims.jti.clone(),
-            expires_at: claims.exp,
         })
     }
 

@@ -49,10 +49,6 @@ pub struct CurrentDeviceSession {
     pub user_id: String,
     /// The device session id (`sid`).
     pub session_id: String,
-    /// The access token's id (`jti`).
-    pub token_id: String,
-    /// When the access token expires (Unix seconds).
-    pub expires_at: i64,
 }
 
 /// What one cleanup pass removed: rows per table, and entries of the in-memory

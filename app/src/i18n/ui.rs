@@ -51,7 +51,7 @@ pub fn request_language(headers: &http::HeaderMap) -> Language {
     let accept = headers
         .get(http::header::ACCEPT_LANGUAGE)
         .and_then(|value| value.to_str().ok());
-    Language::negotiate(choice.as_deref(), accept)
+    Language::negotiate(choice, accept)
 }
 
 #[cfg(feature = "hydrate")]

@@ -74,11 +74,11 @@ pub fn client_info(ctx: &ServerContext, parts: &Parts) -> ClientInfo {
 /// of a genuine access token (even an expired one), else the refresh token's hash.
 pub fn held_session(ctx: &ServerContext, headers: &HeaderMap) -> Option<HeldSession> {
     let from_access = access_token(headers, &ctx.cookies)
-        .and_then(|token| ctx.auth.tokens().verify_ignoring_expiry(&token))
+        .and_then(|token| ctx.auth.tokens().verify_ignoring_expiry(token))
         .map(|claims| claims.sid);
     from_access.map(HeldSession::Id).or_else(|| {
         cookies::read(headers, ctx.cookies.refresh_name())
-            .and_then(|v| RefreshToken::parse(&v))
+            .and_then(RefreshToken::parse)
             .map(|token| HeldSession::RefreshHash(token.hash().as_str().to_owned()))
     })
 }
@@ -127,13 +127,13 @@ pub fn wants_html(parts: &Parts) -> bool {
 }
 
 /// The access token of the request: the `Authorization: Bearer` header for API clients,
-/// else the access cookie.
-pub fn access_token(headers: &HeaderMap, cookies: &CookieSettings) -> Option<String> {
+/// else the access cookie. Borrowed from the headers: most requests only look it up.
+pub fn access_token<'h>(headers: &'h HeaderMap, cookies: &CookieSettings) -> Option<&'h str> {
     let bearer = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| t.trim().to_owned());
+        .map(str::trim);
     bearer.or_else(|| cookies::read(headers, cookies.access_name()))
 }
 
@@ -156,7 +156,7 @@ pub fn caller(ctx: &ServerContext, headers: &HeaderMap) -> Caller {
     let Some(token) = access_token(headers, &ctx.cookies) else {
         return Caller::SignedOut;
     };
-    match ctx.auth.authenticate(&token) {
+    match ctx.auth.authenticate(token) {
         Ok(session) => {
             ctx.auth.note_activity(&session);
             Caller::SignedIn(session)
@@ -194,7 +194,7 @@ pub async fn throttled<T>(
 ) -> Result<T, AppError> {
     let device = request_parts().ok().and_then(|parts| {
         cookies::read(&parts.headers, ctx.cookies.device_name())
-            .and_then(|value| ctx.auth.device_cookies().verify(account, &value))
+            .and_then(|value| ctx.auth.device_cookies().verify(account, value))
     });
     let attempt = Attempt {
         account: account.to_owned(),

