@@ -1,4 +1,4 @@
-//! The edge: what every request passes through before routing, in one middleware.
+//! The edge: what every request passes through before routing, in one function.
 //!
 //! In order: the request id (the client's `x-request-id`, else a new UUID), the request's
 //! log context ([`telemetry::in_request`]), the same-site check ([`crate::csrf`]), the
@@ -9,14 +9,15 @@
 //! One function instead of a stack of six layers (request id, trace, id propagation,
 //! headers, same-site, body limit): each layer boxed its future and cloned the service
 //! below it for every request, which cost more than the checks themselves (README:
-//! "Performance"). The checks and headers are unchanged.
+//! "Performance"). Nor is it an axum middleware any more: [`crate::router::App`] calls
+//! it with the routing as `next`, so no service is cloned for it. The checks and headers
+//! are unchanged.
 
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body::Body as _;
 
@@ -34,17 +35,26 @@ pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// so a client cannot make every log line of its requests arbitrarily long.
 const MAX_CLIENT_REQUEST_ID: usize = 128;
 
-/// Middleware (`from_fn_with_state`) around the whole router.
-pub async fn edge(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+/// Serves `request` with `next` (the routing: [`crate::router::App`]) and does what
+/// every request gets around it.
+pub async fn edge<F, Fut>(state: &AppState, mut request: Request, next: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
     let id = request_id(&request);
     request.headers_mut().insert(&X_REQUEST_ID, id.clone());
     let (method, uri) = (request.method().clone(), request.uri().clone());
-    telemetry::in_request(id.clone(), method, uri, serve(&state, request, next, id)).await
+    telemetry::in_request(id.clone(), method, uri, serve(state, request, next, id)).await
 }
 
 /// Everything after the request id, in the request's log context
 /// ([`telemetry::in_request`]), so refusals and the access line name the request too.
-async fn serve(state: &AppState, request: Request, next: Next, id: HeaderValue) -> Response {
+async fn serve<F, Fut>(state: &AppState, request: Request, next: F, id: HeaderValue) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
     let started = Instant::now();
     let static_file = headers::is_static_file(request.uri().path());
     let peer = request
@@ -57,7 +67,7 @@ async fn serve(state: &AppState, request: Request, next: Next, id: HeaderValue) 
         refusal
     } else {
         match limit_body(request) {
-            Ok(request) => next.run(request).await,
+            Ok(request) => next(request).await,
             Err(too_large) => too_large.into_response(),
         }
     };

@@ -15,6 +15,7 @@ pub mod keys;
 pub mod router;
 pub mod serve;
 pub mod server_fn_status;
+pub mod server_fns;
 pub mod shutdown;
 pub mod state;
 pub mod telemetry;

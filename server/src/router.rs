@@ -1,17 +1,25 @@
-//! The HTTP surface: Leptos pages and server functions, health, static files, and the
-//! middleware around them.
+//! The HTTP surface: Leptos pages and server functions, health, static files, and what
+//! runs around them.
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::middleware;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use leptos::prelude::provide_context;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
+use tower::ServiceExt;
 
 use crate::edge::edge;
 use crate::health::healthz;
+use crate::server_fns::{self, ServerFns};
 use crate::state::AppState;
-use crate::web_session::web_session;
+use crate::web_session;
 
 /// The app's routes, listed once per process.
 ///
@@ -24,11 +32,83 @@ fn route_list() -> Vec<AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
 }
 
-/// Builds the whole application router for `state`.
+/// The whole HTTP surface for `state`: every request goes through the edge
+/// ([`crate::edge`]), then to a server function from the table ([`ServerFns`]) or to the
+/// router ([`routes`]).
 ///
-/// A function rather than code in `main` so tests can drive it in-process with
+/// A value rather than code in `main` so tests can drive it in-process with
 /// `tower::ServiceExt::oneshot`, without a socket.
-pub fn app(state: AppState) -> Router {
+pub fn app(state: AppState) -> App {
+    let server_fns = ServerFns::collect();
+    tracing::debug!(count = server_fns.len(), "server functions");
+    App(Arc::new(Inner {
+        router: routes(state.clone()),
+        server_fns,
+        state,
+    }))
+}
+
+/// Gatehouse as a service: cheap to clone (one `Arc`), and cloned once per connection,
+/// not per request as a stack of axum layers is.
+#[derive(Clone)]
+pub struct App(Arc<Inner>);
+
+struct Inner {
+    state: AppState,
+    server_fns: ServerFns,
+    router: Router,
+}
+
+impl App {
+    /// Answers one request.
+    pub async fn serve(&self, request: Request) -> Response {
+        let Inner {
+            state,
+            server_fns,
+            router,
+        } = &*self.0;
+        // Boxed: the futures of the edge and the layers around it then hold a pointer
+        // to the routing's state rather than the state itself, which every `.await` on
+        // the way in would copy (several kilobytes, about a tenth of an authenticated
+        // call's instructions were such copies).
+        edge(state, request, move |request: Request| {
+            Box::pin(async move {
+                match server_fns.find(request.method(), request.uri().path()) {
+                    Some(function) => {
+                        web_session::around(state, request, |request| {
+                            server_fns::call(function, state.server.clone(), request)
+                        })
+                        .await
+                    }
+                    None => router.clone().oneshot(request).await.into_response(),
+                }
+            })
+        })
+        .await
+    }
+}
+
+impl tower::Service<Request> for App {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let app = self.clone();
+        Box::pin(async move { Ok(app.serve(request).await) })
+    }
+}
+
+/// The router behind [`App`]: Leptos' pages inside the web session, health, the public
+/// keys, the development mailbox, and static files and the 404 page as the fallback.
+///
+/// Leptos also registers every server function here; [`App`] finds them in its table
+/// first, so the router only sees a function's path with another method (405).
+fn routes(state: AppState) -> Router {
     let routes = route_list();
     let leptos_options = state.leptos_options.clone();
     let context_state = state.clone();
@@ -48,7 +128,10 @@ pub fn app(state: AppState) -> Router {
             move || provide_context(context_state.server.clone()),
             move || app::shell(leptos_options.clone()),
         )
-        .layer(middleware::from_fn_with_state(state.clone(), web_session))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            web_session::web_session,
+        ))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
@@ -56,7 +139,6 @@ pub fn app(state: AppState) -> Router {
             move || provide_context(fallback_context.clone()),
             app::shell,
         ))
-        .layer(middleware::from_fn_with_state(state.clone(), edge))
         .with_state(state)
 }
 

@@ -6,25 +6,30 @@
 //!   within it is closed. The same clock runs while a kept-alive connection waits for its
 //!   next request, so idle connections are closed too.
 //! - **Request timeout**: a request (reading its body included) that takes longer is
-//!   answered 408 and its connection closed.
+//!   answered 408 and its connection closed. The timer is armed only once the request
+//!   has to wait (`tokio::time::timeout` polls the request first): most answers are
+//!   ready at their first poll and never touch the timer wheel, which tower-http's
+//!   timeout layer did for every request (README: "Performance").
 //! - **Connection cap**: past it, new connections wait in the kernel's accept queue until
 //!   one closes, instead of each taking a file descriptor and a task.
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
+use axum::body::Body;
 use axum::extract::ConnectInfo;
+use axum::response::{IntoResponse, Response};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use tower::ServiceBuilder;
-use tower_http::add_extension::AddExtensionLayer;
-use tower_http::timeout::TimeoutLayer;
+
+use crate::router::App;
 
 /// How long and how many connections are allowed.
 #[derive(Debug, Clone, Copy)]
@@ -44,7 +49,7 @@ pub struct ConnectionLimits {
 /// finish (up to [`ConnectionLimits::shutdown_grace`]).
 pub async fn serve(
     listener: TcpListener,
-    app: Router,
+    app: App,
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()>,
 ) {
@@ -76,15 +81,20 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = ServiceBuilder::new()
-            .layer(AddExtensionLayer::new(ConnectInfo(peer)))
-            .layer(TimeoutLayer::with_status_code(
-                http::StatusCode::REQUEST_TIMEOUT,
-                limits.request_timeout,
-            ))
-            .service(app.clone());
+        let service = service_fn({
+            let app = app.clone();
+            move |request: http::Request<Incoming>| {
+                let app = app.clone();
+                let mut request = request.map(Body::new);
+                request.extensions_mut().insert(ConnectInfo(peer));
+                async move {
+                    let answer = tokio::time::timeout(limits.request_timeout, app.serve(request));
+                    Ok::<_, Infallible>(answer.await.unwrap_or_else(|_| request_timeout()))
+                }
+            }
+        });
         let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
             .into_owned();
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
@@ -101,4 +111,9 @@ pub async fn serve(
             tracing::warn!("requests still running at shutdown were cut off");
         }
     }
+}
+
+/// The answer to a request that ran past [`ConnectionLimits::request_timeout`].
+fn request_timeout() -> Response {
+    http::StatusCode::REQUEST_TIMEOUT.into_response()
 }

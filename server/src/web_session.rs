@@ -25,16 +25,23 @@ use tower_sessions::{Expiry, Session};
 use crate::server_fn_status::set_error_status;
 use crate::state::AppState;
 
-/// Middleware (`from_fn_with_state`) around the Leptos routes.
+/// Middleware (`from_fn_with_state`) around the router's Leptos routes (pages); the
+/// server functions get the same through [`around`], called by [`crate::router::App`].
+pub async fn web_session(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    around(&state, request, |request| next.run(request)).await
+}
+
+/// Serves `request` with `next` inside its web session: the session (from its cookie, if
+/// any) in the request's extensions for `next` to use, then saved and its cookie set.
 ///
 /// It also gives server-function errors their status ([`set_error_status`]) before it
 /// decides whether to save, so a refused request (a 4xx) still saves what it changed,
 /// such as a passkey ceremony it used up.
-pub async fn web_session(
-    State(state): State<AppState>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+pub async fn around<F, Fut>(state: &AppState, mut request: Request, next: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
     let settings = &state.server.cookies;
     let held = cookies::read(request.headers(), settings.web_session_name()).map(|value| {
         value.parse::<Id>().map_err(|err| {
@@ -50,7 +57,7 @@ pub async fn web_session(
 
     let mut response = match take_token_from_link(request.method(), request.uri(), &session).await {
         Some(redirect) => redirect,
-        None => set_error_status(next.run(request).await).await,
+        None => set_error_status(next(request).await).await,
     };
     if let Err(failure) = finish(&session, held.is_some(), settings, &mut response).await {
         return failure;

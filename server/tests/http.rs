@@ -174,3 +174,31 @@ fn sigterm_stops_the_server_cleanly() {
         server.log()
     );
 }
+
+/// Server functions are served from the table made at start-up (`server::server_fns`),
+/// inside the edge like everything else; the path of one with another method falls
+/// through to the router, which answers 405 as before.
+#[tokio::test]
+async fn a_server_function_answers_its_own_method_and_the_edge_wraps_it() {
+    let server = TestServer::start(&[]);
+    let client = reqwest::Client::new();
+    let viewer = client
+        .post(server.url("/api/session/viewer"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(viewer.status(), 200);
+    assert_eq!(viewer.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(viewer.headers()["cache-control"], "no-store");
+    assert!(viewer.headers().contains_key("x-request-id"));
+    let body: serde_json::Value = viewer.json().await.unwrap();
+    assert_eq!(body, serde_json::json!("SignedOut"));
+
+    let wrong_method = client
+        .get(server.url("/api/session/viewer"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_method.status(), 405);
+    assert!(wrong_method.headers().contains_key("x-request-id"));
+}

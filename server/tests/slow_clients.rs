@@ -121,3 +121,34 @@ async fn connections_beyond_the_cap_wait_until_one_closes() {
     );
     drop(slow);
 }
+
+/// A request that stops sending its body is answered 408 once `REQUEST_TIMEOUT` has
+/// passed, even though its head arrived in time (the header timeout does not cover the
+/// body). The timer is armed only when a request has to wait: this one waits on its
+/// body.
+#[tokio::test]
+async fn a_request_whose_body_stalls_is_answered_408() {
+    let server = TestServer::start(&[("REQUEST_TIMEOUT", "1s"), ("HEADER_READ_TIMEOUT", "10s")]);
+    let addr = server.base_url.trim_start_matches("http://").to_owned();
+    let mut stream = TcpStream::connect(&addr).await.unwrap();
+    stream
+        .write_all(
+            b"POST /api/auth/login HTTP/1.1\r\nHost: localhost\r\n\
+              Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nemail=",
+        )
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
+        .await
+        .expect("no answer within 5 s")
+        .unwrap();
+    let waited = started.elapsed();
+    let answer = String::from_utf8_lossy(&buf[..n]);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(3),
+        "{waited:?}"
+    );
+}
