@@ -81,7 +81,7 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href=format!("/pkg/{SITE_NAME}.css")/>
         <Title formatter=|text: String| {
             if text.is_empty() {
-                i18n::ui::t("brand-name")
+                i18n::ui::t("brand-name").to_owned()
             } else {
                 i18n::ui::t_with("page-title", &[("page", text.into())])
             }

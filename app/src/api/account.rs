@@ -153,7 +153,7 @@ pub async fn delete_account(
     ctx.auth.delete_account(&session, client).await?;
     clear_session_cookies(&ctx);
     crate::web::flash::cycle_web_session_id().await;
-    crate::web::flash::set(&crate::i18n::ui::t("notice-account-deleted")).await;
+    crate::web::flash::set(crate::i18n::ui::t("notice-account-deleted")).await;
     if wants_html(&parts) {
         leptos_axum::redirect(&crate::paths::LOGIN.path());
     }

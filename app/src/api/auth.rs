@@ -92,9 +92,9 @@ pub async fn refresh(next: Option<String>) -> Result<SignedInView, AppError> {
             .refresh(&token, client_info(&ctx, &parts))
             .await
             .map_err(AppError::from),
-        None => Err(AppError::Unauthorized(crate::i18n::ui::t(
-            "login-reason-ended",
-        ))),
+        None => Err(AppError::Unauthorized(
+            crate::i18n::ui::t("login-reason-ended").to_owned(),
+        )),
     };
     match result {
         Ok(signed_in) => Ok(finish_sign_in(&ctx, &parts, &signed_in, next.as_deref())),
@@ -138,7 +138,7 @@ pub async fn logout() -> Result<(), AppError> {
         .await?;
     clear_session_cookies(&ctx);
     crate::web::flash::cycle_web_session_id().await;
-    crate::web::flash::set(&crate::i18n::ui::t("notice-signed-out")).await;
+    crate::web::flash::set(crate::i18n::ui::t("notice-signed-out")).await;
     if wants_html(&parts) {
         leptos_axum::redirect(&crate::paths::LOGIN.path());
     }

@@ -54,11 +54,14 @@ impl std::fmt::Display for AppError {
             Self::SudoRequired => t("error-sudo-required"),
             Self::NotFound => t("error-not-found"),
             Self::Throttled(seconds) => {
-                t_with("error-throttled", &[("seconds", (*seconds).into())])
+                return f.write_str(&t_with(
+                    "error-throttled",
+                    &[("seconds", (*seconds).into())],
+                ));
             }
             Self::Internal => t("error-internal"),
         };
-        f.write_str(&message)
+        f.write_str(message)
     }
 }
 
@@ -152,7 +155,7 @@ impl FromServerFnError for AppError {
                 Self::BadRequest(t_with("error-missing-field", &[("field", name.into())]))
             }
             ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => {
-                Self::Unavailable(t("error-unreachable"))
+                Self::Unavailable(t("error-unreachable").to_owned())
             }
             _ => Self::Internal,
         }

@@ -21,8 +21,9 @@ pub async fn set_language(language: String, to: Option<String>) -> Result<(), Ap
     let ctx = server_context()?;
     let parts = request_parts()?;
     // The reader's language is not the one being chosen yet: the error speaks the old one.
-    let chosen = Language::from_code(&language)
-        .ok_or_else(|| AppError::BadRequest(crate::i18n::ui::t("error-unknown-language")))?;
+    let chosen = Language::from_code(&language).ok_or_else(|| {
+        AppError::BadRequest(crate::i18n::ui::t("error-unknown-language").to_owned())
+    })?;
     crate::web::context::append_set_cookie(ctx.cookies.language_cookie(chosen));
     if wants_html(&parts) {
         leptos_axum::redirect(&crate::paths::safe_next(to.as_deref()));

@@ -89,7 +89,7 @@ pub async fn reset_password(new_password: Secret) -> Result<(), AppError> {
     crate::web::email_link::forget(EmailLink::PasswordReset.into()).await;
     clear_session_cookies(&ctx);
     crate::web::flash::cycle_web_session_id().await;
-    crate::web::flash::set(&crate::i18n::ui::t("notice-password-reset")).await;
+    crate::web::flash::set(crate::i18n::ui::t("notice-password-reset")).await;
     if wants_html(&parts) {
         leptos_axum::redirect(&crate::paths::LOGIN.path());
     }

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 use super::session::{SignOutButton, use_session};
+use super::suspense::build_once;
 use crate::api::auth::Viewer;
 use crate::paths;
 
@@ -58,6 +59,7 @@ fn ViewerNav(
             {move || Suspend::new(async move {
                 match session.viewer.await {
                     Ok(Viewer::SignedIn { email }) => {
+                        build_once().await;
                         let full = email.clone();
                         view! {
                         <NavLink page=paths::DEVICES here>{t("nav-devices")}</NavLink>

@@ -44,7 +44,7 @@ impl std::fmt::Display for Failure {
             Self::Unsupported => "passkey-unsupported",
             Self::Browser(_) => "passkey-browser-failed",
         };
-        f.write_str(&t(key))
+        f.write_str(t(key))
     }
 }
 

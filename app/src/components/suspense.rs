@@ -16,7 +16,39 @@
 /// it saved (measured side by side; README, "Performance").
 pub async fn render_once<T: IntoFuture>(data: T) -> T::Output {
     let value = data.await;
-    #[cfg(feature = "ssr")]
-    tokio::task::yield_now().await;
+    build_once().await;
     value
+}
+
+/// The yield of [`render_once`] on its own, for a `Suspend` that decides after its read
+/// whether what follows is worth building once: the header's signed-in links are (a
+/// dozen nodes and the sign-out form's action), its two signed-out links are not.
+pub async fn build_once() {
+    #[cfg(feature = "ssr")]
+    YieldOnce(false).await;
+}
+
+/// Pending once, after waking its task, then ready.
+///
+/// Not `tokio::task::yield_now`: tokio defers that wake-up until the runtime has polled
+/// its I/O driver, which on a busy server costs an `epoll_wait` per yield (README:
+/// "Performance"). A task that wakes itself while running is simply polled again next.
+#[cfg(feature = "ssr")]
+struct YieldOnce(bool);
+
+#[cfg(feature = "ssr")]
+impl Future for YieldOnce {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.0 {
+            return std::task::Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    }
 }

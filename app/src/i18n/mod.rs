@@ -38,7 +38,8 @@ const SOURCES: [(Language, &str); 2] = [
 /// formatted.
 struct Messages {
     bundle: FluentBundle<FluentResource>,
-    plain: HashMap<String, String>,
+    /// Keyed with foldhash: the ids are our own, and SipHash was most of a lookup.
+    plain: HashMap<String, String, foldhash::fast::FixedState>,
     /// `month-name` for 1 to 12: every date on a page names one.
     months: Vec<String>,
 }
@@ -198,15 +199,23 @@ impl Language {
         .unwrap_or_default()
     }
 
-    /// The message `key` in this language (English if this language lacks it).
+    /// The message `key` in this language (English if this language lacks it), as an
+    /// owned string.
     ///
     /// A key missing in every language comes back as the key itself, so a slip shows on
     /// the page instead of failing it; `every_key_in_the_code_exists` fails the tests.
     pub fn text(self, key: &str) -> String {
+        self.message(key).unwrap_or(key).to_owned()
+    }
+
+    /// The message `key` without variables, borrowed from the table made at start (no
+    /// copy: a page shows dozens), or `None` when no language has it. English stands in
+    /// for a message this language lacks.
+    pub fn message(self, key: &str) -> Option<&'static str> {
         match Messages::of(self).plain.get(key) {
-            Some(text) => text.clone(),
-            None if self != Self::En => Self::En.text(key),
-            None => key.to_owned(),
+            Some(text) => Some(text),
+            None if self != Self::En => Self::En.message(key),
+            None => None,
         }
     }
 

@@ -34,9 +34,10 @@ pub fn use_language() -> Language {
     }
 }
 
-/// The message `key` in the page's language.
-pub fn t(key: &str) -> String {
-    use_language().text(key)
+/// The message `key` in the page's language, borrowed from the table made at start
+/// ([`Language::message`]; the key itself when no language has it).
+pub fn t(key: &'static str) -> &'static str {
+    use_language().message(key).unwrap_or(key)
 }
 
 /// The message `key` with variables, in the page's language.

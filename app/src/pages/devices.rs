@@ -138,7 +138,7 @@ fn Devices(
 
 fn done_message(count: usize, this_device: bool) -> String {
     if this_device {
-        t("devices-this-signed-out")
+        t("devices-this-signed-out").to_owned()
     } else {
         t_with("devices-signed-out", &[("count", count.into())])
     }

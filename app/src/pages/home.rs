@@ -9,7 +9,7 @@ use crate::i18n::ui::{t, t_with};
 const STEPS: usize = 4;
 
 /// The title and body of step `index` (from 0).
-fn step_text(index: usize) -> (String, String) {
+fn step_text(index: usize) -> (&'static str, &'static str) {
     let n = index + 1;
     match n {
         1 => (t("home-step-1-title"), t("home-step-1-body")),

@@ -62,7 +62,7 @@ pub fn ForgotPage() -> impl IntoView {
 fn LinkGate(
     link: EmailLink,
     /// What to offer when the link does not work.
-    retry: (String, String),
+    retry: (&'static str, String),
     children: ChildrenFn,
 ) -> impl IntoView {
     let status = Resource::new(|| (), move |_| check_email_link(link));
@@ -72,7 +72,6 @@ fn LinkGate(
         <Suspense fallback=|| view! { <p class="muted">{t("link-checking")}</p> }>
             {move || {
                 let retry_href = retry_href.clone();
-                let retry_text = retry_text.clone();
                 Suspend::new(async move {
                     match render_once(status).await {
                         Ok(email) => {
@@ -170,14 +169,14 @@ pub fn ConfirmEmailPage() -> impl IntoView {
 fn verified_message(email: Option<String>) -> String {
     match email {
         Some(email) => t_with("verify-done", &[("email", email.into())]),
-        None => t("verify-done-unnamed"),
+        None => t("verify-done-unnamed").to_owned(),
     }
 }
 
 fn changed_message(email: Option<String>) -> String {
     match email {
         Some(email) => t_with("confirm-done", &[("email", email.into())]),
-        None => t("confirm-done-unnamed"),
+        None => t("confirm-done-unnamed").to_owned(),
     }
 }
 
@@ -187,7 +186,7 @@ fn changed_message(email: Option<String>) -> String {
 /// plain form post came back with `?done=1`.
 #[component]
 fn ConfirmLink(
-    title: String,
+    title: &'static str,
     link: EmailLink,
     /// The action's last result: the address, on success.
     result: Signal<Option<Result<String, crate::api::error::AppError>>>,
