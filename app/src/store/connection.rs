@@ -4,6 +4,13 @@
 //! Almost every query is written once against [`DbConnection`]. The few things the two
 //! engines spell differently (upserts, row locks, how a write transaction starts) use
 //! [`on_backend!`], which compiles the same expression once per engine.
+//!
+//! The reads a page makes on every view (the device list, the sudo status) also run
+//! through [`on_backend!`], on the engine's own connection. Through `DbConnection`,
+//! Diesel's `MultiConnection` wraps every query in a `SerializedQuery` that writes out the
+//! query's whole SQL text on every run, even when the prepared statement is cached by the
+//! query's type (collecting the binds renders the SQL first): a tenth of a `/devices`
+//! page's instructions (callgrind; README, "Performance").
 
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;

@@ -29,11 +29,12 @@ pub fn live_sessions(
     user_id: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Vec<DeviceSession>> {
-    device_sessions::table
+    let query = device_sessions::table
         .filter(is_live_of(user_id, now))
-        .order(device_sessions::last_seen_at.desc())
-        .select(DeviceSession::as_select())
-        .load(conn)
+        .order(device_sessions::last_seen_at.desc());
+    // On the engine's own connection: a page's read (see `store::connection`). The
+    // selection is made in each arm, since it names the engine.
+    crate::on_backend!(conn, |c| query.select(DeviceSession::as_select()).load(c))
 }
 
 /// The ids of the live sessions of `user_id` but `except`, most recently active first.

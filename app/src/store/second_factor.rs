@@ -10,11 +10,13 @@ use super::schema::{device_sessions, recovery_codes, totp_factors};
 
 /// The account's authenticator app, confirmed or being enrolled.
 pub fn find_totp(conn: &mut DbConnection, user_id: &str) -> QueryResult<Option<TotpFactor>> {
-    totp_factors::table
-        .find(user_id)
+    let query = totp_factors::table.find(user_id);
+    // On the engine's own connection: a page's read (see `store::connection`). The
+    // selection is made in each arm, since it names the engine.
+    crate::on_backend!(conn, |c| query
         .select(TotpFactor::as_select())
-        .get_result(conn)
-        .optional()
+        .get_result(c))
+    .optional()
 }
 
 /// Starts (or restarts) an enrolment: any earlier unconfirmed one is replaced. Fails
@@ -124,20 +126,21 @@ pub fn use_recovery_code(
 
 /// How many unused recovery codes the account has.
 pub fn recovery_codes_left(conn: &mut DbConnection, user_id: &str) -> QueryResult<i64> {
-    recovery_codes::table
+    let query = recovery_codes::table
         .filter(recovery_codes::user_id.eq(user_id))
-        .count()
-        .get_result(conn)
+        .count();
+    // On the engine's own connection: a page's read (see `store::connection`).
+    crate::on_backend!(conn, |c| query.get_result(c))
 }
 
 /// When the user last proved who they are on this session.
 pub fn proven_at(conn: &mut DbConnection, session_id: &str) -> QueryResult<Option<NaiveDateTime>> {
-    Ok(device_sessions::table
+    let query = device_sessions::table
         .find(session_id)
-        .select(device_sessions::proven_at)
-        .get_result::<Option<NaiveDateTime>>(conn)
-        .optional()?
-        .flatten())
+        .select(device_sessions::proven_at);
+    // On the engine's own connection: a page's read (see `store::connection`).
+    let proven = crate::on_backend!(conn, |c| query.get_result::<Option<NaiveDateTime>>(c));
+    Ok(proven.optional()?.flatten())
 }
 
 /// Records a proof of identity on this session (sudo mode starts again).
