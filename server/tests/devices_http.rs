@@ -200,3 +200,36 @@ async fn the_session_limit_is_configurable_and_evicts_the_least_recently_active(
         2
     );
 }
+
+/// The times are listed in Unix seconds as stored, on either engine (SQLite works them
+/// out itself): sign-in and last activity are now, and the session ends at the sooner of
+/// its idle and its absolute expiry.
+#[tokio::test]
+async fn listed_times_are_the_stored_ones_and_the_end_is_the_sooner_expiry() {
+    let unix_now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
+    };
+    for (idle, absolute, lifetime) in [
+        ("7days", "30days", 7 * 86_400),
+        ("7days", "2days", 2 * 86_400),
+    ] {
+        let client = Client::new(&[("REFRESH_TOKEN_TTL", idle), ("SESSION_MAX_AGE", absolute)]);
+        let before = unix_now();
+        let cookies = client.sign_up("ann@example.com").await;
+        let after = unix_now();
+        let body = list(&client, &cookies).await;
+        let device = &body["devices"][0];
+        let time = |name: &str| device[name].as_i64().unwrap();
+        for name in ["signed_in_at", "last_seen_at"] {
+            assert!((before..=after).contains(&time(name)), "{name}: {device}");
+        }
+        let ends_in = time("expires_at") - time("signed_in_at");
+        assert!(
+            (ends_in - lifetime).abs() <= 1,
+            "idle {idle}, absolute {absolute}: {device}"
+        );
+    }
+}

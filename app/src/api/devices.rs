@@ -63,13 +63,9 @@ pub async fn list_devices() -> Result<DeviceList, AppError> {
             id: d.id,
             label: localized_device_label(language, &d.device_label),
             ip: d.ip,
-            signed_in_at: d.created_at.and_utc().timestamp(),
-            last_seen_at: d.last_seen_at.and_utc().timestamp(),
-            expires_at: d
-                .expires_at
-                .min(d.absolute_expires_at)
-                .and_utc()
-                .timestamp(),
+            signed_in_at: d.signed_in_at,
+            last_seen_at: d.last_seen_at,
+            expires_at: d.expires_at,
         })
         .collect();
     Ok(DeviceList {

@@ -11,14 +11,14 @@ use super::service::AuthService;
 use super::session::{CurrentDeviceSession, RevokeReason};
 use super::transactions::{record_event, revoke_device_session, revoke_live_device_sessions};
 use crate::store::device_sessions;
-use crate::store::models::DeviceSession;
+use crate::store::device_sessions::ListedDevice;
 
 impl AuthService {
     /// The user's live sessions: the current one first, then by last activity.
     pub async fn list_devices(
         &self,
         current: &CurrentDeviceSession,
-    ) -> Result<Vec<DeviceSession>, AuthError> {
+    ) -> Result<Vec<ListedDevice>, AuthError> {
         let user_id = current.user_id.clone();
         let now = chrono::Utc::now().naive_utc();
         let mut sessions = self
