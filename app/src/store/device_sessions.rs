@@ -24,7 +24,7 @@ fn is_live_of<'a>(user_id: &'a str, now: NaiveDateTime) -> _ {
 }
 
 /// A live device session as the devices page lists it, its times in Unix seconds.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListedDevice {
     /// The session id.
     pub id: String,
@@ -43,7 +43,10 @@ pub struct ListedDevice {
 }
 
 diesel::define_sql_function! {
-    /// SQLite's `unixepoch(time)`: a timestamp in whole Unix seconds.
+    /// SQLite's `unixepoch(time)`: a timestamp in whole Unix seconds. A typed function,
+    /// not the SQL literal `blacklist::read_revocations` uses (at start-up and on each
+    /// poll of the revocation feed): a literal makes Diesel prepare its statement again
+    /// on every run, and this one runs on every `/devices` view.
     fn unixepoch(time: diesel::sql_types::Timestamp) -> diesel::sql_types::BigInt;
 }
 
