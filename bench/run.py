@@ -84,6 +84,8 @@ class Server:
             # Logins in a flood all use one account; do not let the session limit turn
             # every login into an eviction too.
             "MAX_SESSIONS_PER_USER": "1000000",
+            # wrk is one client address with up to hundreds of connections.
+            "MAX_CONNECTIONS_PER_CLIENT": "0",
             **self.extra_env,
         }
         if self.database_url:

@@ -172,8 +172,11 @@ pub struct Config {
     #[arg(long = "password-hash-queue", env = "PASSWORD_HASH_QUEUE")]
     pub password_hash_queue: Option<usize>,
 
-    /// A connection that has not sent a complete request head within this time is
-    /// closed; so is a kept-alive connection idle this long (slow-client defence).
+    /// A connection that has not sent a complete request head within this time (from
+    /// its accept, for the first) is closed; so is a kept-alive connection idle this
+    /// long, and an HTTP/2 connection with no request running this long (slow-client
+    /// defence). HTTP/2 pings a quiet peer this often and closes the connection if one
+    /// goes unanswered this long.
     #[arg(long = "header-read-timeout", env = "HEADER_READ_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
     pub header_read_timeout: Duration,
 
@@ -188,6 +191,22 @@ pub struct Config {
         default_value_t = 1000
     )]
     pub max_connections: usize,
+
+    /// Connections one client address (for IPv6, one /64) may hold at once; one more is
+    /// closed as soon as it is accepted, so that one client cannot take every place under
+    /// MAX_CONNECTIONS and leave the others waiting. 0 turns the limit off. The default is
+    /// an eighth of MAX_CONNECTIONS' default: it takes eight addresses to fill the
+    /// server, while a browser (at most six connections to a site) or an office behind
+    /// one NAT address has ample room. Connections from TRUSTED_PROXIES are not counted:
+    /// each carries many clients, whose connections the proxy should limit. Behind a
+    /// proxy or load balancer that is not listed there, every client arrives from the
+    /// proxy's address: set 0.
+    #[arg(
+        long = "max-connections-per-client",
+        env = "MAX_CONNECTIONS_PER_CLIENT",
+        default_value_t = 125
+    )]
+    pub max_connections_per_client: usize,
 
     /// The address people reach Gatehouse at, e.g. https://auth.example.com: every link
     /// in a mail is built from it, never from a request's Host header, and passkeys
@@ -268,6 +287,8 @@ impl Config {
             header_read_timeout: self.header_read_timeout,
             request_timeout: self.request_timeout,
             max_connections: self.max_connections,
+            max_connections_per_client: self.max_connections_per_client,
+            unlimited_peers: self.trusted_proxies.clone(),
             shutdown_grace: Duration::from_secs(10),
         }
     }
@@ -341,6 +362,20 @@ mod tests {
             80
         );
         assert_eq!(parse(&["--database-pool-size", "1"]).blocking_threads(), 16);
+    }
+
+    #[test]
+    fn one_client_may_hold_an_eighth_of_the_connections_by_default() {
+        let config = parse(&[]);
+        assert_eq!(
+            config.max_connections_per_client * 8,
+            config.max_connections
+        );
+        let limits = parse(&["--trusted-proxies", "10.0.0.1"]).connection_limits();
+        assert_eq!(
+            limits.unlimited_peers,
+            ["10.0.0.1".parse::<std::net::IpAddr>().unwrap()]
+        );
     }
 
     #[test]
