@@ -86,6 +86,11 @@ test.describe("account recovery by mail", () => {
     const email = uniqueEmail("old");
     const newEmail = uniqueEmail("new");
     await signUp(page, email);
+    // Notices go only to a verified address (an unverified one may be a stranger's).
+    await page.goto(linkIn(await waitForMail(email, "Confirm your e-mail address")));
+    await waitForHydration(page);
+    await page.getByRole("button", { name: "Confirm my address" }).click();
+    await expect(page.getByTestId("link-done")).toHaveText(`Thank you: ${email} is confirmed.`);
     await page.goto("/account");
     await waitForHydration(page);
 
@@ -93,6 +98,8 @@ test.describe("account recovery by mail", () => {
     await page.getByRole("button", { name: "Send confirmation link" }).click();
     await expect(page.getByTestId("email-notice")).toContainText("Check the inbox of your new address");
     await expect(page.getByTestId("viewer-email")).toHaveText(email);
+    const asked = await waitForMail(email, "Someone asked to move your account to another address");
+    expect(asked.text).toContain(newEmail);
 
     await page.goto(linkIn(await waitForMail(newEmail, "Confirm your new e-mail address")));
     await expect(page).toHaveURL(/\/confirm-email$/);

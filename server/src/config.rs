@@ -231,6 +231,15 @@ pub struct Config {
     #[arg(long = "require-verified-email", env = "REQUIRE_VERIFIED_EMAIL", default_value_t = false, action = clap::ArgAction::Set)]
     pub require_verified_email: bool,
 
+    /// Accounts one client address (an IPv6 /64) may create in an hour, whether or not
+    /// each succeeds: every sign-up writes an account and a mail.
+    #[arg(
+        long = "sign-ups-per-hour",
+        env = "SIGN_UPS_PER_HOUR",
+        default_value_t = 10
+    )]
+    pub sign_ups_per_hour: u32,
+
     /// Sensitive actions (changing the password or address, deleting the account, the
     /// second factor, signing out all other devices) go through without asking again
     /// for this long after the last password or code on the device.

@@ -19,12 +19,46 @@ use crate::state::AppState;
 /// Messages listed, newest first.
 const LISTED: i64 = 100;
 
-/// The mailbox's routes.
+/// The mailbox's routes, answered only on this machine (see [`only_local`]).
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(DEV_MAILBOX, get(list))
         .route(&format!("{DEV_MAILBOX}/{{id}}"), get(show))
         .route(&format!("{DEV_MAILBOX}/{{id}}/html"), get(show_html))
+        .route_layer(axum::middleware::from_fn(only_local))
+}
+
+/// The mailbox shows reset links in clear, so it answers only a loopback peer that
+/// asked for a loopback host: not another machine (a server bound to `0.0.0.0`), and
+/// not a web page that pointed its own host name at 127.0.0.1 (DNS rebinding, whose
+/// requests carry that page's host name). Anything else gets a plain 404.
+async fn only_local(
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if peer.ip().is_loopback() && is_loopback_host(host) {
+        next.run(request).await
+    } else {
+        StatusCode::NOT_FOUND.into_response()
+    }
+}
+
+/// `localhost`, `127.0.0.1` or `[::1]`, with or without a port.
+fn is_loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 async fn list(State(state): State<AppState>) -> Response {
@@ -153,6 +187,29 @@ fn unavailable(reason: &str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_loopback_host_names_are_local() {
+        for local in [
+            "localhost",
+            "LOCALHOST:3000",
+            "127.0.0.1",
+            "127.0.0.1:3000",
+            "[::1]:3000",
+            "[::1]",
+        ] {
+            assert!(is_loopback_host(local), "{local}");
+        }
+        for other in [
+            "",
+            "evil.example",
+            "localhost.evil.example",
+            "10.0.0.5:3000",
+            "[2001:db8::1]:80",
+        ] {
+            assert!(!is_loopback_host(other), "{other}");
+        }
+    }
 
     #[test]
     fn urls_become_links_and_everything_is_escaped() {

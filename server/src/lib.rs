@@ -260,6 +260,7 @@ pub fn session_settings(config: &Config) -> SessionSettings {
         event_retention: config.event_retention,
         max_sessions: config.max_sessions_per_user.max(1),
         require_verified_email: config.require_verified_email,
+        sign_ups_per_hour: config.sign_ups_per_hour,
         sudo_window: config.sudo_window,
         ..SessionSettings::default()
     }

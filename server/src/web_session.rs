@@ -55,7 +55,16 @@ where
     );
     request.extensions_mut().insert(session.clone());
 
-    let mut response = match take_token_from_link(request.method(), request.uri(), &session).await {
+    let ip = client_address(state, &request);
+    let landing = take_token_from_link(
+        &state.server,
+        &ip,
+        request.method(),
+        request.uri(),
+        &session,
+    )
+    .await;
+    let mut response = match landing {
         Some(redirect) => redirect,
         None => set_error_status(next(request).await).await,
     };
@@ -63,6 +72,26 @@ where
         return failure;
     }
     response
+}
+
+/// The client's address as the throttle counts it (the peer, or what a trusted proxy
+/// says); only a request with a query can be a link landing, which is what reads it.
+fn client_address(state: &AppState, request: &Request) -> String {
+    if request.uri().query().is_none() {
+        return String::new();
+    }
+    request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| {
+            app::web::context::client_ip(
+                info.0.ip(),
+                request.headers(),
+                &state.server.trusted_proxies,
+            )
+            .to_string()
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 /// Saves a changed session and sets its cookie, or deletes the cookie of an emptied one.

@@ -253,6 +253,7 @@ async fn reset_mail_is_limited_per_address_even_in_parallel() {
     let smtp = SmtpServer::start();
     let client = server(&smtp, &[("TRUSTED_PROXIES", "127.0.0.1")]);
     client.sign_up("ann@example.com").await;
+    client.verify_all_addresses().await;
     // 20 parallel requests for one address from 20 client addresses.
     let answers = futures_join(20, |i| {
         let request = client
@@ -641,6 +642,8 @@ async fn changing_the_address_needs_the_password_a_link_to_the_new_one_and_tells
     let client = server(&smtp, &[]);
     let ann = client.sign_up("ann@example.com").await;
     client.sign_up("bob@example.com").await;
+    // Notices go to verified addresses only.
+    client.verify_all_addresses().await;
     let change = |new_email: &'static str, password: &'static str| {
         let (client, ann) = (&client, ann.clone());
         async move {
@@ -678,6 +681,20 @@ async fn changing_the_address_needs_the_password_a_link_to_the_new_one_and_tells
     let mail = smtp
         .one("ann@new.example", "Confirm your new e-mail address")
         .await;
+    // The current address hears of each request at once (the taken address's too, in
+    // the same words), not only once it is done.
+    let warned = smtp
+        .wait_for(
+            "ann@example.com",
+            "Someone asked to move your account",
+            2,
+            Duration::from_secs(10),
+        )
+        .await;
+    assert!(
+        warned.iter().any(|m| m.text.contains("ann@new.example")),
+        "{warned:?}"
+    );
     assert_eq!(
         log_in_status(&client, "ann@example.com", PASSWORD).await,
         StatusCode::OK,
@@ -737,6 +754,8 @@ async fn security_notices_name_device_ip_and_time_and_the_new_device_one_can_be_
     let smtp = SmtpServer::start();
     let client = server(&smtp, &[("REFRESH_GRACE", "0s")]);
     let ann = client.sign_up("ann@example.com").await;
+    // Notices go to verified addresses only.
+    client.verify_all_addresses().await;
 
     client.log_in("ann@example.com", FIREFOX).await;
     let notice = smtp.one("ann@example.com", "New sign-in").await;
@@ -835,6 +854,23 @@ async fn the_development_mailbox_exists_only_without_smtp() {
         "{shown}"
     );
 
+    // A web page that pointed its own name at this machine (DNS rebinding) asks with its
+    // own Host header: the mailbox is not there for it.
+    for host in [
+        "rebind.attacker.example",
+        "rebind.attacker.example:3000",
+        "10.0.0.5",
+    ] {
+        let rebound = dev
+            .http
+            .get(dev.server.url(&format!("/dev/mailbox/{id}")))
+            .header("host", host)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(rebound.status(), StatusCode::NOT_FOUND, "{host}");
+    }
+
     let smtp = SmtpServer::start();
     let real = server(&smtp, &[]);
     let missing = real
@@ -915,6 +951,8 @@ async fn two_instances_on_one_database_deliver_each_mail_once_and_share_the_limi
     for email in &emails {
         smtp.one(email, VERIFY).await;
     }
+    // (A verified address gets three resets an hour; an unverified one three mails a day.)
+    a.verify_all_addresses().await;
     // Six reset requests for one address, alternating instances and in parallel: the
     // per-address limit of three holds across both.
     let statuses = futures_join(6, |i| {
@@ -993,4 +1031,105 @@ async fn mail_is_written_in_the_language_of_the_request_that_caused_it() {
     assert_eq!(english.status(), StatusCode::OK);
     let mail = smtp.one("ann@example.com", RESET).await;
     assert!(mail.text.starts_with("Hello,"));
+}
+
+#[tokio::test]
+async fn a_reset_voids_the_address_change_a_thief_asked_for() {
+    let smtp = SmtpServer::start();
+    let client = server(&smtp, &[]);
+    client.sign_up("ann@example.com").await;
+    client.verify_all_addresses().await;
+    // The thief holds a session of ann's (the password leaked) and, inside its sudo
+    // window, asks to move the account to an address of their own.
+    let thief = client.log_in("ann@example.com", FIREFOX).await;
+    let asked = client
+        .post(
+            "/api/email/change",
+            &thief,
+            &[("new_email", "mallory@evil.test")],
+        )
+        .await;
+    assert_eq!(asked.status(), StatusCode::OK);
+    let thiefs_link = smtp
+        .one("mallory@evil.test", "Confirm your new e-mail address")
+        .await
+        .link();
+    // Ann notices ("someone asked to move your account") and resets her password.
+    smtp.one("ann@example.com", "Someone asked to move your account")
+        .await;
+    assert_eq!(
+        forgot(&client, "ann@example.com").await.status(),
+        StatusCode::OK
+    );
+    let reset_link = smtp.one("ann@example.com", RESET).await.link();
+    let mut ann = Browser::default();
+    ann.open(&client, &reset_link).await;
+    let reset = ann
+        .post(
+            &client,
+            "/api/recovery/reset",
+            &[("new_password", "ann's new password")],
+        )
+        .await;
+    assert_eq!(reset.status(), StatusCode::OK);
+
+    // The thief's session is over, and so is the link it asked for.
+    assert_eq!(client.me(&thief).await, StatusCode::UNAUTHORIZED);
+    let mut mallory = Browser::default();
+    mallory.open(&client, &thiefs_link).await;
+    let confirmed = mallory.post(&client, "/api/email/confirm", &[]).await;
+    assert_eq!(confirmed.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        log_in_status(&client, "ann@example.com", "ann's new password").await,
+        StatusCode::OK,
+        "the account is still ann's"
+    );
+}
+
+#[tokio::test]
+async fn an_address_nobody_verified_gets_its_link_and_no_notices() {
+    let smtp = SmtpServer::start();
+    let client = server(&smtp, &[]);
+    // Someone signs up with an address that is not theirs, then changes the password
+    // again and again: each change would mail "your password was changed".
+    let cookies = client.sign_up("victim@example.net").await;
+    for i in 0..8 {
+        let new_password = format!("another password {i}");
+        let changed = client
+            .post(
+                "/api/account/password",
+                &cookies,
+                &[("new_password", new_password.as_str())],
+            )
+            .await;
+        assert_eq!(changed.status(), StatusCode::OK, "change {i}");
+    }
+    smtp.one("victim@example.net", VERIFY).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let received: Vec<String> = smtp
+        .messages_to("victim@example.net")
+        .into_iter()
+        .map(|m| m.subject)
+        .collect();
+    assert_eq!(
+        received,
+        [VERIFY],
+        "the verification link, and nothing else"
+    );
+
+    // A display name, or anything else that would be delivered elsewhere, is refused.
+    for address in [
+        "a1<victim@example.net>",
+        "\"a\"@example.net",
+        "victim@example.net, x@y.z",
+    ] {
+        let refused = client
+            .post(
+                "/api/auth/signup",
+                &Cookies::default(),
+                &[("email", address), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{address}");
+    }
 }

@@ -448,6 +448,7 @@ async fn removing_a_passkey_needs_sudo_mode() {
     assert_eq!(json(refused).await["error"], "sudo_required");
     let begin = ann.post(&client, "/api/passkeys/add_begin", &[]).await;
     assert_eq!(begin.status(), StatusCode::FORBIDDEN, "adding needs it too");
+    client.verify_all_addresses().await;
     let removed = ann
         .post(
             &client,
@@ -463,6 +464,11 @@ async fn removing_a_passkey_needs_sudo_mode() {
             .len(),
         0
     );
+    let told = support::count(&client.db(), |c| {
+        app::store::testing::count_where(c, "mail_outbox", "kind = 'passkey_removed'")
+    })
+    .await;
+    assert_eq!(told, 1, "the owner is told a passkey was removed");
 }
 
 #[tokio::test]

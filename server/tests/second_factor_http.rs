@@ -8,31 +8,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use support::smtp::SmtpServer;
-use support::{Browser, Client, Cookies, PASSWORD, TestServer};
-
-/// What an authenticator app does with the key the page shows.
-fn code_for(secret: &str, at_unix: u64) -> String {
-    let bytes = totp_rs::Secret::Encoded(secret.replace(' ', ""))
-        .to_bytes()
-        .unwrap();
-    totp_rs::TOTP::new_unchecked(
-        totp_rs::Algorithm::SHA1,
-        6,
-        0,
-        30,
-        bytes,
-        None,
-        String::new(),
-    )
-    .generate(at_unix)
-}
-
-fn now_unix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
+use support::{Browser, Client, Cookies, PASSWORD, TestServer, code_for, now_unix};
 
 fn client(extra: &[(&str, &str)]) -> Client {
     let mut env = vec![("INSECURE_FAST_PASSWORD_HASHING", "true")];
@@ -334,6 +310,8 @@ async fn with_two_step_sign_in_a_code_also_proves_it_is_you_and_turning_it_off_i
         ("MAIL_POLL_INTERVAL", "200ms"),
     ]);
     let ann = client.sign_up("ann@example.com").await;
+    // Notices go to verified addresses only.
+    client.verify_all_addresses().await;
     let (secret, old_codes) = enrol(&client, &ann).await;
     tokio::time::sleep(Duration::from_millis(2200)).await;
 

@@ -242,6 +242,8 @@ event-passkey-added-title = Passkey hinzugefügt
 event-passkey-added-text = Der Passkey „{ $detail }“ wurde hinzugefügt, von { $actor } aus. Er kann sich jetzt in Ihrem Konto anmelden.
 event-passkey-removed-title = Passkey entfernt
 event-passkey-removed-text = Der Passkey „{ $detail }“ wurde entfernt, von { $actor } aus.
+event-wrong-code-title = Falscher Anmeldecode nach dem richtigen Passwort
+event-wrong-code-text = Jemand, der Ihr Passwort kennt, hat einen falschen Code eingegeben, von { $actor } aus. Wenn Sie das nicht waren, ändern Sie Ihr Passwort.
 event-totp-enabled-title = Zweistufige Anmeldung eingeschaltet
 event-totp-enabled-text = Eine Authenticator-App wurde hinzugefügt, von { $actor } aus.
 event-totp-disabled-title = Zweistufige Anmeldung ausgeschaltet
@@ -455,6 +457,56 @@ mail-second-factor-disabled-intro =
     Wenn Sie das nicht waren, ändern Sie Ihr Passwort und schalten Sie die zweistufige Anmeldung wieder ein.
 mail-second-factor-disabled-action = Ihre Geräte ansehen
 mail-second-factor-disabled-outro = {""}
+mail-account-locked-subject = Jemand versucht, Ihr Passwort zu erraten
+mail-account-locked-intro =
+    Für Ihr Gatehouse-Konto { $recipient } wurden viele falsche Passwörter versucht. Deshalb ist die Anmeldung mit dem Passwort für eine Stunde pausiert, für Browser, die sich noch nie bei diesem Konto angemeldet haben. Ihre eigenen Browser funktionieren weiter.
+    Der letzte Versuch kam von IP-Adresse { $ip } um { $time }.
+    Wenn Sie sich nicht anmelden können, wählen Sie mit diesem Link innerhalb von 30 Minuten ein neues Passwort. Er gilt einmal und hebt die Pause für den Browser auf, in dem Sie ihn öffnen.
+mail-account-locked-action = Neues Passwort wählen
+mail-account-locked-outro =
+    Ihr Passwort wurde nicht erraten: Niemand hat sich angemeldet. Ein langes, eigenes Passwort, ein Passkey oder die zweistufige Anmeldung sorgen dafür, dass es so bleibt.
+mail-code-locked-subject = Ihr Passwort war richtig, aber der Code falsch
+mail-code-locked-intro =
+    Jemand hat das richtige Passwort für Ihr Gatehouse-Konto eingegeben und danach immer wieder falsche Codes der zweistufigen Anmeldung. Die Anmeldung mit Code ist für eine Stunde pausiert.
+    Der letzte Versuch kam von IP-Adresse { $ip } um { $time }.
+    Wenn Sie das nicht waren, kennt jemand Ihr Passwort: Ändern Sie es jetzt und sehen Sie sich Ihre Geräte an.
+mail-code-locked-action = Ihre Geräte ansehen
+mail-code-locked-outro = {""}
+mail-second-factor-enabled-subject = Die zweistufige Anmeldung wurde eingeschaltet
+mail-second-factor-enabled-intro =
+    Die zweistufige Anmeldung wurde für Ihr Gatehouse-Konto eingeschaltet: Zum Anmelden braucht es jetzt neben dem Passwort einen Code aus einer Authenticator-App.
+    Gerät: { $device }. IP-Adresse: { $ip }. Zeit: { $time }.
+    Wenn Sie das nicht waren, hat jemand anderes die App und ihre Wiederherstellungscodes: Setzen Sie Ihr Passwort zurück und sehen Sie sich Ihre Geräte an.
+mail-second-factor-enabled-action = Ihre Geräte ansehen
+mail-second-factor-enabled-outro = {""}
+mail-recovery-codes-renewed-subject = Neue Wiederherstellungscodes wurden erstellt
+mail-recovery-codes-renewed-intro =
+    Für Ihr Gatehouse-Konto wurden neue Wiederherstellungscodes erstellt; die alten gelten nicht mehr.
+    Gerät: { $device }. IP-Adresse: { $ip }. Zeit: { $time }.
+    Wenn Sie das nicht waren, setzen Sie Ihr Passwort zurück und sehen Sie sich Ihre Geräte an.
+mail-recovery-codes-renewed-action = Ihre Geräte ansehen
+mail-recovery-codes-renewed-outro = {""}
+mail-passkey-removed-subject = Ein Passkey wurde von Ihrem Konto entfernt
+mail-passkey-removed-intro =
+    Von Ihrem Gatehouse-Konto wurde ein Passkey entfernt.
+    Gerät: { $device }. IP-Adresse: { $ip }. Zeit: { $time }.
+    Wenn Sie das nicht waren, ändern Sie Ihr Passwort und sehen Sie sich Ihre Geräte an.
+mail-passkey-removed-action = Ihre Geräte ansehen
+mail-passkey-removed-outro = {""}
+mail-email-change-requested-subject = Jemand möchte Ihr Konto auf eine andere Adresse umziehen
+mail-email-change-requested-intro =
+    Jemand, der bei Ihrem Gatehouse-Konto angemeldet ist, möchte es auf { $new_email } umziehen. Es ändert sich nichts, solange diese Adresse es nicht bestätigt.
+    Gerät: { $device }. IP-Adresse: { $ip }. Zeit: { $time }.
+    Wenn Sie das nicht waren, setzen Sie jetzt Ihr Passwort zurück: Das bricht den Umzug ab und meldet alle Geräte ab.
+mail-email-change-requested-action = Ihre Geräte ansehen
+mail-email-change-requested-outro = {""}
+mail-account-deleted-subject = Ihr Gatehouse-Konto wurde gelöscht
+mail-account-deleted-intro =
+    Ihr Gatehouse-Konto { $recipient } wurde gelöscht, mit seinen Geräten und Aktivitäten.
+    Gerät: { $device }. IP-Adresse: { $ip }. Zeit: { $time }.
+    Wenn Sie das nicht waren, kannte jemand Ihr Passwort: Registrieren Sie sich neu und verwenden Sie überall, wo Sie das alte Passwort benutzt haben, ein neues, eigenes.
+mail-account-deleted-action = Zu Gatehouse
+mail-account-deleted-outro = {""}
 mail-passkey-added-subject = Ihrem Konto wurde ein Passkey hinzugefügt
 mail-passkey-added-intro =
     Ihrem Gatehouse-Konto wurde ein Passkey hinzugefügt. Er kann sich ohne Ihr Passwort anmelden.

@@ -243,6 +243,8 @@ event-passkey-added-title = Passkey added
 event-passkey-added-text = The passkey “{ $detail }” was added, from { $actor }. It can now sign in to your account.
 event-passkey-removed-title = Passkey removed
 event-passkey-removed-text = The passkey “{ $detail }” was removed, from { $actor }.
+event-wrong-code-title = Wrong sign-in code after the right password
+event-wrong-code-text = Someone who knows your password entered a wrong code, from { $actor }. If this was not you, change your password.
 event-totp-enabled-title = Two-step sign-in turned on
 event-totp-enabled-text = An authenticator app was added, from { $actor }.
 event-totp-disabled-title = Two-step sign-in turned off
@@ -458,6 +460,56 @@ mail-second-factor-disabled-intro =
     If this was not you, change your password and turn two-step sign-in on again.
 mail-second-factor-disabled-action = Review your devices
 mail-second-factor-disabled-outro = {""}
+mail-account-locked-subject = Someone is trying to guess your password
+mail-account-locked-intro =
+    Many wrong passwords were tried for your Gatehouse account { $recipient }, so signing in with the password is paused for an hour on browsers that have not signed in to it before. Your own browsers still work.
+    The last try came from IP address { $ip } at { $time }.
+    If you cannot sign in, choose a new password with this link within 30 minutes. It works once and lifts the pause for the browser you use it in.
+mail-account-locked-action = Choose a new password
+mail-account-locked-outro =
+    Your password was not guessed: nobody signed in. A long, unique password, a passkey or two-step sign-in keeps it that way.
+mail-code-locked-subject = Your password was right, but the code was wrong
+mail-code-locked-intro =
+    Someone entered the right password for your Gatehouse account, then wrong two-step sign-in codes, again and again. Signing in with a code is paused for an hour.
+    The last try came from IP address { $ip } at { $time }.
+    If this was not you, your password is known to someone: change it now, and review your devices.
+mail-code-locked-action = Review your devices
+mail-code-locked-outro = {""}
+mail-second-factor-enabled-subject = Two-step sign-in was turned on
+mail-second-factor-enabled-intro =
+    Two-step sign-in was turned on for your Gatehouse account: signing in now needs a code from an authenticator app as well as the password.
+    Device: { $device }. IP address: { $ip }. Time: { $time }.
+    If this was not you, someone else holds the app and its recovery codes: reset your password and review your devices.
+mail-second-factor-enabled-action = Review your devices
+mail-second-factor-enabled-outro = {""}
+mail-recovery-codes-renewed-subject = New recovery codes were made
+mail-recovery-codes-renewed-intro =
+    A new set of recovery codes was made for your Gatehouse account; the old codes stopped working.
+    Device: { $device }. IP address: { $ip }. Time: { $time }.
+    If this was not you, reset your password and review your devices.
+mail-recovery-codes-renewed-action = Review your devices
+mail-recovery-codes-renewed-outro = {""}
+mail-passkey-removed-subject = A passkey was removed from your account
+mail-passkey-removed-intro =
+    A passkey was removed from your Gatehouse account.
+    Device: { $device }. IP address: { $ip }. Time: { $time }.
+    If this was not you, change your password and review your devices.
+mail-passkey-removed-action = Review your devices
+mail-passkey-removed-outro = {""}
+mail-email-change-requested-subject = Someone asked to move your account to another address
+mail-email-change-requested-intro =
+    Someone signed in to your Gatehouse account asked to move it to { $new_email }. Nothing changes unless that address confirms it.
+    Device: { $device }. IP address: { $ip }. Time: { $time }.
+    If this was not you, reset your password now: that cancels the change and signs out every device.
+mail-email-change-requested-action = Review your devices
+mail-email-change-requested-outro = {""}
+mail-account-deleted-subject = Your Gatehouse account was deleted
+mail-account-deleted-intro =
+    Your Gatehouse account { $recipient } was deleted, with its devices and activity.
+    Device: { $device }. IP address: { $ip }. Time: { $time }.
+    If this was not you, someone had your password: sign up again and use a new, unique password everywhere you used the old one.
+mail-account-deleted-action = Go to Gatehouse
+mail-account-deleted-outro = {""}
 mail-passkey-added-subject = A passkey was added to your account
 mail-passkey-added-intro =
     A passkey was added to your Gatehouse account. It can sign in without your password.

@@ -7,6 +7,10 @@
 use leptos::prelude::*;
 
 use super::client::SessionClient;
+#[cfg(feature = "ssr")]
+use crate::auth::error::AuthError;
+#[cfg(feature = "ssr")]
+use crate::auth::throttle::AttemptKind;
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 
@@ -47,7 +51,10 @@ pub async fn signup(
     password: Secret,
     next: Option<String>,
 ) -> Result<SignedInView, AppError> {
-    server::sign_in(next, &email, async |auth, client| {
+    // A password the policy refuses is a 400 before anything is counted: it guesses
+    // nothing, and must not make counters for free.
+    crate::auth::password::check_policy(password.expose()).map_err(AuthError::from)?;
+    server::sign_in(AttemptKind::SignUp, next, &email, async |auth, client| {
         auth.register(&email, password, client).await
     })
     .await
@@ -61,7 +68,7 @@ pub async fn login(
     next: Option<String>,
 ) -> Result<SignedInView, AppError> {
     use crate::auth::recovery::Registered;
-    server::sign_in(next, &email, async |auth, client| {
+    server::sign_in(AttemptKind::Password, next, &email, async |auth, client| {
         let verified = auth.verify_login(&email, password).await?;
         if let Some(pending) = auth.pending_sign_in(&verified).await? {
             return Ok(Registered::SecondFactor(pending));
@@ -79,7 +86,8 @@ pub async fn refresh(next: Option<String>) -> Result<SignedInView, AppError> {
     use crate::auth::refresh_token::RefreshToken;
     use crate::paths::safe_next;
     use crate::web::context::{
-        clear_session_cookies, client_info, request_parts, server_context, wants_html,
+        anonymous_write, clear_session_cookies, client_info, request_parts, server_context,
+        wants_html,
     };
     use crate::web::cookies;
     let ctx = server_context()?;
@@ -87,11 +95,19 @@ pub async fn refresh(next: Option<String>) -> Result<SignedInView, AppError> {
     let token =
         cookies::read(&parts.headers, ctx.cookies.refresh_name()).and_then(RefreshToken::parse);
     let result = match token {
-        Some(token) => ctx
-            .auth
-            .refresh(&token, client_info(&ctx, &parts))
-            .await
-            .map_err(AppError::from),
+        Some(token) => {
+            // Anyone can send a well-formed token: each try takes the write lock, so it
+            // spends one of the client's writes, given back when it worked.
+            let client = client_info(&ctx, &parts);
+            anonymous_write(&ctx, &client).await?;
+            let refreshed = ctx.auth.refresh(&token, client.clone()).await;
+            if refreshed.is_ok()
+                && let Err(err) = ctx.auth.throttle().refund_write(&client.ip).await
+            {
+                tracing::warn!(error = %err, "could not refund a refresh's write");
+            }
+            refreshed.map_err(AppError::from)
+        }
         None => Err(AppError::Unauthorized(
             crate::i18n::ui::t("login-reason-ended").to_owned(),
         )),
@@ -133,10 +149,23 @@ pub async fn logout() -> Result<(), AppError> {
     };
     let refresh =
         cookies::read(&parts.headers, ctx.cookies.refresh_name()).and_then(RefreshToken::parse);
-    ctx.auth
-        .log_out(session_id, refresh.as_ref(), client_info(&ctx, &parts))
-        .await?;
     clear_session_cookies(&ctx);
+    // Nothing names a session: nothing to end, and nothing is written (anyone can call
+    // this without cookies).
+    if session_id.is_none() && refresh.is_none() {
+        if wants_html(&parts) {
+            leptos_axum::redirect(&crate::paths::LOGIN.path());
+        }
+        return Ok(());
+    }
+    let client = client_info(&ctx, &parts);
+    if session_id.is_none() {
+        // Only a refresh cookie, which anyone can make up: a write the client pays for.
+        crate::web::context::anonymous_write(&ctx, &client).await?;
+    }
+    ctx.auth
+        .log_out(session_id, refresh.as_ref(), client)
+        .await?;
     crate::web::flash::cycle_web_session_id().await;
     crate::web::flash::set(crate::i18n::ui::t("notice-signed-out")).await;
     if wants_html(&parts) {
@@ -185,15 +214,19 @@ mod server {
     use crate::auth::recovery::Registered;
     use crate::auth::service::AuthService;
     use crate::auth::session::SignedIn;
+    use crate::auth::throttle::AttemptKind;
     use crate::paths::safe_next;
     use crate::web::context::{
-        ServerContext, client_info, held_session, request_parts, server_context,
-        set_session_cookies, throttled, wants_html,
+        Guessed, ServerContext, client_info, held_session, remember_device, request_parts,
+        server_context, set_session_cookies, throttled, wants_html,
     };
 
     /// Runs a sign-up or login (`start`) for this request's client, then gives the web
-    /// session a new id (session fixation) and sets the cookies.
+    /// session a new id (session fixation) and sets the cookies. The address is checked
+    /// and normalised first: one that is not an address is a 400 and counts nowhere, so
+    /// the throttle's keys are only ever real addresses.
     pub async fn sign_in(
+        kind: AttemptKind,
         next: Option<String>,
         email: &str,
         start: impl AsyncFnOnce(&AuthService, ClientInfo) -> Result<Registered, AuthError>,
@@ -203,12 +236,19 @@ mod server {
         let mut client = client_info(&ctx, &parts);
         // Signing in on a browser that is signed in ends its previous session.
         client.held_session = held_session(&ctx, &parts.headers);
-        let account = email.trim().to_lowercase();
-        let registered =
-            throttled(&ctx, &account, &client, start(&ctx.auth, client.clone())).await?;
+        let account = crate::auth::email::normalize(email)?;
+        let registered = throttled(
+            &ctx,
+            kind,
+            Guessed::Email(&account),
+            &client,
+            start(&ctx.auth, client.clone()),
+        )
+        .await?;
         crate::web::flash::cycle_web_session_id().await;
         match registered {
             Registered::SignedIn(signed_in) => {
+                remember_device(&ctx, &signed_in.account.email);
                 Ok(finish_sign_in(&ctx, &parts, &signed_in, next.as_deref()))
             }
             Registered::SecondFactor(pending) => {

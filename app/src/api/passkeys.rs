@@ -167,10 +167,11 @@ pub async fn passkey_remove(
 #[server(prefix = "/api/passkeys", endpoint = "sign_in_begin", client = SessionClient)]
 pub async fn passkey_sign_in_begin() -> Result<PasskeyCeremony, AppError> {
     use crate::auth::passkeys::Purpose;
-    use crate::web::context::{client_info, request_parts, server_context};
+    use crate::web::context::{anonymous_write, client_info, request_parts, server_context};
     use crate::web::flash;
     let ctx = server_context()?;
     let client = client_info(&ctx, &request_parts()?);
+    anonymous_write(&ctx, &client).await?;
     let ceremony = ctx.auth.begin_passkey_sign_in().await?;
     for dropped in flash::add_ceremony(Purpose::SignIn, &ceremony.challenge_id).await {
         ctx.auth.forget_passkey_ceremony(&dropped).await?;
@@ -193,8 +194,10 @@ pub async fn passkey_sign_in_finish(
 ) -> Result<SignedInView, AppError> {
     use crate::auth::error::AuthError;
     use crate::auth::passkeys::Purpose;
+    use crate::auth::throttle::AttemptKind;
     use crate::web::context::{
-        client_info, held_session, request_parts, server_context, throttled,
+        Guessed, client_info, held_session, remember_device, request_parts, server_context,
+        throttled,
     };
     use crate::web::flash;
     let ctx = server_context()?;
@@ -206,12 +209,14 @@ pub async fn passkey_sign_in_finish(
     client.held_session = held_session(&ctx, &parts.headers);
     // Failures count against this client address like wrong passwords do (the
     // "account" is the passkey's own id, which a sprayer would vary anyway).
-    let bucket = format!("passkey:{}", credential_id_of(&credential));
+    let credential_id = credential_id_of(&credential);
     let finish = ctx
         .auth
         .finish_passkey_sign_in(&ceremony, &credential, client.clone());
-    let signed_in = throttled(&ctx, &bucket, &client, finish).await?;
+    let guessed = Guessed::Passkey(&credential_id);
+    let signed_in = throttled(&ctx, AttemptKind::Password, guessed, &client, finish).await?;
     flash::cycle_web_session_id().await;
+    remember_device(&ctx, &signed_in.account.email);
     Ok(super::auth::finish_sign_in(
         &ctx,
         &parts,

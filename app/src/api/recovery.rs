@@ -55,8 +55,9 @@ pub async fn forgot_password(email: String) -> Result<(), AppError> {
     let ctx = server_context()?;
     let parts = request_parts()?;
     let client = client_info(&ctx, &parts);
-    let account = email.trim().to_lowercase();
-    count_mail_request(&ctx, &account, &client).await?;
+    // Checked before it is counted: only real addresses become throttle keys.
+    let email = crate::auth::email::normalize(&email)?;
+    count_mail_request(&ctx, &email, &client).await?;
     ctx.auth.request_password_reset(&email, client).await?;
     if wants_html(&parts) {
         leptos_axum::redirect(&crate::paths::forgot_sent_url());
@@ -78,16 +79,21 @@ pub async fn check_email_link(link: EmailLink) -> Result<String, AppError> {
 #[server(prefix = "/api/recovery", endpoint = "reset", client = SessionClient)]
 pub async fn reset_password(new_password: Secret) -> Result<(), AppError> {
     use crate::web::context::{
-        clear_session_cookies, client_info, request_parts, server_context, wants_html,
+        clear_session_cookies, client_info, remember_device, request_parts, server_context,
+        wants_html,
     };
     let ctx = server_context()?;
     let parts = request_parts()?;
     let hash = stashed_link(EmailLink::PasswordReset).await?;
-    ctx.auth
+    let email = ctx
+        .auth
         .reset_password(hash, new_password, client_info(&ctx, &parts))
         .await?;
     crate::web::email_link::forget(EmailLink::PasswordReset.into()).await;
     clear_session_cookies(&ctx);
+    // The link proved this browser's owner reads the account's mail: it is exempt from
+    // the account-wide lock a stranger may have set off, as a browser that signed in is.
+    remember_device(&ctx, &email);
     crate::web::flash::cycle_web_session_id().await;
     crate::web::flash::set(crate::i18n::ui::t("notice-password-reset")).await;
     if wants_html(&parts) {
@@ -103,6 +109,10 @@ pub async fn verify_email() -> Result<String, AppError> {
     let ctx = server_context()?;
     let parts = request_parts()?;
     let hash = stashed_link(EmailLink::EmailVerification).await?;
+    // A dead link is refused by a read: only a live one reaches the write lock.
+    ctx.auth
+        .check_link(EmailLink::EmailVerification.into(), hash.clone())
+        .await?;
     let email = ctx
         .auth
         .verify_email(hash, client_info(&ctx, &parts))
@@ -121,6 +131,10 @@ pub async fn confirm_email_change() -> Result<String, AppError> {
     let ctx = server_context()?;
     let parts = request_parts()?;
     let hash = stashed_link(EmailLink::EmailChange).await?;
+    // A dead link is refused by a read: only a live one reaches the write lock.
+    ctx.auth
+        .check_link(EmailLink::EmailChange.into(), hash.clone())
+        .await?;
     let email = ctx
         .auth
         .confirm_email_change(hash, client_info(&ctx, &parts))
@@ -191,11 +205,22 @@ pub async fn change_email(
     Ok(())
 }
 
-/// Turns the mail about sign-ins from new devices on or off.
+/// Turns the mail about sign-ins from new devices on, or off (sudo mode: a thief would
+/// silence it before signing in elsewhere).
 #[server(prefix = "/api/email", endpoint = "notifications", client = SessionClient)]
-pub async fn set_new_device_notice(on: bool) -> Result<bool, AppError> {
-    use crate::web::context::{request_parts, require_device_session, server_context, wants_html};
-    let session = require_device_session()?;
+pub async fn set_new_device_notice(
+    on: bool,
+    sudo_password: Option<Secret>,
+    sudo_code: Option<String>,
+) -> Result<bool, AppError> {
+    use crate::web::context::{
+        request_parts, require_device_session, server_context, sudo_caller, wants_html,
+    };
+    let session = if on {
+        require_device_session()?
+    } else {
+        sudo_caller(sudo_password, sudo_code).await?.session
+    };
     let ctx = server_context()?;
     ctx.auth.set_new_device_notice(&session, on).await?;
     if wants_html(&request_parts()?) {

@@ -75,14 +75,16 @@ pub async fn totp_begin(
 /// shown this once.
 #[server(prefix = "/api/security", endpoint = "totp_confirm", client = SessionClient)]
 pub async fn totp_confirm(code: String) -> Result<Vec<String>, AppError> {
+    use crate::auth::throttle::AttemptKind;
     use crate::web::context::{
-        client_info, request_parts, require_device_session, server_context, throttled,
+        Guessed, client_info, request_parts, require_device_session, server_context, throttled,
     };
     let session = require_device_session()?;
     let ctx = server_context()?;
     let client = client_info(&ctx, &request_parts()?);
     let confirm = ctx.auth.confirm_totp(&session, &code, client.clone());
-    throttled(&ctx, &session.user_id, &client, confirm).await
+    let guessed = Guessed::User(&session.user_id);
+    throttled(&ctx, AttemptKind::Password, guessed, &client, confirm).await
 }
 
 /// Turns two-step sign-in off (sudo mode).
@@ -126,8 +128,10 @@ pub async fn recovery_codes_renew(
 #[server(prefix = "/api/auth", endpoint = "code", client = SessionClient)]
 pub async fn login_code(code: String, next: Option<String>) -> Result<SignedInView, AppError> {
     use crate::auth::error::AuthError;
+    use crate::auth::throttle::AttemptKind;
     use crate::web::context::{
-        client_info, held_session, request_parts, server_context, throttled,
+        Guessed, client_info, held_session, refund_password_step, remember_device, request_parts,
+        server_context, throttled,
     };
     use crate::web::flash;
     let ctx = server_context()?;
@@ -135,18 +139,29 @@ pub async fn login_code(code: String, next: Option<String>) -> Result<SignedInVi
     let Some(pending) = flash::pending_sign_in().await else {
         return Err(AuthError::NoPendingSignIn.into());
     };
-    // Each try is spent before it is checked, so parallel guesses cannot share one.
-    let mut spent = pending.clone();
-    spent.attempts_left = spent.attempts_left.saturating_sub(1);
-    flash::set_pending_sign_in(Some(&spent)).await;
+    // Each try is spent before it is checked, in the throttle's atomic counters (not in
+    // the web session, which parallel requests would each read unspent).
+    if !ctx
+        .auth
+        .throttle()
+        .spend_try(&pending.id)
+        .await
+        .map_err(AuthError::from)?
+    {
+        flash::set_pending_sign_in(None).await;
+        return Err(AuthError::NoPendingSignIn.into());
+    }
     let mut client = client_info(&ctx, &parts);
     client.held_session = held_session(&ctx, &parts.headers);
     let complete = ctx
         .auth
         .complete_second_factor(&pending, &code, client.clone());
-    let signed_in = throttled(&ctx, &pending.email, &client, complete).await?;
+    let guessed = Guessed::Email(&pending.email);
+    let signed_in = throttled(&ctx, AttemptKind::Code, guessed, &client, complete).await?;
+    refund_password_step(&ctx, &pending.email, &client).await;
     flash::set_pending_sign_in(None).await;
     flash::cycle_web_session_id().await;
+    remember_device(&ctx, &signed_in.account.email);
     Ok(super::auth::finish_sign_in(
         &ctx,
         &parts,

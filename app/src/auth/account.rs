@@ -1,17 +1,18 @@
 //! The account itself: change the password, delete the account, read its activity.
 
 use super::client::ClientInfo;
-use super::email_link::LinkPurpose;
 use super::error::AuthError;
 use super::events::EventKind;
 use super::password::{self, Verification};
 use super::service::AuthService;
 use super::session::{CurrentDeviceSession, RevokeReason};
-use super::transactions::{queue_notice, record_event, revoke_live_device_sessions};
+use super::transactions::{
+    queue_mail, queue_notice, record_event, revoke_live_device_sessions, void_pending_links,
+};
 use crate::mail::MailKind;
 use crate::secret::Secret;
 use crate::store::models::SecurityEvent;
-use crate::store::{accounts, email_tokens, events};
+use crate::store::{accounts, device_sessions, events};
 
 /// Events shown per page of the activity list.
 pub const ACTIVITY_PAGE: i64 = 50;
@@ -49,9 +50,13 @@ impl AuthService {
         let (user_id, keep) = (current.user_id.clone(), current.session_id.clone());
         let revoked = self
             .transaction(client, move |conn, tx| {
+                // The acting device may have been signed out while the hash was made.
+                if !device_sessions::is_live_session_of(conn, &user_id, &keep, tx.now)? {
+                    return Ok(Err(AuthError::SessionRevoked));
+                }
                 accounts::set_password_hash(conn, &user_id, hash, tx.now)?;
-                // A reset link mailed before the change must not undo it.
-                email_tokens::void_unused(conn, &user_id, &[LinkPurpose::PasswordReset.as_str()])?;
+                // A link mailed before the change must not undo it.
+                void_pending_links(conn, tx, &user_id)?;
                 let revoked = revoke_live_device_sessions(
                     conn,
                     tx,
@@ -75,9 +80,9 @@ impl AuthService {
                     MailKind::PasswordChanged,
                     tx.mail_facts(),
                 )?;
-                Ok(revoked)
+                Ok(Ok(revoked))
             })
-            .await?;
+            .await??;
         let count = revoked.len();
         self.remember_revoked(revoked);
         self.mail_queued();
@@ -102,6 +107,18 @@ impl AuthService {
                     None,
                     RevokeReason::AccountDeleted,
                 )?;
+                // Queued before the row goes (a mail about a user goes with the user),
+                // and about nobody, so it stays.
+                if let Some(user) = accounts::find_by_id(conn, &user_id)? {
+                    queue_mail(
+                        conn,
+                        tx,
+                        MailKind::AccountDeleted,
+                        &user.email,
+                        None,
+                        &tx.mail_facts(),
+                    )?;
+                }
                 accounts::delete(conn, &user_id)?;
                 Ok(revoked)
             })

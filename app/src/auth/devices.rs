@@ -9,7 +9,9 @@ use super::error::AuthError;
 use super::events::EventKind;
 use super::service::AuthService;
 use super::session::{CurrentDeviceSession, RevokeReason};
-use super::transactions::{record_event, revoke_device_session, revoke_live_device_sessions};
+use super::transactions::{
+    record_event, revoke_device_session, revoke_live_device_sessions, void_pending_links,
+};
 use crate::store::device_sessions;
 use crate::store::device_sessions::ListedDevice;
 
@@ -82,6 +84,7 @@ impl AuthService {
                     Some(&keep),
                     RevokeReason::SignedOutAllOthers,
                 )?;
+                void_pending_links(conn, tx, &user_id)?;
                 if !revoked.is_empty() {
                     let count = revoked.len().to_string();
                     record_event(

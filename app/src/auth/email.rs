@@ -5,23 +5,22 @@ use super::error::AuthError;
 /// Longest address accepted (RFC 5321's path limit).
 pub const MAX_LEN: usize = 254;
 
-/// Trims and lower-cases `raw`, and checks it looks like an address, so that
-/// " Ann@Example.COM" and "ann@example.com" are one account.
+/// Longest local part (before the `@`), RFC 5321.
+const MAX_LOCAL_LEN: usize = 64;
+
+/// Trims and lower-cases `raw`, and checks it is a bare address (RFC 5321's
+/// `Mailbox`: a dot-atom, `@`, a domain name), so that " Ann@Example.COM" and
+/// "ann@example.com" are one account.
 ///
-/// Deliberately lenient beyond that (one `@`, something on each side, a dot in the
-/// domain, no spaces): the only real test of an address is sending mail to it.
+/// Strict on form, because the string that is stored is the string mail goes to: a
+/// display name (`a1<victim@example.com>`), a quoted local part, a comment or a second
+/// address would each be delivered somewhere other than what the limits per address
+/// count. Whether anyone reads it is only learnt by sending mail to it.
 pub fn normalize(raw: &str) -> Result<String, AuthError> {
     let email = raw.trim().to_lowercase();
     let valid = email.len() <= MAX_LEN
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
         && match email.split_once('@') {
-            Some((local, domain)) => {
-                !local.is_empty()
-                    && !domain.contains('@')
-                    && domain.contains('.')
-                    && !domain.starts_with('.')
-                    && !domain.ends_with('.')
-            }
+            Some((local, domain)) => is_dot_atom(local) && is_domain(domain),
             None => false,
         };
     if valid {
@@ -31,9 +30,44 @@ pub fn normalize(raw: &str) -> Result<String, AuthError> {
     }
 }
 
+/// RFC 5322's `dot-atom-text`: atoms of `atext` joined by single dots.
+fn is_dot_atom(local: &str) -> bool {
+    let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c);
+    local.len() <= MAX_LOCAL_LEN
+        && local
+            .split('.')
+            .all(|atom| !atom.is_empty() && atom.chars().all(atext))
+}
+
+/// A domain name of at least two labels, each of letters, digits and inner hyphens
+/// (internationalised names in their ASCII `xn--` form).
+fn is_domain(domain: &str) -> bool {
+    let labels: Vec<&str> = domain.split('.').collect();
+    labels.len() >= 2
+        && labels.iter().all(|label| {
+            (1..=63).contains(&label.len())
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bare_addresses_of_every_usual_shape_are_accepted() {
+        for good in [
+            "ann@example.com",
+            "ann.lee+tag@mail.example.co.uk",
+            "o'brien@example.ie",
+            "x@xn--bcher-kva.example",
+            "a_b-c@sub-domain.example.org",
+        ] {
+            assert_eq!(normalize(good).ok().as_deref(), Some(good), "{good}");
+        }
+    }
 
     #[test]
     fn addresses_are_trimmed_and_lower_cased() {
@@ -58,6 +92,20 @@ mod tests {
             "ann@example.",
             long.as_str(),
             "ann\0@example.com",
+            // Anything that would be delivered elsewhere than the string says.
+            "a1<victim@example.com>",
+            "a1 <victim@example.com>",
+            "\"a1\"@example.com",
+            "victim@example.com, other@example.com",
+            "victim@example.com;other@example.com",
+            "(comment)victim@example.com",
+            "victim@[127.0.0.1]",
+            "a..b@example.com",
+            ".a@example.com",
+            "a.@example.com",
+            "a@-example.com",
+            "a@exa_mple.com",
+            "jörg@example.com",
         ] {
             assert!(
                 matches!(normalize(bad), Err(AuthError::InvalidEmail)),

@@ -45,6 +45,8 @@ pub enum EventKind {
     PasskeyAdded,
     /// A passkey was removed (detail: its name).
     PasskeyRemoved,
+    /// A wrong second-factor code followed the right password: someone may know it.
+    WrongCode,
 }
 
 impl EventKind {
@@ -65,6 +67,7 @@ impl EventKind {
                 | Self::TotpDisabled
                 | Self::RecoveryCodeUsed
                 | Self::PasskeyAdded
+                | Self::WrongCode
         )
     }
 }

@@ -28,7 +28,7 @@ use super::session::{CurrentDeviceSession, SignedIn};
 use super::transactions::{now, queue_notice, random_id, record_event, start_device_session};
 use crate::mail::MailKind;
 use crate::store::models::{PasskeyChallenge, PasskeyRow};
-use crate::store::{accounts, passkeys as store};
+use crate::store::{DbError, accounts, passkeys as store};
 
 // ---- The rules ----
 
@@ -219,9 +219,22 @@ impl AuthService {
             expires_at: issued + chrono::Duration::from_std(CHALLENGE_LIFETIME).unwrap_or_default(),
         };
         let challenge_id = challenge.id.clone();
-        self.db()
-            .run(move |conn| Ok(store::insert_challenge(conn, &challenge)?))
+        let kept = self
+            .db()
+            .run(move |conn| {
+                conn.write_transaction(|conn| {
+                    if store::live_challenges(conn, issued)? >= MAX_LIVE_CHALLENGES {
+                        return Ok(false);
+                    }
+                    store::insert_challenge(conn, &challenge)?;
+                    Ok::<_, DbError>(true)
+                })
+            })
             .await?;
+        if !kept {
+            tracing::warn!("passkey ceremonies are full: a begin was refused");
+            return Err(AuthError::Busy);
+        }
         Ok(Ceremony {
             challenge_id,
             options,
@@ -393,6 +406,13 @@ impl AuthService {
                 EventKind::PasskeyRemoved,
                 Some(&row.name),
             )?;
+            queue_notice(
+                conn,
+                tx,
+                &user_id,
+                MailKind::PasskeyRemoved,
+                tx.mail_facts(),
+            )?;
             Ok(Ok(()))
         })
         .await?
@@ -485,6 +505,10 @@ impl AuthService {
         Ok(self.finish_start(user, started))
     }
 }
+
+/// Ceremonies waiting at once, from everyone: the table's bound, beside each client's
+/// budget of writes (a ceremony lives [`CHALLENGE_LIFETIME`]).
+pub const MAX_LIVE_CHALLENGES: i64 = 10_000;
 
 fn internal(err: serde_json::Error) -> AuthError {
     AuthError::Internal(format!("passkey state: {err}"))

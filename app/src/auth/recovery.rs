@@ -11,13 +11,16 @@ use super::password;
 use super::service::AuthService;
 use super::session::{CurrentDeviceSession, RevokeReason, SignedIn};
 use super::transactions::{
-    create_account, new_account, queue_limited, queue_notice, queue_verification, record_event,
-    revoke_live_device_sessions,
+    create_account, new_account, queue_limited, queue_mail, queue_notice, queue_verification,
+    record_event, revoke_live_device_sessions, void_pending_links,
 };
-use crate::mail::{self, MailFacts, MailKind};
+use crate::mail::{MailFacts, MailKind};
 use crate::secret::Secret;
 use crate::store::models::User;
-use crate::store::{DbConnection, QueryResult, accounts, email_tokens};
+use crate::store::{DbConnection, QueryResult, accounts, device_sessions, email_tokens, events};
+
+/// Address changes one account may ask for in an hour.
+const CHANGE_REQUESTS_PER_HOUR: i64 = 3;
 
 /// What `/account` shows about the address and mail settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +97,35 @@ impl AuthService {
         Ok(())
     }
 
+    /// Tells the owner of the account with address `email` (if there is one) that an
+    /// account-wide lock engaged: many wrong passwords (with a reset link, which lifts
+    /// the lock for the browser that uses it), or the right password followed by many
+    /// wrong codes. At most a few of each an hour.
+    pub async fn tell_owner_of_lock(
+        &self,
+        lock: super::throttle::Lock,
+        email: &str,
+        client: ClientInfo,
+    ) -> Result<(), AuthError> {
+        let kind = match lock {
+            super::throttle::Lock::Password => MailKind::AccountLocked,
+            super::throttle::Lock::Code => MailKind::CodeLocked,
+        };
+        let email = email.to_owned();
+        let queued = self
+            .transaction(client, move |conn, tx| {
+                let Some(owner) = accounts::find_by_email(conn, &email)? else {
+                    return Ok(false);
+                };
+                queue_limited(conn, tx, kind, &owner.email, Some(&owner.id))
+            })
+            .await?;
+        if queued {
+            self.mail_queued();
+        }
+        Ok(())
+    }
+
     /// Whether the link with this token hash would work for `purpose`; returns the
     /// address it was sent to. Reads only.
     pub async fn check_link(
@@ -112,13 +144,14 @@ impl AuthService {
 
     /// Sets a new password with a reset link: the link is used up, every device is
     /// signed out (whoever knew the old password may be signed in somewhere), the address
-    /// counts as verified (the link proved it), and a notice is mailed.
+    /// counts as verified (the link proved it), and a notice is mailed. Returns the
+    /// account's address: the browser that proved the mailbox is one of its own.
     pub async fn reset_password(
         &self,
         token_hash: String,
         new_password: Secret,
         client: ClientInfo,
-    ) -> Result<(), AuthError> {
+    ) -> Result<String, AuthError> {
         password::check_policy(new_password.expose())?;
         // A dead link is refused before the expensive hash.
         self.check_link(LinkPurpose::PasswordReset, token_hash.clone())
@@ -136,7 +169,7 @@ impl AuthService {
                     Err(problem) => return Ok(Err(problem)),
                 };
                 accounts::set_password_hash(conn, &user.id, hash, tx.now)?;
-                email_tokens::void_unused(conn, &user.id, &[LinkPurpose::PasswordReset.as_str()])?;
+                void_pending_links(conn, tx, &user.id)?;
                 if user.email_verified_at.is_none() {
                     accounts::set_email_verified(conn, &user.id, tx.now)?;
                 }
@@ -163,12 +196,12 @@ impl AuthService {
                     MailKind::PasswordChanged,
                     tx.mail_facts(),
                 )?;
-                Ok(Ok(revoked))
+                Ok(Ok((revoked, user.email)))
             })
             .await??;
-        self.remember_revoked(revoked);
+        self.remember_revoked(revoked.0);
         self.mail_queued();
-        Ok(())
+        Ok(revoked.1)
     }
 
     /// Verifies the address with the link mailed to it; returns the address.
@@ -241,14 +274,28 @@ impl AuthService {
         let new_email = email::normalize(raw_new_email)?;
         let (user_id, session_id) = (current.user_id.clone(), current.session_id.clone());
         self.transaction(client, move |conn, tx| {
+            // The acting device may have been signed out (a reset) while its proof was
+            // being checked: a link it asked for must not outlive that.
+            if !device_sessions::is_live_session_of(conn, &user_id, &session_id, tx.now)? {
+                return Ok(Err(AuthError::SessionRevoked));
+            }
             let Some(user) = accounts::find_by_id(conn, &user_id)? else {
                 return Ok(Err(AuthError::NotSignedIn));
             };
             if user.email == new_email {
                 return Ok(Err(AuthError::SameEmail));
             }
+            // One account may ask to move a few times an hour, to whatever address: it
+            // cannot be used to mail many inboxes. Said the same for every address.
+            let hour_ago = tx.now - chrono::Duration::hours(1);
+            let kind = EventKind::EmailChangeRequested.as_str();
+            if events::count_since(conn, &user.id, kind, hour_ago)? >= CHANGE_REQUESTS_PER_HOUR {
+                return Ok(Err(AuthError::MailLimit));
+            }
             let owner = accounts::find_by_email(conn, &new_email)?;
-            let queued = match &owner {
+            // A mail the target's limits refuse is dropped without a word: the answer
+            // must not tell a taken address from a free one (their limits differ).
+            match &owner {
                 Some(owner) => queue_limited(
                     conn,
                     tx,
@@ -258,9 +305,6 @@ impl AuthService {
                 )?,
                 None => queue_limited(conn, tx, MailKind::EmailChange, &new_email, Some(&user.id))?,
             };
-            if !queued {
-                return Ok(Err(AuthError::MailLimit));
-            }
             record_event(
                 conn,
                 tx,
@@ -269,6 +313,12 @@ impl AuthService {
                 EventKind::EmailChangeRequested,
                 Some(&new_email),
             )?;
+            // The current address hears of it now, not only once it is too late.
+            let facts = MailFacts {
+                new_email: Some(new_email.clone()),
+                ..tx.mail_facts()
+            };
+            queue_notice(conn, tx, &user.id, MailKind::EmailChangeRequested, facts)?;
             Ok(Ok(()))
         })
         .await??;
@@ -301,6 +351,21 @@ impl AuthService {
                 if accounts::find_by_email(conn, &token.email)?.is_some() {
                     return Ok(Err(AuthError::EmailTaken));
                 }
+                // The old address is told, within its limits as it stands before the
+                // change (verified or not).
+                let facts = MailFacts {
+                    old_email: Some(user.email.clone()),
+                    new_email: Some(token.email.clone()),
+                    ..tx.mail_facts()
+                };
+                queue_mail(
+                    conn,
+                    tx,
+                    MailKind::EmailChanged,
+                    &user.email,
+                    Some(&user.id),
+                    &facts,
+                )?;
                 accounts::set_email(conn, &user.id, &token.email, tx.now)?;
                 email_tokens::void_unused(
                     conn,
@@ -319,19 +384,6 @@ impl AuthService {
                     None,
                     EventKind::EmailChanged,
                     Some(&change),
-                )?;
-                let facts = MailFacts {
-                    old_email: Some(user.email.clone()),
-                    new_email: Some(token.email.clone()),
-                    ..tx.mail_facts()
-                };
-                mail::queue(
-                    conn,
-                    MailKind::EmailChanged,
-                    &user.email,
-                    Some(&user.id),
-                    &facts,
-                    tx.now,
                 )?;
                 Ok(Ok((user.id, token.email)))
             })

@@ -333,21 +333,21 @@ impl Proof {
 /// for the code. Kept in the pre-authentication web session, never in the browser.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingSignIn {
+    /// A random id: the throttle counts this sign-in's code tries under it.
+    pub id: String,
     /// The account.
     pub user_id: String,
     /// The password's age when it was checked: a password changed meanwhile voids this.
     pub password_changed_at: NaiveDateTime,
     /// Until when the code may be entered.
     pub expires_at: NaiveDateTime,
-    /// Codes that may still be tried before the password must be entered again.
-    pub attempts_left: u8,
     /// The e-mail address, for the throttle's key and the page.
     pub email: String,
 }
 
 /// How long the code step of a sign-in may take.
 pub const PENDING_SIGN_IN_LIFETIME: chrono::Duration = chrono::Duration::minutes(5);
-/// Codes that may be tried per password.
+/// Codes that may be tried per password (spent in the throttle, `Key::Tries`).
 pub const PENDING_SIGN_IN_ATTEMPTS: u8 = 5;
 
 /// What `/account` shows about the second factor and sudo mode.
@@ -478,6 +478,7 @@ impl AuthService {
     /// The step of `code` for `factor` (not yet recorded as used), re-sealing the secret
     /// under the current key if a retired one sealed it.
     fn accept_code(&self, factor: &TotpFactor, code: &str) -> Result<i64, AuthError> {
+        self.count_code_check();
         let secret = self
             .sealer()
             .open(&factor.secret_sealed, &factor.key_id)
@@ -572,6 +573,13 @@ impl AuthService {
                     EventKind::TotpEnabled,
                     None,
                 )?;
+                queue_notice(
+                    conn,
+                    tx,
+                    &user_id,
+                    MailKind::SecondFactorEnabled,
+                    tx.mail_facts(),
+                )?;
                 Ok(true)
             })
             .await?;
@@ -637,6 +645,13 @@ impl AuthService {
                     EventKind::RecoveryCodesRegenerated,
                     None,
                 )?;
+                queue_notice(
+                    conn,
+                    tx,
+                    &user_id,
+                    MailKind::RecoveryCodesRenewed,
+                    tx.mail_facts(),
+                )?;
                 Ok(true)
             })
             .await?;
@@ -679,24 +694,44 @@ impl AuthService {
             return Ok(None);
         }
         Ok(Some(PendingSignIn {
+            id: uuid::Uuid::new_v4().to_string(),
             user_id: user.id,
             password_changed_at: user.password_changed_at,
             expires_at: super::transactions::now() + PENDING_SIGN_IN_LIFETIME,
-            attempts_left: PENDING_SIGN_IN_ATTEMPTS,
             email: user.email,
         }))
     }
 
     /// The second step of a sign-in: a code from the authenticator app (each accepted
     /// once) or an unused recovery code (then used up, and recorded). Only now does the
-    /// device session start.
+    /// device session start. A wrong code is an activity event: the password was right,
+    /// so the owner should see that someone may know it.
     pub async fn complete_second_factor(
         &self,
         pending: &PendingSignIn,
         code: &str,
         client: ClientInfo,
     ) -> Result<SignedIn, AuthError> {
-        if pending.expires_at <= super::transactions::now() || pending.attempts_left == 0 {
+        let result = self
+            .check_second_factor(pending, code, client.clone())
+            .await;
+        if matches!(result, Err(AuthError::WrongCode)) {
+            let user_id = pending.user_id.clone();
+            self.transaction(client, move |conn, tx| {
+                record_event(conn, tx, &user_id, None, EventKind::WrongCode, None)
+            })
+            .await?;
+        }
+        result
+    }
+
+    async fn check_second_factor(
+        &self,
+        pending: &PendingSignIn,
+        code: &str,
+        client: ClientInfo,
+    ) -> Result<SignedIn, AuthError> {
+        if pending.expires_at <= super::transactions::now() {
             return Err(AuthError::NoPendingSignIn);
         }
         let id = pending.user_id.clone();

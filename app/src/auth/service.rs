@@ -23,7 +23,7 @@ use super::session::{
     SignedIn,
 };
 use super::settings::SessionSettings;
-use super::throttle::{DeviceCookie, Throttle};
+use super::throttle::{DeviceCookie, Limits, Throttle};
 use super::transactions::{
     Rotation, Started, Tx, create_account, credential_unchanged, new_account, now,
     queue_verification, revoke_device_session, rotate, start_device_session,
@@ -83,6 +83,8 @@ pub struct AuthService {
     retired_recovery_keys: Vec<aws_lc_rs::hmac::Key>,
     /// The passkey relying party (from `PUBLIC_URL`); `None` turns passkeys off.
     relying_party: Option<webauthn_rs::Webauthn>,
+    /// Authenticator codes checked since start (tests count guesses with it).
+    code_checks: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for AuthService {
@@ -115,9 +117,9 @@ impl AuthService {
         let sealer = Sealer::new(tokens.keys());
         // Counters every instance sees on a shared database; in memory on SQLite's one.
         let throttle = if db.is_shared() {
-            Throttle::shared(db.clone())
+            Throttle::shared(db.clone(), Limits::from(&settings))
         } else {
-            Throttle::in_memory()
+            Throttle::in_memory(Limits::from(&settings))
         };
         Self {
             db,
@@ -136,6 +138,7 @@ impl AuthService {
             recovery_key,
             retired_recovery_keys,
             relying_party: None,
+            code_checks: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -189,6 +192,17 @@ impl AuthService {
     /// The brute-force throttle for password checks.
     pub fn throttle(&self) -> &Throttle {
         &self.throttle
+    }
+
+    /// How many authenticator codes have been checked since start: what a code guess
+    /// costs, counted the way `Passwords::verifications` counts password checks.
+    pub fn code_checks(&self) -> u64 {
+        self.code_checks.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(super) fn count_code_check(&self) {
+        self.code_checks
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Issues and checks device cookies (OWASP's scheme, see `throttle`).

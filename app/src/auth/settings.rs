@@ -25,6 +25,8 @@ pub struct SessionSettings {
     /// `SUDO_WINDOW`: how long after a proof of identity (sign-in, password, code) a
     /// session may take sensitive actions without another.
     pub sudo_window: Duration,
+    /// `SIGN_UPS_PER_HOUR`: accounts one client address may create in an hour.
+    pub sign_ups_per_hour: u32,
 }
 
 impl Default for SessionSettings {
@@ -38,6 +40,7 @@ impl Default for SessionSettings {
             cleanup_batch: 1000,
             require_verified_email: false,
             sudo_window: Duration::from_secs(600),
+            sign_ups_per_hour: 10,
         }
     }
 }

@@ -59,42 +59,197 @@ pub const MAX_IN_FLIGHT_PER_ADDRESS: u32 = 8;
 
 const HOUR: Duration = Duration::from_secs(3600);
 
+/// Second-factor code failures per account per hour, from everywhere and whatever
+/// cookie the browser holds: the ceiling two-step sign-in rests on once the password is
+/// known. Reached, the code step is locked for the rest of the hour and the owner mailed.
+pub const CODE_FAILURES_PER_HOUR: i32 = 10;
+/// The limits a deployment may set (the rest are the constants above).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Sign-ups per client address per hour, right or wrong (each creates an account
+    /// and a mail, so success is not refunded): `SIGN_UPS_PER_HOUR`.
+    pub sign_ups_per_hour: i32,
+}
+
+impl From<&crate::auth::settings::SessionSettings> for Limits {
+    fn from(settings: &crate::auth::settings::SessionSettings) -> Self {
+        Self {
+            sign_ups_per_hour: i32::try_from(settings.sign_ups_per_hour).unwrap_or(i32::MAX),
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self::from(&crate::auth::settings::SessionSettings::default())
+    }
+}
+/// Writes one client may make without a session before it must wait (a passkey
+/// ceremony begun, a mailed link landed on, a refresh that failed): a burst of this
+/// many, then one per [`ANONYMOUS_WRITE_LEAK`].
+pub const ANONYMOUS_WRITES: i32 = 30;
+/// How often the anonymous-write bucket forgives one write.
+pub const ANONYMOUS_WRITE_LEAK: Duration = Duration::from_secs(2);
+/// Counters kept in memory at most (SQLite deployments); past it the oldest go. An
+/// entry is about 100 bytes, so the table stays within about 10 MiB.
+pub const MAX_MEMORY_COUNTERS: usize = 100_000;
+
+/// A fixed-size stand-in for an attacker-chosen string (an address, a user id, a
+/// passkey id): the first 16 bytes of its SHA-256. Keys never grow with the input, and
+/// the shared table never stores an address in clear.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Digest16([u8; 16]);
+
+impl Digest16 {
+    /// The digest of `text`.
+    pub fn of(text: &str) -> Self {
+        let full = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes());
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&full.as_ref()[..16]);
+        Self(bytes)
+    }
+}
+
+impl std::fmt::Debug for Digest16 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self}")
+    }
+}
+
+impl std::fmt::Display for Digest16 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&URL_SAFE_NO_PAD.encode(self.0))
+    }
+}
+
+/// The client an attempt comes from, as the address counters see it: an IPv4 address,
+/// or an IPv6 address's /64 (one host gets a whole /64, so its addresses are one client).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ClientKey {
+    /// An IPv4 address (an IPv4-mapped IPv6 address too).
+    V4([u8; 4]),
+    /// The first 64 bits of an IPv6 address.
+    V6([u8; 8]),
+    /// No address could be read (one shared client).
+    Unknown,
+}
+
+impl ClientKey {
+    /// The client of an address as `ClientInfo` writes it.
+    pub fn of(ip: &str) -> Self {
+        match ip.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V4(v4)) => Self::V4(v4.octets()),
+            Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+                Some(v4) => Self::V4(v4.octets()),
+                None => {
+                    let mut prefix = [0u8; 8];
+                    prefix.copy_from_slice(&v6.octets()[..8]);
+                    Self::V6(prefix)
+                }
+            },
+            Err(_) => Self::Unknown,
+        }
+    }
+}
+
+impl std::fmt::Debug for ClientKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self}")
+    }
+}
+
+impl std::fmt::Display for ClientKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::V4(octets) => write!(f, "{}", std::net::Ipv4Addr::from(*octets)),
+            Self::V6(prefix) => {
+                let mut octets = [0u8; 16];
+                octets[..8].copy_from_slice(prefix);
+                write!(f, "{}/64", std::net::Ipv6Addr::from(octets))
+            }
+            Self::Unknown => f.write_str("unknown"),
+        }
+    }
+}
+
+/// What kind of guess an attempt is, which decides the counters it is charged to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptKind {
+    /// A password (login, sudo, password change, account deletion) or a passkey answer.
+    Password,
+    /// A sign-up: a password attempt that also spends the address's sign-up budget.
+    SignUp,
+    /// A second-factor code after a right password: the account's code counter, which
+    /// no device cookie exempts and no right password clears.
+    Code,
+    /// A request that mails a link (a password reset): the address bucket only. It
+    /// guesses nothing, so it neither meets nor feeds the account's password lock; the
+    /// mail itself has its own per-recipient limit.
+    MailRequest,
+}
+
 /// What one attempt is about.
 #[derive(Debug, Clone)]
 pub struct Attempt {
-    /// The account's key (a normalised e-mail address).
-    pub account: String,
+    /// The account (a normalised e-mail address, a user id, a passkey's id), hashed.
+    pub account: Digest16,
     /// The client's address.
-    pub ip: String,
+    pub client: ClientKey,
     /// The nonce of a valid device cookie for this account, if the browser sent one.
-    pub device: Option<String>,
+    pub device: Option<Digest16>,
+    /// What is being guessed.
+    pub kind: AttemptKind,
+}
+
+impl Attempt {
+    /// An attempt of `kind` on `account` (already normalised) from `ip`.
+    pub fn new(kind: AttemptKind, account: &str, ip: &str, device: Option<&str>) -> Self {
+        Self {
+            account: Digest16::of(account),
+            client: ClientKey::of(ip),
+            device: device.map(Digest16::of),
+            kind,
+        }
+    }
 }
 
 /// One counter an attempt is charged to.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Key {
     /// This account from this address.
-    AccountIp(String, String),
+    AccountIp(Digest16, ClientKey),
     /// This address, whatever the account.
-    Ip(String),
+    Ip(ClientKey),
     /// This account, from browsers without its device cookie.
-    Account(String),
+    Account(Digest16),
     /// This account from the browser holding this device cookie.
-    Device(String),
+    Device(Digest16),
+    /// Second-factor codes of this account, from anywhere.
+    Code(Digest16),
+    /// Sign-ups from this address.
+    SignUp(ClientKey),
+    /// The codes one password step may try (a pending sign-in's id).
+    Tries(Digest16),
+    /// Writes this client made without a session.
+    Writes(ClientKey),
 }
 
 impl Key {
-    /// The key's text form, the `throttle_counters` primary key.
+    /// The key's text form, the `throttle_counters` primary key (fixed length per kind).
     pub fn as_stored(&self) -> String {
         match self {
-            Self::AccountIp(account, ip) => format!("account-ip:{account}|{ip}"),
-            Self::Ip(ip) => format!("ip:{ip}"),
+            Self::AccountIp(account, client) => format!("account-ip:{account}|{client}"),
+            Self::Ip(client) => format!("ip:{client}"),
             Self::Account(account) => format!("account:{account}"),
             Self::Device(nonce) => format!("device:{nonce}"),
+            Self::Code(account) => format!("code:{account}"),
+            Self::SignUp(client) => format!("sign-up:{client}"),
+            Self::Tries(pending) => format!("tries:{pending}"),
+            Self::Writes(client) => format!("writes:{client}"),
         }
     }
 
-    fn rule(&self) -> Rule {
+    fn rule(&self, limits: Limits) -> Rule {
         match self {
             Self::AccountIp(..) => Rule::Backoff {
                 free: ACCOUNT_IP_FREE_FAILURES,
@@ -109,21 +264,63 @@ impl Key {
             Self::Device(_) => Rule::PerHour {
                 max: DEVICE_FAILURES_PER_HOUR,
             },
+            Self::Code(_) => Rule::PerHour {
+                max: CODE_FAILURES_PER_HOUR,
+            },
+            Self::SignUp(_) => Rule::Spent {
+                max: limits.sign_ups_per_hour,
+            },
+            Self::Tries(_) => Rule::Spent {
+                max: i32::from(crate::auth::second_factor::PENDING_SIGN_IN_ATTEMPTS),
+            },
+            Self::Writes(_) => Rule::Bucket {
+                size: ANONYMOUS_WRITES,
+                leak: ANONYMOUS_WRITE_LEAK,
+            },
         }
     }
+
+    /// The lock this counter engages when it fills, if the owner is to be told.
+    fn lock(&self) -> Option<Lock> {
+        match self {
+            Self::Account(_) => Some(Lock::Password),
+            Self::Code(_) => Some(Lock::Code),
+            _ => None,
+        }
+    }
+}
+
+/// An account-wide lock that a failed attempt has just engaged: the owner is mailed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    /// Password sign-in from browsers without the device cookie, for the hour.
+    Password,
+    /// The code step, for the hour: someone knows the password.
+    Code,
 }
 
 /// The counters an attempt is charged to, in a fixed order (storage locks rows in this
 /// order, so two attempts never wait for each other crosswise).
 pub fn keys(attempt: &Attempt) -> Vec<Key> {
-    let mut keys = vec![
-        Key::AccountIp(attempt.account.clone(), attempt.ip.clone()),
-        Key::Ip(attempt.ip.clone()),
-        match &attempt.device {
-            Some(nonce) => Key::Device(nonce.clone()),
-            None => Key::Account(attempt.account.clone()),
-        },
-    ];
+    let (account, client) = (attempt.account, attempt.client);
+    let mut keys = vec![Key::Ip(client)];
+    match attempt.kind {
+        AttemptKind::Password | AttemptKind::SignUp => {
+            keys.push(Key::AccountIp(account, client));
+            keys.push(match attempt.device {
+                Some(nonce) => Key::Device(nonce),
+                None => Key::Account(account),
+            });
+        }
+        AttemptKind::Code => {
+            keys.push(Key::AccountIp(account, client));
+            keys.push(Key::Code(account));
+        }
+        AttemptKind::MailRequest => {}
+    }
+    if attempt.kind == AttemptKind::SignUp {
+        keys.push(Key::SignUp(client));
+    }
     keys.sort();
     keys
 }
@@ -137,6 +334,9 @@ enum Rule {
     Bucket { size: i32, leak: Duration },
     /// At most `max` failures per hour-long window.
     PerHour { max: i32 },
+    /// At most `max` uses per hour-long window, spent whatever the outcome: a right
+    /// answer gives nothing back.
+    Spent { max: i32 },
 }
 
 /// The state of one counter. Times are UTC, as everywhere in the database.
@@ -158,6 +358,18 @@ impl Counter {
             window_start: now,
             blocked_until: None,
         }
+    }
+
+    /// Whether forgetting this counter now would let an attempt through that it
+    /// stops: it refuses at `now`, or it is an account's own counter with failures on it.
+    fn holds_back(&self, key: &Key, now: NaiveDateTime) -> bool {
+        self.blocked_until.is_some_and(|until| until > now)
+            || (self.failures > 0 && matches!(key, Key::Account(_) | Key::Code(_) | Key::Tries(_)))
+    }
+
+    /// Whether the counter holds nothing worth keeping (no failure, no block).
+    fn is_empty(&self) -> bool {
+        self.failures == 0 && self.blocked_until.is_none()
     }
 
     /// After this moment the counter says nothing and may be forgotten.
@@ -222,7 +434,7 @@ impl Rule {
                 counter.blocked_until =
                     (counter.failures >= size).then(|| counter.window_start + leak);
             }
-            Rule::PerHour { .. } => {
+            Rule::PerHour { .. } | Rule::Spent { .. } => {
                 if now >= counter.window_start + chrono_duration(HOUR) {
                     *counter = Counter::new(now);
                 }
@@ -240,7 +452,7 @@ impl Rule {
             Rule::Bucket { size, leak } => {
                 (counter.failures >= size).then(|| counter.window_start + chrono_duration(leak))
             }
-            Rule::PerHour { max } => {
+            Rule::PerHour { max } | Rule::Spent { max } => {
                 (counter.failures >= max).then(|| counter.window_start + chrono_duration(HOUR))
             }
         };
@@ -253,12 +465,13 @@ impl Rule {
                 counter.failures = 0;
                 counter.blocked_until = None;
             }
+            (Rule::Spent { .. }, Outcome::Succeeded) => {}
             (rule, _) => {
                 counter.failures = (counter.failures - 1).max(0);
                 let blocked = match rule {
                     Rule::Backoff { free } => counter.failures >= free,
                     Rule::Bucket { size, .. } => counter.failures >= size,
-                    Rule::PerHour { max } => counter.failures >= max,
+                    Rule::PerHour { max } | Rule::Spent { max } => counter.failures >= max,
                 };
                 if !blocked {
                     counter.blocked_until = None;
@@ -278,14 +491,16 @@ pub enum Outcome {
 }
 
 /// Charges one attempt to every counter in `counters` (paired with `keys`), or to none
-/// of them: `Err(wait)` when any is blocked at `now`.
+/// of them: `Err(wait)` when any is blocked at `now`. `Ok` names the account-wide locks
+/// this very charge filled (they engage if the attempt turns out wrong).
 pub fn charge_all(
+    limits: Limits,
     keys: &[Key],
     counters: &mut [Counter],
     now: NaiveDateTime,
-) -> Result<(), Duration> {
+) -> Result<Vec<Lock>, Duration> {
     for (key, counter) in keys.iter().zip(counters.iter_mut()) {
-        key.rule().age(counter, now);
+        key.rule(limits).age(counter, now);
     }
     let wait = counters
         .iter()
@@ -296,16 +511,22 @@ pub fn charge_all(
     if let Some(wait) = wait {
         return Err(wait);
     }
+    let mut filled = Vec::new();
     for (key, counter) in keys.iter().zip(counters.iter_mut()) {
-        key.rule().charge(counter, now);
+        key.rule(limits).charge(counter, now);
+        if let Some(lock) = key.lock()
+            && counter.blocked_until.is_some()
+        {
+            filled.push(lock);
+        }
     }
-    Ok(())
+    Ok(filled)
 }
 
 /// Refunds one attempt charged by [`charge_all`].
-pub fn refund_all(keys: &[Key], counters: &mut [Counter], outcome: Outcome) {
+pub fn refund_all(limits: Limits, keys: &[Key], counters: &mut [Counter], outcome: Outcome) {
     for (key, counter) in keys.iter().zip(counters.iter_mut()) {
-        key.rule().refund(counter, outcome);
+        key.rule(limits).refund(counter, outcome);
     }
 }
 
@@ -318,10 +539,53 @@ pub enum Refusal {
     Busy,
 }
 
+/// Counters in this process's memory, bounded: past [`MAX_MEMORY_COUNTERS`] the tenth
+/// that would be forgotten soonest goes (counted in `evicted` and logged).
+#[derive(Default)]
+struct MemoryCounters {
+    map: HashMap<Key, Counter>,
+    evicted: u64,
+}
+
+impl MemoryCounters {
+    fn make_room(&mut self, now: NaiveDateTime) {
+        if self.map.len() < MAX_MEMORY_COUNTERS {
+            return;
+        }
+        let before = self.map.len();
+        self.map.retain(|_, c| c.forgettable_after() > now);
+        if self.map.len() >= MAX_MEMORY_COUNTERS {
+            // A counter that is refusing right now, or an account-wide one with failures
+            // on it, is never dropped: that is what filling the table would be for.
+            let mut ages: Vec<(NaiveDateTime, Key)> = self
+                .map
+                .iter()
+                .filter(|(k, c)| !c.holds_back(k, now))
+                .map(|(k, c)| (c.forgettable_after(), *k))
+                .collect();
+            let cut = (MAX_MEMORY_COUNTERS / 10).min(ages.len());
+            if cut > 0 {
+                ages.select_nth_unstable(cut - 1);
+                for (_, key) in &ages[..cut] {
+                    self.map.remove(key);
+                }
+            }
+            self.evicted += cut as u64;
+            tracing::warn!(
+                evicted = cut,
+                evicted_total = self.evicted,
+                kept = self.map.len(),
+                "throttle table full: the counters nearest their end were dropped"
+            );
+        }
+        tracing::debug!(dropped = before - self.map.len(), "throttle table trimmed");
+    }
+}
+
 /// Where the counters live.
 enum Store {
     /// This process only (SQLite deployments have one instance).
-    Memory(Mutex<HashMap<Key, Counter>>),
+    Memory(Mutex<MemoryCounters>),
     /// The `throttle_counters` table, seen by every instance.
     Shared(Database),
 }
@@ -330,6 +594,7 @@ enum Store {
 pub struct Throttle {
     store: Store,
     in_flight: Arc<Mutex<HashMap<Key, u32>>>,
+    limits: Limits,
 }
 
 impl std::fmt::Debug for Throttle {
@@ -346,6 +611,7 @@ impl std::fmt::Debug for Throttle {
 #[must_use = "settle the reservation, or the attempt counts as a failure"]
 pub struct Reservation {
     keys: Vec<Key>,
+    filled: Vec<Lock>,
     _in_flight: InFlight,
 }
 
@@ -371,18 +637,20 @@ impl Drop for InFlight {
 
 impl Throttle {
     /// Counters in this process's memory.
-    pub fn in_memory() -> Self {
+    pub fn in_memory(limits: Limits) -> Self {
         Self {
-            store: Store::Memory(Mutex::new(HashMap::new())),
+            store: Store::Memory(Mutex::default()),
             in_flight: Arc::default(),
+            limits,
         }
     }
 
     /// Counters in the database, shared with every instance using it.
-    pub fn shared(db: Database) -> Self {
+    pub fn shared(db: Database, limits: Limits) -> Self {
         Self {
             store: Store::Shared(db),
             in_flight: Arc::default(),
+            limits,
         }
     }
 
@@ -390,44 +658,112 @@ impl Throttle {
     pub async fn reserve(&self, attempt: &Attempt) -> Result<Reservation, ReserveError> {
         let in_flight = self.enter(attempt)?;
         let keys = keys(attempt);
-        self.update(&keys, charge_all)
+        let limits = self.limits;
+        let filled = self
+            .update(&keys, move |keys, counters, now| {
+                charge_all(limits, keys, counters, now)
+            })
             .await?
             .map_err(|wait| ReserveError::Refused(Refusal::Throttled(wait)))?;
         Ok(Reservation {
             keys,
+            filled,
             _in_flight: in_flight,
         })
     }
 
-    /// Ends a reservation: `None` for a wrong password (the charge stands), else the
-    /// outcome to refund.
+    /// Ends a reservation: `None` for a wrong answer (the charge stands), else the
+    /// outcome to refund. Returns the account-wide locks the wrong answer engaged.
     pub async fn settle(
         &self,
         reservation: Reservation,
         outcome: Option<Outcome>,
-    ) -> Result<(), DbError> {
+    ) -> Result<Vec<Lock>, DbError> {
         let Some(outcome) = outcome else {
-            return Ok(());
+            return Ok(reservation.filled);
         };
+        let limits = self.limits;
         self.update(&reservation.keys, move |keys, counters, _| {
-            refund_all(keys, counters, outcome)
+            refund_all(limits, keys, counters, outcome);
+            Ok(())
         })
-        .await
+        .await?
+        .ok();
+        Ok(Vec::new())
+    }
+
+    /// Spends one of the code tries of the pending sign-in `pending_id`: false when they
+    /// are used up. Atomic like every charge, so parallel guesses cannot share a try.
+    pub async fn spend_try(&self, pending_id: &str) -> Result<bool, DbError> {
+        let keys = [Key::Tries(Digest16::of(pending_id))];
+        let limits = self.limits;
+        let spent = self
+            .update(&keys, move |keys, counters, now| {
+                charge_all(limits, keys, counters, now)
+            })
+            .await?;
+        Ok(spent.is_ok())
+    }
+
+    /// Spends one of the anonymous writes of the client at `ip`: `Err(wait)` when its
+    /// bucket is full. Every endpoint that writes for a caller without a session calls
+    /// it first, so no client can fill a table or the database's write lock.
+    pub async fn spend_write(&self, ip: &str) -> Result<Result<(), Duration>, DbError> {
+        let keys = [Key::Writes(ClientKey::of(ip))];
+        let limits = self.limits;
+        let spent = self
+            .update(&keys, move |keys, counters, now| {
+                charge_all(limits, keys, counters, now)
+            })
+            .await?;
+        Ok(spent.map(drop))
+    }
+
+    /// Gives back an anonymous write that turned out to be a signed-in one (a refresh
+    /// that worked).
+    pub async fn refund_write(&self, ip: &str) -> Result<(), DbError> {
+        let keys = [Key::Writes(ClientKey::of(ip))];
+        let limits = self.limits;
+        self.update(&keys, move |keys, counters, _| {
+            refund_all(limits, keys, counters, Outcome::NotJudged);
+            Ok(())
+        })
+        .await?
+        .ok();
+        Ok(())
+    }
+
+    /// Refunds an attempt that was settled with its charge standing but has since been
+    /// proven right: the password step of a sign-in whose code then checked out.
+    pub async fn refund(&self, attempt: &Attempt, outcome: Outcome) -> Result<(), DbError> {
+        let limits = self.limits;
+        self.update(&keys(attempt), move |keys, counters, _| {
+            refund_all(limits, keys, counters, outcome);
+            Ok(())
+        })
+        .await?
+        .ok();
+        Ok(())
+    }
+
+    /// Counters kept in this process (0 when they live in the database).
+    pub fn memory_len(&self) -> usize {
+        match &self.store {
+            Store::Memory(memory) => memory.lock().unwrap_or_else(|e| e.into_inner()).map.len(),
+            Store::Shared(_) => 0,
+        }
     }
 
     /// Takes an in-flight place for the attempt's account and address.
     fn enter(&self, attempt: &Attempt) -> Result<InFlight, Refusal> {
-        let keys = [
-            Key::Account(attempt.account.clone()),
-            Key::Ip(attempt.ip.clone()),
-        ];
+        let keys = [Key::Account(attempt.account), Key::Ip(attempt.client)];
         let mut table = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
         let full = |key: &Key, max| table.get(key).is_some_and(|n| *n >= max);
         if full(&keys[0], MAX_IN_FLIGHT_PER_ACCOUNT) || full(&keys[1], MAX_IN_FLIGHT_PER_ADDRESS) {
             return Err(Refusal::Busy);
         }
         for key in &keys {
-            *table.entry(key.clone()).or_default() += 1;
+            *table.entry(*key).or_default() += 1;
         }
         Ok(InFlight {
             keys,
@@ -436,43 +772,73 @@ impl Throttle {
     }
 
     /// Applies `change` to the counters of `keys` at one moment, atomically: under one
-    /// lock in memory, in one transaction with the rows locked in the database.
+    /// lock in memory, in one transaction with the rows locked in the database. A change
+    /// that refuses (`Err`) stores nothing: a refused attempt leaves no trace to grow.
     async fn update<T: Send + 'static>(
         &self,
         keys: &[Key],
-        change: impl FnOnce(&[Key], &mut [Counter], NaiveDateTime) -> T + Send + 'static,
-    ) -> Result<T, DbError> {
+        change: impl FnOnce(&[Key], &mut [Counter], NaiveDateTime) -> Result<T, Duration>
+        + Send
+        + 'static,
+    ) -> Result<Result<T, Duration>, DbError> {
         let now = now();
         match &self.store {
-            Store::Memory(map) => {
-                let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+            Store::Memory(memory) => {
+                let mut memory = memory.lock().unwrap_or_else(|e| e.into_inner());
                 let mut counters: Vec<Counter> = keys
                     .iter()
-                    .map(|k| map.get(k).copied().unwrap_or_else(|| Counter::new(now)))
+                    .map(|k| {
+                        memory
+                            .map
+                            .get(k)
+                            .copied()
+                            .unwrap_or_else(|| Counter::new(now))
+                    })
                     .collect();
                 let result = change(keys, &mut counters, now);
-                for (key, counter) in keys.iter().zip(counters) {
-                    map.insert(key.clone(), counter);
+                if result.is_ok() {
+                    memory.make_room(now);
+                    for (key, counter) in keys.iter().zip(counters) {
+                        // A counter refunded to nothing is forgotten at once.
+                        if counter.is_empty() {
+                            memory.map.remove(key);
+                        } else {
+                            memory.map.insert(*key, counter);
+                        }
+                    }
                 }
                 Ok(result)
             }
             Store::Shared(db) => {
                 let keys = keys.to_vec();
                 db.run(move |conn| {
-                    conn.write_transaction(|conn| {
+                    // A refusal rolls back, so the rows it created for new keys go too.
+                    let charged = conn.write_transaction(|conn| {
                         let stored: Vec<String> = keys.iter().map(Key::as_stored).collect();
                         let rows = crate::store::throttle::lock_counters(conn, &stored, now)?;
                         let mut counters: Vec<Counter> =
                             rows.iter().map(Counter::from_row).collect();
-                        let result = change(&keys, &mut counters, now);
-                        let rows: Vec<ThrottleCounter> = keys
+                        let value = change(&keys, &mut counters, now).map_err(Unsaved::Refused)?;
+                        // A counter refunded to nothing is deleted at once.
+                        let (empty, kept): (Vec<_>, Vec<_>) = keys
                             .iter()
                             .zip(&counters)
+                            .partition(|(_, counter)| counter.is_empty());
+                        let rows: Vec<ThrottleCounter> = kept
+                            .into_iter()
                             .map(|(key, counter)| counter.to_row(key))
                             .collect();
                         crate::store::throttle::save_counters(conn, &rows)?;
-                        Ok::<_, DbError>(result)
-                    })
+                        let empty: Vec<String> =
+                            empty.into_iter().map(|(key, _)| key.as_stored()).collect();
+                        crate::store::throttle::delete_counters(conn, &empty)?;
+                        Ok::<_, Unsaved>(value)
+                    });
+                    match charged {
+                        Ok(value) => Ok(Ok(value)),
+                        Err(Unsaved::Refused(wait)) => Ok(Err(wait)),
+                        Err(Unsaved::Database(err)) => Err(DbError::from(err)),
+                    }
                 })
                 .await
             }
@@ -482,14 +848,28 @@ impl Throttle {
     /// Forgets counters that say nothing any more (memory; the cleanup job deletes the
     /// table's expired rows). Returns how many.
     pub fn purge(&self) -> usize {
-        let Store::Memory(map) = &self.store else {
+        let Store::Memory(memory) = &self.store else {
             return 0;
         };
         let now = now();
-        let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
-        let before = map.len();
-        map.retain(|_, c| c.forgettable_after() > now);
-        before - map.len()
+        let mut memory = memory.lock().unwrap_or_else(|e| e.into_inner());
+        let before = memory.map.len();
+        memory.map.retain(|_, c| c.forgettable_after() > now);
+        before - memory.map.len()
+    }
+}
+
+/// Why a shared update wrote nothing.
+enum Unsaved {
+    /// The rules refused the attempt (wait this long).
+    Refused(Duration),
+    /// The database failed.
+    Database(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for Unsaved {
+    fn from(err: diesel::result::Error) -> Self {
+        Self::Database(err)
     }
 }
 
@@ -570,11 +950,7 @@ mod tests {
     use super::*;
 
     fn attempt(account: &str, ip: &str) -> Attempt {
-        Attempt {
-            account: account.into(),
-            ip: ip.into(),
-            device: None,
-        }
+        Attempt::new(AttemptKind::Password, account, ip, None)
     }
 
     fn t0() -> NaiveDateTime {
@@ -598,18 +974,18 @@ mod tests {
                 .iter()
                 .map(|k| self.0.get(k).copied().unwrap_or_else(|| Counter::new(now)))
                 .collect();
-            let result = charge_all(&keys, &mut counters, now);
+            let result = charge_all(Limits::default(), &keys, &mut counters, now);
             for (k, c) in keys.iter().zip(counters) {
-                self.0.insert(k.clone(), c);
+                self.0.insert(*k, c);
             }
-            result.map(|()| keys)
+            result.map(|_| keys)
         }
 
         fn refund(&mut self, keys: &[Key], outcome: Outcome) {
             let mut counters: Vec<Counter> = keys.iter().map(|k| self.0[k]).collect();
-            refund_all(keys, &mut counters, outcome);
+            refund_all(Limits::default(), keys, &mut counters, outcome);
             for (k, c) in keys.iter().zip(counters) {
-                self.0.insert(k.clone(), c);
+                self.0.insert(*k, c);
             }
         }
     }
@@ -639,7 +1015,7 @@ mod tests {
 
     #[test]
     fn backoff_is_capped() {
-        let rule = Key::AccountIp("a".into(), "b".into()).rule();
+        let rule = Key::AccountIp(Digest16::of("a"), ClientKey::Unknown).rule(Limits::default());
         let mut counter = Counter::new(t0());
         for _ in 0..40 {
             rule.charge(&mut counter, t0());
@@ -661,7 +1037,7 @@ mod tests {
         m.refund(&keys, Outcome::Succeeded);
         assert!(m.try_at(&a, t0()).is_ok(), "ann's own backoff is cleared");
         assert_eq!(
-            m.0[&Key::Ip("10.0.0.1".into())].failures,
+            m.0[&Key::Ip(ClientKey::of("10.0.0.1"))].failures,
             5,
             "4 + 1, the right one refunded"
         );
@@ -735,14 +1111,14 @@ mod tests {
         }
         let mut known = attempt("ann@example.com", "192.0.2.7");
         assert!(m.try_at(&known, t0()).is_err(), "locked without the cookie");
-        known.device = Some("nonce-of-anns-laptop".into());
+        known.device = Some(Digest16::of("nonce-of-anns-laptop"));
         let keys = m
             .try_at(&known, t0())
             .expect("the known browser gets through");
         m.refund(&keys, Outcome::Succeeded);
         // A stolen device cookie gives its own 10 guesses an hour, not more.
         let mut thief = attempt("ann@example.com", "203.0.113.1");
-        thief.device = Some("nonce-of-anns-laptop".into());
+        thief.device = Some(Digest16::of("nonce-of-anns-laptop"));
         let mut now = t0();
         let mut admitted = 0;
         for _ in 0..200 {
@@ -788,9 +1164,58 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_full_table_drops_the_oldest_tenth_but_never_an_accounts_lock() {
+        let mut memory = MemoryCounters::default();
+        let now = t0();
+        let locked = Key::Account(Digest16::of("ann@example.com"));
+        let mut blocked = Counter::new(now - secs(3000));
+        blocked.failures = ACCOUNT_FAILURES_PER_HOUR;
+        blocked.blocked_until = Some(now + secs(600));
+        memory.map.insert(locked, blocked);
+        for i in 0..MAX_MEMORY_COUNTERS as u32 {
+            let mut counter = Counter::new(now - secs(3000) + secs(i64::from(i % 3000)));
+            counter.failures = 1;
+            memory
+                .map
+                .insert(Key::Ip(ClientKey::V4(i.to_be_bytes())), counter);
+        }
+        memory.make_room(now);
+        assert_eq!(
+            memory.map.len(),
+            MAX_MEMORY_COUNTERS + 1 - MAX_MEMORY_COUNTERS / 10
+        );
+        assert_eq!(memory.evicted, (MAX_MEMORY_COUNTERS / 10) as u64);
+        assert!(memory.map.contains_key(&locked), "the account's lock stays");
+        // The ones that went were the oldest.
+        let oldest_kept = memory
+            .map
+            .iter()
+            .filter(|(k, _)| **k != locked)
+            .map(|(_, c)| c.window_start)
+            .min()
+            .unwrap();
+        assert!(oldest_kept >= now - secs(3000) + secs(290), "{oldest_kept}");
+    }
+
+    #[tokio::test]
+    async fn a_refund_to_nothing_leaves_no_counter_behind() {
+        let throttle = Throttle::in_memory(Limits::default());
+        let reservation = throttle
+            .reserve(&attempt("ann@example.com", "10.0.0.1"))
+            .await
+            .unwrap();
+        assert_eq!(throttle.memory_len(), 3);
+        throttle
+            .settle(reservation, Some(Outcome::NotJudged))
+            .await
+            .unwrap();
+        assert_eq!(throttle.memory_len(), 0);
+    }
+
     #[tokio::test]
     async fn in_flight_places_are_limited_and_given_back_when_dropped() {
-        let throttle = Throttle::in_memory();
+        let throttle = Throttle::in_memory(Limits::default());
         let mut held = Vec::new();
         for i in 0..MAX_IN_FLIGHT_PER_ADDRESS {
             held.push(

@@ -14,6 +14,7 @@ use chrono::{NaiveDateTime, Utc};
 
 use super::access_token::LEEWAY_SECS;
 use super::client::{ClientInfo, HeldSession};
+use super::email_link::LinkPurpose;
 use super::events::EventKind;
 use super::refresh_token::RefreshToken;
 use super::revocation::Revoked;
@@ -24,7 +25,7 @@ use crate::mail::{self, MailFacts, MailKind};
 use crate::secret::Secret;
 use crate::store::models::{BlacklistEntry, DeviceSession, RefreshTokenRow, SecurityEvent, User};
 use crate::store::{
-    DbConnection, QueryResult, accounts, blacklist, device_sessions, events, outbox,
+    DbConnection, QueryResult, accounts, blacklist, device_sessions, email_tokens, events, outbox,
 };
 
 /// What a refresh attempt found, decided inside the transaction.
@@ -344,12 +345,19 @@ impl Tx<'_> {
     }
 }
 
-/// Mails of one kind to one address within an hour, at most: enough for a retry or two,
-/// too few to flood anyone's inbox through Gatehouse.
+/// Mails of one kind that answers a request (a link, "someone used your address") to
+/// one address within an hour, at most: enough for a retry or two, too few to flood
+/// anyone's inbox through Gatehouse.
 pub(super) const MAILS_PER_HOUR: i64 = 3;
+/// Mails of every kind to one verified address within an hour, at most.
+pub(super) const MAILS_PER_RECIPIENT_PER_HOUR: i64 = 10;
+/// Mails of every kind to an address nobody has verified, within a day, at most: it may
+/// belong to someone who never asked for any of them.
+pub(super) const UNVERIFIED_MAILS_PER_DAY: i64 = 3;
 
 /// Queues a security notice about `user_id` to the account's current address (the
-/// new-device notice only if the user has not turned it off).
+/// new-device notice only if the user has not turned it off), within the limits of
+/// [`queue_mail`].
 pub(super) fn queue_notice(
     conn: &mut DbConnection,
     tx: &Tx<'_>,
@@ -363,12 +371,11 @@ pub(super) fn queue_notice(
     if kind == MailKind::NewDeviceSignIn && !user.notify_new_device {
         return Ok(());
     }
-    mail::queue(conn, kind, &user.email, Some(user_id), &facts, tx.now)
+    queue_mail(conn, tx, kind, &user.email, Some(user_id), &facts).map(drop)
 }
 
-/// Queues a mail of `kind` to `recipient` unless [`MAILS_PER_HOUR`] of them went there
-/// within the last hour; returns whether it was queued. Parallel requests for one
-/// address take turns (on every instance), so the limit holds.
+/// Queues a mail of `kind` to `recipient` with the request's facts, within the limits
+/// of [`queue_mail`]; returns whether it was queued.
 pub(super) fn queue_limited(
     conn: &mut DbConnection,
     tx: &Tx<'_>,
@@ -376,13 +383,65 @@ pub(super) fn queue_limited(
     recipient: &str,
     user_id: Option<&str>,
 ) -> QueryResult<bool> {
+    queue_mail(conn, tx, kind, recipient, user_id, &tx.mail_facts())
+}
+
+/// The one gate every mail passes; returns whether it was queued. An address that no
+/// account has verified (it may be a stranger's, typed in by someone else) gets only
+/// mails that answer a request made for it (a link, "someone used your address"), and
+/// [`UNVERIFIED_MAILS_PER_DAY`] of them in all; never a notice of an account's changes. A verified one gets at
+/// most [`MAILS_PER_HOUR`] of each kind that answers a request and
+/// [`MAILS_PER_RECIPIENT_PER_HOUR`] of all kinds together. Parallel requests for one
+/// address take turns (on every instance), so the limits hold.
+pub(super) fn queue_mail(
+    conn: &mut DbConnection,
+    tx: &Tx<'_>,
+    kind: MailKind,
+    recipient: &str,
+    user_id: Option<&str>,
+    facts: &MailFacts,
+) -> QueryResult<bool> {
     outbox::lock_recipient(conn, recipient)?;
-    let since = tx.now - chrono::Duration::hours(1);
-    if outbox::count_since(conn, recipient, kind.as_str(), since)? >= MAILS_PER_HOUR {
-        return Ok(false);
+    let verified = accounts::find_by_email(conn, recipient)?
+        .is_some_and(|user| user.email_verified_at.is_some());
+    let allowed = if verified {
+        let hour_ago = tx.now - chrono::Duration::hours(1);
+        (!kind.answers_a_request()
+            || outbox::count_since(conn, recipient, kind.as_str(), hour_ago)? < MAILS_PER_HOUR)
+            && outbox::count_all_since(conn, recipient, hour_ago)? < MAILS_PER_RECIPIENT_PER_HOUR
+    } else {
+        let day_ago = tx.now - chrono::Duration::days(1);
+        kind.answers_a_request()
+            && outbox::count_all_since(conn, recipient, day_ago)? < UNVERIFIED_MAILS_PER_DAY
+    };
+    if allowed {
+        mail::queue(conn, kind, recipient, user_id, facts, tx.now)?;
     }
-    mail::queue(conn, kind, recipient, user_id, &tx.mail_facts(), tx.now)?;
-    Ok(true)
+    Ok(allowed)
+}
+
+/// Voids every link of the account that is not used yet (reset, verification, address
+/// change), mailed or still waiting in the outbox. A password reset, a password change
+/// and "sign out everywhere" call it: whoever held the account before must not keep a
+/// way back in, such as a change of address to their own that they asked for.
+pub(super) fn void_pending_links(
+    conn: &mut DbConnection,
+    tx: &Tx<'_>,
+    user_id: &str,
+) -> QueryResult<()> {
+    let purposes = [
+        LinkPurpose::PasswordReset,
+        LinkPurpose::EmailVerification,
+        LinkPurpose::EmailChange,
+    ];
+    let names = purposes.map(LinkPurpose::as_str);
+    email_tokens::void_unused(conn, user_id, &names)?;
+    let kinds = [
+        MailKind::EmailVerification.as_str(),
+        MailKind::EmailChange.as_str(),
+    ];
+    outbox::drop_pending(conn, user_id, &kinds, tx.now)?;
+    Ok(())
 }
 
 /// A new, unverified account for `email` (normalised) with this password hash.

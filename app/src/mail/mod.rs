@@ -43,6 +43,20 @@ pub enum MailKind {
     SecondFactorDisabled,
     /// "A passkey was added to your account."
     PasskeyAdded,
+    /// "Many wrong passwords: password sign-in is paused; here is a reset link."
+    AccountLocked,
+    /// "Your password was right but the code was wrong, many times."
+    CodeLocked,
+    /// "Two-step sign-in was turned on."
+    SecondFactorEnabled,
+    /// "New recovery codes were made; the old ones stopped working."
+    RecoveryCodesRenewed,
+    /// "A passkey was removed from your account."
+    PasskeyRemoved,
+    /// "Someone asked to move your account to another address" (to the current one).
+    EmailChangeRequested,
+    /// "Your account was deleted."
+    AccountDeleted,
 }
 
 impl MailKind {
@@ -51,10 +65,21 @@ impl MailKind {
         self.into()
     }
 
+    /// Whether the mail answers a request anyone can make (a link, "someone used your
+    /// address", a lock notice), as opposed to a notice of the owner's own change: these
+    /// are limited per kind as well as in all.
+    pub fn answers_a_request(self) -> bool {
+        self.link().is_some()
+            || matches!(
+                self,
+                Self::AddressInUse | Self::CodeLocked | Self::TokenReuse
+            )
+    }
+
     /// The link the mail carries, made at delivery; `None` for notices.
     pub fn link(self) -> Option<LinkPurpose> {
         match self {
-            Self::PasswordReset => Some(LinkPurpose::PasswordReset),
+            Self::PasswordReset | Self::AccountLocked => Some(LinkPurpose::PasswordReset),
             Self::EmailVerification => Some(LinkPurpose::EmailVerification),
             Self::EmailChange => Some(LinkPurpose::EmailChange),
             _ => None,

@@ -91,10 +91,11 @@ fn content(kind: MailKind, ctx: &MailContext<'_>) -> Content {
             .collect::<Vec<_>>()
     };
     let target = match kind {
-        MailKind::PasswordReset | MailKind::EmailVerification | MailKind::EmailChange => {
-            ctx.link.unwrap_or_default().to_owned()
-        }
-        MailKind::AddressInUse => page(paths::LOGIN),
+        MailKind::PasswordReset
+        | MailKind::AccountLocked
+        | MailKind::EmailVerification
+        | MailKind::EmailChange => ctx.link.unwrap_or_default().to_owned(),
+        MailKind::AddressInUse | MailKind::AccountDeleted => page(paths::LOGIN),
         _ => page(paths::DEVICES),
     };
     Content {

@@ -81,6 +81,7 @@ fn EmailSection(
     let resend = ServerAction::<ResendVerification>::new();
     let change = ServerAction::<ChangeEmail>::new();
     follow_sudo(change.value().into());
+    follow_sudo(notify.value().into());
     let query = use_query_map();
     let notice = move || {
         let by_post = query
@@ -129,10 +130,13 @@ fn EmailSection(
                             </p>
                             <ActionForm action=notify attr:class="inline-form">
                                 <input type="hidden" name="on" value=(!on).to_string()/>
+                                // Turning them off is a sensitive action.
+                                {on.then(|| view! { <SudoFields id="alerts"/> })}
                                 <button type="submit" class="button button--secondary">
                                     {if on { t("alerts-turn-off") } else { t("alerts-turn-on") }}
                                 </button>
                             </ActionForm>
+                            <FormError result=notify.value().into()/>
                         }
                     })
                 })}

@@ -31,6 +31,21 @@ pub fn count_of_kinds(
     query.count().get_result(conn)
 }
 
+/// How many events of `kind` the account has had since `since`.
+pub fn count_since(
+    conn: &mut DbConnection,
+    user_id: &str,
+    kind: &str,
+    since: chrono::NaiveDateTime,
+) -> QueryResult<i64> {
+    security_events::table
+        .filter(security_events::user_id.eq(user_id))
+        .filter(security_events::kind.eq(kind))
+        .filter(security_events::created_at.ge(since))
+        .count()
+        .get_result(conn)
+}
+
 /// Up to `limit` events of the account, newest first, older than the event `before`
 /// (ids are UUID v7, so they sort by time).
 pub fn page(

@@ -46,6 +46,19 @@ pub fn count_since(
         .get_result(conn)
 }
 
+/// How many mails of any kind were queued for `recipient` since `since`.
+pub fn count_all_since(
+    conn: &mut DbConnection,
+    recipient: &str,
+    since: NaiveDateTime,
+) -> QueryResult<i64> {
+    mail_outbox::table
+        .filter(mail_outbox::recipient.eq(recipient))
+        .filter(mail_outbox::created_at.ge(since))
+        .count()
+        .get_result(conn)
+}
+
 /// Takes up to `limit` pending mails that are due, for one delivery attempt each: their
 /// attempt count goes up and they are not due again before `lease_until`, so another
 /// sender (another instance) skips them while this one works, and picks them up if this
@@ -117,6 +130,28 @@ pub fn finish(
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// Drops the mails of `kinds` about `user_id` that are not delivered yet (their links
+/// are made at delivery, so dropping the row voids the link before it exists).
+pub fn drop_pending(
+    conn: &mut DbConnection,
+    user_id: &str,
+    kinds: &[&str],
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        mail_outbox::table
+            .filter(mail_outbox::user_id.eq(user_id))
+            .filter(mail_outbox::kind.eq_any(kinds))
+            .filter(mail_outbox::status.eq(PENDING)),
+    )
+    .set((
+        mail_outbox::status.eq("dropped"),
+        mail_outbox::finished_at.eq(now),
+        mail_outbox::last_error.eq("voided: the account's password or sessions changed"),
+    ))
+    .execute(conn)
 }
 
 /// Schedules another attempt at `next_attempt_at`, remembering why this one failed.

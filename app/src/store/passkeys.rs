@@ -43,7 +43,10 @@ pub fn insert(conn: &mut DbConnection, row: &PasskeyRow) -> QueryResult<()> {
 }
 
 /// Records a sign-in with the passkey: its updated credential (counter, backup state)
-/// and the time.
+/// and the time; `false` if the passkey is gone, or if its stored signature counter is
+/// already at or past `sign_count` (a non-zero counter only ever grows: two sign-ins
+/// that overlap, a clone and the original, cannot both move it, and a slow one cannot
+/// move it back). An authenticator without a counter always sends 0.
 pub fn record_use(
     conn: &mut DbConnection,
     credential_id: &str,
@@ -52,14 +55,20 @@ pub fn record_use(
     backed_up: bool,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let updated = diesel::update(passkeys::table.find(credential_id))
-        .set((
-            passkeys::passkey.eq(passkey),
-            passkeys::sign_count.eq(sign_count),
-            passkeys::backed_up.eq(backed_up),
-            passkeys::last_used_at.eq(now),
-        ))
-        .execute(conn)?;
+    let changes = (
+        passkeys::passkey.eq(passkey),
+        passkeys::sign_count.eq(sign_count),
+        passkeys::backed_up.eq(backed_up),
+        passkeys::last_used_at.eq(now),
+    );
+    let found = passkeys::table.find(credential_id);
+    let updated = if sign_count == 0 {
+        diesel::update(found).set(changes).execute(conn)?
+    } else {
+        diesel::update(found.filter(passkeys::sign_count.lt(sign_count)))
+            .set(changes)
+            .execute(conn)?
+    };
     Ok(updated == 1)
 }
 
@@ -72,6 +81,14 @@ pub fn delete(conn: &mut DbConnection, user_id: &str, credential_id: &str) -> Qu
     )
     .execute(conn)?;
     Ok(deleted == 1)
+}
+
+/// How many ceremonies have not expired yet.
+pub fn live_challenges(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<i64> {
+    passkey_challenges::table
+        .filter(passkey_challenges::expires_at.gt(now))
+        .count()
+        .get_result(conn)
 }
 
 /// Keeps a ceremony's state until the browser answers.

@@ -11,7 +11,26 @@ use super::schema::throttle_counters;
 /// Loads the counters named by `keys` (creating empty ones), locked until the
 /// transaction ends so concurrent attempts on any instance update them one at a time.
 /// Returned in the order of `keys`.
+///
+/// A counter refunded to nothing is deleted ([`delete_counters`]); if that happens
+/// between this transaction's insert (which found the row, so did nothing) and its lock,
+/// the row is missing: it is created again, a few times at most.
 pub fn lock_counters(
+    conn: &mut DbConnection,
+    keys: &[String],
+    now: NaiveDateTime,
+) -> QueryResult<Vec<ThrottleCounter>> {
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match try_lock_counters(conn, keys, now) {
+            Err(diesel::result::Error::NotFound) if tries < 5 => continue,
+            other => return other,
+        }
+    }
+}
+
+fn try_lock_counters(
     conn: &mut DbConnection,
     keys: &[String],
     now: NaiveDateTime,
@@ -49,6 +68,15 @@ pub fn lock_counters(
                 .ok_or(diesel::result::Error::NotFound)
         })
         .collect()
+}
+
+/// Deletes the counters named by `keys` (they hold nothing any more).
+pub fn delete_counters(conn: &mut DbConnection, keys: &[String]) -> QueryResult<()> {
+    if !keys.is_empty() {
+        diesel::delete(throttle_counters::table.filter(throttle_counters::key.eq_any(keys)))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// Writes counters back after the rules changed them.

@@ -104,6 +104,14 @@ fn to_naive(expiry: time::OffsetDateTime) -> NaiveDateTime {
         .naive_utc()
 }
 
+/// The key a web session is stored under: the SHA-256 of its id, as refresh tokens are
+/// kept. A copy of the table (a backup, a read-only leak) then holds no cookie that
+/// works, and with it no stashed reset link or pending sign-in.
+fn stored_id(id: &Id) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, id.to_string().as_bytes());
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Writes the row whole (insert or replace).
 fn upsert(
     conn: &mut DbConnection,
@@ -156,7 +164,7 @@ impl SessionStore for WebSessionStore {
         let data = encode(split_loaded(&record.data).0);
         let expires_at = to_naive(record.expiry_date);
         loop {
-            let id = record.id.to_string();
+            let id = stored_id(&record.id);
             let data = data.clone();
             let inserted = self
                 .db
@@ -188,7 +196,7 @@ impl SessionStore for WebSessionStore {
     /// retired for fixation's sake must not come back.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let (mine, loaded) = split_loaded(&record.data);
-        let id = record.id.to_string();
+        let id = stored_id(&record.id);
         let expires_at = to_naive(record.expiry_date);
         let Some(loaded) = loaded else {
             let data = encode(mine);
@@ -224,7 +232,7 @@ impl SessionStore for WebSessionStore {
     }
 
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
-        let id = session_id.to_string();
+        let id = stored_id(session_id);
         let now = Utc::now().naive_utc();
         let row: Option<(Vec<u8>, NaiveDateTime)> = self
             .db
@@ -255,7 +263,7 @@ impl SessionStore for WebSessionStore {
     }
 
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
-        let id = session_id.to_string();
+        let id = stored_id(session_id);
         self.db
             .run(move |conn| {
                 diesel::delete(web_sessions::table.find(id)).execute(conn)?;
@@ -413,7 +421,7 @@ mod tests {
         loaded.id = Id::default();
         store.create(&mut loaded).await.unwrap();
         for id in [record.id, loaded.id] {
-            let id = id.to_string();
+            let id = stored_id(&id);
             let raw: Vec<u8> = store
                 .db
                 .run(move |conn| {
@@ -426,6 +434,25 @@ mod tests {
                 .unwrap();
             assert_eq!(decode(&raw).unwrap(), record.data);
         }
+    }
+
+    #[tokio::test]
+    async fn the_table_holds_no_usable_id() {
+        let (_dir, store) = store();
+        let record = stored(&store, time::Duration::hours(1)).await;
+        let keys: Vec<String> = store
+            .db
+            .run(|conn| Ok(web_sessions::table.select(web_sessions::id).load(conn)?))
+            .await
+            .unwrap();
+        assert_eq!(keys.len(), 1);
+        assert_ne!(
+            keys[0],
+            record.id.to_string(),
+            "the cookie's id is not stored"
+        );
+        assert!(!keys[0].contains(&record.id.to_string()));
+        assert!(store.load(&record.id).await.unwrap().is_some());
     }
 
     #[tokio::test]

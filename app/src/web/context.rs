@@ -12,10 +12,13 @@ use super::cookies::{self, CookieSettings};
 use crate::api::error::AppError;
 use crate::auth::client::{ClientInfo, HeldSession};
 use crate::auth::error::AuthError;
+use crate::auth::recovery::Registered;
 use crate::auth::refresh_token::RefreshToken;
 use crate::auth::service::AuthService;
 use crate::auth::session::{CurrentDeviceSession, SignedIn};
-use crate::auth::throttle::{Attempt, Outcome, Refusal, Reservation, ReserveError};
+use crate::auth::throttle::{
+    Attempt, AttemptKind, Lock, Outcome, Refusal, Reservation, ReserveError,
+};
 
 /// Shared server state that server functions reach through Leptos' context; the
 /// server's router provides it for every request.
@@ -180,32 +183,73 @@ pub fn require_device_session() -> Result<CurrentDeviceSession, AppError> {
     }
 }
 
-/// Runs a password-checking operation for `account` under the brute-force throttle:
-/// the attempt is counted before `operation` hashes anything, refused with 429 while a
-/// backoff lasts (or while too many checks of this account or address are running), and
-/// refunded when the password was right. A browser holding this account's device cookie
-/// is counted on its own instead of on the account-wide lock. The answer never depends
-/// on whether the account exists.
-pub async fn throttled<T>(
+/// Whose secret a throttled attempt guesses: the key its counters are kept under, and
+/// whom to tell when an account-wide lock engages.
+#[derive(Debug, Clone, Copy)]
+pub enum Guessed<'a> {
+    /// The account with this (normalised) address: sign-up, login, the code step.
+    Email(&'a str),
+    /// The account with this id: a proof of identity for sudo mode.
+    User(&'a str),
+    /// A passkey, by its credential id (whose account is unknown until it checks out).
+    Passkey(&'a str),
+}
+
+impl Guessed<'_> {
+    fn key(&self) -> String {
+        match self {
+            Self::Email(email) => (*email).to_owned(),
+            Self::User(id) => format!("user:{id}"),
+            Self::Passkey(id) => format!("passkey:{id}"),
+        }
+    }
+}
+
+/// How the success of a throttled operation settles its attempt. Only an answer that
+/// proved the secret is refunded: a password that merely led to "now the code" or
+/// "check your inbox" keeps its charge, so neither can be used to wipe the counters.
+pub trait Settles {
+    /// `Some(Succeeded)` to refund, `None` to let the charge stand.
+    fn settles(&self) -> Option<Outcome> {
+        Some(Outcome::Succeeded)
+    }
+}
+
+impl Settles for () {}
+impl Settles for Vec<String> {}
+impl Settles for SignedIn {}
+
+impl Settles for Registered {
+    fn settles(&self) -> Option<Outcome> {
+        match self {
+            Registered::SignedIn(_) => Some(Outcome::Succeeded),
+            Registered::SecondFactor(_) | Registered::CheckInbox => None,
+        }
+    }
+}
+
+/// Runs a password-checking operation under the brute-force throttle: the attempt is
+/// counted before `operation` hashes anything, refused with 429 while a backoff lasts
+/// (or while too many checks of this account or address are running), and refunded
+/// only when the answer proved the secret (see [`Settles`]). A browser holding this
+/// account's device cookie is counted on its own instead of on the account-wide lock
+/// (codes excepted). When a wrong answer engages an account-wide lock, the owner is
+/// mailed. The answer never depends on whether the account exists.
+pub async fn throttled<T: Settles>(
     ctx: &ServerContext,
-    account: &str,
+    kind: AttemptKind,
+    guessed: Guessed<'_>,
     client: &ClientInfo,
     operation: impl Future<Output = Result<T, AuthError>>,
 ) -> Result<T, AppError> {
-    let device = request_parts().ok().and_then(|parts| {
-        cookies::read(&parts.headers, ctx.cookies.device_name())
-            .and_then(|value| ctx.auth.device_cookies().verify(account, value))
-    });
-    let attempt = Attempt {
-        account: account.to_owned(),
-        ip: client.ip.clone(),
-        device,
-    };
+    let key = guessed.key();
+    let device = device_nonce(ctx, &key);
+    let attempt = Attempt::new(kind, &key, &client.ip, device.as_deref());
     let throttle = ctx.auth.throttle();
     let reservation = reserve(ctx, &attempt).await?;
     let result = operation.await;
     let outcome = match &result {
-        Ok(_) => Some(Outcome::Succeeded),
+        Ok(value) => value.settles(),
         Err(
             AuthError::InvalidCredentials
             | AuthError::WrongPassword
@@ -215,14 +259,64 @@ pub async fn throttled<T>(
         ) => None,
         Err(_) => Some(Outcome::NotJudged),
     };
-    if let Err(err) = throttle.settle(reservation, outcome).await {
+    match throttle.settle(reservation, outcome).await {
+        Ok(locks) => {
+            for lock in locks {
+                tell_owner_of_lock(ctx, lock, guessed, client).await;
+            }
+        }
         // The attempt stays counted: safe, and the user's next try refunds nothing less.
-        tracing::warn!(error = %err, "could not refund a throttle reservation");
-    }
-    if result.is_ok() {
-        set_device_cookie(ctx, account);
+        Err(err) => tracing::warn!(error = %err, "could not refund a throttle reservation"),
     }
     Ok(result?)
+}
+
+/// The nonce of this browser's device cookie, if it is valid for `key`.
+fn device_nonce(ctx: &ServerContext, key: &str) -> Option<String> {
+    with_request_headers(|headers| {
+        cookies::read(headers, ctx.cookies.device_name())
+            .and_then(|value| ctx.auth.device_cookies().verify(key, value))
+    })
+    .ok()
+    .flatten()
+}
+
+/// Gives back the charge of the password step of a sign-in whose code has just checked
+/// out: the password was right after all, and the owner's own sign-ins must not use up
+/// the counters that stop guessers.
+pub async fn refund_password_step(ctx: &ServerContext, email: &str, client: &ClientInfo) {
+    let guessed = Guessed::Email(email).key();
+    let device = device_nonce(ctx, &guessed);
+    let step = Attempt::new(
+        AttemptKind::Password,
+        &guessed,
+        &client.ip,
+        device.as_deref(),
+    );
+    if let Err(err) = ctx.auth.throttle().refund(&step, Outcome::Succeeded).await {
+        tracing::warn!(error = %err, "could not refund the password step");
+    }
+}
+
+/// Mails the owner of the address `guessed` that a lock engaged. (A lock on a user id
+/// is a signed-in session guessing its own password for sudo mode: the session's owner
+/// already sees it; a passkey's account is not known.)
+async fn tell_owner_of_lock(
+    ctx: &ServerContext,
+    lock: Lock,
+    guessed: Guessed<'_>,
+    client: &ClientInfo,
+) {
+    let Guessed::Email(email) = guessed else {
+        return;
+    };
+    if let Err(err) = ctx
+        .auth
+        .tell_owner_of_lock(lock, email, client.clone())
+        .await
+    {
+        tracing::warn!(error = %err, "could not queue the lock notice");
+    }
 }
 
 /// Lets a sensitive action through in sudo mode, or with a proof of identity from the
@@ -236,9 +330,16 @@ pub async fn require_sudo(
     code: Option<String>,
 ) -> Result<(), AppError> {
     let proof = crate::auth::second_factor::Proof::from_fields(password, code);
+    // A code alone is counted as a code (the account's code ceiling), not as a password.
+    let kind = if proof.password.is_none() && proof.code.is_some() {
+        AttemptKind::Code
+    } else {
+        AttemptKind::Password
+    };
     throttled(
         ctx,
-        &session.user_id,
+        kind,
+        Guessed::User(&session.user_id),
         client,
         ctx.auth.require_sudo(session, proof),
     )
@@ -289,33 +390,45 @@ async fn reserve(ctx: &ServerContext, attempt: &Attempt) -> Result<Reservation, 
     }
 }
 
-/// Counts a request that sends mail (a password-reset request) under the same burst
-/// rules as a wrong password, per address asked for (`account`) and per client address,
-/// and never refunds it: 429 once either budget is spent. Says nothing about whether
-/// the account exists: the budget is spent the same either way.
+/// Counts a request that sends mail (a password-reset request) in the client's
+/// address bucket, and never refunds it: 429 once the bucket is spent. It guesses
+/// nothing, so it is not charged to the account (a stranger must not be able to lock
+/// the owner out of recovery); the mail has its own per-recipient limit. Says nothing
+/// about whether the account exists.
 pub async fn count_mail_request(
     ctx: &ServerContext,
-    account: &str,
+    email: &str,
     client: &ClientInfo,
 ) -> Result<(), AppError> {
-    let attempt = Attempt {
-        account: format!("mail:{account}"),
-        ip: client.ip.clone(),
-        device: None,
-    };
+    let attempt = Attempt::new(AttemptKind::MailRequest, email, &client.ip, None);
     let reservation = reserve(ctx, &attempt).await?;
     // `None`: the charge stands.
-    Ok(ctx
-        .auth
+    ctx.auth
         .throttle()
         .settle(reservation, None)
         .await
-        .map_err(AuthError::from)?)
+        .map_err(AuthError::from)?;
+    Ok(())
 }
 
-/// Gives this browser a device cookie for `account` after a right password.
-fn set_device_cookie(ctx: &ServerContext, account: &str) {
-    let value = ctx.auth.device_cookies().issue(account);
+/// Spends one of the client's writes without a session (see
+/// `Throttle::spend_write`), or the 429 to answer.
+pub async fn anonymous_write(ctx: &ServerContext, client: &ClientInfo) -> Result<(), AppError> {
+    match ctx.auth.throttle().spend_write(&client.ip).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(wait)) => Err(AppError::Throttled(
+            wait.as_secs_f64().ceil().max(1.0) as u64
+        )),
+        Err(err) => Err(AuthError::from(err).into()),
+    }
+}
+
+/// Gives this browser a device cookie for the account with address `email`: proof, on
+/// its next password attempts, that it signed in to that account before. Called only
+/// once a device session has started (or a reset link proved the mailbox), never for
+/// a password that still waits for its code.
+pub fn remember_device(ctx: &ServerContext, email: &str) {
+    let value = ctx.auth.device_cookies().issue(email);
     append_set_cookie(ctx.cookies.device_cookie(&value));
 }
 

@@ -13,19 +13,24 @@ use tower_sessions::Session;
 
 use crate::auth::email_link::{LinkPurpose, LinkToken};
 use crate::paths::param;
+use crate::web::context::ServerContext;
 
 fn session_key(purpose: LinkPurpose) -> String {
     format!("link:{}", purpose.as_str())
 }
 
-/// What is stashed for a token that does not even have the right shape: a value no
-/// stored hash can equal, so the page says "not valid" like for any unknown link.
-const MALFORMED: &str = "malformed";
-
 /// `GET /reset?token=…` (and the other link pages): stores the token's hash in `session`
 /// and answers with a redirect to the same page without the query; `None` for any other
-/// request. The web-session middleware calls it for every request it serves.
+/// request. The web-session middleware calls it for every request it serves, with the
+/// client's address (`ip`).
+///
+/// Storing the hash creates a web session, a row anyone can cause: a token without the
+/// right shape stores nothing (the page then says "not valid", as for any unknown link),
+/// and a well-formed one spends one of the client's writes without a session (429 once
+/// they are spent).
 pub async fn take_token_from_link(
+    ctx: &ServerContext,
+    ip: &str,
     method: &Method,
     uri: &Uri,
     session: &Session,
@@ -36,9 +41,16 @@ pub async fn take_token_from_link(
     let path = uri.path();
     let purpose = LinkPurpose::iter().find(|p| p.page().path() == path)?;
     let token = uri.query().and_then(token_in_query)?;
-    let hash = LinkToken::parse(&token).map_or_else(|| MALFORMED.to_owned(), |t| t.hash());
-    if let Err(err) = session.insert(&session_key(purpose), hash).await {
-        tracing::warn!(error = %err, "cannot keep a link's token in the web session");
+    if let Some(token) = LinkToken::parse(&token) {
+        match ctx.auth.throttle().spend_write(ip).await {
+            Ok(Ok(())) => {
+                if let Err(err) = session.insert(&session_key(purpose), token.hash()).await {
+                    tracing::warn!(error = %err, "cannot keep a link's token in the web session");
+                }
+            }
+            Ok(Err(wait)) => return Some(too_many(wait)),
+            Err(err) => tracing::warn!(error = %err, "cannot count a link's landing"),
+        }
     }
     let mut response = Redirect::to(&purpose.page().path()).into_response();
     response.headers_mut().insert(
@@ -46,6 +58,20 @@ pub async fn take_token_from_link(
         HeaderValue::from_static("no-referrer"),
     );
     Some(response)
+}
+
+/// A plain 429 for a landing over the client's budget.
+fn too_many(wait: std::time::Duration) -> Response {
+    let retry_after = wait.as_secs().max(1).to_string();
+    let mut response = (
+        http::StatusCode::TOO_MANY_REQUESTS,
+        "Too many requests. Please wait a moment and open the link again.",
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(&retry_after) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
 }
 
 /// The `token` value of a query string.

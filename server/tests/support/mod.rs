@@ -175,6 +175,11 @@ fn with_database(
     if !is_default && !env.iter().any(|(k, _)| k == "DATABASE_URL") {
         env.push(("DATABASE_URL".into(), url_text(database)));
     }
+    // Tests sign up many accounts from 127.0.0.1, more than one real client address may
+    // create in an hour; the tests of that limit set it themselves.
+    if !env.iter().any(|(k, _)| k == "SIGN_UPS_PER_HOUR") {
+        env.push(("SIGN_UPS_PER_HOUR".into(), "100000".into()));
+    }
     env
 }
 
@@ -353,6 +358,34 @@ pub fn run_to_exit(env: &[(&str, &str)]) -> Finished {
     Finished { status, stderr }
 }
 
+// ---- An authenticator app, for the two-step sign-in tests. ----
+
+/// The code an authenticator app shows for `secret` (base32, as the page shows it) at
+/// `at_unix`.
+pub fn code_for(secret: &str, at_unix: u64) -> String {
+    let bytes = totp_rs::Secret::Encoded(secret.replace(' ', ""))
+        .to_bytes()
+        .unwrap();
+    totp_rs::TOTP::new_unchecked(
+        totp_rs::Algorithm::SHA1,
+        6,
+        0,
+        30,
+        bytes,
+        None,
+        String::new(),
+    )
+    .generate(at_unix)
+}
+
+/// Seconds since the Unix epoch.
+pub fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
 // ---- An HTTP client that keeps the two session cookies, as a browser would. ----
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -426,7 +459,7 @@ impl Browser {
             .join("; ")
     }
 
-    fn keep(&mut self, response: &reqwest::Response) {
+    pub fn keep(&mut self, response: &reqwest::Response) {
         for value in response.headers().get_all("set-cookie") {
             if let Some(rest) = value.to_str().unwrap().strip_prefix("__Host-session=") {
                 self.session = Some(rest.split(';').next().unwrap().to_owned());
@@ -529,6 +562,20 @@ impl Client {
 
     pub async fn me(&self, cookies: &Cookies) -> StatusCode {
         self.post("/api/session/me", cookies, &[]).await.status()
+    }
+
+    /// Marks every account's address verified, as its link would: notices go to
+    /// verified addresses only.
+    pub async fn verify_all_addresses(&self) {
+        self.db()
+            .run(|conn| {
+                Ok(testing::execute(
+                    conn,
+                    "UPDATE users SET email_verified_at = CURRENT_TIMESTAMP",
+                )?)
+            })
+            .await
+            .unwrap();
     }
 
     /// The server's database, opened beside it (SQLite in WAL mode allows this).
