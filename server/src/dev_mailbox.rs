@@ -29,9 +29,11 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The mailbox shows reset links in clear, so it answers only a loopback peer that
-/// asked for a loopback host: not another machine (a server bound to `0.0.0.0`), and
-/// not a web page that pointed its own host name at 127.0.0.1 (DNS rebinding, whose
-/// requests carry that page's host name). Anything else gets a plain 404.
+/// asked for a loopback host: not another machine (a server bound to `0.0.0.0`), not a
+/// web page that pointed its own host name at 127.0.0.1 (DNS rebinding, whose requests
+/// carry that page's host name), and not a request relayed by a proxy or tunnel on this
+/// machine (it says so in `Forwarded` or `X-Forwarded-*`). Anything else gets a plain
+/// 404.
 async fn only_local(
     axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     request: axum::extract::Request,
@@ -42,7 +44,15 @@ async fn only_local(
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    if peer.ip().is_loopback() && is_loopback_host(host) {
+    let relayed = [
+        "forwarded",
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-real-ip",
+    ]
+    .iter()
+    .any(|name| request.headers().contains_key(*name));
+    if peer.ip().is_loopback() && is_loopback_host(host) && !relayed {
         next.run(request).await
     } else {
         StatusCode::NOT_FOUND.into_response()

@@ -870,6 +870,15 @@ async fn the_development_mailbox_exists_only_without_smtp() {
             .unwrap();
         assert_eq!(rebound.status(), StatusCode::NOT_FOUND, "{host}");
     }
+    // Nor through a tunnel or proxy on this machine, which says whom it relays.
+    let relayed = dev
+        .http
+        .get(dev.server.url(&format!("/dev/mailbox/{id}")))
+        .header("x-forwarded-for", "203.0.113.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(relayed.status(), StatusCode::NOT_FOUND);
 
     let smtp = SmtpServer::start();
     let real = server(&smtp, &[]);

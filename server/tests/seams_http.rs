@@ -184,6 +184,141 @@ async fn thirty_addresses_that_know_the_password_check_at_most_the_accounts_code
     );
 }
 
+/// The newest link of `kind` mailed to `to`, once the development mailbox has it.
+async fn newest_link(server: &InProcess, kind: &'static str, to: &'static str) -> String {
+    for _ in 0..100 {
+        let body: Option<String> = server
+            .state
+            .server
+            .auth
+            .db()
+            .run(move |conn| {
+                use app::store::schema::mail_outbox::dsl as m;
+                use diesel::prelude::*;
+                Ok(m::mail_outbox
+                    .filter(m::kind.eq(kind))
+                    .filter(m::recipient.eq(to))
+                    .filter(m::text_body.is_not_null())
+                    .order(m::created_at.desc())
+                    .select(m::text_body)
+                    .first::<Option<String>>(conn)
+                    .optional()?
+                    .flatten())
+            })
+            .await
+            .unwrap();
+        if let Some(body) = body {
+            let start = body.find("http").unwrap();
+            let link = body[start..].split_whitespace().next().unwrap();
+            return link.to_owned();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no {kind} mail to {to}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_completed_reset_lifts_the_code_lock() {
+    let server = behind_a_proxy(&[]).await;
+    let secret = ann_with_two_step_sign_in(&server).await;
+    // Someone with the password spends the account's code budget.
+    let mut guess = 0;
+    for ip in 1..=5 {
+        let mut attacker = Browser::default();
+        let ip = format!("10.9.0.{ip}");
+        let step = [("email", VICTIM), ("password", PASSWORD)];
+        post_from(&server, &mut attacker, &ip, "/api/auth/login", &step).await;
+        for _ in 0..2 {
+            guess += 1;
+            let code = wrong_code(&secret, 900 + guess);
+            post_from(
+                &server,
+                &mut attacker,
+                &ip,
+                "/api/auth/code",
+                &[("code", &code)],
+            )
+            .await;
+        }
+    }
+    let mut probe = Browser::default();
+    let step = [("email", VICTIM), ("password", PASSWORD)];
+    post_from(&server, &mut probe, "10.9.1.1", "/api/auth/login", &step).await;
+    let locked = post_from(
+        &server,
+        &mut probe,
+        "10.9.1.1",
+        "/api/auth/code",
+        &[("code", "000000")],
+    )
+    .await;
+    assert_eq!(
+        locked.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the code step is locked"
+    );
+
+    // Ann resets her password through the mailed link (delivered to the development
+    // mailbox by the sender the binary would run).
+    let sender = tokio::spawn(
+        server
+            .state
+            .mail
+            .as_ref()
+            .clone()
+            .run(std::time::Duration::from_millis(100)),
+    );
+    let mut ann = Browser::default();
+    let asked = post_from(
+        &server,
+        &mut ann,
+        "192.0.2.9",
+        "/api/recovery/forgot",
+        &[("email", VICTIM)],
+    )
+    .await;
+    assert_eq!(asked.status(), StatusCode::OK);
+    let link = newest_link(&server, "password_reset", VICTIM).await;
+    let path = &link[link.find("/reset").unwrap()..];
+    let opened = server
+        .http
+        .get(server.url(path))
+        .header("x-forwarded-for", "192.0.2.9")
+        .send()
+        .await
+        .unwrap();
+    ann.keep(&opened);
+    let new_password = "ann's new password";
+    let reset = post_from(
+        &server,
+        &mut ann,
+        "192.0.2.9",
+        "/api/recovery/reset",
+        &[("new_password", new_password)],
+    )
+    .await;
+    assert_eq!(reset.status(), StatusCode::OK);
+    // Her own sign-in now reaches the code step and gets through.
+    let step = [("email", VICTIM), ("password", new_password)];
+    let password = post_from(&server, &mut ann, "192.0.2.9", "/api/auth/login", &step).await;
+    assert_eq!(password.status(), StatusCode::OK);
+    let code = code_for(&secret, now_unix() + 30);
+    let signed_in = post_from(
+        &server,
+        &mut ann,
+        "192.0.2.9",
+        "/api/auth/code",
+        &[("code", &code)],
+    )
+    .await;
+    assert_eq!(
+        signed_in.status(),
+        StatusCode::OK,
+        "the code step is open again"
+    );
+    sender.abort();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_guesses_on_one_pending_sign_in_check_at_most_five_codes() {
     let server = Arc::new(behind_a_proxy(&[]).await);

@@ -86,8 +86,8 @@ pub async fn refresh(next: Option<String>) -> Result<SignedInView, AppError> {
     use crate::auth::refresh_token::RefreshToken;
     use crate::paths::safe_next;
     use crate::web::context::{
-        anonymous_write, clear_session_cookies, client_info, request_parts, server_context,
-        wants_html,
+        anonymous_write, clear_session_cookies, client_info, may_write, request_parts,
+        server_context, wants_html,
     };
     use crate::web::cookies;
     let ctx = server_context()?;
@@ -96,15 +96,16 @@ pub async fn refresh(next: Option<String>) -> Result<SignedInView, AppError> {
         cookies::read(&parts.headers, ctx.cookies.refresh_name()).and_then(RefreshToken::parse);
     let result = match token {
         Some(token) => {
-            // Anyone can send a well-formed token: each try takes the write lock, so it
-            // spends one of the client's writes, given back when it worked.
+            // Anyone can send a well-formed token, and each try takes the write lock: a
+            // client whose anonymous writes are spent must wait, and a try that fails
+            // spends one. A real device's refresh works, and only reads the counter.
             let client = client_info(&ctx, &parts);
-            anonymous_write(&ctx, &client).await?;
+            may_write(&ctx, &client).await?;
             let refreshed = ctx.auth.refresh(&token, client.clone()).await;
-            if refreshed.is_ok()
-                && let Err(err) = ctx.auth.throttle().refund_write(&client.ip).await
+            if refreshed.is_err()
+                && let Err(err) = anonymous_write(&ctx, &client).await
             {
-                tracing::warn!(error = %err, "could not refund a refresh's write");
+                tracing::debug!(error = %err, "a failed refresh over the client's budget");
             }
             refreshed.map_err(AppError::from)
         }

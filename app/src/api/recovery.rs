@@ -92,8 +92,12 @@ pub async fn reset_password(new_password: Secret) -> Result<(), AppError> {
     crate::web::email_link::forget(EmailLink::PasswordReset.into()).await;
     clear_session_cookies(&ctx);
     // The link proved this browser's owner reads the account's mail: it is exempt from
-    // the account-wide lock a stranger may have set off, as a browser that signed in is.
+    // the account-wide lock a stranger may have set off, as a browser that signed in is;
+    // and code guesses made with the old password no longer hold the code step shut.
     remember_device(&ctx, &email);
+    if let Err(err) = ctx.auth.throttle().forget_code_failures(&email).await {
+        tracing::warn!(error = %err, "could not lift the code lock after a reset");
+    }
     crate::web::flash::cycle_web_session_id().await;
     crate::web::flash::set(crate::i18n::ui::t("notice-password-reset")).await;
     if wants_html(&parts) {

@@ -719,18 +719,34 @@ impl Throttle {
         Ok(spent.map(drop))
     }
 
-    /// Gives back an anonymous write that turned out to be a signed-in one (a refresh
-    /// that worked).
-    pub async fn refund_write(&self, ip: &str) -> Result<(), DbError> {
-        let keys = [Key::Writes(ClientKey::of(ip))];
-        let limits = self.limits;
-        self.update(&keys, move |keys, counters, _| {
-            refund_all(limits, keys, counters, Outcome::NotJudged);
-            Ok(())
+    /// Whether the client at `ip` may still write without a session, without spending
+    /// anything: for a call that spends only when it fails (a refresh, which for a real
+    /// device works), so the common case reads and never writes the counter.
+    pub async fn check_write(&self, ip: &str) -> Result<Result<(), Duration>, DbError> {
+        let key = Key::Writes(ClientKey::of(ip));
+        let now = now();
+        let counter = match &self.store {
+            Store::Memory(memory) => memory
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .map
+                .get(&key)
+                .copied(),
+            Store::Shared(db) => {
+                let stored = key.as_stored();
+                db.run(move |conn| Ok(crate::store::throttle::find_counter(conn, &stored)?))
+                    .await?
+                    .map(|row| Counter::from_row(&row))
+            }
+        };
+        let Some(mut counter) = counter else {
+            return Ok(Ok(()));
+        };
+        key.rule(self.limits).age(&mut counter, now);
+        Ok(match counter.blocked_until {
+            Some(until) if until > now => Err((until - now).to_std().unwrap_or_default()),
+            _ => Ok(()),
         })
-        .await?
-        .ok();
-        Ok(())
     }
 
     /// Refunds an attempt that was settled with its charge standing but has since been
@@ -744,6 +760,28 @@ impl Throttle {
         .await?
         .ok();
         Ok(())
+    }
+
+    /// Forgets the code failures of `account` (a normalised address): a completed
+    /// password reset ends what they guarded against, since the password the guesser
+    /// knew no longer signs in, and the owner must not then be stopped at the code step.
+    pub async fn forget_code_failures(&self, account: &str) -> Result<(), DbError> {
+        let key = Key::Code(Digest16::of(account));
+        match &self.store {
+            Store::Memory(memory) => {
+                memory
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .map
+                    .remove(&key);
+                Ok(())
+            }
+            Store::Shared(db) => {
+                let stored = vec![key.as_stored()];
+                db.run(move |conn| Ok(crate::store::throttle::delete_counters(conn, &stored)?))
+                    .await
+            }
+        }
     }
 
     /// Counters kept in this process (0 when they live in the database).

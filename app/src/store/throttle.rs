@@ -70,6 +70,15 @@ fn try_lock_counters(
         .collect()
 }
 
+/// The counter named `key`, if there is one (read without a lock).
+pub fn find_counter(conn: &mut DbConnection, key: &str) -> QueryResult<Option<ThrottleCounter>> {
+    throttle_counters::table
+        .find(key)
+        .select(ThrottleCounter::as_select())
+        .get_result(conn)
+        .optional()
+}
+
 /// Deletes the counters named by `keys` (they hold nothing any more).
 pub fn delete_counters(conn: &mut DbConnection, keys: &[String]) -> QueryResult<()> {
     if !keys.is_empty() {

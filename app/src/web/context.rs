@@ -382,9 +382,7 @@ pub async fn sudo_caller(
 async fn reserve(ctx: &ServerContext, attempt: &Attempt) -> Result<Reservation, AppError> {
     match ctx.auth.throttle().reserve(attempt).await {
         Ok(reservation) => Ok(reservation),
-        Err(ReserveError::Refused(Refusal::Throttled(wait))) => Err(AppError::Throttled(
-            wait.as_secs_f64().ceil().max(1.0) as u64,
-        )),
+        Err(ReserveError::Refused(Refusal::Throttled(wait))) => Err(too_many(wait)),
         Err(ReserveError::Refused(Refusal::Busy)) => Err(AppError::Throttled(1)),
         Err(ReserveError::Database(err)) => Err(AuthError::from(err).into()),
     }
@@ -414,13 +412,29 @@ pub async fn count_mail_request(
 /// Spends one of the client's writes without a session (see
 /// `Throttle::spend_write`), or the 429 to answer.
 pub async fn anonymous_write(ctx: &ServerContext, client: &ClientInfo) -> Result<(), AppError> {
-    match ctx.auth.throttle().spend_write(&client.ip).await {
+    within_budget(ctx.auth.throttle().spend_write(&client.ip).await)
+}
+
+/// Whether the client may still write without a session (see
+/// `Throttle::check_write`), or the 429 to answer; spends nothing.
+pub async fn may_write(ctx: &ServerContext, client: &ClientInfo) -> Result<(), AppError> {
+    within_budget(ctx.auth.throttle().check_write(&client.ip).await)
+}
+
+/// A budget's answer as the HTTP layer gives it: a 429 with the wait, or a 503.
+fn within_budget(
+    answer: Result<Result<(), std::time::Duration>, crate::store::DbError>,
+) -> Result<(), AppError> {
+    match answer {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(wait)) => Err(AppError::Throttled(
-            wait.as_secs_f64().ceil().max(1.0) as u64
-        )),
+        Ok(Err(wait)) => Err(too_many(wait)),
         Err(err) => Err(AuthError::from(err).into()),
     }
+}
+
+/// The 429 for a wait of `wait` (`Retry-After` in whole seconds, at least 1).
+fn too_many(wait: std::time::Duration) -> AppError {
+    AppError::Throttled(wait.as_secs_f64().ceil().max(1.0) as u64)
 }
 
 /// Gives this browser a device cookie for the account with address `email`: proof, on
