@@ -1659,3 +1659,55 @@ async fn a_password_change_from_a_device_signed_out_meanwhile_changes_nothing() 
         .await
         .expect("the password is still ann's");
 }
+
+#[tokio::test]
+async fn a_link_mail_voided_while_the_sender_holds_it_is_not_sent() {
+    let t = test_auth(SessionSettings::default());
+    let ann = t
+        .auth
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap();
+    let current = t.auth.authenticate(ann.access.token.expose()).unwrap();
+    t.auth
+        .request_email_change(&current, "mallory@evil.test", client())
+        .await
+        .unwrap();
+    // The sender claims the mail (as a round of deliveries does) ...
+    let now = Utc::now().naive_utc();
+    let claimed = t
+        .auth
+        .db()
+        .run(move |conn| {
+            Ok(conn.write_transaction(|conn| {
+                crate::store::outbox::claim_due(
+                    conn,
+                    now + chrono::Duration::seconds(1),
+                    now + chrono::Duration::minutes(1),
+                    10,
+                )
+            })?)
+        })
+        .await
+        .unwrap();
+    let change = claimed
+        .into_iter()
+        .find(|m| m.kind == "email_change")
+        .expect("the address-change mail was due");
+    // ... and before it makes the link, the owner changes the password.
+    t.auth
+        .change_password(&current, "a new password".into(), client())
+        .await
+        .unwrap();
+    let mut report = crate::mail::sender::Delivered::default();
+    dev_sender(&t.auth)
+        .deliver(change, &mut report)
+        .await
+        .unwrap();
+    assert_eq!((report.sent, report.dropped), (0, 1));
+    assert_eq!(
+        rows(&t.auth, "email_tokens", "purpose = 'email_change'").await,
+        0,
+        "no link was made for it"
+    );
+}

@@ -435,12 +435,14 @@ pub(super) fn void_pending_links(
         LinkPurpose::EmailChange,
     ];
     let names = purposes.map(LinkPurpose::as_str);
-    email_tokens::void_unused(conn, user_id, &names)?;
     let kinds = [
         MailKind::EmailVerification.as_str(),
         MailKind::EmailChange.as_str(),
     ];
+    // The mails first: that waits for a sender making one of their links right now
+    // (it locks the row), whose token the next statement then sees and voids.
     outbox::drop_pending(conn, user_id, &kinds, tx.now)?;
+    email_tokens::void_unused(conn, user_id, &names)?;
     Ok(())
 }
 

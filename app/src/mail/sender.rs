@@ -137,7 +137,11 @@ impl MailSender {
         }
     }
 
-    async fn deliver(&self, mail: OutboxMail, report: &mut Delivered) -> Result<(), DbError> {
+    pub(crate) async fn deliver(
+        &self,
+        mail: OutboxMail,
+        report: &mut Delivered,
+    ) -> Result<(), DbError> {
         let Ok(kind) = mail.kind.parse::<MailKind>() else {
             report.failed += 1;
             return self
@@ -243,6 +247,10 @@ fn prepare_link(
     public_url: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Prepared> {
+    // Dropped since it was claimed (its account's links were voided): no link is made.
+    if outbox::lock_status(conn, &mail.id)?.as_deref() != Some(outbox::PENDING) {
+        return Ok(Prepared::Drop("voided"));
+    }
     let user = match purpose {
         LinkPurpose::PasswordReset => accounts::find_by_email(conn, &mail.recipient)?,
         _ => match &mail.user_id {

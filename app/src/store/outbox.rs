@@ -189,6 +189,17 @@ pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<OutboxMail>
         .optional()
 }
 
+/// The mail's status, its row locked until the transaction ends (PostgreSQL; SQLite's
+/// write transaction holds the only write lock): a link is made only for a mail that is
+/// still pending, and a change that drops the mail waits for a link being made.
+pub fn lock_status(conn: &mut DbConnection, id: &str) -> QueryResult<Option<String>> {
+    let status = mail_outbox::table.find(id).select(mail_outbox::status);
+    match conn {
+        DbConnection::Postgres(c) => status.for_update().get_result(c).optional(),
+        DbConnection::Sqlite(c) => status.get_result(c).optional(),
+    }
+}
+
 /// How many mails are in each status (for tests and the log).
 pub fn count_with_status(conn: &mut DbConnection, status: &str) -> QueryResult<i64> {
     mail_outbox::table

@@ -21,17 +21,49 @@ use tower_sessions::session_store::{self, SessionStore};
 use super::schema::web_sessions;
 use super::{Database, DbConnection, DbError};
 
+/// Web sessions kept at most, from everyone. Anyone can cause one (a link landing, a
+/// passkey ceremony begun, a sign-out notice); each client's share is bounded by the
+/// throttle's anonymous writes, and this bounds the table. Past it, the tenth nearest
+/// its end goes to make room: pre-sign-in state, lost at worst, never an account.
+pub const MAX_WEB_SESSIONS: i64 = 100_000;
+
 /// A `SessionStore` over the `web_sessions` table.
 #[derive(Debug, Clone)]
 pub struct WebSessionStore {
     db: Database,
+    max_rows: i64,
 }
 
 impl WebSessionStore {
-    /// A store on `db`.
+    /// A store on `db`, holding at most [`MAX_WEB_SESSIONS`].
     pub fn new(db: Database) -> Self {
-        Self { db }
+        Self {
+            db,
+            max_rows: MAX_WEB_SESSIONS,
+        }
     }
+}
+
+/// Before a new row: when the table holds `max_rows`, drops the expired rows and then the
+/// tenth of the limit nearest its end.
+fn make_room(conn: &mut DbConnection, max_rows: i64, now: NaiveDateTime) -> QueryResult<()> {
+    let rows: i64 = web_sessions::table.count().get_result(conn)?;
+    if rows < max_rows {
+        return Ok(());
+    }
+    diesel::delete(web_sessions::table.filter(web_sessions::expires_at.le(now))).execute(conn)?;
+    let soonest: Vec<String> = web_sessions::table
+        .order(web_sessions::expires_at.asc())
+        .limit((max_rows / 10).max(1))
+        .select(web_sessions::id)
+        .load(conn)?;
+    let dropped = diesel::delete(web_sessions::table.filter(web_sessions::id.eq_any(&soonest)))
+        .execute(conn)?;
+    tracing::warn!(
+        dropped,
+        "web sessions full: the ones nearest their end were dropped"
+    );
+    Ok(())
 }
 
 /// The reserved key under which [`WebSessionStore::load`] leaves a copy of the record's
@@ -163,12 +195,14 @@ impl SessionStore for WebSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         let data = encode(split_loaded(&record.data).0);
         let expires_at = to_naive(record.expiry_date);
+        let max_rows = self.max_rows;
         loop {
             let id = stored_id(&record.id);
             let data = data.clone();
             let inserted = self
                 .db
                 .run(move |conn| {
+                    make_room(conn, max_rows, Utc::now().naive_utc())?;
                     let row = (
                         web_sessions::id.eq(id),
                         web_sessions::data.eq(data),
@@ -200,9 +234,13 @@ impl SessionStore for WebSessionStore {
         let expires_at = to_naive(record.expiry_date);
         let Some(loaded) = loaded else {
             let data = encode(mine);
+            let max_rows = self.max_rows;
             return self
                 .db
-                .run(move |conn| Ok(upsert(conn, &id, &data, expires_at)?))
+                .run(move |conn| {
+                    make_room(conn, max_rows, Utc::now().naive_utc())?;
+                    Ok(upsert(conn, &id, &data, expires_at)?)
+                })
                 .await
                 .map_err(backend);
         };
@@ -453,6 +491,32 @@ mod tests {
         );
         assert!(!keys[0].contains(&record.id.to_string()));
         assert!(store.load(&record.id).await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn the_table_keeps_at_most_its_limit_and_drops_the_soonest_to_end() {
+        let (_dir, mut store) = store();
+        store.max_rows = 20;
+        let mut records = Vec::new();
+        for i in 0..50 {
+            // Later records live longer, so the oldest are the ones nearest their end.
+            let lifetime = time::Duration::minutes(10) + time::Duration::seconds(i);
+            records.push(stored(&store, lifetime).await);
+        }
+        let rows: i64 = store
+            .db
+            .run(|conn| Ok(web_sessions::table.count().get_result(conn)?))
+            .await
+            .unwrap();
+        assert!(rows <= 20, "{rows} rows");
+        assert!(
+            store.load(&records[49].id).await.unwrap().is_some(),
+            "the newest stays"
+        );
+        assert!(
+            store.load(&records[0].id).await.unwrap().is_none(),
+            "the one nearest its end went"
+        );
     }
 
     #[tokio::test]
