@@ -33,17 +33,9 @@ async fn post_from(
     path: &str,
     form: &[(&str, &str)],
 ) -> reqwest::Response {
-    let response = server
-        .http
-        .post(server.url(path))
-        .header("x-forwarded-for", ip)
-        .header("cookie", browser.header())
-        .form(form)
-        .send()
+    browser
+        .post_to(&server.http, server.url(path), Some(ip), form)
         .await
-        .unwrap();
-    browser.keep(&response);
-    response
 }
 
 /// A code that is none of the codes the drift window accepts now.
@@ -839,17 +831,9 @@ async fn post_as(
     path: &str,
     form: &[(&str, &str)],
 ) -> reqwest::Response {
-    let response = client
-        .http
-        .post(client.server.url(path))
-        .header("x-forwarded-for", ip)
-        .header("cookie", browser.header())
-        .form(form)
-        .send()
+    browser
+        .post_to(&client.http, client.server.url(path), Some(ip), form)
         .await
-        .unwrap();
-    browser.keep(&response);
-    response
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

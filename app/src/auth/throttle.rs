@@ -658,11 +658,8 @@ impl Throttle {
     pub async fn reserve(&self, attempt: &Attempt) -> Result<Reservation, ReserveError> {
         let in_flight = self.enter(attempt)?;
         let keys = keys(attempt);
-        let limits = self.limits;
         let filled = self
-            .update(&keys, move |keys, counters, now| {
-                charge_all(limits, keys, counters, now)
-            })
+            .charge(&keys)
             .await?
             .map_err(|wait| ReserveError::Refused(Refusal::Throttled(wait)))?;
         Ok(Reservation {
@@ -682,26 +679,14 @@ impl Throttle {
         let Some(outcome) = outcome else {
             return Ok(reservation.filled);
         };
-        let limits = self.limits;
-        self.update(&reservation.keys, move |keys, counters, _| {
-            refund_all(limits, keys, counters, outcome);
-            Ok(())
-        })
-        .await?
-        .ok();
+        self.give_back(&reservation.keys, outcome).await?;
         Ok(Vec::new())
     }
 
     /// Spends one of the code tries of the pending sign-in `pending_id`: false when they
     /// are used up. Atomic like every charge, so parallel guesses cannot share a try.
     pub async fn spend_try(&self, pending_id: &str) -> Result<bool, DbError> {
-        let keys = [Key::Tries(Digest16::of(pending_id))];
-        let limits = self.limits;
-        let spent = self
-            .update(&keys, move |keys, counters, now| {
-                charge_all(limits, keys, counters, now)
-            })
-            .await?;
+        let spent = self.charge(&[Key::Tries(Digest16::of(pending_id))]).await?;
         Ok(spent.is_ok())
     }
 
@@ -709,13 +694,7 @@ impl Throttle {
     /// bucket is full. Every endpoint that writes for a caller without a session calls
     /// it first, so no client can fill a table or the database's write lock.
     pub async fn spend_write(&self, ip: &str) -> Result<Result<(), Duration>, DbError> {
-        let keys = [Key::Writes(ClientKey::of(ip))];
-        let limits = self.limits;
-        let spent = self
-            .update(&keys, move |keys, counters, now| {
-                charge_all(limits, keys, counters, now)
-            })
-            .await?;
+        let spent = self.charge(&[Key::Writes(ClientKey::of(ip))]).await?;
         Ok(spent.map(drop))
     }
 
@@ -752,8 +731,22 @@ impl Throttle {
     /// Refunds an attempt that was settled with its charge standing but has since been
     /// proven right: the password step of a sign-in whose code then checked out.
     pub async fn refund(&self, attempt: &Attempt, outcome: Outcome) -> Result<(), DbError> {
+        self.give_back(&keys(attempt), outcome).await
+    }
+
+    /// Charges one attempt to `keys` ([`charge_all`]): `Err(wait)` when one refuses.
+    async fn charge(&self, keys: &[Key]) -> Result<Result<Vec<Lock>, Duration>, DbError> {
         let limits = self.limits;
-        self.update(&keys(attempt), move |keys, counters, _| {
+        self.update(keys, move |keys, counters, now| {
+            charge_all(limits, keys, counters, now)
+        })
+        .await
+    }
+
+    /// Refunds one attempt charged to `keys` ([`refund_all`]).
+    async fn give_back(&self, keys: &[Key], outcome: Outcome) -> Result<(), DbError> {
+        let limits = self.limits;
+        self.update(keys, move |keys, counters, _| {
             refund_all(limits, keys, counters, outcome);
             Ok(())
         })

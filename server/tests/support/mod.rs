@@ -486,14 +486,24 @@ impl Browser {
         path: &str,
         form: &[(&str, &str)],
     ) -> reqwest::Response {
-        let response = client
-            .http
-            .post(client.server.url(path))
-            .header("cookie", self.header())
-            .form(form)
-            .send()
+        self.post_to(&client.http, client.server.url(path), None, form)
             .await
-            .unwrap();
+    }
+
+    /// A form POST to `url`, from client address `ip` when given (the test then plays
+    /// a trusted proxy and sends it in `X-Forwarded-For`); keeps what is set.
+    pub async fn post_to(
+        &mut self,
+        http: &reqwest::Client,
+        url: String,
+        ip: Option<&str>,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut request = http.post(url).header("cookie", self.header()).form(form);
+        if let Some(ip) = ip {
+            request = request.header("x-forwarded-for", ip);
+        }
+        let response = request.send().await.unwrap();
         self.keep(&response);
         response
     }
