@@ -31,8 +31,8 @@ use crate::components::session::provide_session_context;
 use crate::pages::{
     account::AccountPage, activity::ActivityPage, devices::DevicesPage, home::HomePage,
     login::LoginPage, not_found::NotFound, recovery::ConfirmEmailPage, recovery::ForgotPage,
-    recovery::ResetPage, recovery::VerifyEmailPage, refresh::RefreshPage,
-    sign_in_code::SignInCodePage, signup::SignupPage,
+    recovery::ResetPage, recovery::ResetReviewPage, recovery::VerifyEmailPage,
+    refresh::RefreshPage, sign_in_code::SignInCodePage, signup::SignupPage,
 };
 
 /// The name cargo-leptos gives the generated JS, wasm and CSS files under `/pkg`.
@@ -101,6 +101,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment(paths::SIGN_IN_CODE.segment()) view=SignInCodePage ssr=SsrMode::Async/>
                     <Route path=StaticSegment(paths::FORGOT.segment()) view=ForgotPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment(paths::RESET.segment()) view=ResetPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment(paths::RESET_REVIEW.segment()) view=ResetReviewPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment(paths::VERIFY_EMAIL.segment()) view=VerifyEmailPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment(paths::CONFIRM_EMAIL.segment()) view=ConfirmEmailPage ssr=SsrMode::Async/>
                 </Routes>

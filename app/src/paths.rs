@@ -36,6 +36,9 @@ pub const ACTIVITY: Page = Page("activity");
 pub const FORGOT: Page = Page("forgot");
 /// `/reset`: the password-reset link's page.
 pub const RESET: Page = Page("reset");
+/// `/reset-review`: after a reset, the account's passkeys and second factor, to remove
+/// any its owner did not add.
+pub const RESET_REVIEW: Page = Page("reset-review");
 /// `/verify-email`: the address-verification link's page.
 pub const VERIFY_EMAIL: Page = Page("verify-email");
 /// `/confirm-email`: the address-change link's page.

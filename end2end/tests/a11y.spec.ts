@@ -4,7 +4,7 @@ import { PASSWORD, audit, signIn, signUp, uniqueEmail, waitForHydration } from "
 // axe-core (WCAG 2.1 A and AA rules) on every page, signed out and signed in, in light
 // and dark colour schemes, at phone and desktop widths. Any serious or critical
 // violation fails the test, naming the rule and the elements.
-const SIGNED_OUT = ["/", "/login", "/signup", "/forgot", "/sign-in-code", "/reset", "/verify-email", "/confirm-email"];
+const SIGNED_OUT = ["/", "/login", "/signup", "/forgot", "/sign-in-code", "/reset", "/reset-review", "/verify-email", "/confirm-email"];
 const SIGNED_IN = ["/", "/account", "/devices", "/activity"];
 
 

@@ -143,8 +143,8 @@ async fn forgot_mail_link_reset_then_sign_in_with_the_new_password() {
         log_in_status(&client, "ann@example.com", "a brand new password").await,
         StatusCode::OK
     );
-    let notice = smtp.one("ann@example.com", "password was changed").await;
-    assert!(notice.text.contains(&format!("{PUBLIC_URL}/devices")));
+    let notice = smtp.one("ann@example.com", "password was reset").await;
+    assert!(notice.text.contains(&format!("{PUBLIC_URL}/account")));
 
     // The link works once.
     let mut again = Browser::default();

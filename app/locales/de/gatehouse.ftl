@@ -303,6 +303,22 @@ reset-for-before = Für
 reset-for-after = . Alle Geräte, die in diesem Konto angemeldet sind, werden abgemeldet.
 reset-submit = Neues Passwort setzen
 reset-submitting = Wird gespeichert …
+review-title = Ihr Passwort wurde geändert
+review-intro-before = Alle Geräte, die bei
+review-intro-after = {""} angemeldet waren, wurden abgemeldet. Außer dem Passwort öffnen diese das Konto. Wenn Sie eines davon nicht hinzugefügt haben, entfernen Sie es jetzt: Wer Ihr Konto hatte, könnte es getan haben.
+review-passkeys-intro = Ein Passkey meldet ohne Passwort an.
+review-no-passkeys = Das Konto hat keine Passkeys.
+review-second-factor-title = Zweistufige Anmeldung
+review-second-factor-off = Die zweistufige Anmeldung ist aus.
+review-second-factor-on = Die zweistufige Anmeldung wurde eingeschaltet:
+review-second-factor-recent = Wenn Sie sie nicht eingeschaltet haben, schalten Sie sie hier aus: Sonst bräuchte die Anmeldung Codes aus der App eines anderen.
+review-second-factor-turn-off = Zweistufige Anmeldung ausschalten
+review-second-factor-kept = { $days ->
+    [one] Sie wurde vor mehr als einem Tag eingeschaltet und bleibt deshalb an: Melden Sie sich mit einem Code aus Ihrer App oder einem Wiederherstellungscode an.
+   *[other] Sie wurde vor mehr als { $days } Tagen eingeschaltet und bleibt deshalb an: Melden Sie sich mit einem Code aus Ihrer App oder einem Wiederherstellungscode an.
+}
+review-open-until = Sie können sie hier entfernen bis
+review-continue = Weiter zur Anmeldung
 verify-title = Adresse bestätigen
 verify-heading = E-Mail-Adresse bestätigen
 verify-intro = Bestätigen Sie, dass diese Adresse Ihnen gehört:
@@ -388,6 +404,11 @@ error-passkey-limit = Sie haben { $count } Passkeys, die Höchstzahl für ein Ko
 error-passkey-expired = Das hat zu lange gedauert. Bitte versuchen Sie es erneut.
 error-passkey-failed = Dieser Passkey hat nicht funktioniert. Versuchen Sie es erneut, oder verwenden Sie Ihr Passwort.
 error-passkey-already-added = Dieser Passkey ist bereits in Ihrem Konto.
+error-review-closed = Diese Überprüfung ist beendet. Melden Sie sich an, um Ihre Passkeys und die zweistufige Anmeldung auf Ihrer Kontoseite zu sehen.
+error-factor-too-old = { $days ->
+    [one] Die zweistufige Anmeldung wurde vor mehr als einem Tag eingeschaltet; ein Zurücksetzen allein kann sie nicht ausschalten. Melden Sie sich mit einem Code oder Wiederherstellungscode an und schalten Sie sie auf Ihrer Kontoseite aus.
+   *[other] Die zweistufige Anmeldung wurde vor mehr als { $days } Tagen eingeschaltet; ein Zurücksetzen allein kann sie nicht ausschalten. Melden Sie sich mit einem Code oder Wiederherstellungscode an und schalten Sie sie auf Ihrer Kontoseite aus.
+}
 error-device-not-found = Dieses Gerät ist nicht in Ihrem Konto angemeldet.
 error-busy = Der Dienst ist ausgelastet. Bitte versuchen Sie es gleich noch einmal.
 error-unavailable = Der Dienst ist vorübergehend nicht verfügbar. Bitte versuchen Sie es gleich noch einmal.
@@ -443,6 +464,17 @@ mail-password-changed-intro =
     Wenn Sie das nicht waren, setzen Sie Ihr Passwort jetzt zurück: { $forgot_page }
 mail-password-changed-action = Ihre Geräte ansehen
 mail-password-changed-outro = {""}
+mail-reset-completed-subject = Ihr Gatehouse-Passwort wurde zurückgesetzt
+mail-reset-completed-intro =
+    Das Passwort Ihres Gatehouse-Kontos wurde mit einem Link an diese Adresse zurückgesetzt, und alle Geräte wurden abgemeldet.
+    Gerät: { $device }. IP-Adresse: { $ip }. Zeit: { $time }.
+    Wenn Sie das nicht waren, kann jemand Ihre E-Mails lesen: Sichern Sie zuerst Ihr Postfach und setzen Sie dann Ihr Passwort erneut zurück: { $forgot_page }
+mail-reset-completed-methods = Außer dem Passwort öffnen diese Ihr Konto. Wenn Sie eines davon nicht hinzugefügt haben, entfernen Sie es: auf der Seite, die sich nach dem Zurücksetzen geöffnet hat ({ $review_minutes } Minuten lang), oder nach der Anmeldung auf Ihrer Kontoseite.
+mail-reset-completed-no-methods = Nur das Passwort öffnet Ihr Konto: Es hat keine Passkeys, und die zweistufige Anmeldung ist aus.
+mail-reset-completed-passkey = Passkey „{ $name }“, hinzugefügt am { $time }
+mail-reset-completed-authenticator = Zweistufige Anmeldung mit einer Authenticator-App, eingeschaltet am { $time }
+mail-reset-completed-action = Ihr Konto ansehen
+mail-reset-completed-outro = {""}
 mail-email-changed-subject = Ihre Gatehouse-E-Mail-Adresse wurde geändert
 mail-email-changed-intro =
     Die Adresse Ihres Gatehouse-Kontos wurde von { $recipient } zu { $new_email } geändert. E-Mails zum Konto gehen jetzt dorthin.

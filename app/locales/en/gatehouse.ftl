@@ -304,6 +304,22 @@ reset-for-before = For
 reset-for-after = . Every device signed in to this account will be signed out.
 reset-submit = Set new password
 reset-submitting = Saving…
+review-title = Your password has been changed
+review-intro-before = Every device signed in to
+review-intro-after = {""} was signed out. Besides the password, these can get into the account. If you did not add one of them, remove it now: whoever had your account may have.
+review-passkeys-intro = A passkey signs in without the password.
+review-no-passkeys = The account has no passkeys.
+review-second-factor-title = Two-step sign-in
+review-second-factor-off = Two-step sign-in is off.
+review-second-factor-on = Two-step sign-in was turned on
+review-second-factor-recent = If you did not turn it on, turn it off here: otherwise signing in would need codes from someone else's app.
+review-second-factor-turn-off = Turn off two-step sign-in
+review-second-factor-kept = { $days ->
+    [one] It was turned on more than a day ago, so it stays on: sign in with a code from your app or a recovery code.
+   *[other] It was turned on more than { $days } days ago, so it stays on: sign in with a code from your app or a recovery code.
+}
+review-open-until = You can remove them here until
+review-continue = Continue to sign in
 verify-title = Confirm your address
 verify-heading = Confirm your e-mail address
 verify-intro = Confirm that this address is yours:
@@ -389,6 +405,11 @@ error-passkey-limit = You have { $count } passkeys, the most an account can have
 error-passkey-expired = That took too long. Please try again.
 error-passkey-failed = That passkey did not work. Try again, or use your password.
 error-passkey-already-added = This passkey is already on your account.
+error-review-closed = This review has ended. Sign in to see your passkeys and two-step sign-in on your account page.
+error-factor-too-old = { $days ->
+    [one] Two-step sign-in was turned on more than a day ago, so a reset alone cannot turn it off. Sign in with a code or a recovery code, then turn it off on your account page.
+   *[other] Two-step sign-in was turned on more than { $days } days ago, so a reset alone cannot turn it off. Sign in with a code or a recovery code, then turn it off on your account page.
+}
 error-device-not-found = That device is not signed in to your account.
 error-busy = The service is busy. Please try again in a moment.
 error-unavailable = The service is temporarily unavailable. Please try again in a moment.
@@ -446,6 +467,17 @@ mail-password-changed-intro =
     If this was not you, reset your password now: { $forgot_page }
 mail-password-changed-action = Review your devices
 mail-password-changed-outro = {""}
+mail-reset-completed-subject = Your Gatehouse password was reset
+mail-reset-completed-intro =
+    The password of your Gatehouse account was reset with a link sent to this address, and every device was signed out.
+    Device: { $device }. IP address: { $ip }. Time: { $time }.
+    If this was not you, someone can read your mail: secure your mailbox first, then reset your password again: { $forgot_page }
+mail-reset-completed-methods = Besides the password, these can get into your account. If you did not add one of them, remove it: on the page that opened after the reset (for { $review_minutes } minutes), or on your account page once signed in.
+mail-reset-completed-no-methods = Only the password gets into your account: it has no passkeys and two-step sign-in is off.
+mail-reset-completed-passkey = Passkey “{ $name }”, added { $time }
+mail-reset-completed-authenticator = Two-step sign-in with an authenticator app, turned on { $time }
+mail-reset-completed-action = Review your account
+mail-reset-completed-outro = {""}
 mail-email-changed-subject = Your Gatehouse e-mail address was changed
 mail-email-changed-intro =
     The address of your Gatehouse account was changed from { $recipient } to { $new_email }. Mail about the account now goes there.

@@ -57,8 +57,9 @@ pub struct PasskeyCeremony {
     pub suggested_name: String,
 }
 
+/// The view of one passkey (also the reset review's).
 #[cfg(feature = "ssr")]
-fn view(info: crate::auth::passkeys::PasskeyInfo) -> PasskeyView {
+pub(crate) fn view(info: crate::auth::passkeys::PasskeyInfo) -> PasskeyView {
     PasskeyView {
         id: info.id,
         name: info.name,

@@ -75,7 +75,8 @@ pub async fn check_email_link(link: EmailLink) -> Result<String, AppError> {
 }
 
 /// Sets a new password with the reset link this browser opened. Every device is signed
-/// out, this one included; the user signs in with the new password.
+/// out, this one included; this browser may then review the account's passkeys and
+/// second factor (`/reset-review`), and the user signs in with the new password.
 #[server(prefix = "/api/recovery", endpoint = "reset", client = SessionClient)]
 pub async fn reset_password(new_password: Secret) -> Result<(), AppError> {
     use crate::web::context::{
@@ -85,7 +86,7 @@ pub async fn reset_password(new_password: Secret) -> Result<(), AppError> {
     let ctx = server_context()?;
     let parts = request_parts()?;
     let hash = stashed_link(EmailLink::PasswordReset).await?;
-    let email = ctx
+    let (email, grant) = ctx
         .auth
         .reset_password(hash, new_password, client_info(&ctx, &parts))
         .await?;
@@ -99,11 +100,106 @@ pub async fn reset_password(new_password: Secret) -> Result<(), AppError> {
         tracing::warn!(error = %err, "could not lift the code lock after a reset");
     }
     crate::web::flash::cycle_web_session_id().await;
+    crate::web::flash::set_reset_grant(&grant).await;
     crate::web::flash::set(crate::i18n::ui::t("notice-password-reset")).await;
     if wants_html(&parts) {
-        leptos_axum::redirect(&crate::paths::LOGIN.path());
+        leptos_axum::redirect(&crate::paths::RESET_REVIEW.path());
     }
     Ok(())
+}
+
+/// What `/reset-review` shows: the account's ways in besides the new password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetReviewView {
+    /// The account's address.
+    pub email: String,
+    /// "Now" when this was read (Unix seconds), for relative times.
+    pub now: i64,
+    /// When the review closes (Unix seconds).
+    pub open_until: i64,
+    /// The account's passkeys, oldest first.
+    pub passkeys: Vec<super::passkeys::PasskeyView>,
+    /// When two-step sign-in was turned on (Unix seconds), if it is on.
+    pub second_factor_since: Option<i64>,
+    /// Whether the review may turn two-step sign-in off (only a recent one).
+    pub second_factor_removable: bool,
+    /// How recent "recent" is, in days.
+    pub recent_days: i64,
+}
+
+/// The review this browser may make after completing a reset (403 when it made none,
+/// or the review has closed).
+#[server(prefix = "/api/recovery", endpoint = "review", client = SessionClient)]
+pub async fn reset_review() -> Result<ResetReviewView, AppError> {
+    use crate::auth::reset_review::RECENT_SECOND_FACTOR;
+    let (ctx, grant) = review_caller().await?;
+    let review = ctx.auth.reset_review(&grant).await?;
+    Ok(ResetReviewView {
+        email: review.email,
+        now: crate::auth::now_unix(),
+        open_until: review.open_until.and_utc().timestamp(),
+        passkeys: review
+            .passkeys
+            .into_iter()
+            .map(super::passkeys::view)
+            .collect(),
+        second_factor_since: review
+            .second_factor
+            .map(|f| f.added_at.and_utc().timestamp()),
+        second_factor_removable: review.second_factor.is_some_and(|f| f.removable),
+        recent_days: RECENT_SECOND_FACTOR.num_days(),
+    })
+}
+
+/// Removes a passkey in the review after a reset.
+#[server(prefix = "/api/recovery", endpoint = "review_remove_passkey", client = SessionClient)]
+pub async fn review_remove_passkey(id: String) -> Result<(), AppError> {
+    use crate::web::context::{client_info, request_parts};
+    let (ctx, grant) = review_caller().await?;
+    let parts = request_parts()?;
+    ctx.auth
+        .review_remove_passkey(&grant, &id, client_info(&ctx, &parts))
+        .await?;
+    back_to_review(&parts);
+    Ok(())
+}
+
+/// Turns two-step sign-in off in the review after a reset (only a recent one).
+#[server(prefix = "/api/recovery", endpoint = "review_second_factor_off", client = SessionClient)]
+pub async fn review_turn_off_second_factor() -> Result<(), AppError> {
+    use crate::web::context::{client_info, request_parts};
+    let (ctx, grant) = review_caller().await?;
+    let parts = request_parts()?;
+    ctx.auth
+        .review_turn_off_second_factor(&grant, client_info(&ctx, &parts))
+        .await?;
+    back_to_review(&parts);
+    Ok(())
+}
+
+/// The server context and this browser's review grant, or the "review has ended" answer.
+#[cfg(feature = "ssr")]
+async fn review_caller() -> Result<
+    (
+        crate::web::context::ServerContext,
+        crate::auth::reset_review::ResetGrant,
+    ),
+    AppError,
+> {
+    use crate::auth::error::AuthError;
+    let ctx = crate::web::context::server_context()?;
+    let grant = crate::web::flash::reset_grant()
+        .await
+        .ok_or(AuthError::ReviewClosed)?;
+    Ok((ctx, grant))
+}
+
+/// After a plain form post, the review page again (it shows what is left).
+#[cfg(feature = "ssr")]
+fn back_to_review(parts: &http::request::Parts) {
+    if crate::web::context::wants_html(parts) {
+        leptos_axum::redirect(&crate::paths::RESET_REVIEW.path());
+    }
 }
 
 /// Confirms the address with the verification link this browser opened; returns it.

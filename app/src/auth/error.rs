@@ -101,6 +101,18 @@ pub enum AuthError {
     /// 400: this authenticator's passkey is on the account already.
     #[error("This passkey is already on your account.")]
     PasskeyAlreadyAdded,
+    /// 403: the review a completed reset opens has ended (15 minutes, or the password
+    /// changed since), or this browser completed no reset.
+    #[error(
+        "This review has ended. Sign in to see your passkeys and two-step sign-in on your account page."
+    )]
+    ReviewClosed,
+    /// 403: two-step sign-in older than the review allows: a reset proves only the
+    /// mailbox, which must not be enough to switch off a factor the owner has had.
+    #[error(
+        "Two-step sign-in was turned on more than 7 days ago, so a reset alone cannot turn it off. Sign in with a code or a recovery code, then turn it off on your account page."
+    )]
+    FactorTooOld,
     /// 404: no such device session among the caller's.
     #[error("That device is not signed in to your account.")]
     NotFound,
@@ -151,6 +163,11 @@ impl AuthError {
             Self::PasskeyExpired => "error-passkey-expired",
             Self::PasskeyFailed => "error-passkey-failed",
             Self::PasskeyAlreadyAdded => "error-passkey-already-added",
+            Self::ReviewClosed => "error-review-closed",
+            Self::FactorTooOld => {
+                let days = super::reset_review::RECENT_SECOND_FACTOR.num_days();
+                return language.text_with("error-factor-too-old", &[("days", days.into())]);
+            }
             Self::NotFound => "error-device-not-found",
             Self::Busy => "error-busy",
             Self::Unavailable(_) => "error-unavailable",

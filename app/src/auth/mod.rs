@@ -15,6 +15,7 @@ pub mod passkeys;
 pub mod password;
 pub mod recovery;
 pub mod refresh_token;
+pub mod reset_review;
 pub mod revocation;
 pub mod second_factor;
 pub mod service;

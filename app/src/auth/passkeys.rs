@@ -25,10 +25,10 @@ use super::events::EventKind;
 use super::second_factor::SignInMethod;
 use super::service::AuthService;
 use super::session::{CurrentDeviceSession, SignedIn};
-use super::transactions::{now, queue_notice, random_id, record_event, start_device_session};
+use super::transactions::{Tx, now, queue_notice, random_id, record_event, start_device_session};
 use crate::mail::MailKind;
 use crate::store::models::{PasskeyChallenge, PasskeyRow};
-use crate::store::{DbError, accounts, passkeys as store};
+use crate::store::{DbConnection, DbError, QueryResult, accounts, passkeys as store};
 
 // ---- The rules ----
 
@@ -393,29 +393,15 @@ impl AuthService {
             current.session_id.clone(),
             id.to_owned(),
         );
-        self.transaction(client, move |conn, tx| {
-            let Some(row) = store::find(conn, &id)?.filter(|row| row.user_id == user_id) else {
-                return Ok(Err(AuthError::NotFound));
-            };
-            store::delete(conn, &user_id, &id)?;
-            record_event(
-                conn,
-                tx,
-                &user_id,
-                Some(&session_id),
-                EventKind::PasskeyRemoved,
-                Some(&row.name),
-            )?;
-            queue_notice(
-                conn,
-                tx,
-                &user_id,
-                MailKind::PasskeyRemoved,
-                tx.mail_facts(),
-            )?;
-            Ok(Ok(()))
-        })
-        .await?
+        let removed = self
+            .transaction(client, move |conn, tx| {
+                delete_passkey(conn, tx, &user_id, Some(&session_id), &id)
+            })
+            .await?;
+        if removed.is_ok() {
+            self.mail_queued();
+        }
+        removed
     }
 
     /// Starts a sign-in with a passkey. No address is asked for: the browser offers
@@ -512,6 +498,32 @@ pub const MAX_LIVE_CHALLENGES: i64 = 10_000;
 
 fn internal(err: serde_json::Error) -> AuthError {
     AuthError::Internal(format!("passkey state: {err}"))
+}
+
+/// Deletes the passkey `id` of `user_id`, records it (by `session_id`, if a device
+/// session acted) and mails a notice: the one way a passkey goes, from the account page
+/// and from the review after a reset.
+pub(super) fn delete_passkey(
+    conn: &mut DbConnection,
+    tx: &Tx<'_>,
+    user_id: &str,
+    session_id: Option<&str>,
+    id: &str,
+) -> QueryResult<Result<(), AuthError>> {
+    let Some(row) = store::find(conn, id)?.filter(|row| row.user_id == user_id) else {
+        return Ok(Err(AuthError::NotFound));
+    };
+    store::delete(conn, user_id, id)?;
+    record_event(
+        conn,
+        tx,
+        user_id,
+        session_id,
+        EventKind::PasskeyRemoved,
+        Some(&row.name),
+    )?;
+    queue_notice(conn, tx, user_id, MailKind::PasskeyRemoved, tx.mail_facts())?;
+    Ok(Ok(()))
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use super::email_link::{self, LinkProblem, LinkPurpose};
 use super::error::AuthError;
 use super::events::EventKind;
 use super::password;
+use super::reset_review::{self, ResetGrant};
 use super::service::AuthService;
 use super::session::{CurrentDeviceSession, RevokeReason, SignedIn};
 use super::transactions::{
@@ -144,20 +145,21 @@ impl AuthService {
 
     /// Sets a new password with a reset link: the link is used up, every device is
     /// signed out (whoever knew the old password may be signed in somewhere), the address
-    /// counts as verified (the link proved it), and a notice is mailed. Returns the
-    /// account's address: the browser that proved the mailbox is one of its own.
+    /// counts as verified (the link proved it), and a notice listing the account's
+    /// passkeys and second factor is mailed. Returns the account's address (the browser
+    /// that proved the mailbox is one of its own) and the grant to review those methods.
     pub async fn reset_password(
         &self,
         token_hash: String,
         new_password: Secret,
         client: ClientInfo,
-    ) -> Result<String, AuthError> {
+    ) -> Result<(String, ResetGrant), AuthError> {
         password::check_policy(new_password.expose())?;
         // A dead link is refused before the expensive hash.
         self.check_link(LinkPurpose::PasswordReset, token_hash.clone())
             .await?;
         let hash = self.passwords().hash(new_password).await?;
-        let revoked = self
+        let (revoked, email, grant) = self
             .transaction(client, move |conn, tx| {
                 let user = match redeem_for_account(
                     conn,
@@ -189,19 +191,18 @@ impl AuthService {
                     EventKind::PasswordReset,
                     Some(&count),
                 )?;
-                queue_notice(
-                    conn,
-                    tx,
-                    &user.id,
-                    MailKind::PasswordChanged,
-                    tx.mail_facts(),
-                )?;
-                Ok(Ok((revoked, user.email)))
+                let facts = MailFacts {
+                    methods: reset_review::method_facts(conn, &user.id)?,
+                    ..tx.mail_facts()
+                };
+                queue_notice(conn, tx, &user.id, MailKind::ResetCompleted, facts)?;
+                let grant = reset_review::grant_for(&user, tx.now);
+                Ok(Ok((revoked, user.email, grant)))
             })
             .await??;
-        self.remember_revoked(revoked.0);
+        self.remember_revoked(revoked);
         self.mail_queued();
-        Ok(revoked.1)
+        Ok((email, grant))
     }
 
     /// Verifies the address with the link mailed to it; returns the address.

@@ -20,11 +20,11 @@ use super::events::EventKind;
 use super::keys::KeySet;
 use super::service::AuthService;
 use super::session::{CurrentDeviceSession, SignedIn};
-use super::transactions::{queue_notice, record_event, start_device_session};
+use super::transactions::{Tx, queue_notice, record_event, start_device_session};
 use crate::mail::MailKind;
 use crate::secret::Secret;
 use crate::store::models::{RecoveryCode, TotpFactor};
-use crate::store::{accounts, second_factor as store};
+use crate::store::{DbConnection, QueryResult, accounts, second_factor as store};
 
 // ---- The rules ----
 
@@ -599,22 +599,7 @@ impl AuthService {
     ) -> Result<(), AuthError> {
         let (user_id, session_id) = (current.user_id.clone(), current.session_id.clone());
         self.transaction(client, move |conn, tx| {
-            store::delete_all(conn, &user_id)?;
-            record_event(
-                conn,
-                tx,
-                &user_id,
-                Some(&session_id),
-                EventKind::TotpDisabled,
-                None,
-            )?;
-            queue_notice(
-                conn,
-                tx,
-                &user_id,
-                MailKind::SecondFactorDisabled,
-                tx.mail_facts(),
-            )
+            turn_off_totp(conn, tx, &user_id, Some(&session_id))
         })
         .await?;
         self.mail_queued();
@@ -803,6 +788,26 @@ impl AuthService {
         self.mail_queued();
         Ok(self.finish_start(user, started))
     }
+}
+
+/// Turns two-step sign-in off for `user_id` (the factor and its recovery codes go),
+/// records it (by `session_id`, if a device session acted) and mails a notice: the one
+/// way it goes, from the account page and from the review after a reset.
+pub(super) fn turn_off_totp(
+    conn: &mut DbConnection,
+    tx: &Tx<'_>,
+    user_id: &str,
+    session_id: Option<&str>,
+) -> QueryResult<()> {
+    store::delete_all(conn, user_id)?;
+    record_event(conn, tx, user_id, session_id, EventKind::TotpDisabled, None)?;
+    queue_notice(
+        conn,
+        tx,
+        user_id,
+        MailKind::SecondFactorDisabled,
+        tx.mail_facts(),
+    )
 }
 
 #[cfg(test)]

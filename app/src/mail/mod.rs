@@ -35,6 +35,9 @@ pub enum MailKind {
     NewDeviceSignIn,
     /// "Your password was changed."
     PasswordChanged,
+    /// "Your password was reset with a link; these passkeys and this second factor can
+    /// also get in: remove any you did not add."
+    ResetCompleted,
     /// "Your address was changed" (to the old address).
     EmailChanged,
     /// "A sign-in token was used twice; we signed that device out."
@@ -107,6 +110,28 @@ pub struct MailFacts {
     /// (English for rows queued before languages existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<crate::i18n::Language>,
+    /// The account's ways in besides the password, for the reset's notice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub methods: Vec<SignInMethodFact>,
+}
+
+/// A way into the account that a reset's notice lists, with when it was added, so the
+/// owner can tell one a thief added.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SignInMethodFact {
+    /// A passkey, by the name it was given.
+    Passkey {
+        /// What the user called it.
+        name: String,
+        /// When it was added.
+        added_at: NaiveDateTime,
+    },
+    /// Two-step sign-in with an authenticator app.
+    AuthenticatorApp {
+        /// When it was turned on.
+        added_at: NaiveDateTime,
+    },
 }
 
 /// How long pending mail is retried before the sender gives up on it.

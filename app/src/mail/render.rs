@@ -3,7 +3,7 @@
 
 use chrono::NaiveDateTime;
 
-use super::{MailFacts, MailKind};
+use super::{MailFacts, MailKind, SignInMethodFact};
 use crate::auth::client::localized_device_label;
 use crate::i18n::{Arg, Language, message_id};
 use crate::paths;
@@ -90,7 +90,12 @@ fn content(kind: MailKind, ctx: &MailContext<'_>) -> Content {
             .map(str::to_owned)
             .collect::<Vec<_>>()
     };
+    let mut intro = paragraphs("intro");
+    if kind == MailKind::ResetCompleted {
+        intro.extend(method_lines(language, &ctx.facts.methods));
+    }
     let target = match kind {
+        MailKind::ResetCompleted => page(paths::ACCOUNT),
         MailKind::PasswordReset
         | MailKind::AccountLocked
         | MailKind::EmailVerification
@@ -101,10 +106,37 @@ fn content(kind: MailKind, ctx: &MailContext<'_>) -> Content {
     Content {
         language,
         subject: text("subject"),
-        intro: paragraphs("intro"),
+        intro,
         action: Some((text("action"), target)),
         outro: paragraphs("outro"),
     }
+}
+
+/// The reset notice's list of the account's ways in besides the password, one
+/// paragraph each, after a line saying what to do about them.
+fn method_lines(language: Language, methods: &[SignInMethodFact]) -> Vec<String> {
+    if methods.is_empty() {
+        return vec![language.text("mail-reset-completed-no-methods")];
+    }
+    let minutes = crate::auth::reset_review::REVIEW_WINDOW.num_minutes();
+    let mut lines = vec![language.text_with(
+        "mail-reset-completed-methods",
+        &[("review_minutes", minutes.into())],
+    )];
+    lines.extend(methods.iter().map(|method| match method {
+        SignInMethodFact::Passkey { name, added_at } => language.text_with(
+            "mail-reset-completed-passkey",
+            &[
+                ("name", name.clone().into()),
+                ("time", language.date_time(*added_at).into()),
+            ],
+        ),
+        SignInMethodFact::AuthenticatorApp { added_at } => language.text_with(
+            "mail-reset-completed-authenticator",
+            &[("time", language.date_time(*added_at).into())],
+        ),
+    }));
+    lines
 }
 
 fn to_text(content: &Content) -> String {
@@ -205,6 +237,7 @@ mod tests {
             old_email: Some("ann@example.com".into()),
             new_email: Some("ann@new.example".into()),
             language: None,
+            methods: Vec::new(),
         };
         for kind in MailKind::iter() {
             let mail = render(
@@ -252,6 +285,42 @@ mod tests {
                 assert!(mail.text.contains(needle), "{kind:?} lacks {needle}");
             }
         }
+    }
+
+    #[test]
+    fn the_reset_notice_lists_every_way_in_with_its_date_in_both_bodies() {
+        let at = |day| {
+            chrono::NaiveDate::from_ymd_opt(2026, 11, day)
+                .unwrap()
+                .and_hms_opt(8, 30, 0)
+                .unwrap()
+        };
+        let facts = MailFacts {
+            methods: vec![
+                SignInMethodFact::Passkey {
+                    name: "Thief's <b>key</b>".into(),
+                    added_at: at(20),
+                },
+                SignInMethodFact::AuthenticatorApp { added_at: at(21) },
+            ],
+            ..MailFacts::default()
+        };
+        let mail = render(MailKind::ResetCompleted, &ctx(&facts, None));
+        for needle in [
+            "Passkey “Thief's <b>key</b>”, added 20 November 2026 at 08:30 UTC",
+            "authenticator app, turned on 21 November 2026 at 08:30 UTC",
+            "for 15 minutes",
+            "https://gatehouse.example/account",
+        ] {
+            assert!(mail.text.contains(needle), "lacks {needle}: {}", mail.text);
+        }
+        assert!(mail.html.contains("Thief&#39;s &lt;b&gt;key&lt;/b&gt;"));
+        assert!(mail.html.contains("21 November 2026 at 08:30 UTC"));
+        let none = render(MailKind::ResetCompleted, &ctx(&MailFacts::default(), None));
+        assert!(
+            none.text
+                .contains("it has no passkeys and two-step sign-in is off")
+        );
     }
 
     #[test]

@@ -10,10 +10,12 @@ use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::recovery::{
-    ConfirmEmailChange, EmailLink, ForgotPassword, ResetPassword, VerifyEmail, check_email_link,
+    ConfirmEmailChange, EmailLink, ForgotPassword, ResetPassword, ResetReviewView,
+    ReviewRemovePasskey, ReviewTurnOffSecondFactor, VerifyEmail, check_email_link, reset_review,
 };
 use crate::components::form::{FormError, described_by, failed};
 use crate::components::suspense::render_once;
+use crate::components::time::{ExactTime, RelativeTime};
 use crate::paths;
 
 /// `/forgot`: asks for a link to choose a new password. Says the same whatever the
@@ -107,7 +109,7 @@ pub fn ResetPage() -> impl IntoView {
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(())) = reset.value().get() {
-            navigate(&paths::LOGIN.path(), NavigateOptions::default());
+            navigate(&paths::RESET_REVIEW.path(), NavigateOptions::default());
         }
     });
     view! {
@@ -131,6 +133,103 @@ pub fn ResetPage() -> impl IntoView {
                 </ActionForm>
             </LinkGate>
         </section>
+    }
+}
+
+/// `/reset-review`: after a reset, the account's passkeys and two-step sign-in, each
+/// removable right here: whoever held the account may have added one (a passkey signs
+/// in without the password). Open to the browser that completed the reset, for a while
+/// (`auth::reset_review`).
+#[component]
+pub fn ResetReviewPage() -> impl IntoView {
+    let remove = ServerAction::<ReviewRemovePasskey>::new();
+    let turn_off = ServerAction::<ReviewTurnOffSecondFactor>::new();
+    let review = Resource::new(
+        move || (remove.version().get(), turn_off.version().get()),
+        |_| reset_review(),
+    );
+    view! {
+        <Title text=t("review-title")/>
+        <section class="card narrow auth-card">
+            <h1>{t("review-title")}</h1>
+            <Transition fallback=|| view! { <p class="muted">{t("loading")}</p> }>
+                {move || Suspend::new(async move {
+                    match render_once(review).await {
+                        Ok(review) => view! { <ReviewList review remove turn_off/> }.into_any(),
+                        Err(err) => view! {
+                            <p class="alert alert--info" role="status" data-testid="review-closed">{err.to_string()}</p>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+            <FormError result=remove.value().into()/>
+            <FormError result=turn_off.value().into()/>
+            <a class="button button--block" href=paths::LOGIN.path()>{t("review-continue")}</a>
+        </section>
+    }
+}
+
+/// The methods of [`ResetReviewPage`], with a form to remove each.
+#[component]
+fn ReviewList(
+    review: ResetReviewView,
+    remove: ServerAction<ReviewRemovePasskey>,
+    turn_off: ServerAction<ReviewTurnOffSecondFactor>,
+) -> impl IntoView {
+    let now = review.now;
+    let days = review.recent_days;
+    view! {
+        <p data-testid="review-intro">
+            {t("review-intro-before")} " " <strong>{review.email.clone()}</strong> {t("review-intro-after")}
+        </p>
+        <h2>{t("passkeys-title")}</h2>
+        {if review.passkeys.is_empty() {
+            view! { <p data-testid="review-no-passkeys">{t("review-no-passkeys")}</p> }.into_any()
+        } else {
+            view! {
+                <p>{t("review-passkeys-intro")}</p>
+                <ul class="passkey-list" data-testid="review-passkeys">
+                    {review.passkeys.into_iter().map(|passkey| view! {
+                        <li class="passkey">
+                            <div class="passkey__text">
+                                <strong class="passkey__name">{passkey.name.clone()}</strong>
+                                <p class="muted">
+                                    {t("passkeys-added")} " " <RelativeTime at=passkey.created_at now/>
+                                    {match passkey.last_used_at {
+                                        Some(at) => view! { " · " {t("passkeys-last-used")} " " <RelativeTime at now/> }.into_any(),
+                                        None => view! { " · " {t("passkeys-not-used")} }.into_any(),
+                                    }}
+                                </p>
+                            </div>
+                            <ActionForm action=remove attr:class="form form--inline">
+                                <input type="hidden" name="id" value=passkey.id.clone()/>
+                                <button type="submit" class="button button--danger" aria-label=t_with("passkeys-remove-label", &[("name", passkey.name.clone().into())])>{t("passkeys-remove")}</button>
+                            </ActionForm>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            }.into_any()
+        }}
+        <h2>{t("review-second-factor-title")}</h2>
+        {match review.second_factor_since {
+            None => view! { <p data-testid="review-second-factor">{t("review-second-factor-off")}</p> }.into_any(),
+            Some(since) => view! {
+                <p data-testid="review-second-factor">
+                    {t("review-second-factor-on")} " " <RelativeTime at=since now/> "."
+                </p>
+                {if review.second_factor_removable {
+                    view! {
+                        <p>{t("review-second-factor-recent")}</p>
+                        <ActionForm action=turn_off attr:class="form">
+                            <button type="submit" class="button button--danger">{t("review-second-factor-turn-off")}</button>
+                        </ActionForm>
+                    }.into_any()
+                } else {
+                    view! { <p>{t_with("review-second-factor-kept", &[("days", days.into())])}</p> }.into_any()
+                }}
+            }.into_any(),
+        }}
+        <p class="muted">{t("review-open-until")} " " <ExactTime at=review.open_until/>"."</p>
     }
 }
 

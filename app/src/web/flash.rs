@@ -1,6 +1,6 @@
 //! The pre-authentication web session (tower-sessions): fixation defence, one-time
-//! notices that must survive a redirect, a sign-in waiting for its second factor, and
-//! the passkey ceremony a browser started.
+//! notices that must survive a redirect, a sign-in waiting for its second factor, the
+//! review a completed reset allows, and the passkey ceremony a browser started.
 
 use tower_sessions::Session;
 
@@ -48,30 +48,49 @@ pub async fn take() -> Option<String> {
     session.remove::<String>(FLASH_KEY).await.ok().flatten()
 }
 
+/// The value kept under `key` in this browser's web session, if any.
+async fn kept<T: serde::de::DeserializeOwned>(key: &str) -> Option<T> {
+    web_session().await?.get(key).await.ok().flatten()
+}
+
+/// Keeps `value` under `key` in this browser's web session, or with `None` forgets it.
+async fn keep<T: serde::Serialize + serde::de::DeserializeOwned>(key: &str, value: Option<&T>) {
+    let Some(session) = web_session().await else {
+        return;
+    };
+    let result = match value {
+        Some(value) => session.insert(key, value).await,
+        None => session.remove::<T>(key).await.map(drop),
+    };
+    if let Err(err) = result {
+        tracing::warn!(error = %err, key, "cannot update the web session");
+    }
+}
+
 const PENDING_SIGN_IN_KEY: &str = "pending_sign_in";
 
 /// The sign-in waiting for its second factor on this browser, if any (see
 /// `auth::second_factor::PendingSignIn`).
 pub async fn pending_sign_in() -> Option<crate::auth::second_factor::PendingSignIn> {
-    let session = web_session().await?;
-    session.get(PENDING_SIGN_IN_KEY).await.ok().flatten()
+    kept(PENDING_SIGN_IN_KEY).await
 }
 
 /// Keeps (or, with `None`, forgets) the sign-in waiting for its second factor.
 pub async fn set_pending_sign_in(pending: Option<&crate::auth::second_factor::PendingSignIn>) {
-    let Some(session) = web_session().await else {
-        return;
-    };
-    let result = match pending {
-        Some(pending) => session.insert(PENDING_SIGN_IN_KEY, pending).await,
-        None => session
-            .remove::<crate::auth::second_factor::PendingSignIn>(PENDING_SIGN_IN_KEY)
-            .await
-            .map(drop),
-    };
-    if let Err(err) = result {
-        tracing::warn!(error = %err, "cannot keep the pending sign-in");
-    }
+    keep(PENDING_SIGN_IN_KEY, pending).await;
+}
+
+const RESET_GRANT_KEY: &str = "reset_grant";
+
+/// The review this browser may make after completing a reset, if any (see
+/// `auth::reset_review`).
+pub async fn reset_grant() -> Option<crate::auth::reset_review::ResetGrant> {
+    kept(RESET_GRANT_KEY).await
+}
+
+/// Keeps the grant of a reset this browser completed.
+pub async fn set_reset_grant(grant: &crate::auth::reset_review::ResetGrant) {
+    keep(RESET_GRANT_KEY, Some(grant)).await;
 }
 
 /// The web-session key under which a passkey ceremony of `purpose` waits.

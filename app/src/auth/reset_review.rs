@@ -1,0 +1,252 @@
+//! After a reset: the browser that completed it reviews the account's other ways in and
+//! removes any it does not know. Whoever held the account before the reset may have
+//! added a passkey (which signs in without the password, so the reset alone would not
+//! evict them) or turned on two-step sign-in with their own authenticator (which would
+//! keep the owner out). The reset's notice lists the same methods, with when each was
+//! added. ARCHITECTURE: "Mail and account recovery".
+//!
+//! The review signs no one in. Its grant lives in the web session of the browser that
+//! completed the reset, for [`REVIEW_WINDOW`], and ends early when the password changes
+//! again.
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+
+use super::client::ClientInfo;
+use super::error::AuthError;
+use super::passkeys::{PasskeyInfo, delete_passkey};
+use super::second_factor::turn_off_totp;
+use super::service::AuthService;
+use super::transactions::now;
+use crate::mail::SignInMethodFact;
+use crate::store::models::User;
+use crate::store::{DbConnection, QueryResult, accounts, passkeys, second_factor};
+
+/// How long after the reset the review stays open.
+pub const REVIEW_WINDOW: chrono::Duration = chrono::Duration::minutes(15);
+
+/// Two-step sign-in turned on within this long before the reset may be turned off in the
+/// review: a thief who held a session could have turned it on (and the owner was mailed
+/// when it happened). One the owner has had for longer stays: a reset proves only the
+/// mailbox, and the mailbox alone must not be enough to switch off the code step.
+pub const RECENT_SECOND_FACTOR: chrono::Duration = chrono::Duration::days(7);
+
+/// What a completed reset leaves in the web session of the browser that made it: the
+/// right to review (and remove) the account's passkeys and second factor for a while.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetGrant {
+    user_id: String,
+    /// The password's `password_changed_at` as the reset set it.
+    reset_at: NaiveDateTime,
+}
+
+impl ResetGrant {
+    /// Whether the grant still holds for `user` at `now`: within the window, and no
+    /// password set since (a newer reset makes its own grant). The stored time is
+    /// compared to the microsecond, what PostgreSQL keeps.
+    fn holds(&self, user: &User, now: NaiveDateTime) -> bool {
+        let same_password = (user.password_changed_at - self.reset_at)
+            .num_microseconds()
+            .is_some_and(|apart| apart == 0);
+        user.id == self.user_id && same_password && now < self.reset_at + REVIEW_WINDOW
+    }
+}
+
+/// The account's ways in besides the password, as the review shows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Review {
+    /// The account's address.
+    pub email: String,
+    /// Its passkeys, oldest first.
+    pub passkeys: Vec<PasskeyInfo>,
+    /// Its two-step sign-in, if on.
+    pub second_factor: Option<ReviewedFactor>,
+    /// When the review closes.
+    pub open_until: NaiveDateTime,
+}
+
+/// Two-step sign-in as the review shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReviewedFactor {
+    /// When it was turned on.
+    pub added_at: NaiveDateTime,
+    /// Whether the review may turn it off (see [`RECENT_SECOND_FACTOR`]).
+    pub removable: bool,
+}
+
+impl AuthService {
+    /// The account's passkeys and second factor, for the browser holding `grant`.
+    pub async fn reset_review(&self, grant: &ResetGrant) -> Result<Review, AuthError> {
+        let grant = grant.clone();
+        let now = now();
+        self.db()
+            .read(move |conn| {
+                let Some(user) = granted_account(conn, &grant, now)? else {
+                    return Ok(Err(AuthError::ReviewClosed));
+                };
+                let (passkeys, added_at) = methods_of(conn, &user.id)?;
+                Ok(Ok(Review {
+                    email: user.email,
+                    passkeys: passkeys.into_iter().map(PasskeyInfo::from).collect(),
+                    second_factor: added_at.map(|added_at| ReviewedFactor {
+                        added_at,
+                        removable: removable(added_at, grant.reset_at),
+                    }),
+                    open_until: grant.reset_at + REVIEW_WINDOW,
+                }))
+            })
+            .await?
+    }
+
+    /// Removes the passkey `id` from the account of `grant` (recorded and mailed as a
+    /// removal from the account page is).
+    pub async fn review_remove_passkey(
+        &self,
+        grant: &ResetGrant,
+        id: &str,
+        client: ClientInfo,
+    ) -> Result<(), AuthError> {
+        let (grant, id) = (grant.clone(), id.to_owned());
+        let removed = self
+            .transaction(client, move |conn, tx| {
+                if granted_account(conn, &grant, tx.now)?.is_none() {
+                    return Ok(Err(AuthError::ReviewClosed));
+                }
+                delete_passkey(conn, tx, &grant.user_id, None, &id)
+            })
+            .await?;
+        if removed.is_ok() {
+            self.mail_queued();
+        }
+        removed
+    }
+
+    /// Turns off the account's two-step sign-in, if it was turned on recently enough
+    /// (see [`RECENT_SECOND_FACTOR`]).
+    pub async fn review_turn_off_second_factor(
+        &self,
+        grant: &ResetGrant,
+        client: ClientInfo,
+    ) -> Result<(), AuthError> {
+        let grant = grant.clone();
+        let turned_off = self
+            .transaction(client, move |conn, tx| {
+                if granted_account(conn, &grant, tx.now)?.is_none() {
+                    return Ok(Err(AuthError::ReviewClosed));
+                }
+                match methods_of(conn, &grant.user_id)?.1 {
+                    None => Ok(Err(AuthError::NotFound)),
+                    Some(added_at) if !removable(added_at, grant.reset_at) => {
+                        Ok(Err(AuthError::FactorTooOld))
+                    }
+                    Some(_) => turn_off_totp(conn, tx, &grant.user_id, None).map(Ok),
+                }
+            })
+            .await?;
+        if turned_off.is_ok() {
+            self.mail_queued();
+        }
+        turned_off
+    }
+}
+
+/// The grant a reset of `user` at `reset_at` gives (see `reset_password`).
+pub(super) fn grant_for(user: &User, reset_at: NaiveDateTime) -> ResetGrant {
+    ResetGrant {
+        user_id: user.id.clone(),
+        reset_at,
+    }
+}
+
+/// The account's passkeys and second factor as the reset's notice lists them.
+pub(super) fn method_facts(
+    conn: &mut DbConnection,
+    user_id: &str,
+) -> QueryResult<Vec<SignInMethodFact>> {
+    let (passkeys, second_factor) = methods_of(conn, user_id)?;
+    Ok(passkeys
+        .into_iter()
+        .map(|row| SignInMethodFact::Passkey {
+            name: row.name,
+            added_at: row.created_at,
+        })
+        .chain(second_factor.map(|added_at| SignInMethodFact::AuthenticatorApp { added_at }))
+        .collect())
+}
+
+/// The account of `grant`, if the grant still holds.
+fn granted_account(
+    conn: &mut DbConnection,
+    grant: &ResetGrant,
+    now: NaiveDateTime,
+) -> QueryResult<Option<User>> {
+    Ok(accounts::find_by_id(conn, &grant.user_id)?.filter(|user| grant.holds(user, now)))
+}
+
+/// The account's passkey rows, and when its two-step sign-in was confirmed (if it is on).
+fn methods_of(
+    conn: &mut DbConnection,
+    user_id: &str,
+) -> QueryResult<(Vec<crate::store::models::PasskeyRow>, Option<NaiveDateTime>)> {
+    let passkeys = passkeys::list(conn, user_id)?;
+    let confirmed = second_factor::find_totp(conn, user_id)?.and_then(|f| f.confirmed_at);
+    Ok((passkeys, confirmed))
+}
+
+/// Whether a factor turned on at `added_at` may be turned off by a reset made at
+/// `reset_at`.
+fn removable(added_at: NaiveDateTime, reset_at: NaiveDateTime) -> bool {
+    reset_at - added_at <= RECENT_SECOND_FACTOR
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").unwrap()
+    }
+
+    fn user(changed: &str) -> User {
+        User {
+            id: "u1".into(),
+            email: "ann@example.com".into(),
+            password_hash: crate::secret::Secret::from("x".to_owned()),
+            created_at: at("2026-01-01 00:00:00"),
+            password_changed_at: at(changed),
+            email_verified_at: None,
+            notify_new_device: true,
+        }
+    }
+
+    #[test]
+    fn a_grant_holds_for_its_window_and_its_password_only() {
+        let grant = grant_for(&user("2026-12-06 10:00:00"), at("2026-12-06 10:00:00"));
+        let same = user("2026-12-06 10:00:00");
+        assert!(grant.holds(&same, at("2026-12-06 10:14:59")));
+        assert!(
+            !grant.holds(&same, at("2026-12-06 10:15:00")),
+            "window over"
+        );
+        let changed_again = user("2026-12-06 10:05:00");
+        assert!(!grant.holds(&changed_again, at("2026-12-06 10:06:00")));
+        let same_second = User {
+            password_changed_at: at("2026-12-06 10:00:00") + chrono::Duration::milliseconds(3),
+            ..user("2026-12-06 10:00:00")
+        };
+        assert!(!grant.holds(&same_second, at("2026-12-06 10:01:00")));
+        let other = User {
+            id: "u2".into(),
+            ..same
+        };
+        assert!(!grant.holds(&other, at("2026-12-06 10:01:00")));
+    }
+
+    #[test]
+    fn only_a_recent_second_factor_is_removable() {
+        let reset = at("2026-12-06 10:00:00");
+        assert!(removable(at("2026-11-30 10:00:00"), reset));
+        assert!(removable(at("2026-11-29 10:00:00"), reset));
+        assert!(!removable(at("2026-11-29 09:59:59"), reset));
+    }
+}
