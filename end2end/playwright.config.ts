@@ -168,6 +168,9 @@ function server(serverPort: string, data: string, extraEnv: Record<string, strin
       // Every test signs up its own accounts, all from 127.0.0.1: far more than the
       // 10 an hour one real client address may create.
       SIGN_UPS_PER_HOUR: "100000",
+      // A test that fails a sign-in on purpose sends a client address of its own
+      // (helpers.ts, ownClientAddress), so tests do not share the throttle's bucket.
+      TRUSTED_PROXIES: "127.0.0.1",
       ...extraEnv,
     },
   };

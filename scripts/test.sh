@@ -1,22 +1,27 @@
 #!/usr/bin/env bash
 # `make test`: installs what is missing, then runs every check Gatehouse has: formatting,
 # clippy (native and wasm), every Rust test, and the Playwright suite against a freshly
-# built server on a temporary database. The integration tests run twice: on SQLite, and
-# on a throwaway PostgreSQL cluster. Exits non-zero at the first failure.
+# built server on a temporary database. The domain and integration tests run twice: on
+# SQLite, and on a throwaway PostgreSQL cluster. Exits non-zero at the first failure.
 source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/postgres.sh"
 cd "$REPO_ROOT"
 
 TIMINGS=()
+CURRENT_STEP=""
+# Each step runs as a plain command with `set -e` in force, functions included (`-E`
+# carries this trap into them): run from an `if`, bash would switch `set -e` off inside
+# the step, and an installer's failing line would pass unnoticed.
+set -E
+trap '[ "$BASH_SUBSHELL" -eq 0 ] && [ -n "$CURRENT_STEP" ] && printf "\nFAILED: %s\n" "$CURRENT_STEP" >&2' ERR
 step() {
   local name="$1" started
   shift
   say "$name"
   started=$(date +%s)
-  if ! "$@"; then
-    printf '\nFAILED: %s\n' "$name" >&2
-    exit 1
-  fi
+  CURRENT_STEP="$name"
+  "$@"
+  CURRENT_STEP=""
   TIMINGS+=("$(printf '%5ss  %s' "$(($(date +%s) - started))" "$name")")
 }
 
@@ -32,10 +37,15 @@ step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo clippy (server and app, all targets)" cargo clippy --all-targets -- -D warnings
 step "cargo clippy (browser bundle, wasm32)" \
   cargo clippy -p app -p frontend --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
-step "cargo test (unit and integration tests, SQLite)" cargo test --workspace --exclude frontend
-# The same package selection as the first pass, so nothing is compiled again.
-step "cargo test (integration tests, PostgreSQL)" \
-  env GATEHOUSE_TEST_BACKEND=postgres cargo test --workspace --exclude frontend --test '*'
+# Each pass names its engine: a GATEHOUSE_TEST_BACKEND inherited from the caller's
+# environment cannot turn the SQLite pass into a second PostgreSQL one.
+step "cargo test (unit and integration tests, SQLite)" \
+  env GATEHOUSE_TEST_BACKEND=sqlite cargo test --workspace --exclude frontend
+# The same package selection as the first pass, so nothing is compiled again. The unit
+# tests run again too: the domain's service tests and the store's open their scratch
+# database on the cluster in this pass (`store::testing::scratch_database`).
+step "cargo test (domain and integration tests, PostgreSQL)" \
+  env GATEHOUSE_TEST_BACKEND=postgres cargo test --workspace --exclude frontend --lib --test '*'
 step "cargo leptos build" cargo leptos build
 step "Playwright end-to-end tests" bash -c 'cd end2end && npx playwright test'
 

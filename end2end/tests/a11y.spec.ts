@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { PASSWORD, audit, signIn, signUp, uniqueEmail, waitForHydration } from "./helpers";
+import { PASSWORD, audit, ownClientAddress, signIn, signUp, uniqueEmail, untilSudoEnds, waitForHydration } from "./helpers";
 
 // axe-core (WCAG 2.1 A and AA rules) on every page, signed out and signed in, in light
 // and dark colour schemes, at phone and desktop widths. Any serious or critical
@@ -49,6 +49,7 @@ test("the signed-in header is one row at 1280px, with a long address shortened b
 for (const scheme of ["light", "dark"] as const) {
   test(`form states pass axe in ${scheme} mode`, async ({ page, browser }) => {
     await page.emulateMedia({ colorScheme: scheme });
+    await ownClientAddress(page);
     const email = uniqueEmail(`a11y-states-${scheme}`);
 
     // Errors: a taken address on /signup, a wrong password on /login.
@@ -108,7 +109,7 @@ for (const scheme of ["light", "dark"] as const) {
     const sudo = process.env.E2E_SUDO_URL!;
     await page.emulateMedia({ colorScheme: scheme });
     await signUp(page, uniqueEmail(`a11y-sudo-${scheme}`), sudo);
-    await page.waitForTimeout(3_500);
+    await untilSudoEnds(page, sudo);
     await page.goto(`${sudo}/account`);
     await waitForHydration(page);
     await expect(page.getByTestId("sudo-fields").first()).toBeVisible();

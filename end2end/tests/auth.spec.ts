@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { PASSWORD, signIn, signUp, uniqueEmail, waitForHydration } from "./helpers";
+import { PASSWORD, ownClientAddress, signIn, signUp, uniqueEmail, waitForHydration } from "./helpers";
 
 test.describe("accounts", () => {
   test("sign up, sign out and sign in again", async ({ page }) => {
@@ -18,6 +18,7 @@ test.describe("accounts", () => {
   });
 
   test("a wrong password gets an inline message, without a page reload", async ({ page }) => {
+    await ownClientAddress(page);
     const email = uniqueEmail("wrong");
     await signUp(page, email);
     await page.getByRole("button", { name: "Sign out" }).click();
@@ -33,6 +34,7 @@ test.describe("accounts", () => {
   });
 
   test("an unknown e-mail gets exactly the same message", async ({ page }) => {
+    await ownClientAddress(page);
     await page.goto("/login");
     await waitForHydration(page);
     await signIn(page, uniqueEmail("nobody"));
@@ -75,6 +77,7 @@ test.describe("without JavaScript", () => {
   test.use({ javaScriptEnabled: false });
 
   test("sign-up, a wrong password and sign-in work as plain forms", async ({ page }) => {
+    await ownClientAddress(page);
     const email = uniqueEmail("nojs");
     await page.goto("/signup?next=/account");
     await page.getByLabel("E-mail address").fill(email);

@@ -1,5 +1,5 @@
 import { test, expect, type Browser, type Page } from "@playwright/test";
-import { PASSWORD, signIn, signUp, uniqueEmail, waitForHydration } from "./helpers";
+import { PASSWORD, ownClientAddress, signIn, signUp, uniqueEmail, waitForHydration } from "./helpers";
 
 const FIREFOX_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0";
 const SAFARI_IPHONE =
@@ -158,6 +158,7 @@ test.describe("account security", () => {
   });
 
   test("deleting the account signs out and the address can sign up again", async ({ page }) => {
+    await ownClientAddress(page);
     const email = uniqueEmail("delete");
     await signUp(page, email);
     await page.goto("/account");

@@ -1,13 +1,11 @@
 import { test, expect, type Browser, type Page } from "@playwright/test";
-import { signIn, signUp, uniqueEmail, waitForHydration } from "./helpers";
+import { signIn, signUp, uniqueEmail, untilAccessTokenExpires, waitForHydration } from "./helpers";
 
 // Every form of /devices and /account, submitted from a hydrated page whose access token
 // has expired meanwhile, against the 2-second-token server. Each call must renew the
 // token and go through (the server-function client does it for every call), never
 // answer "Your session needs refreshing."
 const short = process.env.E2E_SHORT_TTL_URL!;
-// Tokens live 2 s and verification allows 5 s of clock skew: 8 s is past both.
-const PAST_EXPIRY_MS = 8_000;
 
 /** Another browser of the same account on the short-lived server. */
 async function otherDevice(browser: Browser, email: string, userAgent: string): Promise<Page> {
@@ -20,9 +18,10 @@ async function otherDevice(browser: Browser, email: string, userAgent: string): 
   return page;
 }
 
-/** Waits out the access token, then runs `submit`, which must renew it on the way. */
+/** Waits out the access token (2 s, and 5 s of allowed clock skew), then runs `submit`,
+ * which must renew it on the way. */
 async function afterExpiry(page: Page, submit: () => Promise<void>): Promise<void> {
-  await page.waitForTimeout(PAST_EXPIRY_MS);
+  await untilAccessTokenExpires(page, short);
   const refreshed = page.waitForResponse((r) => r.url().endsWith("/api/auth/refresh") && r.status() === 200);
   await submit();
   await refreshed;

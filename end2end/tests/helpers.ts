@@ -45,3 +45,40 @@ export async function audit(page: Page, label: string): Promise<void> {
   const report = serious.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
   expect(report, `${label}`).toEqual([]);
 }
+
+/**
+ * Gives this page's browser a client address of its own, sent as `X-Forwarded-For` (the
+ * test servers trust 127.0.0.1 as a proxy). For a test that fails a sign-in on purpose:
+ * the throttle's per-address bucket is then its own, so other tests' failures, in
+ * whatever order they run, cannot make it answer 429.
+ */
+export async function ownClientAddress(page: Page): Promise<string> {
+  const byte = () => Math.floor(Math.random() * 256);
+  const address = `10.${byte()}.${byte()}.${byte()}`;
+  await page.context().setExtraHTTPHeaders({ "x-forwarded-for": address });
+  return address;
+}
+
+/**
+ * Waits until the server at `base` refuses this browser's access token (it answers
+ * `/api/session/me` with 401, which refreshes nothing): the moment a test of expiry
+ * needs, rather than a fixed sleep.
+ */
+export async function untilAccessTokenExpires(page: Page, base: string): Promise<void> {
+  await expect
+    .poll(async () => (await page.request.post(`${base}/api/session/me`)).status(), {
+      timeout: 20_000,
+      intervals: [250],
+    })
+    .toBe(401);
+}
+
+/** Waits until this browser's sudo window at `base` has closed (`/api/security/status`). */
+export async function untilSudoEnds(page: Page, base: string): Promise<void> {
+  await expect
+    .poll(async () => (await (await page.request.post(`${base}/api/security/status`)).json()).sudo, {
+      timeout: 20_000,
+      intervals: [250],
+    })
+    .toBe(false);
+}

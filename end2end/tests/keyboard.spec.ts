@@ -1,5 +1,5 @@
 import { test, expect, type Locator, type Page } from "@playwright/test";
-import { PASSWORD, signIn, uniqueEmail, waitForHydration } from "./helpers";
+import { PASSWORD, ownClientAddress, signIn, uniqueEmail, waitForHydration } from "./helpers";
 
 // The main flows with the keyboard alone: the test moves with Tab, acts with Enter and
 // types into fields, nothing else. Every control focus lands on must show it.
@@ -28,6 +28,7 @@ async function typeInto(page: Page, field: Locator, text: string): Promise<void>
 }
 
 test("sign up, change the password, sign out and sign in with the keyboard alone", async ({ page }) => {
+  await ownClientAddress(page);
   const email = uniqueEmail("keyboard");
   await page.goto("/signup");
   await waitForHydration(page);

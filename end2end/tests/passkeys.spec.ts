@@ -102,8 +102,12 @@ test("the passkey button signs in, and skips the code step of two-step sign-in",
   // and gets it back before the button asks in a dialog.
   const held = await authenticator.cdp.send("WebAuthn.getCredentials", { authenticatorId: authenticator.id });
   await authenticator.cdp.send("WebAuthn.clearCredentials", { authenticatorId: authenticator.id });
+  const offered = page.waitForResponse((r) => r.url().endsWith("/api/passkeys/sign_in_begin"));
   await signOut(page);
   await expect(page.getByLabel("E-mail address")).toHaveAttribute("autocomplete", "username webauthn");
+  expect((await offered).ok()).toBe(true);
+  // The page then hands the options to navigator.credentials.get, which nothing outside
+  // the page reports: a moment's grace before the passkey comes back.
   await page.waitForTimeout(500);
   for (const credential of held.credentials) {
     await authenticator.cdp.send("WebAuthn.addCredential", { authenticatorId: authenticator.id, credential });

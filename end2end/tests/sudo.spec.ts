@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { PASSWORD, signUp, uniqueEmail, waitForHydration } from "./helpers";
+import { PASSWORD, signUp, uniqueEmail, untilSudoEnds, waitForHydration } from "./helpers";
 
 // Sudo mode ("confirm it is you") against the server with a 3-second SUDO_WINDOW.
 test.describe("sudo mode", () => {
@@ -13,7 +13,7 @@ test.describe("sudo mode", () => {
     const form = page.locator("form").filter({ has: page.getByRole("button", { name: "Change password" }) });
     await expect(form.getByTestId("sudo-fields")).toHaveCount(0);
 
-    await page.waitForTimeout(3_500);
+    await untilSudoEnds(page, sudo);
     await form.getByLabel("New password").fill("a brand new passphrase");
     await form.getByRole("button", { name: "Change password" }).click();
     await expect(form.getByRole("alert")).toHaveText("Please confirm it is you: enter your password to continue.");
@@ -32,7 +32,7 @@ test.describe("sudo mode", () => {
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByRole("button", { name: "Create account" }).click();
     await expect(page.getByTestId("viewer-email")).toHaveText(email);
-    await page.waitForTimeout(3_500);
+    await untilSudoEnds(page, sudo);
     await page.goto(`${sudo}/devices`);
     await page.goto(`${sudo}/account`);
     const form = page.locator("form").filter({ has: page.getByRole("button", { name: "Change password" }) });

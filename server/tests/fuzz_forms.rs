@@ -1,5 +1,5 @@
-//! Random bytes posted to the auth endpoints of the real server: never a 5xx, never a
-//! session.
+//! Random bytes posted to the auth endpoints of the real server, and random fields to
+//! every server function: never a 5xx, never a dropped connection, never a session.
 
 mod support;
 
@@ -61,22 +61,71 @@ fn random_form_bodies_never_cause_a_server_error_or_a_session() {
         .unwrap();
 }
 
-/// Every server function of the app, by path.
-const SERVER_FUNCTIONS: &[&str] = &[
-    "/api/auth/signup",
-    "/api/auth/login",
-    "/api/auth/refresh",
-    "/api/auth/logout",
-    "/api/session/notice",
-    "/api/session/viewer",
-    "/api/session/me",
-    "/api/account/activity",
-    "/api/account/password",
-    "/api/account/delete",
-    "/api/devices/list",
-    "/api/devices/revoke",
-    "/api/devices/revoke_others",
-];
+/// Every server function of the app, by path: read from the server-function registry
+/// (the table the server routes `/api/*` by), so a new function is fuzzed without anyone
+/// adding it here. Checked against the `#[server(` declarations in `app/src/api`, so a
+/// function that failed to register cannot drop out unnoticed either.
+fn server_functions() -> Vec<&'static str> {
+    let mut paths: Vec<&'static str> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path)
+        .filter(|path| path.starts_with("/api/"))
+        .collect();
+    paths.sort_unstable();
+    paths.dedup();
+    let api = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../app/src/api");
+    let declared: usize = std::fs::read_dir(&api)
+        .unwrap()
+        .map(|file| std::fs::read_to_string(file.unwrap().path()).unwrap())
+        .map(|source| {
+            source
+                .lines()
+                .filter(|line| line.trim_start().starts_with("#[server("))
+                .count()
+        })
+        .sum();
+    assert_eq!(
+        paths.len(),
+        declared,
+        "registered server functions {paths:?} differ from the {declared} declared in {}",
+        api.display()
+    );
+    paths
+}
+
+/// Signs up (or, when the address exists, signs in) as the fuzzing user; the cookies.
+async fn signed_in(server: &support::InProcess) -> String {
+    let mut cookies = support::Cookies::default();
+    for path in ["/api/auth/signup", "/api/auth/login"] {
+        let response = server
+            .http
+            .post(server.url(path))
+            .form(&[
+                ("email", "fuzz@example.com"),
+                ("password", support::PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        if response.status().is_success() {
+            cookies.update(&response);
+            return cookies.header();
+        }
+    }
+    panic!("the fuzzing user cannot sign in");
+}
+
+/// Whether `cookie` is still signed in.
+async fn still_signed_in(server: &support::InProcess, cookie: &str) -> bool {
+    server
+        .http
+        .post(server.url("/api/session/me"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .is_success()
+}
 
 /// Percent-encodes a form field the way browsers do.
 fn encode(text: &str) -> String {
@@ -129,26 +178,13 @@ fn arbitrary_unicode_fields_get_a_clear_answer_from_every_server_function() {
         "--insecure-fast-password-hashing",
         "true",
     ]));
-    // Signed in, so protected functions get as far as decoding their input.
-    let signup = runtime
-        .block_on(
-            server
-                .http
-                .post(server.url("/api/auth/signup"))
-                .form(&[
-                    ("email", "fuzz@example.com"),
-                    ("password", support::PASSWORD),
-                ])
-                .send(),
-        )
-        .unwrap();
-    let mut cookies = support::Cookies::default();
-    cookies.update(&signup);
-    let cookie = cookies.header();
+    let functions = server_functions();
+    // Signed in, so protected functions get past decoding their input to their checks.
+    let cookie = std::cell::RefCell::new(runtime.block_on(signed_in(&server)));
 
     // The reported defect: a repeated field whose name has a multi-byte character
     // across byte 200 of the error message.
-    for path in SERVER_FUNCTIONS {
+    for path in &functions {
         for pad in 150..200 {
             let name = format!("{}é€😀", "x".repeat(pad));
             let body = format!("{0}=1&{0}=2", encode(&name));
@@ -156,7 +192,7 @@ fn arbitrary_unicode_fields_get_a_clear_answer_from_every_server_function() {
                 .block_on(assert_clear_answer(
                     &server.http,
                     &server.url(path),
-                    &cookie,
+                    &cookie.borrow(),
                     body,
                 ))
                 .unwrap();
@@ -165,10 +201,11 @@ fn arbitrary_unicode_fields_get_a_clear_answer_from_every_server_function() {
 
     let field = prop::collection::vec(any::<char>(), 0..260).prop_map(String::from_iter);
     let strategy = (
-        prop::sample::select(SERVER_FUNCTIONS.to_vec()),
+        prop::sample::select(functions.clone()),
         prop::collection::vec((field.clone(), field), 0..4),
         any::<bool>(),
     );
+    let signed_in_again = std::cell::Cell::new(0);
     let mut runner = TestRunner::new(Config {
         cases: 300,
         failure_persistence: None,
@@ -186,11 +223,22 @@ fn arbitrary_unicode_fields_get_a_clear_answer_from_every_server_function() {
             let result = runtime.block_on(assert_clear_answer(
                 &server.http,
                 &server.url(path),
-                &cookie,
+                &cookie.borrow(),
                 pairs.join("&"),
             ));
             prop_assert!(result.is_ok(), "{}", result.unwrap_err());
+            // A case that signed the user out (a logout, say) must not leave the rest
+            // fuzzing the signed-out answers only.
+            if !runtime.block_on(still_signed_in(&server, &cookie.borrow())) {
+                *cookie.borrow_mut() = runtime.block_on(signed_in(&server));
+                signed_in_again.set(signed_in_again.get() + 1);
+            }
             Ok(())
         })
         .unwrap();
+    eprintln!(
+        "{} server functions fuzzed; signed in again {} times",
+        functions.len(),
+        signed_in_again.get()
+    );
 }

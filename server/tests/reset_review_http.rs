@@ -178,6 +178,7 @@ async fn a_reset_lists_what_a_thief_added_and_removes_it_right_there() {
     let passkeys = review["passkeys"].as_array().unwrap();
     assert_eq!(passkeys.len(), 1);
     assert_eq!(passkeys[0]["name"], "Thief's key");
+    assert_eq!(passkeys[0]["removable"], true, "added just now");
     assert!(review["second_factor_since"].as_i64().unwrap() > 0);
     assert_eq!(review["second_factor_removable"], true);
     let key_id = passkeys[0]["id"].as_str().unwrap().to_owned();
@@ -220,27 +221,47 @@ async fn a_reset_lists_what_a_thief_added_and_removes_it_right_there() {
     let review = json(ann.post(&client, "/api/recovery/review", &[]).await).await;
     assert_eq!(review["passkeys"].as_array().unwrap().len(), 0);
     assert!(review["second_factor_since"].is_null());
+    // Signing in (or out) in this browser ends its review.
+    let signed_in = ann
+        .post(
+            &client,
+            "/api/auth/login",
+            &[("email", ANN), ("password", NEW_PASSWORD)],
+        )
+        .await;
+    assert_eq!(signed_in.status(), StatusCode::OK);
+    assert_eq!(
+        ann.post(&client, "/api/recovery/review", &[])
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
     // Each removal is told to ann as it would be from the account page.
     smtp.one(ANN, "A passkey was removed").await;
     smtp.one(ANN, "Two-step sign-in was turned off").await;
 }
 
 #[tokio::test]
-async fn the_review_keeps_an_older_second_factor_and_closes_with_a_newer_reset() {
+async fn the_review_keeps_what_ann_has_had_for_long_and_closes_with_a_newer_reset() {
     let smtp = SmtpServer::start();
     let client = server(&smtp);
     client.sign_up(ANN).await;
     client.verify_all_addresses().await;
     let mut own = signed_in(&client, ANN, PASSWORD).await;
+    let mut laptop = SoftAuthenticator::new();
+    add_passkey(&client, &mut own, &mut laptop, "Laptop").await;
     turn_on_second_factor(&client, &mut own).await;
-    // Ann turned it on long ago: whoever reads her mail cannot switch it off.
+    // Ann added both long ago: whoever reads her mail can remove neither.
     let db = client.db();
     db.run(|conn| {
-        use app::store::schema::totp_factors::dsl::*;
+        use app::store::schema::{passkeys, totp_factors};
         use diesel::prelude::*;
         let long_ago = chrono::Utc::now().naive_utc() - chrono::Duration::days(8);
-        diesel::update(totp_factors)
-            .set(confirmed_at.eq(Some(long_ago)))
+        diesel::update(totp_factors::table)
+            .set(totp_factors::confirmed_at.eq(Some(long_ago)))
+            .execute(conn)?;
+        diesel::update(passkeys::table)
+            .set(passkeys::created_at.eq(long_ago))
             .execute(conn)?;
         Ok(())
     })
@@ -250,15 +271,33 @@ async fn the_review_keeps_an_older_second_factor_and_closes_with_a_newer_reset()
     let mut first = reset(&client, &smtp, 0, NEW_PASSWORD).await;
     let review = json(first.post(&client, "/api/recovery/review", &[]).await).await;
     assert_eq!(review["second_factor_removable"], false);
+    assert_eq!(review["passkeys"][0]["removable"], false);
+    let key_id = review["passkeys"][0]["id"].as_str().unwrap().to_owned();
     let refused = first
         .post(&client, "/api/recovery/review_second_factor_off", &[])
         .await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     let message = json(refused).await["message"].as_str().unwrap().to_owned();
-    assert!(message.contains("more than 7 days ago"), "{message}");
+    assert!(
+        message.contains("more than 7 days before the reset"),
+        "{message}"
+    );
+    let refused = first
+        .post(
+            &client,
+            "/api/recovery/review_remove_passkey",
+            &[("id", &key_id)],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     assert!(
         !signs_in_without_a_code(&client, NEW_PASSWORD).await,
         "the code step stays"
+    );
+    assert_eq!(
+        passkey_sign_in(&client, &mut laptop).await,
+        StatusCode::OK,
+        "ann's passkey stays"
     );
 
     // A newer reset (from another browser) closes the first browser's review.

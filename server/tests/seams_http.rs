@@ -209,22 +209,19 @@ async fn newest_link(server: &InProcess, kind: &'static str, to: &'static str) -
     panic!("no {kind} mail to {to}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_completed_reset_lifts_the_code_lock() {
-    let server = behind_a_proxy(&[]).await;
-    let secret = ann_with_two_step_sign_in(&server).await;
-    // Someone with the password spends the account's code budget.
-    let mut guess = 0;
+/// Someone with `password` spends the account's code budget from five addresses (ten
+/// wrong codes, `guess` numbering them); then a sign-in from elsewhere finds the code
+/// step locked.
+async fn spend_code_budget(server: &InProcess, secret: &str, password: &str, guess: u32) {
+    let step = [("email", VICTIM), ("password", password)];
     for ip in 1..=5 {
         let mut attacker = Browser::default();
-        let ip = format!("10.9.0.{ip}");
-        let step = [("email", VICTIM), ("password", PASSWORD)];
-        post_from(&server, &mut attacker, &ip, "/api/auth/login", &step).await;
-        for _ in 0..2 {
-            guess += 1;
-            let code = wrong_code(&secret, 900 + guess);
+        let ip = format!("10.9.{guess}.{ip}");
+        post_from(server, &mut attacker, &ip, "/api/auth/login", &step).await;
+        for k in 0..2 {
+            let code = wrong_code(secret, guess * 100 + ip.len() as u32 * 10 + k);
             post_from(
-                &server,
+                server,
                 &mut attacker,
                 &ip,
                 "/api/auth/code",
@@ -234,12 +231,11 @@ async fn a_completed_reset_lifts_the_code_lock() {
         }
     }
     let mut probe = Browser::default();
-    let step = [("email", VICTIM), ("password", PASSWORD)];
-    post_from(&server, &mut probe, "10.9.1.1", "/api/auth/login", &step).await;
+    post_from(server, &mut probe, "10.9.200.1", "/api/auth/login", &step).await;
     let locked = post_from(
-        &server,
+        server,
         &mut probe,
-        "10.9.1.1",
+        "10.9.200.1",
         "/api/auth/code",
         &[("code", "000000")],
     )
@@ -249,20 +245,25 @@ async fn a_completed_reset_lifts_the_code_lock() {
         StatusCode::TOO_MANY_REQUESTS,
         "the code step is locked"
     );
+}
 
-    // Ann resets her password through the mailed link (delivered to the development
-    // mailbox by the sender the binary would run).
-    let sender = tokio::spawn(
-        server
-            .state
-            .mail
-            .as_ref()
-            .clone()
-            .run(std::time::Duration::from_millis(100)),
-    );
+/// Resets ann's password to `new_password` through the mailed link, from a browser at
+/// 192.0.2.9 (the test runs the mail sender); returns that browser.
+async fn reset_by_mail(server: &InProcess, new_password: &str) -> Browser {
+    let sent = || async {
+        count(server.state.server.auth.db(), |c| {
+            app::store::testing::count_where(
+                c,
+                "mail_outbox",
+                "kind = 'password_reset' AND text_body IS NOT NULL",
+            )
+        })
+        .await
+    };
+    let sent_before = sent().await;
     let mut ann = Browser::default();
     let asked = post_from(
-        &server,
+        server,
         &mut ann,
         "192.0.2.9",
         "/api/recovery/forgot",
@@ -270,7 +271,14 @@ async fn a_completed_reset_lifts_the_code_lock() {
     )
     .await;
     assert_eq!(asked.status(), StatusCode::OK);
-    let link = newest_link(&server, "password_reset", VICTIM).await;
+    let before = outbox_count(server, "reset_completed").await;
+    for _ in 0..100 {
+        if sent().await > sent_before {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let link = newest_link(server, "password_reset", VICTIM).await;
     let path = &link[link.find("/reset").unwrap()..];
     let opened = server
         .http
@@ -280,9 +288,8 @@ async fn a_completed_reset_lifts_the_code_lock() {
         .await
         .unwrap();
     ann.keep(&opened);
-    let new_password = "ann's new password";
     let reset = post_from(
-        &server,
+        server,
         &mut ann,
         "192.0.2.9",
         "/api/recovery/reset",
@@ -290,23 +297,63 @@ async fn a_completed_reset_lifts_the_code_lock() {
     )
     .await;
     assert_eq!(reset.status(), StatusCode::OK);
-    // Her own sign-in now reaches the code step and gets through.
-    let step = [("email", VICTIM), ("password", new_password)];
-    let password = post_from(&server, &mut ann, "192.0.2.9", "/api/auth/login", &step).await;
-    assert_eq!(password.status(), StatusCode::OK);
-    let code = code_for(&secret, now_unix() + 30);
-    let signed_in = post_from(
-        &server,
-        &mut ann,
+    assert_eq!(outbox_count(server, "reset_completed").await, before + 1);
+    ann
+}
+
+/// The code step after a password step with `password` from `browser`: its status.
+async fn code_step(
+    server: &InProcess,
+    browser: &mut Browser,
+    password: &str,
+    code: &str,
+) -> StatusCode {
+    let step = [("email", VICTIM), ("password", password)];
+    let first = post_from(server, browser, "192.0.2.9", "/api/auth/login", &step).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    post_from(
+        server,
+        browser,
         "192.0.2.9",
         "/api/auth/code",
-        &[("code", &code)],
+        &[("code", code)],
     )
-    .await;
+    .await
+    .status()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_completed_reset_lifts_the_code_lock_once_a_day() {
+    let server = behind_a_proxy(&[]).await;
+    let secret = ann_with_two_step_sign_in(&server).await;
+    let sender = tokio::spawn(
+        server
+            .state
+            .mail
+            .as_ref()
+            .clone()
+            .run(std::time::Duration::from_millis(100)),
+    );
+    // Someone with the password spends the account's code budget; ann resets her
+    // password, and her own sign-in gets through the code step.
+    spend_code_budget(&server, &secret, PASSWORD, 1).await;
+    let mut ann = reset_by_mail(&server, "ann's new password").await;
+    let code = code_for(&secret, now_unix() + 30);
     assert_eq!(
-        signed_in.status(),
+        code_step(&server, &mut ann, "ann's new password", &code).await,
         StatusCode::OK,
         "the code step is open again"
+    );
+
+    // Whoever reads the mailbox cannot buy a fresh budget of guesses with each reset:
+    // a second reset the same day leaves the lock on.
+    spend_code_budget(&server, &secret, "ann's new password", 2).await;
+    let mut again = reset_by_mail(&server, "ann's newest password").await;
+    let code = code_for(&secret, now_unix() - 30);
+    assert_eq!(
+        code_step(&server, &mut again, "ann's newest password", &code).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the second reset lifts nothing"
     );
     sender.abort();
 }
@@ -964,4 +1011,89 @@ async fn strangers_cannot_lock_the_owner_out_of_recovery() {
     )
     .await;
     assert_eq!(still_locked.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+/// A thief who knows the password signs in again and again (each sign-in from a new
+/// device is mailed), then turns on two-step sign-in with their own app. With one limit
+/// for every mail, the sign-in notices used it up: the notice of the second factor and
+/// the owner's reset link after it were dropped without a word. Each class of mail now
+/// has its own budget.
+#[tokio::test]
+async fn a_thiefs_sign_ins_silence_neither_the_change_notice_nor_the_owners_reset_link() {
+    let server = behind_a_proxy(&[]).await;
+    let mut ann = Browser::default();
+    let signed_up = post_from(
+        &server,
+        &mut ann,
+        "198.51.100.1",
+        "/api/auth/signup",
+        &[("email", VICTIM), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(signed_up.status(), StatusCode::OK);
+    verify_every_address(server.state.server.auth.db()).await;
+
+    let step = [("email", VICTIM), ("password", PASSWORD)];
+    let mut thief = Browser::default();
+    for i in 1..=12 {
+        // A browser not seen before on the account each time.
+        thief = Browser::default();
+        let signed_in = server
+            .http
+            .post(server.url("/api/auth/login"))
+            .header("x-forwarded-for", format!("10.66.0.{i}"))
+            .header(
+                "user-agent",
+                format!("Mozilla/5.0 (X11; Linux x86_64) Firefox/{}.0", 100 + i),
+            )
+            .form(&step)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signed_in.status(), StatusCode::OK);
+        thief.keep(&signed_in);
+    }
+    let sign_in_notices = outbox_count(&server, "new_device_sign_in").await;
+    assert!(
+        (1..12).contains(&sign_in_notices),
+        "the sign-in notices are limited ({sign_in_notices})"
+    );
+
+    let ip = "10.66.0.12";
+    let setup: serde_json::Value =
+        post_from(&server, &mut thief, ip, "/api/security/totp_begin", &[])
+            .await
+            .json()
+            .await
+            .unwrap();
+    let code = code_for(setup["secret"].as_str().unwrap(), now_unix());
+    let confirmed = post_from(
+        &server,
+        &mut thief,
+        ip,
+        "/api/security/totp_confirm",
+        &[("code", &code)],
+    )
+    .await;
+    assert_eq!(confirmed.status(), StatusCode::OK);
+    assert_eq!(
+        outbox_count(&server, "second_factor_enabled").await,
+        1,
+        "ann is told of the second factor"
+    );
+
+    let asked = post_from(
+        &server,
+        &mut Browser::default(),
+        "203.0.113.7",
+        "/api/recovery/forgot",
+        &[("email", VICTIM)],
+    )
+    .await;
+    assert_eq!(asked.status(), StatusCode::OK);
+    assert_eq!(
+        outbox_count(&server, "password_reset").await,
+        1,
+        "ann's reset link is queued"
+    );
 }

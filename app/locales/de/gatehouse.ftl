@@ -313,9 +313,13 @@ review-second-factor-off = Die zweistufige Anmeldung ist aus.
 review-second-factor-on = Die zweistufige Anmeldung wurde eingeschaltet:
 review-second-factor-recent = Wenn Sie sie nicht eingeschaltet haben, schalten Sie sie hier aus: Sonst bräuchte die Anmeldung Codes aus der App eines anderen.
 review-second-factor-turn-off = Zweistufige Anmeldung ausschalten
+review-passkey-kept = { $days ->
+    [one] Mehr als einen Tag vor dem Zurücksetzen hinzugefügt: Melden Sie sich an, um ihn auf Ihrer Kontoseite zu entfernen.
+   *[other] Mehr als { $days } Tage vor dem Zurücksetzen hinzugefügt: Melden Sie sich an, um ihn auf Ihrer Kontoseite zu entfernen.
+}
 review-second-factor-kept = { $days ->
-    [one] Sie wurde vor mehr als einem Tag eingeschaltet und bleibt deshalb an: Melden Sie sich mit einem Code aus Ihrer App oder einem Wiederherstellungscode an.
-   *[other] Sie wurde vor mehr als { $days } Tagen eingeschaltet und bleibt deshalb an: Melden Sie sich mit einem Code aus Ihrer App oder einem Wiederherstellungscode an.
+    [one] Sie wurde mehr als einen Tag vor dem Zurücksetzen eingeschaltet und bleibt deshalb an: Melden Sie sich mit einem Code aus Ihrer App oder einem Wiederherstellungscode an.
+   *[other] Sie wurde mehr als { $days } Tage vor dem Zurücksetzen eingeschaltet und bleibt deshalb an: Melden Sie sich mit einem Code aus Ihrer App oder einem Wiederherstellungscode an.
 }
 review-open-until = Sie können sie hier entfernen bis
 review-continue = Weiter zur Anmeldung
@@ -405,9 +409,9 @@ error-passkey-expired = Das hat zu lange gedauert. Bitte versuchen Sie es erneut
 error-passkey-failed = Dieser Passkey hat nicht funktioniert. Versuchen Sie es erneut, oder verwenden Sie Ihr Passwort.
 error-passkey-already-added = Dieser Passkey ist bereits in Ihrem Konto.
 error-review-closed = Diese Überprüfung ist beendet. Melden Sie sich an, um Ihre Passkeys und die zweistufige Anmeldung auf Ihrer Kontoseite zu sehen.
-error-factor-too-old = { $days ->
-    [one] Die zweistufige Anmeldung wurde vor mehr als einem Tag eingeschaltet; ein Zurücksetzen allein kann sie nicht ausschalten. Melden Sie sich mit einem Code oder Wiederherstellungscode an und schalten Sie sie auf Ihrer Kontoseite aus.
-   *[other] Die zweistufige Anmeldung wurde vor mehr als { $days } Tagen eingeschaltet; ein Zurücksetzen allein kann sie nicht ausschalten. Melden Sie sich mit einem Code oder Wiederherstellungscode an und schalten Sie sie auf Ihrer Kontoseite aus.
+error-added-too-long-ago = { $days ->
+    [one] Dies wurde mehr als einen Tag vor dem Zurücksetzen hinzugefügt; ein Zurücksetzen allein kann es nicht entfernen. Melden Sie sich an (bei zweistufiger Anmeldung mit einem Code oder Wiederherstellungscode) und entfernen Sie es auf Ihrer Kontoseite.
+   *[other] Dies wurde mehr als { $days } Tage vor dem Zurücksetzen hinzugefügt; ein Zurücksetzen allein kann es nicht entfernen. Melden Sie sich an (bei zweistufiger Anmeldung mit einem Code oder Wiederherstellungscode) und entfernen Sie es auf Ihrer Kontoseite.
 }
 error-device-not-found = Dieses Gerät ist nicht in Ihrem Konto angemeldet.
 error-busy = Der Dienst ist ausgelastet. Bitte versuchen Sie es gleich noch einmal.

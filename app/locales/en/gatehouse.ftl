@@ -314,9 +314,13 @@ review-second-factor-off = Two-step sign-in is off.
 review-second-factor-on = Two-step sign-in was turned on
 review-second-factor-recent = If you did not turn it on, turn it off here: otherwise signing in would need codes from someone else's app.
 review-second-factor-turn-off = Turn off two-step sign-in
+review-passkey-kept = { $days ->
+    [one] Added more than a day before the reset: sign in to remove it on your account page.
+   *[other] Added more than { $days } days before the reset: sign in to remove it on your account page.
+}
 review-second-factor-kept = { $days ->
-    [one] It was turned on more than a day ago, so it stays on: sign in with a code from your app or a recovery code.
-   *[other] It was turned on more than { $days } days ago, so it stays on: sign in with a code from your app or a recovery code.
+    [one] It was turned on more than a day before the reset, so it stays on: sign in with a code from your app or a recovery code.
+   *[other] It was turned on more than { $days } days before the reset, so it stays on: sign in with a code from your app or a recovery code.
 }
 review-open-until = You can remove them here until
 review-continue = Continue to sign in
@@ -406,9 +410,9 @@ error-passkey-expired = That took too long. Please try again.
 error-passkey-failed = That passkey did not work. Try again, or use your password.
 error-passkey-already-added = This passkey is already on your account.
 error-review-closed = This review has ended. Sign in to see your passkeys and two-step sign-in on your account page.
-error-factor-too-old = { $days ->
-    [one] Two-step sign-in was turned on more than a day ago, so a reset alone cannot turn it off. Sign in with a code or a recovery code, then turn it off on your account page.
-   *[other] Two-step sign-in was turned on more than { $days } days ago, so a reset alone cannot turn it off. Sign in with a code or a recovery code, then turn it off on your account page.
+error-added-too-long-ago = { $days ->
+    [one] This was added more than a day before the reset, so a reset alone cannot remove it. Sign in (with a code or a recovery code if two-step sign-in is on), then remove it on your account page.
+   *[other] This was added more than { $days } days before the reset, so a reset alone cannot remove it. Sign in (with a code or a recovery code if two-step sign-in is on), then remove it on your account page.
 }
 error-device-not-found = That device is not signed in to your account.
 error-busy = The service is busy. Please try again in a moment.

@@ -211,7 +211,7 @@ impl From<crate::auth::error::AuthError> for AppError {
             | E::PasskeyAlreadyAdded => Self::BadRequest(message),
             E::SudoRequired => Self::SudoRequired,
             E::NoPendingSignIn => Self::Unauthorized(message),
-            E::EmailNotVerified | E::ReviewClosed | E::FactorTooOld => Self::Forbidden(message),
+            E::EmailNotVerified | E::ReviewClosed | E::AddedTooLongAgo => Self::Forbidden(message),
             E::MailLimit => Self::Throttled(MAIL_LIMIT_RETRY_SECS),
             E::InvalidCredentials
             | E::NotSignedIn

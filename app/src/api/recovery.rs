@@ -118,7 +118,7 @@ pub struct ResetReviewView {
     /// When the review closes (Unix seconds).
     pub open_until: i64,
     /// The account's passkeys, oldest first.
-    pub passkeys: Vec<super::passkeys::PasskeyView>,
+    pub passkeys: Vec<ReviewedPasskey>,
     /// When two-step sign-in was turned on (Unix seconds), if it is on.
     pub second_factor_since: Option<i64>,
     /// Whether the review may turn two-step sign-in off (only a recent one).
@@ -127,11 +127,21 @@ pub struct ResetReviewView {
     pub recent_days: i64,
 }
 
+/// A passkey in the review after a reset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewedPasskey {
+    /// The passkey.
+    #[serde(flatten)]
+    pub passkey: super::passkeys::PasskeyView,
+    /// Whether the review may remove it (only a recent one).
+    pub removable: bool,
+}
+
 /// The review this browser may make after completing a reset (403 when it made none,
 /// or the review has closed).
 #[server(prefix = "/api/recovery", endpoint = "review", client = SessionClient)]
 pub async fn reset_review() -> Result<ResetReviewView, AppError> {
-    use crate::auth::reset_review::RECENT_SECOND_FACTOR;
+    use crate::auth::reset_review::RECENT_ADDITION;
     let (ctx, grant) = review_caller().await?;
     let review = ctx.auth.reset_review(&grant).await?;
     Ok(ResetReviewView {
@@ -141,13 +151,16 @@ pub async fn reset_review() -> Result<ResetReviewView, AppError> {
         passkeys: review
             .passkeys
             .into_iter()
-            .map(super::passkeys::view)
+            .map(|(passkey, removable)| ReviewedPasskey {
+                passkey: super::passkeys::view(passkey),
+                removable,
+            })
             .collect(),
         second_factor_since: review
             .second_factor
             .map(|f| f.added_at.and_utc().timestamp()),
         second_factor_removable: review.second_factor.is_some_and(|f| f.removable),
-        recent_days: RECENT_SECOND_FACTOR.num_days(),
+        recent_days: RECENT_ADDITION.num_days(),
     })
 }
 

@@ -107,12 +107,12 @@ pub enum AuthError {
         "This review has ended. Sign in to see your passkeys and two-step sign-in on your account page."
     )]
     ReviewClosed,
-    /// 403: two-step sign-in older than the review allows: a reset proves only the
-    /// mailbox, which must not be enough to switch off a factor the owner has had.
+    /// 403: a passkey or second factor older than the review allows: a reset proves
+    /// only the mailbox, which must not be enough to remove what the owner has had.
     #[error(
-        "Two-step sign-in was turned on more than 7 days ago, so a reset alone cannot turn it off. Sign in with a code or a recovery code, then turn it off on your account page."
+        "This was added more than 7 days before the reset, so a reset alone cannot remove it. Sign in, then remove it on your account page."
     )]
-    FactorTooOld,
+    AddedTooLongAgo,
     /// 404: no such device session among the caller's.
     #[error("That device is not signed in to your account.")]
     NotFound,
@@ -164,9 +164,9 @@ impl AuthError {
             Self::PasskeyFailed => "error-passkey-failed",
             Self::PasskeyAlreadyAdded => "error-passkey-already-added",
             Self::ReviewClosed => "error-review-closed",
-            Self::FactorTooOld => {
-                let days = super::reset_review::RECENT_SECOND_FACTOR.num_days();
-                return language.text_with("error-factor-too-old", &[("days", days.into())]);
+            Self::AddedTooLongAgo => {
+                let days = super::reset_review::RECENT_ADDITION.num_days();
+                return language.text_with("error-added-too-long-ago", &[("days", days.into())]);
             }
             Self::NotFound => "error-device-not-found",
             Self::Busy => "error-busy",

@@ -7,7 +7,8 @@
 //!
 //! The review signs no one in. Its grant lives in the web session of the browser that
 //! completed the reset, for [`REVIEW_WINDOW`], and ends early when the password changes
-//! again.
+//! again or that browser signs in or out. Only what was added in the [`RECENT_ADDITION`]
+//! before the reset can be removed here: a reset proves only the mailbox.
 
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
@@ -25,11 +26,12 @@ use crate::store::{DbConnection, QueryResult, accounts, passkeys, second_factor}
 /// How long after the reset the review stays open.
 pub const REVIEW_WINDOW: chrono::Duration = chrono::Duration::minutes(15);
 
-/// Two-step sign-in turned on within this long before the reset may be turned off in the
-/// review: a thief who held a session could have turned it on (and the owner was mailed
-/// when it happened). One the owner has had for longer stays: a reset proves only the
-/// mailbox, and the mailbox alone must not be enough to switch off the code step.
-pub const RECENT_SECOND_FACTOR: chrono::Duration = chrono::Duration::days(7);
+/// A passkey added, or two-step sign-in turned on, within this long before the reset can
+/// be removed in the review: a thief who held a session could have added it (and the
+/// owner was mailed when it happened). What the owner has had for longer stays: a reset
+/// proves only the mailbox, and the mailbox alone must not be enough to switch off the
+/// code step or take away the owner's passkeys. The owner removes those after signing in.
+pub const RECENT_ADDITION: chrono::Duration = chrono::Duration::days(7);
 
 /// What a completed reset leaves in the web session of the browser that made it: the
 /// right to review (and remove) the account's passkeys and second factor for a while.
@@ -57,8 +59,8 @@ impl ResetGrant {
 pub struct Review {
     /// The account's address.
     pub email: String,
-    /// Its passkeys, oldest first.
-    pub passkeys: Vec<PasskeyInfo>,
+    /// Its passkeys, oldest first, each with whether the review may remove it.
+    pub passkeys: Vec<(PasskeyInfo, bool)>,
     /// Its two-step sign-in, if on.
     pub second_factor: Option<ReviewedFactor>,
     /// When the review closes.
@@ -70,7 +72,7 @@ pub struct Review {
 pub struct ReviewedFactor {
     /// When it was turned on.
     pub added_at: NaiveDateTime,
-    /// Whether the review may turn it off (see [`RECENT_SECOND_FACTOR`]).
+    /// Whether the review may turn it off (see [`RECENT_ADDITION`]).
     pub removable: bool,
 }
 
@@ -87,7 +89,13 @@ impl AuthService {
                 let (passkeys, added_at) = methods_of(conn, &user.id)?;
                 Ok(Ok(Review {
                     email: user.email,
-                    passkeys: passkeys.into_iter().map(PasskeyInfo::from).collect(),
+                    passkeys: passkeys
+                        .into_iter()
+                        .map(|row| {
+                            let removable = removable(row.created_at, grant.reset_at);
+                            (PasskeyInfo::from(row), removable)
+                        })
+                        .collect(),
                     second_factor: added_at.map(|added_at| ReviewedFactor {
                         added_at,
                         removable: removable(added_at, grant.reset_at),
@@ -98,8 +106,9 @@ impl AuthService {
             .await?
     }
 
-    /// Removes the passkey `id` from the account of `grant` (recorded and mailed as a
-    /// removal from the account page is).
+    /// Removes the passkey `id` from the account of `grant`, if it was added recently
+    /// enough (see [`RECENT_ADDITION`]); recorded and mailed as a removal from the
+    /// account page is.
     pub async fn review_remove_passkey(
         &self,
         grant: &ResetGrant,
@@ -112,7 +121,15 @@ impl AuthService {
                 if granted_account(conn, &grant, tx.now)?.is_none() {
                     return Ok(Err(AuthError::ReviewClosed));
                 }
-                delete_passkey(conn, tx, &grant.user_id, None, &id)
+                let added_at = passkeys::find(conn, &id)?
+                    .filter(|row| row.user_id == grant.user_id)
+                    .map(|row| row.created_at);
+                match added_at {
+                    Some(added_at) if !removable(added_at, grant.reset_at) => {
+                        Ok(Err(AuthError::AddedTooLongAgo))
+                    }
+                    _ => delete_passkey(conn, tx, &grant.user_id, None, &id),
+                }
             })
             .await?;
         if removed.is_ok() {
@@ -122,7 +139,7 @@ impl AuthService {
     }
 
     /// Turns off the account's two-step sign-in, if it was turned on recently enough
-    /// (see [`RECENT_SECOND_FACTOR`]).
+    /// (see [`RECENT_ADDITION`]).
     pub async fn review_turn_off_second_factor(
         &self,
         grant: &ResetGrant,
@@ -137,7 +154,7 @@ impl AuthService {
                 match methods_of(conn, &grant.user_id)?.1 {
                     None => Ok(Err(AuthError::NotFound)),
                     Some(added_at) if !removable(added_at, grant.reset_at) => {
-                        Ok(Err(AuthError::FactorTooOld))
+                        Ok(Err(AuthError::AddedTooLongAgo))
                     }
                     Some(_) => turn_off_totp(conn, tx, &grant.user_id, None).map(Ok),
                 }
@@ -193,10 +210,11 @@ fn methods_of(
     Ok((passkeys, confirmed))
 }
 
-/// Whether a factor turned on at `added_at` may be turned off by a reset made at
-/// `reset_at`.
+/// Whether what was added at `added_at` may be removed in the review of a reset made at
+/// `reset_at`: added in the [`RECENT_ADDITION`] before it. Not what was added after the
+/// reset: whoever did that holds the new password, and removes it after signing in.
 fn removable(added_at: NaiveDateTime, reset_at: NaiveDateTime) -> bool {
-    reset_at - added_at <= RECENT_SECOND_FACTOR
+    added_at <= reset_at && reset_at - added_at <= RECENT_ADDITION
 }
 
 #[cfg(test)]
@@ -243,10 +261,14 @@ mod tests {
     }
 
     #[test]
-    fn only_a_recent_second_factor_is_removable() {
+    fn only_what_was_added_in_the_week_before_the_reset_is_removable() {
         let reset = at("2026-12-06 10:00:00");
         assert!(removable(at("2026-11-30 10:00:00"), reset));
         assert!(removable(at("2026-11-29 10:00:00"), reset));
         assert!(!removable(at("2026-11-29 09:59:59"), reset));
+        assert!(
+            !removable(at("2026-12-06 10:00:01"), reset),
+            "after the reset"
+        );
     }
 }

@@ -58,11 +58,15 @@ pub const MAX_IN_FLIGHT_PER_ACCOUNT: u32 = 4;
 pub const MAX_IN_FLIGHT_PER_ADDRESS: u32 = 8;
 
 const HOUR: Duration = Duration::from_secs(3600);
+const DAY: Duration = Duration::from_secs(24 * 3600);
 
 /// Second-factor code failures per account per hour, from everywhere and whatever
 /// cookie the browser holds: the ceiling two-step sign-in rests on once the password is
 /// known. Reached, the code step is locked for the rest of the hour and the owner mailed.
 pub const CODE_FAILURES_PER_HOUR: i32 = 10;
+/// Completed resets a day that lift the account's code lock (see
+/// `Throttle::forget_code_failures`).
+pub const CODE_LIFTS_PER_DAY: i32 = 1;
 /// The limits a deployment may set (the rest are the constants above).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -232,6 +236,8 @@ pub enum Key {
     Tries(Digest16),
     /// Writes this client made without a session.
     Writes(ClientKey),
+    /// Completed resets of this account that lifted its code lock.
+    CodeLift(Digest16),
 }
 
 impl Key {
@@ -246,6 +252,7 @@ impl Key {
             Self::SignUp(client) => format!("sign-up:{client}"),
             Self::Tries(pending) => format!("tries:{pending}"),
             Self::Writes(client) => format!("writes:{client}"),
+            Self::CodeLift(account) => format!("code-lift:{account}"),
         }
     }
 
@@ -269,9 +276,15 @@ impl Key {
             },
             Self::SignUp(_) => Rule::Spent {
                 max: limits.sign_ups_per_hour,
+                window: HOUR,
             },
             Self::Tries(_) => Rule::Spent {
                 max: i32::from(crate::auth::second_factor::PENDING_SIGN_IN_ATTEMPTS),
+                window: HOUR,
+            },
+            Self::CodeLift(_) => Rule::Spent {
+                max: CODE_LIFTS_PER_DAY,
+                window: DAY,
             },
             Self::Writes(_) => Rule::Bucket {
                 size: ANONYMOUS_WRITES,
@@ -334,9 +347,9 @@ enum Rule {
     Bucket { size: i32, leak: Duration },
     /// At most `max` failures per hour-long window.
     PerHour { max: i32 },
-    /// At most `max` uses per hour-long window, spent whatever the outcome: a right
-    /// answer gives nothing back.
-    Spent { max: i32 },
+    /// At most `max` uses per `window`, spent whatever the outcome: a right answer
+    /// gives nothing back.
+    Spent { max: i32, window: Duration },
 }
 
 /// The state of one counter. Times are UTC, as everywhere in the database.
@@ -434,8 +447,13 @@ impl Rule {
                 counter.blocked_until =
                     (counter.failures >= size).then(|| counter.window_start + leak);
             }
-            Rule::PerHour { .. } | Rule::Spent { .. } => {
+            Rule::PerHour { .. } => {
                 if now >= counter.window_start + chrono_duration(HOUR) {
+                    *counter = Counter::new(now);
+                }
+            }
+            Rule::Spent { window, .. } => {
+                if now >= counter.window_start + chrono_duration(window) {
                     *counter = Counter::new(now);
                 }
             }
@@ -452,8 +470,11 @@ impl Rule {
             Rule::Bucket { size, leak } => {
                 (counter.failures >= size).then(|| counter.window_start + chrono_duration(leak))
             }
-            Rule::PerHour { max } | Rule::Spent { max } => {
+            Rule::PerHour { max } => {
                 (counter.failures >= max).then(|| counter.window_start + chrono_duration(HOUR))
+            }
+            Rule::Spent { max, window } => {
+                (counter.failures >= max).then(|| counter.window_start + chrono_duration(window))
             }
         };
     }
@@ -471,7 +492,7 @@ impl Rule {
                 let blocked = match rule {
                     Rule::Backoff { free } => counter.failures >= free,
                     Rule::Bucket { size, .. } => counter.failures >= size,
-                    Rule::PerHour { max } | Rule::Spent { max } => counter.failures >= max,
+                    Rule::PerHour { max } | Rule::Spent { max, .. } => counter.failures >= max,
                 };
                 if !blocked {
                     counter.blocked_until = None;
@@ -755,11 +776,17 @@ impl Throttle {
         Ok(())
     }
 
-    /// Forgets the code failures of `account` (a normalised address): a completed
-    /// password reset ends what they guarded against, since the password the guesser
-    /// knew no longer signs in, and the owner must not then be stopped at the code step.
-    pub async fn forget_code_failures(&self, account: &str) -> Result<(), DbError> {
-        let key = Key::Code(Digest16::of(account));
+    /// Forgets the code failures of `account` (a normalised address), at most
+    /// [`CODE_LIFTS_PER_DAY`] times a day; returns whether it did. A completed password
+    /// reset calls it: the password the guessers knew no longer signs in, and the owner
+    /// must not then be stopped at the code step. Not every time: whoever holds the
+    /// mailbox could otherwise reset again and again for a fresh budget of guesses.
+    pub async fn forget_code_failures(&self, account: &str) -> Result<bool, DbError> {
+        let account = Digest16::of(account);
+        if self.charge(&[Key::CodeLift(account)]).await?.is_err() {
+            return Ok(false);
+        }
+        let key = Key::Code(account);
         match &self.store {
             Store::Memory(memory) => {
                 memory
@@ -767,14 +794,14 @@ impl Throttle {
                     .unwrap_or_else(|e| e.into_inner())
                     .map
                     .remove(&key);
-                Ok(())
             }
             Store::Shared(db) => {
                 let stored = vec![key.as_stored()];
                 db.run(move |conn| Ok(crate::store::throttle::delete_counters(conn, &stored)?))
-                    .await
+                    .await?;
             }
         }
+        Ok(true)
     }
 
     /// Counters kept in this process (0 when they live in the database).

@@ -21,7 +21,7 @@ use super::revocation::Revoked;
 use super::second_factor::SignInMethod;
 use super::session::{Account, IssuedRefresh, RevokeReason};
 use super::settings::SessionSettings;
-use crate::mail::{self, MailFacts, MailKind};
+use crate::mail::{self, MailClass, MailFacts, MailKind};
 use crate::secret::Secret;
 use crate::store::models::{BlacklistEntry, DeviceSession, RefreshTokenRow, SecurityEvent, User};
 use crate::store::{
@@ -349,8 +349,17 @@ impl Tx<'_> {
 /// one address within an hour, at most: enough for a retry or two, too few to flood
 /// anyone's inbox through Gatehouse.
 pub(super) const MAILS_PER_HOUR: i64 = 3;
-/// Mails of every kind to one verified address within an hour, at most.
-pub(super) const MAILS_PER_RECIPIENT_PER_HOUR: i64 = 10;
+/// Mails of each [`MailClass`] to one verified address within an hour, at most. Each
+/// class has its own budget: with one shared limit, a thief who signed in ten times
+/// silenced the notice of the second factor they then turned on, and the owner's reset
+/// link after it.
+fn class_mails_per_hour(class: MailClass) -> i64 {
+    match class {
+        MailClass::Request => 10,
+        MailClass::SignIn => 5,
+        MailClass::Change => 10,
+    }
+}
 /// Mails of every kind to an address nobody has verified, within a day, at most: it may
 /// belong to someone who never asked for any of them.
 pub(super) const UNVERIFIED_MAILS_PER_DAY: i64 = 3;
@@ -389,10 +398,10 @@ pub(super) fn queue_limited(
 /// The one gate every mail passes; returns whether it was queued. An address that no
 /// account has verified (it may be a stranger's, typed in by someone else) gets only
 /// mails that answer a request made for it (a link, "someone used your address"), and
-/// [`UNVERIFIED_MAILS_PER_DAY`] of them in all; never a notice of an account's changes. A verified one gets at
-/// most [`MAILS_PER_HOUR`] of each kind that answers a request and
-/// [`MAILS_PER_RECIPIENT_PER_HOUR`] of all kinds together. Parallel requests for one
-/// address take turns (on every instance), so the limits hold.
+/// [`UNVERIFIED_MAILS_PER_DAY`] of them in all; never a notice of an account's changes.
+/// A verified one gets at most [`MAILS_PER_HOUR`] of each kind that answers a request,
+/// and at most [`class_mails_per_hour`] of each class. Parallel requests for one address
+/// take turns (on every instance), so the limits hold.
 pub(super) fn queue_mail(
     conn: &mut DbConnection,
     tx: &Tx<'_>,
@@ -406,9 +415,11 @@ pub(super) fn queue_mail(
         .is_some_and(|user| user.email_verified_at.is_some());
     let allowed = if verified {
         let hour_ago = tx.now - chrono::Duration::hours(1);
+        let class = kind.class();
         (!kind.answers_a_request()
             || outbox::count_since(conn, recipient, kind.as_str(), hour_ago)? < MAILS_PER_HOUR)
-            && outbox::count_all_since(conn, recipient, hour_ago)? < MAILS_PER_RECIPIENT_PER_HOUR
+            && outbox::count_kinds_since(conn, recipient, &class.kinds(), hour_ago)?
+                < class_mails_per_hour(class)
     } else {
         let day_ago = tx.now - chrono::Duration::days(1);
         kind.answers_a_request()

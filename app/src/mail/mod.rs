@@ -68,15 +68,26 @@ impl MailKind {
         self.into()
     }
 
-    /// Whether the mail answers a request anyone can make (a link, "someone used your
-    /// address", a lock notice), as opposed to a notice of the owner's own change: these
-    /// are limited per kind as well as in all.
-    pub fn answers_a_request(self) -> bool {
-        self.link().is_some()
+    /// Which budget the mail is counted in (see [`MailClass`]).
+    pub fn class(self) -> MailClass {
+        if self.link().is_some()
             || matches!(
                 self,
                 Self::AddressInUse | Self::CodeLocked | Self::TokenReuse
             )
+        {
+            MailClass::Request
+        } else if self == Self::NewDeviceSignIn {
+            MailClass::SignIn
+        } else {
+            MailClass::Change
+        }
+    }
+
+    /// Whether the mail answers a request anyone can make (a link, "someone used your
+    /// address", a lock notice), as opposed to a notice of the owner's own account.
+    pub fn answers_a_request(self) -> bool {
+        self.class() == MailClass::Request
     }
 
     /// The link the mail carries, made at delivery; `None` for notices.
@@ -87,6 +98,32 @@ impl MailKind {
             Self::EmailChange => Some(LinkPurpose::EmailChange),
             _ => None,
         }
+    }
+}
+
+/// The budgets a recipient's mail is counted in, each with its own hourly limit, so
+/// that the cheapest mail to cause cannot crowd out the one that matters: a thief who
+/// signs in again and again fills only the new-device budget, never the one that tells
+/// the owner two-step sign-in was just turned on, nor the one the owner's reset link
+/// needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailClass {
+    /// Answers a request anyone can make: links, "someone used your address", locks.
+    Request,
+    /// "Your account was signed in from a new device."
+    SignIn,
+    /// A notice of a change to the account (by its owner, or by whoever holds it).
+    Change,
+}
+
+impl MailClass {
+    /// The stored kinds of this class.
+    pub fn kinds(self) -> Vec<&'static str> {
+        use strum::IntoEnumIterator;
+        MailKind::iter()
+            .filter(|kind| kind.class() == self)
+            .map(MailKind::as_str)
+            .collect()
     }
 }
 

@@ -11,7 +11,8 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::recovery::{
     ConfirmEmailChange, EmailLink, ForgotPassword, ResetPassword, ResetReviewView,
-    ReviewRemovePasskey, ReviewTurnOffSecondFactor, VerifyEmail, check_email_link, reset_review,
+    ReviewRemovePasskey, ReviewTurnOffSecondFactor, ReviewedPasskey, VerifyEmail, check_email_link,
+    reset_review,
 };
 use crate::components::form::{FormError, described_by, failed};
 use crate::components::suspense::render_once;
@@ -189,7 +190,7 @@ fn ReviewList(
             view! {
                 <p>{t("review-passkeys-intro")}</p>
                 <ul class="passkey-list" data-testid="review-passkeys">
-                    {review.passkeys.into_iter().map(|passkey| view! {
+                    {review.passkeys.into_iter().map(|ReviewedPasskey { passkey, removable }| view! {
                         <li class="passkey">
                             <div class="passkey__text">
                                 <strong class="passkey__name">{passkey.name.clone()}</strong>
@@ -201,10 +202,16 @@ fn ReviewList(
                                     }}
                                 </p>
                             </div>
-                            <ActionForm action=remove attr:class="form form--inline">
-                                <input type="hidden" name="id" value=passkey.id.clone()/>
-                                <button type="submit" class="button button--danger" aria-label=t_with("passkeys-remove-label", &[("name", passkey.name.clone().into())])>{t("passkeys-remove")}</button>
-                            </ActionForm>
+                            {if removable {
+                                view! {
+                                    <ActionForm action=remove attr:class="form form--inline">
+                                        <input type="hidden" name="id" value=passkey.id.clone()/>
+                                        <button type="submit" class="button button--danger" aria-label=t_with("passkeys-remove-label", &[("name", passkey.name.clone().into())])>{t("passkeys-remove")}</button>
+                                    </ActionForm>
+                                }.into_any()
+                            } else {
+                                view! { <p class="muted">{t_with("review-passkey-kept", &[("days", days.into())])}</p> }.into_any()
+                            }}
                         </li>
                     }).collect_view()}
                 </ul>

@@ -46,6 +46,21 @@ pub fn count_since(
         .get_result(conn)
 }
 
+/// How many mails of any of `kinds` were queued for `recipient` since `since`.
+pub fn count_kinds_since(
+    conn: &mut DbConnection,
+    recipient: &str,
+    kinds: &[&str],
+    since: NaiveDateTime,
+) -> QueryResult<i64> {
+    mail_outbox::table
+        .filter(mail_outbox::recipient.eq(recipient))
+        .filter(mail_outbox::kind.eq_any(kinds))
+        .filter(mail_outbox::created_at.ge(since))
+        .count()
+        .get_result(conn)
+}
+
 /// How many mails of any kind were queued for `recipient` since `since`.
 pub fn count_all_since(
     conn: &mut DbConnection,

@@ -12,6 +12,26 @@ use diesel::prelude::*;
 /// The variable that names the test cluster.
 pub const POSTGRES_ENV: &str = "GATEHOUSE_TEST_POSTGRES";
 
+/// The variable that picks the engine of scratch databases: `postgres` for the test
+/// cluster; unset or anything else, SQLite. `make test` runs the suites once with each.
+pub const BACKEND_ENV: &str = "GATEHOUSE_TEST_BACKEND";
+
+/// Whether this run of a suite is its PostgreSQL pass (see [`BACKEND_ENV`]).
+pub fn on_postgres() -> bool {
+    std::env::var(BACKEND_ENV).is_ok_and(|b| b == "postgres")
+}
+
+/// A fresh, empty database for one test: a SQLite file in `data_dir`, or in the
+/// PostgreSQL pass a new database on the test cluster.
+pub fn scratch_database(data_dir: &std::path::Path) -> super::DatabaseUrl {
+    if !on_postgres() {
+        return super::DatabaseUrl::sqlite_in(data_dir);
+    }
+    let admin = postgres_admin_url()
+        .unwrap_or_else(|| panic!("{BACKEND_ENV}=postgres needs {POSTGRES_ENV}"));
+    super::DatabaseUrl::Postgres(fresh_postgres_database(&admin))
+}
+
 /// The admin URL of the test cluster, or `None` when none is configured.
 ///
 /// Under CI (`CI` set) a missing cluster is an error, not a skip: a suite that quietly

@@ -315,12 +315,12 @@ impl SessionStore for WebSessionStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{DatabaseOptions, DatabaseUrl};
+    use crate::store::DatabaseOptions;
 
     fn store() -> (tempfile::TempDir, WebSessionStore) {
         let dir = tempfile::tempdir().unwrap();
         let db = Database::open(
-            &DatabaseUrl::sqlite_in(dir.path()),
+            &crate::store::testing::scratch_database(dir.path()),
             DatabaseOptions::default(),
         )
         .unwrap();

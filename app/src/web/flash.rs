@@ -31,6 +31,9 @@ pub async fn cycle_web_session_id() {
     let _ = session
         .remove_value(crate::store::WEB_SESSION_LOADED_KEY)
         .await;
+    // A reset's review belongs to the signed-out browser that made the reset: signing
+    // in or out in it ends the review (a reset sets a new one after cycling).
+    let _ = session.remove_value(RESET_GRANT_KEY).await;
 }
 
 /// Leaves a one-time notice for the next page this browser renders.

@@ -19,22 +19,9 @@ use reqwest::StatusCode;
 /// The path of the binary under test, built by cargo for integration tests.
 pub const SERVER: &str = env!("CARGO_BIN_EXE_server");
 
-/// Whether this run of the suite is the PostgreSQL pass: `make test` runs the
-/// integration tests twice, the second time with `GATEHOUSE_TEST_BACKEND=postgres`.
-pub fn on_postgres() -> bool {
-    std::env::var("GATEHOUSE_TEST_BACKEND").is_ok_and(|b| b == "postgres")
-}
-
-/// A fresh, empty database for one server: a temporary SQLite file in `data_dir`, or a
-/// new database on the test PostgreSQL cluster in the PostgreSQL pass.
-pub fn fresh_database(data_dir: &std::path::Path) -> DatabaseUrl {
-    if !on_postgres() {
-        return DatabaseUrl::sqlite_in(data_dir);
-    }
-    let admin = testing::postgres_admin_url()
-        .expect("GATEHOUSE_TEST_BACKEND=postgres needs GATEHOUSE_TEST_POSTGRES");
-    DatabaseUrl::Postgres(testing::fresh_postgres_database(&admin))
-}
+// Not every test binary asks which pass it is in.
+#[allow(unused_imports)]
+pub use testing::{on_postgres, scratch_database as fresh_database};
 
 /// The URL as `DATABASE_URL` wants it (with the password, unlike `Display`).
 pub fn url_text(url: &DatabaseUrl) -> String {
