@@ -221,6 +221,12 @@ pub struct Config {
     #[arg(long = "smtp-url", env = "SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<Secret>,
 
+    /// A PEM file of CA certificates to trust for SMTP_URL's TLS besides the public
+    /// roots: for a mail server whose certificate a private CA issued. Needs a TLS
+    /// SMTP_URL (smtps://, or ?tls=required).
+    #[arg(long = "smtp-ca-file", env = "SMTP_CA_FILE")]
+    pub smtp_ca_file: Option<PathBuf>,
+
     /// The sender of every mail, e.g. "Gatehouse <no-reply@example.com>".
     /// [default: Gatehouse <no-reply@HOST of PUBLIC_URL>]
     #[arg(long = "mail-from", env = "MAIL_FROM")]

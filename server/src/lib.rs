@@ -29,7 +29,7 @@ use app::auth::password::{Params, Passwords};
 use app::auth::service::AuthService;
 use app::auth::settings::SessionSettings;
 use app::mail::sender::MailSender;
-use app::mail::transport::MailTransport;
+use app::mail::transport::{MailError, MailTransport};
 use app::store::Database;
 use app::web::context::ServerContext;
 use app::web::cookies::CookieSettings;
@@ -195,7 +195,15 @@ pub async fn app_state(
 /// SMTP when `SMTP_URL` is set; else, in development only, the development mailbox.
 pub fn mail_transport(config: &Config) -> Result<MailTransport, StartupError> {
     match (&config.smtp_url, config.mode) {
-        (Some(url), _) => Ok(MailTransport::smtp(url.expose())?),
+        (Some(url), _) => {
+            let ca = match &config.smtp_ca_file {
+                Some(path) => Some(std::fs::read(path).map_err(|e| {
+                    MailError::InvalidCa(format!("cannot read {}: {e}", path.display()))
+                })?),
+                None => None,
+            };
+            Ok(MailTransport::smtp(url.expose(), ca.as_deref())?)
+        }
         (None, config::Mode::Production) => Err(StartupError::MissingSmtpUrl),
         (None, config::Mode::Development) => Ok(MailTransport::DevMailbox),
     }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use app::store::schema::passkey_challenges;
 use diesel::prelude::*;
 use reqwest::StatusCode;
-use support::passkey::SoftAuthenticator;
+use support::passkey::{ClonableAuthenticator, SoftAuthenticator};
 use support::{Browser, Client, PASSWORD, TestServer};
 
 fn client(extra: &[(&str, &str)]) -> Client {
@@ -49,10 +49,23 @@ async fn add_passkey(
     authenticator: &mut SoftAuthenticator,
     name: &str,
 ) -> reqwest::Response {
+    add_passkey_from(client, browser, name, |origin, options| {
+        authenticator.register(origin, options)
+    })
+    .await
+}
+
+/// Adds a passkey answered by `register` (origin, options → answer).
+async fn add_passkey_from(
+    client: &Client,
+    browser: &mut Browser,
+    name: &str,
+    register: impl FnOnce(&str, &str) -> String,
+) -> reqwest::Response {
     let begun = browser.post(client, "/api/passkeys/add_begin", &[]).await;
     assert_eq!(begun.status(), StatusCode::OK);
     let begun = Begun::from(json(begun).await);
-    let answer = authenticator.register(&origin(client), &begun.options);
+    let answer = register(&origin(client), &begun.options);
     browser
         .post(
             client,
@@ -684,4 +697,178 @@ async fn a_notice_taken_while_a_ceremony_begins_undoes_neither() {
             finished.text().await.unwrap()
         );
     }
+}
+
+// ---- Answers that must fail (issue 31) ----
+
+/// A browser that was refused holds no session: no session cookie was set, and the
+/// server sees it signed out.
+async fn assert_signed_out(client: &Client, browser: &mut Browser, what: &str) {
+    let cookies = &browser.cookies;
+    assert!(
+        cookies.access.is_none() && cookies.refresh.is_none() && cookies.device.is_none(),
+        "{what}: cookies were set: {cookies:?}"
+    );
+    for path in ["/api/session/me", "/api/devices/list"] {
+        let status = browser.post(client, path, &[]).await.status();
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{what}: {path}");
+    }
+}
+
+/// Sends five answers made by `answer` (origin, options → answer), each to a ceremony
+/// of its own in a fresh browser: every one must be the one 400 of a failed passkey and
+/// start no session.
+async fn refused_five_times(client: &Client, mut answer: impl FnMut(&str, &str) -> String) {
+    for attempt in 1..=5 {
+        let mut browser = Browser::default();
+        let begun = begin_sign_in(client, &mut browser).await;
+        let answer = answer(&origin(client), &begun.options);
+        let refused = finish_sign_in(client, &mut browser, &begun.id, &answer).await;
+        let status = refused.status();
+        let body = refused.text().await.unwrap();
+        assert_eq!(status, StatusCode::BAD_REQUEST, "attempt {attempt}: {body}");
+        assert!(body.contains("did not work"), "attempt {attempt}: {body}");
+        assert_signed_out(client, &mut browser, &format!("attempt {attempt}")).await;
+    }
+}
+
+/// After [`refused_five_times`], the genuine answer of the same passkey from the same
+/// address (made by `genuine`) is held back for a moment, because the five failures were
+/// counted as guesses; once that backoff is over, it signs in (so the refusals were
+/// about what was wrong with the answers, not about the passkey).
+async fn counted_then_signs_in(client: &Client, mut genuine: impl FnMut(&str, &str) -> String) {
+    let mut browser = Browser::default();
+    let begun = begin_sign_in(client, &mut browser).await;
+    let answer = genuine(&origin(client), &begun.options);
+    let held = finish_sign_in(client, &mut browser, &begun.id, &answer).await;
+    assert_eq!(
+        held.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the five failures were not counted: {}",
+        held.text().await.unwrap()
+    );
+    assert_signed_out(client, &mut browser, "held back").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut browser = Browser::default();
+        let begun = begin_sign_in(client, &mut browser).await;
+        let answer = genuine(&origin(client), &begun.options);
+        let response = finish_sign_in(client, &mut browser, &begun.id, &answer).await;
+        if response.status() != StatusCode::TOO_MANY_REQUESTS {
+            assert_eq!(response.status(), StatusCode::OK);
+            assert_eq!(
+                browser.post(client, "/api/session/me", &[]).await.status(),
+                StatusCode::OK
+            );
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "still held back");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The signature defence: an answer changed after the authenticator signed it (a byte
+/// of the signature, of the authenticator data, or of the client data) is refused,
+/// starts no session, and counts as a guess.
+#[tokio::test]
+async fn an_answer_altered_after_signing_is_refused() {
+    let client = client(&[]);
+    let (_ann, mut phone) = ann_with_a_phone_passkey(&client).await;
+    let mut attempt = 0;
+    refused_five_times(&client, |origin, options| {
+        attempt += 1;
+        phone.sign_in_altered(origin, options, |answer| {
+            let response = &mut answer.response;
+            match attempt % 3 {
+                // The last byte of S: the DER form stays valid, the value does not.
+                1 => *response.signature.last_mut().unwrap() ^= 0x01,
+                // The counter's second byte: 256 more, a value the key never signed.
+                2 => response.authenticator_data[35] ^= 0x01,
+                // A member added to the client data, which stays valid JSON.
+                _ => {
+                    let mut data: serde_json::Value =
+                        serde_json::from_slice(&response.client_data_json).unwrap();
+                    data["tampered"] = true.into();
+                    response.client_data_json = serde_json::to_vec(&data).unwrap();
+                }
+            }
+        })
+    })
+    .await;
+    counted_then_signs_in(&client, |origin, options| phone.sign_in(origin, options)).await;
+}
+
+/// The user-verification defence: a genuine signature from an authenticator that did
+/// not verify its user (the UV flag clear: a touch, no PIN or biometric) is refused,
+/// starts no session, and counts as a guess; the passkey is one factor less without it.
+#[tokio::test]
+async fn an_answer_without_user_verification_is_refused() {
+    let client = client(&[]);
+    let (_ann, mut phone) = ann_with_a_phone_passkey(&client).await;
+    refused_five_times(&client, |origin, options| {
+        phone.sign_in_unverified(origin, options)
+    })
+    .await;
+    counted_then_signs_in(&client, |origin, options| phone.sign_in(origin, options)).await;
+}
+
+/// The signature-counter defence (README, "a cloned passkey"): a copy of the
+/// authenticator made earlier, whose counter is behind or level with the one the
+/// server last saw, is refused, starts no session and counts as a guess, while the
+/// original keeps working.
+#[tokio::test]
+async fn a_cloned_authenticator_whose_counter_is_not_ahead_is_refused() {
+    let client = client(&[]);
+    let mut ann = signed_up(&client, "ann@example.com").await;
+    let mut original = ClonableAuthenticator::new();
+    let added = add_passkey_from(&client, &mut ann, "Key", |origin, options| {
+        original.register(origin, options)
+    })
+    .await;
+    assert_eq!(added.status(), StatusCode::OK);
+    let mut snapshots = Vec::new();
+    for _ in 0..3 {
+        snapshots.push(original.clone());
+        let mut browser = Browser::default();
+        let begun = begin_sign_in(&client, &mut browser).await;
+        let answer = original.sign_in(&origin(&client), &begun.options);
+        let signed_in = finish_sign_in(&client, &mut browser, &begun.id, &answer).await;
+        assert_eq!(signed_in.status(), StatusCode::OK);
+    }
+    assert_eq!(original.counter, 3);
+    // Copies taken at 1 and 2 sign with 2 (behind the 3 seen) and 3 (level with it).
+    let (behind, level) = (snapshots[1].clone(), snapshots[2].clone());
+    let mut attempt = 0;
+    refused_five_times(&client, |origin, options| {
+        attempt += 1;
+        let mut copy = if attempt % 2 == 1 { &behind } else { &level }.clone();
+        copy.sign_in(origin, options)
+    })
+    .await;
+    counted_then_signs_in(&client, |origin, options| original.sign_in(origin, options)).await;
+}
+
+/// The user-handle defence: one account's passkey answering with the user handle of
+/// another account (which an attacker can learn, and which nothing signs) is refused,
+/// starts no session for either account, and counts as a guess.
+#[tokio::test]
+async fn a_passkey_with_another_accounts_user_handle_is_refused() {
+    let client = client(&[]);
+    let (_ann, mut anns_phone) = ann_with_a_phone_passkey(&client).await;
+    let mut bob = signed_up(&client, "bob@example.com").await;
+    let mut bobs_phone = SoftAuthenticator::new();
+    let added = add_passkey(&client, &mut bob, &mut bobs_phone, "Phone").await;
+    assert_eq!(added.status(), StatusCode::OK);
+    let bobs_handle = bobs_phone.user_handle();
+    assert_ne!(bobs_handle, anns_phone.user_handle());
+    refused_five_times(&client, |origin, options| {
+        anns_phone.sign_in_altered(origin, options, |answer| {
+            answer.response.user_handle = Some(bobs_handle.clone());
+        })
+    })
+    .await;
+    counted_then_signs_in(&client, |origin, options| {
+        anns_phone.sign_in(origin, options)
+    })
+    .await;
 }

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::render::Rendered;
@@ -19,6 +20,9 @@ pub enum MailError {
     /// `SMTP_URL` cannot be used.
     #[error("SMTP_URL is not usable: {0}")]
     InvalidUrl(String),
+    /// `SMTP_CA_FILE` cannot be used.
+    #[error("SMTP_CA_FILE is not usable: {0}")]
+    InvalidCa(String),
     /// `MAIL_FROM` or a recipient is not an address.
     #[error("not a usable e-mail address: {0}")]
     InvalidAddress(String),
@@ -54,12 +58,16 @@ impl MailTransport {
     /// An SMTP transport for `url` (call inside the tokio runtime: its connection pool
     /// runs a task): `smtps://user:pass@host:465` (TLS),
     /// `smtp://user:pass@host:587?tls=required` (STARTTLS), or plain `smtp://host:port`
-    /// (only for a server on the same machine or a test).
-    pub fn smtp(url: &str) -> Result<Self, MailError> {
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-            .map_err(|e| MailError::InvalidUrl(e.to_string()))?
-            .timeout(Some(SMTP_TIMEOUT))
-            .build();
+    /// (only for a server on the same machine or a test). The server's certificate must
+    /// chain to a public root (webpki-roots) or, when given, to one of the PEM
+    /// certificates in `ca_pem` (`SMTP_CA_FILE`: a private CA).
+    pub fn smtp(url: &str, ca_pem: Option<&[u8]>) -> Result<Self, MailError> {
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| MailError::InvalidUrl(e.to_string()))?;
+        if let Some(tls) = tls_for(url, ca_pem)? {
+            builder = builder.tls(tls);
+        }
+        let transport = builder.timeout(Some(SMTP_TIMEOUT)).build();
         Ok(Self::Smtp(transport))
     }
 
@@ -82,6 +90,45 @@ impl MailTransport {
             Self::DevMailbox => Ok(()),
         }
     }
+}
+
+/// The TLS of `url` (as lettre reads it: `smtps` is TLS from the first byte,
+/// `tls=required` is STARTTLS or nothing, `tls=opportunistic` STARTTLS if offered)
+/// trusting the public roots and `ca_pem`'s certificates; `None` when `url` uses no TLS
+/// and no CA is given.
+fn tls_for(url: &str, ca_pem: Option<&[u8]>) -> Result<Option<Tls>, MailError> {
+    let url = url::Url::parse(url).map_err(|e| MailError::InvalidUrl(e.to_string()))?;
+    let host = url.host_str().unwrap_or_default().to_owned();
+    let mode = url
+        .query_pairs()
+        .find(|(key, _)| key == "tls")
+        .map(|(_, mode)| mode.into_owned());
+    let mut parameters = TlsParameters::builder(host);
+    if let Some(pem) = ca_pem {
+        let pem_text = String::from_utf8_lossy(pem);
+        if !pem_text.contains("-----BEGIN CERTIFICATE-----") {
+            return Err(MailError::InvalidCa("no PEM certificate in it".into()));
+        }
+        let certificates =
+            Certificate::from_pem(pem).map_err(|e| MailError::InvalidCa(e.to_string()))?;
+        parameters = parameters.add_root_certificate(certificates);
+    }
+    let parameters = || {
+        parameters
+            .build_rustls()
+            .map_err(|e| MailError::InvalidCa(e.to_string()))
+    };
+    Ok(match (url.scheme(), mode.as_deref()) {
+        ("smtps", _) => Some(Tls::Wrapper(parameters()?)),
+        ("smtp", Some("required")) => Some(Tls::Required(parameters()?)),
+        ("smtp", Some("opportunistic")) => Some(Tls::Opportunistic(parameters()?)),
+        _ if ca_pem.is_some() => {
+            return Err(MailError::InvalidCa(
+                "SMTP_URL uses no TLS (smtps://, or ?tls=required for STARTTLS)".into(),
+            ));
+        }
+        _ => None,
+    })
 }
 
 /// A multipart/alternative message: plain text first, HTML second, as mail clients
@@ -120,17 +167,36 @@ mod tests {
             "smtp://user:pass@smtp.example.com:587?tls=required",
             "smtp://127.0.0.1:2525",
         ] {
-            assert!(MailTransport::smtp(url).is_ok(), "{url}");
+            assert!(MailTransport::smtp(url, None).is_ok(), "{url}");
         }
         assert!(matches!(
-            MailTransport::smtp("http://example.com"),
+            MailTransport::smtp("http://example.com", None),
             Err(MailError::InvalidUrl(_))
         ));
         let debug = format!(
             "{:?}",
-            MailTransport::smtp("smtps://u:hunter2@h:465").unwrap()
+            MailTransport::smtp("smtps://u:hunter2@h:465", None).unwrap()
         );
         assert!(!debug.contains("hunter2"));
+    }
+
+    // SMTP_CA_FILE: a file without a certificate, or beside an SMTP_URL without TLS,
+    // stops the start rather than being ignored.
+    #[tokio::test]
+    async fn a_ca_file_must_hold_a_certificate_and_go_with_tls() {
+        assert!(matches!(
+            MailTransport::smtp("smtps://h:465", Some(b"not a certificate")),
+            Err(MailError::InvalidCa(_))
+        ));
+        let mangled = b"-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n";
+        assert!(matches!(
+            MailTransport::smtp("smtps://h:465", Some(mangled)),
+            Err(MailError::InvalidCa(_))
+        ));
+        assert!(matches!(
+            MailTransport::smtp("smtp://127.0.0.1:2525", Some(mangled)),
+            Err(MailError::InvalidCa(_))
+        ));
     }
 
     #[test]
