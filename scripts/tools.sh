@@ -72,9 +72,13 @@ ensure_node() {
 
 # The SMTP server the mail tests start (Rust and Playwright): Debian's aiosmtpd, run by
 # the distribution's Python (a pyenv `python3` on PATH would not have it). Exported for
-# both test harnesses.
+# both test harnesses. The TLS tests make their certificates with `openssl`.
 ensure_smtp_server() {
   export GATEHOUSE_TEST_PYTHON="${GATEHOUSE_TEST_PYTHON:-/usr/bin/python3}"
+  if ! command -v openssl >/dev/null; then
+    say "Installing openssl, which makes the mail tests' TLS certificates"
+    apt_install openssl || die "the mail tests need the openssl command: install it and run again"
+  fi
   if "$GATEHOUSE_TEST_PYTHON" -c 'import aiosmtpd' 2>/dev/null; then
     ok "aiosmtpd is installed (SMTP server for the mail tests)"
     return
