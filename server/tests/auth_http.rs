@@ -10,7 +10,7 @@ use app::auth::session::RevokeReason;
 use app::store::schema::{device_sessions, refresh_tokens, security_events, token_blacklist};
 use diesel::prelude::*;
 use reqwest::StatusCode;
-use support::{Client, Cookies, PASSWORD, count};
+use support::{Client, Cookies, InProcess, PASSWORD, count};
 
 #[tokio::test]
 async fn sign_up_sets_http_only_cookies_scoped_as_designed() {
@@ -129,6 +129,38 @@ async fn wrong_password_and_unknown_email_get_the_same_401() {
     assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
     assert!(wrong.headers().get("set-cookie").is_none());
     assert_eq!(wrong.text().await.unwrap(), unknown.text().await.unwrap());
+}
+
+/// An unknown address costs what a known one does: one Argon2 verification each (against
+/// a dummy hash when there is no account), so the time a wrong login takes does not tell
+/// whether the address has an account. (Defence: `PasswordHasher::verify` hashes the
+/// dummy for a missing account.)
+#[tokio::test]
+async fn unknown_and_known_addresses_each_cost_one_argon2_verification() {
+    let server = InProcess::start(&[]).await;
+    let response = server
+        .http
+        .post(server.url("/api/auth/signup"))
+        .form(&[("email", "ann@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let log_in = async |email: &str, password: &str| {
+        let before = server.verifications();
+        let response = server
+            .http
+            .post(server.url("/api/auth/login"))
+            .form(&[("email", email), ("password", password)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{email}");
+        server.verifications() - before
+    };
+    assert_eq!(log_in("ann@example.com", "not the password").await, 1);
+    assert_eq!(log_in("zed@example.com", PASSWORD).await, 1);
+    assert_eq!(log_in("zed@example.com", "not the password").await, 1);
 }
 
 #[tokio::test]

@@ -1142,3 +1142,240 @@ async fn an_address_nobody_verified_gets_its_link_and_no_notices() {
         assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{address}");
     }
 }
+
+const CHANGE: &str = "Confirm your new e-mail address";
+
+/// Two browsers open the same mailed `link` and post `forms[0]` and `forms[1]` to `path`
+/// at the same moment; the two statuses, in order.
+async fn use_link_twice_at_once(
+    client: &Client,
+    link: &str,
+    path: &str,
+    forms: [&[(&str, &str)]; 2],
+) -> [StatusCode; 2] {
+    let (mut first, mut second) = (Browser::default(), Browser::default());
+    first.open(client, link).await;
+    second.open(client, link).await;
+    let (a, b) = tokio::join!(
+        first.post(client, path, forms[0]),
+        second.post(client, path, forms[1]),
+    );
+    let mut statuses = [a.status(), b.status()];
+    statuses.sort();
+    statuses
+}
+
+/// How many security events of `kind` were recorded.
+async fn events_of(client: &Client, kind: &str) -> i64 {
+    let condition = format!("kind = '{kind}'");
+    count(&client.db(), move |c| {
+        app::store::testing::count_where(c, "security_events", &condition)
+    })
+    .await
+}
+
+/// A verification link used twice at once verifies once: the link's row is marked used
+/// by a conditional write (`WHERE used_at IS NULL`), which the slower request finds
+/// already done. Raced on three accounts, so the two requests overlap on some.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_verification_link_used_twice_at_once_verifies_once() {
+    let smtp = SmtpServer::start();
+    let client = server(&smtp, &[]);
+    for i in 0..3 {
+        let email = format!("user{i}@example.com");
+        client.sign_up(&email).await;
+        let link = smtp.one(&email, VERIFY).await.link();
+        let statuses =
+            use_link_twice_at_once(&client, &link, "/api/email/verify", [&[], &[]]).await;
+        assert_eq!(
+            statuses,
+            [StatusCode::OK, StatusCode::BAD_REQUEST],
+            "{email}"
+        );
+        assert_eq!(events_of(&client, "email_verified").await, i + 1, "{email}");
+    }
+}
+
+/// An address-change link used twice at once changes the address once (one change, one
+/// event). Raced on three accounts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_address_change_link_used_twice_at_once_changes_once() {
+    let smtp = SmtpServer::start();
+    let client = server(&smtp, &[]);
+    for i in 0..3 {
+        let (old, new) = (
+            format!("user{i}@example.com"),
+            format!("moved{i}@example.net"),
+        );
+        // Just signed up: in sudo mode.
+        let cookies = client.sign_up(&old).await;
+        let asked = client
+            .post("/api/email/change", &cookies, &[("new_email", &new)])
+            .await;
+        assert_eq!(asked.status(), StatusCode::OK);
+        let link = smtp.one(&new, CHANGE).await.link();
+        let statuses =
+            use_link_twice_at_once(&client, &link, "/api/email/confirm", [&[], &[]]).await;
+        assert_eq!(statuses, [StatusCode::OK, StatusCode::BAD_REQUEST], "{new}");
+        assert_eq!(events_of(&client, "email_changed").await, i + 1, "{new}");
+        assert_eq!(log_in_status(&client, &new, PASSWORD).await, StatusCode::OK);
+    }
+}
+
+/// A reset link used twice at once, with two new passwords, sets exactly one of them.
+/// Raced on three accounts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_reset_link_used_twice_at_once_sets_one_password() {
+    let smtp = SmtpServer::start();
+    let client = server(&smtp, &[]);
+    for i in 0..3 {
+        let email = format!("user{i}@example.com");
+        client.sign_up(&email).await;
+        assert_eq!(forgot(&client, &email).await.status(), StatusCode::OK);
+        let link = smtp.one(&email, RESET).await.link();
+        let (first, second) = ("the first new password", "the second new password");
+        let statuses = use_link_twice_at_once(
+            &client,
+            &link,
+            "/api/recovery/reset",
+            [&[("new_password", first)], &[("new_password", second)]],
+        )
+        .await;
+        assert_eq!(
+            statuses,
+            [StatusCode::OK, StatusCode::BAD_REQUEST],
+            "{email}"
+        );
+        assert_eq!(events_of(&client, "password_reset").await, i + 1, "{email}");
+        let signs_in = [
+            log_in_status(&client, &email, first).await,
+            log_in_status(&client, &email, second).await,
+        ];
+        assert!(
+            signs_in.iter().filter(|s| **s == StatusCode::OK).count() == 1,
+            "{email}: {signs_in:?}"
+        );
+    }
+}
+
+/// Verification and address-change links, like reset links, work once and not after
+/// their lifetime, over HTTP: an expired or used link is refused with its reason, and
+/// changes nothing. (Defences: `email_link::check` refuses `used_at` and `expires_at`,
+/// and `mark_used` takes a link only once.)
+#[tokio::test]
+async fn verification_and_address_change_links_work_once_and_not_after_they_expire() {
+    let smtp = SmtpServer::start();
+    let client = server(&smtp, &[]);
+    let ann = client.sign_up("ann@example.com").await;
+    let expire_unused_links = async || {
+        client
+            .db()
+            .run(|c| {
+                Ok(app::store::testing::execute(
+                    c,
+                    "UPDATE email_tokens SET expires_at = created_at WHERE used_at IS NULL",
+                )?)
+            })
+            .await
+            .unwrap();
+    };
+    let verified = async || {
+        let settings: serde_json::Value = client
+            .post("/api/email/settings", &ann, &[])
+            .await
+            .json()
+            .await
+            .unwrap();
+        settings["verified"].as_bool().unwrap()
+    };
+
+    // Verification: the sign-up's link, expired.
+    let expired = smtp.one("ann@example.com", VERIFY).await.link();
+    expire_unused_links().await;
+    let mut browser = Browser::default();
+    browser.open(&client, &expired).await;
+    let refused = browser.post(&client, "/api/email/verify", &[]).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        message(refused).await,
+        "This link has expired. Ask for a new one."
+    );
+    assert!(!verified().await);
+    // A fresh one works once.
+    assert_eq!(
+        client.post("/api/email/resend", &ann, &[]).await.status(),
+        StatusCode::OK
+    );
+    let links = smtp
+        .wait_for("ann@example.com", VERIFY, 2, Duration::from_secs(10))
+        .await;
+    let fresh = links
+        .iter()
+        .map(ReceivedMail::link)
+        .find(|l| *l != expired)
+        .unwrap();
+    let mut browser = Browser::default();
+    browser.open(&client, &fresh).await;
+    assert_eq!(
+        browser
+            .post(&client, "/api/email/verify", &[])
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert!(verified().await);
+    let mut again = Browser::default();
+    again.open(&client, &fresh).await;
+    let reused = again.post(&client, "/api/email/verify", &[]).await;
+    assert_eq!(reused.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(message(reused).await, "This link has already been used.");
+    assert_eq!(events_of(&client, "email_verified").await, 1);
+
+    // Address change: the first link, expired; the second works once.
+    let change = async |new_email: &str| {
+        let asked = client
+            .post("/api/email/change", &ann, &[("new_email", new_email)])
+            .await;
+        assert_eq!(asked.status(), StatusCode::OK);
+    };
+    change("ann@new.example").await;
+    let expired = smtp.one("ann@new.example", CHANGE).await.link();
+    expire_unused_links().await;
+    let mut browser = Browser::default();
+    browser.open(&client, &expired).await;
+    let refused = browser.post(&client, "/api/email/confirm", &[]).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        message(refused).await,
+        "This link has expired. Ask for a new one."
+    );
+    assert_eq!(
+        log_in_status(&client, "ann@example.com", PASSWORD).await,
+        StatusCode::OK,
+        "not moved"
+    );
+    change("ann@new.example").await;
+    let links = smtp
+        .wait_for("ann@new.example", CHANGE, 2, Duration::from_secs(10))
+        .await;
+    let fresh = links
+        .iter()
+        .map(ReceivedMail::link)
+        .find(|l| *l != expired)
+        .unwrap();
+    let mut browser = Browser::default();
+    browser.open(&client, &fresh).await;
+    assert_eq!(
+        browser
+            .post(&client, "/api/email/confirm", &[])
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let mut again = Browser::default();
+    again.open(&client, &fresh).await;
+    let reused = again.post(&client, "/api/email/confirm", &[]).await;
+    assert_eq!(reused.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(message(reused).await, "This link has already been used.");
+    assert_eq!(events_of(&client, "email_changed").await, 1);
+}

@@ -6,6 +6,9 @@ mod support;
 
 use std::time::Duration;
 
+use app::store::schema::device_sessions;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
 use reqwest::StatusCode;
 use support::smtp::SmtpServer;
 use support::{Browser, Client, Cookies, PASSWORD, TestServer, code_for, now_unix};
@@ -75,6 +78,74 @@ impl PasswordStep for Browser {
         );
         assert!(self.cookies.access.is_none(), "no session before the code");
     }
+}
+
+/// A moment `ago` before now, in whole seconds (as every backend stores it exactly).
+fn ago(ago: Duration) -> NaiveDateTime {
+    let at = chrono::Utc::now().timestamp() - i64::try_from(ago.as_secs()).unwrap();
+    chrono::DateTime::from_timestamp(at, 0).unwrap().naive_utc()
+}
+
+/// Moves the last proof of identity of every device session to `at`: the time control
+/// of these tests (the sudo window is measured from it).
+async fn proven_at(client: &Client, at: NaiveDateTime) {
+    client
+        .db()
+        .run(move |conn| {
+            Ok(diesel::update(device_sessions::table)
+                .set(device_sessions::proven_at.eq(Some(at)))
+                .execute(conn)?)
+        })
+        .await
+        .unwrap();
+}
+
+/// The last proof of identity of each device session.
+async fn proofs(client: &Client) -> Vec<Option<NaiveDateTime>> {
+    client
+        .db()
+        .run(|conn| {
+            Ok(device_sessions::table
+                .select(device_sessions::proven_at)
+                .load(conn)?)
+        })
+        .await
+        .unwrap()
+}
+
+/// Whether the device of `cookies` is in sudo mode, as `/account` is told.
+async fn in_sudo(client: &Client, cookies: &Cookies) -> bool {
+    let status = json(client.post("/api/security/status", cookies, &[]).await).await;
+    status["sudo"].as_bool().unwrap()
+}
+
+/// Asserts a 403 `sudo_required`.
+async fn assert_sudo_required(response: reqwest::Response, what: &str) {
+    assert_eq!(response.status(), StatusCode::FORBIDDEN, "{what}");
+    assert_eq!(json(response).await["error"], "sudo_required", "{what}");
+}
+
+/// Rows in the tables a sensitive action writes: a refused one must leave them as they
+/// were.
+async fn footprint(client: &Client) -> Vec<(&'static str, i64)> {
+    let db = client.db();
+    let mut counts = Vec::new();
+    for (table, condition) in [
+        ("users", "1 = 1"),
+        ("device_sessions", "revoked_at IS NULL"),
+        ("security_events", "1 = 1"),
+        ("mail_outbox", "1 = 1"),
+        ("totp_factors", "1 = 1"),
+        ("recovery_codes", "1 = 1"),
+        ("email_tokens", "purpose = 'email_change'"),
+    ] {
+        let n = support::count(&db, move |c| {
+            app::store::testing::count_where(c, table, condition)
+        })
+        .await;
+        counts.push((table, n));
+    }
+    counts
 }
 
 #[tokio::test]
@@ -258,12 +329,28 @@ const SENSITIVE: [(&str, &[(&str, &str)]); 6] = [
 async fn outside_the_sudo_window_every_sensitive_action_asks_for_a_proof() {
     let client = client(&[("SUDO_WINDOW", "2s")]);
     let ann = client.sign_up("ann@example.com").await;
+    let other = client.log_in("ann@example.com", "curl/8").await;
     tokio::time::sleep(Duration::from_millis(2200)).await;
+    let before = footprint(&client).await;
     for (path, fields) in SENSITIVE {
-        let refused = client.post(path, &ann, fields).await;
-        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{path}");
-        assert_eq!(json(refused).await["error"], "sudo_required", "{path}");
+        assert_sudo_required(client.post(path, &ann, fields).await, path).await;
     }
+    // Refused, and nothing done: no row written or deleted, both devices still signed
+    // in, the password and the address as they were.
+    assert_eq!(footprint(&client).await, before);
+    assert_eq!(client.me(&ann).await, StatusCode::OK, "not deleted");
+    assert_eq!(client.me(&other).await, StatusCode::OK, "not signed out");
+    let settings = json(client.post("/api/email/settings", &ann, &[]).await).await;
+    assert_eq!(settings["email"], "ann@example.com");
+    let status = json(client.post("/api/security/status", &ann, &[]).await).await;
+    assert_eq!(
+        (
+            status["second_factor"].as_bool(),
+            status["codes_left"].as_i64()
+        ),
+        (Some(false), Some(0))
+    );
+    client.log_in("ann@example.com", "curl/8").await;
     // A wrong password proves nothing (and counts as a failed guess).
     let mut wrong = SENSITIVE[0].1.to_vec();
     wrong.push(("sudo_password", "not the password"));
@@ -366,4 +453,155 @@ async fn with_two_step_sign_in_a_code_also_proves_it_is_you_and_turning_it_off_i
         kinds.contains(&"totp_disabled") && kinds.contains(&"recovery_codes_regenerated"),
         "{kinds:?}"
     );
+}
+
+/// Sudo mode belongs to the device that proved it is the user, not to the account: a
+/// password confirmed on the laptop lets the laptop act without asking again, while the
+/// account's phone, signed in too, is still asked (and its refused action does nothing).
+/// (Defence: a proof is recorded on the one device session, `set_proven_at`.)
+#[tokio::test]
+async fn sudo_mode_belongs_to_the_device_that_proved_it_not_to_the_account() {
+    let client = client(&[]);
+    let laptop = client.sign_up("ann@example.com").await;
+    let phone = client.log_in("ann@example.com", "curl/8").await;
+    // Both signed in an hour ago: neither is in sudo mode any more.
+    proven_at(&client, ago(Duration::from_secs(3600))).await;
+    assert!(!in_sudo(&client, &laptop).await && !in_sudo(&client, &phone).await);
+
+    // The laptop confirms the password for one action.
+    let begun = client
+        .post(
+            "/api/security/totp_begin",
+            &laptop,
+            &[("sudo_password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(begun.status(), StatusCode::OK);
+    assert!(in_sudo(&client, &laptop).await);
+    assert!(!in_sudo(&client, &phone).await, "the phone proved nothing");
+
+    // The phone is still asked, and its refused action signs nobody out.
+    let before = footprint(&client).await;
+    let refused = client.post("/api/devices/revoke_others", &phone, &[]).await;
+    assert_sudo_required(refused, "the phone").await;
+    assert_eq!(footprint(&client).await, before);
+    assert_eq!(client.me(&laptop).await, StatusCode::OK);
+    // The laptop goes straight through.
+    let revoked = client
+        .post("/api/devices/revoke_others", &laptop, &[])
+        .await;
+    assert_eq!(revoked.status(), StatusCode::OK);
+    assert_eq!(client.me(&phone).await, StatusCode::UNAUTHORIZED);
+}
+
+/// A token refresh is not a proof of identity: it keeps the device signed in, but the
+/// sudo window still ends where the last password or code put it. (Defence: the refresh
+/// rotation never writes `proven_at`.)
+#[tokio::test]
+async fn a_token_refresh_does_not_renew_the_sudo_window() {
+    let client = client(&[]);
+    let mut ann = client.sign_up("ann@example.com").await;
+    let refresh = async |cookies: &mut Cookies| {
+        let response = client.post("/api/auth/refresh", cookies, &[]).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        cookies.update(&response);
+    };
+
+    // Nine of the window's ten minutes are gone: a refresh leaves the proof where it was.
+    let proven = ago(Duration::from_secs(9 * 60));
+    proven_at(&client, proven).await;
+    refresh(&mut ann).await;
+    assert_eq!(proofs(&client).await, [Some(proven)]);
+    assert!(in_sudo(&client, &ann).await, "still inside the window");
+
+    // Past the window, a refresh does not bring sudo mode back.
+    proven_at(&client, ago(Duration::from_secs(11 * 60))).await;
+    refresh(&mut ann).await;
+    assert!(!in_sudo(&client, &ann).await);
+    let before = footprint(&client).await;
+    let refused = client.post("/api/security/totp_begin", &ann, &[]).await;
+    assert_sudo_required(refused, "after a refresh").await;
+    assert_eq!(footprint(&client).await, before);
+}
+
+/// Turning two-step sign-in off outside the sudo window is refused, and the refusal
+/// changes nothing: the authenticator app and the recovery codes stay, and the next
+/// sign-in still asks for a code. (Defence: `totp_disable` starts with `sudo_caller`,
+/// before anything is written.)
+#[tokio::test]
+async fn turning_two_step_sign_in_off_outside_the_sudo_window_is_refused_and_changes_nothing() {
+    let client = client(&[]);
+    let ann = client.sign_up("ann@example.com").await;
+    enrol(&client, &ann).await;
+    proven_at(&client, ago(Duration::from_secs(3600))).await;
+
+    let before = footprint(&client).await;
+    let refused = client.post("/api/security/totp_disable", &ann, &[]).await;
+    assert_sudo_required(refused, "totp_disable").await;
+    assert_eq!(footprint(&client).await, before);
+    let status = json(client.post("/api/security/status", &ann, &[]).await).await;
+    assert_eq!(status["second_factor"], true);
+    assert_eq!(status["codes_left"], 10);
+    // The password alone still does not sign in.
+    Browser::default()
+        .password(&client, "ann@example.com")
+        .await;
+}
+
+/// Two browsers past the password step of `email` (an account with two-step sign-in) send
+/// `code` at the same moment; the two statuses, in order.
+async fn the_same_code_at_once(client: &Client, email: &str, code: &str) -> [StatusCode; 2] {
+    let (mut first, mut second) = (Browser::default(), Browser::default());
+    first.password(client, email).await;
+    second.password(client, email).await;
+    let form = [("code", code)];
+    let (a, b) = tokio::join!(
+        first.post(client, "/api/auth/code", &form),
+        second.post(client, "/api/auth/code", &form),
+    );
+    let mut statuses = [a.status(), b.status()];
+    statuses.sort();
+    statuses
+}
+
+/// The same authenticator code sent twice at once signs in once: the code's step is
+/// taken by a conditional write (`last_used_step < step`), so of two requests that both
+/// read the step as unused, the slower matches nothing. Raced on four accounts, so the
+/// two requests overlap on some.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_same_code_sent_twice_at_once_signs_in_once() {
+    let client = client(&[]);
+    for i in 0..4 {
+        let email = format!("user{i}@example.com");
+        let cookies = client.sign_up(&email).await;
+        let (secret, _) = enrol(&client, &cookies).await;
+        // The next step's code: the current one confirmed the enrolment.
+        let code = code_for(&secret, now_unix() + 30);
+        let statuses = the_same_code_at_once(&client, &email, &code).await;
+        assert_eq!(
+            statuses,
+            [StatusCode::OK, StatusCode::BAD_REQUEST],
+            "{email}"
+        );
+    }
+}
+
+/// The same recovery code sent twice at once signs in once, and is then gone: only the
+/// request whose DELETE removed the code's row gets through. Raced on four accounts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_same_recovery_code_sent_twice_at_once_signs_in_once() {
+    let client = client(&[]);
+    for i in 0..4 {
+        let email = format!("user{i}@example.com");
+        let cookies = client.sign_up(&email).await;
+        let (_, codes) = enrol(&client, &cookies).await;
+        let statuses = the_same_code_at_once(&client, &email, &codes[0]).await;
+        assert_eq!(
+            statuses,
+            [StatusCode::OK, StatusCode::BAD_REQUEST],
+            "{email}"
+        );
+        let status = json(client.post("/api/security/status", &cookies, &[]).await).await;
+        assert_eq!(status["codes_left"], 9, "{email}");
+    }
 }

@@ -90,6 +90,58 @@ async fn sixty_parallel_wrong_passwords_reach_argon2_at_most_five_times() {
     assert_eq!(wrong + throttled, 60, "{statuses:?}");
 }
 
+/// Four wrong passwords for `ann@example.com` from one address, sent at once (no more
+/// than the in-flight limit of one account, so none is turned away as busy); the
+/// statuses.
+async fn a_wave_of_four_wrong_passwords(server: &std::sync::Arc<InProcess>) -> Vec<StatusCode> {
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let server = std::sync::Arc::clone(server);
+            tokio::spawn(async move {
+                login(
+                    &server,
+                    "10.0.0.67",
+                    &Cookies::default(),
+                    "ann@example.com",
+                    "guess guess",
+                )
+                .await
+                .status()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    statuses
+}
+
+/// Counting *before* hashing, and nothing else, bounds parallel guesses: two waves of
+/// four (each within the in-flight limit, so that limit turns none away) reach Argon2
+/// five times. Counted after hashing, the second wave would find four failures on the
+/// books, all four would be let through, and eight would be hashed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_parallel_waves_of_four_wrong_passwords_reach_argon2_five_times_not_eight() {
+    let server = std::sync::Arc::new(InProcess::start(&["--trusted-proxies", "127.0.0.1"]).await);
+    sign_up(&server, "ann@example.com").await;
+    let before = server.verifications();
+    let first = a_wave_of_four_wrong_passwords(&server).await;
+    assert_eq!(first, [StatusCode::UNAUTHORIZED; 4], "the free failures");
+    let second = a_wave_of_four_wrong_passwords(&server).await;
+    let hashed = server.verifications() - before;
+    assert_eq!(hashed, 5, "first wave {first:?}, second wave {second:?}");
+    let wrong = second
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let throttled = second
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((wrong, throttled), (1, 3), "{second:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_real_user_signs_in_during_a_flood_of_logins() {
     let server = std::sync::Arc::new(InProcess::start(&["--trusted-proxies", "127.0.0.1"]).await);
@@ -307,4 +359,55 @@ async fn a_full_hashing_queue_answers_503_with_retry_after_at_once() {
     }
     assert!(busy > 0, "the queue never filled");
     assert!(server.verifications() <= 30 - busy as u64);
+}
+
+/// A signed-in session's wrong proofs of identity for sudo mode are password guesses
+/// like wrong logins: counted by the throttle before Argon2, so a stolen session cannot
+/// guess its owner's password at full speed. (Defence: `require_sudo` checks the proof
+/// under `throttled`.)
+#[tokio::test]
+async fn wrong_sudo_proofs_are_throttled_like_wrong_passwords() {
+    // A window of zero: every sensitive action asks for a proof.
+    let server = InProcess::start(&[
+        "--insecure-fast-password-hashing",
+        "true",
+        "--sudo-window",
+        "0s",
+    ])
+    .await;
+    let ann = sign_up(&server, "ann@example.com").await;
+    let before = server.verifications();
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        let response = server
+            .http
+            .post(server.url("/api/security/totp_begin"))
+            .header("cookie", ann.header())
+            .form(&[("sudo_password", "guess guess")])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status());
+    }
+    let hashed = server.verifications() - before;
+    let wrong = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::BAD_REQUEST)
+        .count();
+    assert_eq!(
+        statuses[..5],
+        [StatusCode::BAD_REQUEST; 5],
+        "the free failures"
+    );
+    assert!(
+        statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        hashed, wrong as u64,
+        "only the guesses let through were hashed"
+    );
+    // The backoff after five failures lasts 1 s, then 2 s: at most one more gets by on
+    // the slowest machine.
+    assert!(hashed <= 6, "{hashed} guesses reached Argon2: {statuses:?}");
 }

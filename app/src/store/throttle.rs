@@ -11,54 +11,47 @@ use super::schema::throttle_counters;
 /// Loads the counters named by `keys` (creating empty ones), locked until the
 /// transaction ends so concurrent attempts on any instance update them one at a time.
 /// Returned in the order of `keys`.
-///
-/// A counter refunded to nothing is deleted ([`delete_counters`]); if that happens
-/// between this transaction's insert (which found the row, so did nothing) and its lock,
-/// the row is missing: it is created again, a few times at most.
 pub fn lock_counters(
     conn: &mut DbConnection,
     keys: &[String],
     now: NaiveDateTime,
 ) -> QueryResult<Vec<ThrottleCounter>> {
-    let mut tries = 0;
-    loop {
-        tries += 1;
-        match try_lock_counters(conn, keys, now) {
-            Err(diesel::result::Error::NotFound) if tries < 5 => continue,
-            other => return other,
+    let rows = match conn {
+        // One statement per row, in one order for every transaction: it creates the row,
+        // or locks the one there (also one a refund deleted meanwhile). A transaction
+        // therefore never waits for a row while holding one that another is waiting for,
+        // which creating the rows first and locking them afterwards could (a deadlock).
+        DbConnection::Postgres(c) => {
+            let mut sorted: Vec<&String> = keys.iter().collect();
+            sorted.sort();
+            sorted.dedup();
+            let mut rows = Vec::with_capacity(sorted.len());
+            for key in sorted {
+                rows.push(
+                    diesel::insert_into(throttle_counters::table)
+                        .values(fresh(key, now))
+                        .on_conflict(throttle_counters::key)
+                        .do_update()
+                        .set(throttle_counters::failures.eq(throttle_counters::failures))
+                        .returning(ThrottleCounter::as_returning())
+                        .get_result(c)?,
+                );
+            }
+            rows
         }
-    }
-}
-
-fn try_lock_counters(
-    conn: &mut DbConnection,
-    keys: &[String],
-    now: NaiveDateTime,
-) -> QueryResult<Vec<ThrottleCounter>> {
-    for key in keys {
-        let fresh = ThrottleCounter {
-            key: key.clone(),
-            failures: 0,
-            window_start: now,
-            blocked_until: None,
-            expires_at: now,
-        };
-        let insert = diesel::insert_into(throttle_counters::table).values(fresh);
-        crate::on_backend!(conn, |c| insert.on_conflict_do_nothing().execute(c))?;
-    }
-    let rows: Vec<ThrottleCounter> = match conn {
-        // Rows are locked in key order, so two attempts never wait for each other.
-        DbConnection::Postgres(c) => throttle_counters::table
-            .filter(throttle_counters::key.eq_any(keys))
-            .order(throttle_counters::key)
-            .select(ThrottleCounter::as_select())
-            .for_update()
-            .load(c)?,
         // SQLite: the write transaction already holds the database's only write lock.
-        DbConnection::Sqlite(c) => throttle_counters::table
-            .filter(throttle_counters::key.eq_any(keys))
-            .select(ThrottleCounter::as_select())
-            .load(c)?,
+        DbConnection::Sqlite(c) => {
+            for key in keys {
+                diesel::insert_into(throttle_counters::table)
+                    .values(fresh(key, now))
+                    .on_conflict_do_nothing()
+                    .execute(c)?;
+            }
+            throttle_counters::table
+                .filter(throttle_counters::key.eq_any(keys))
+                .select(ThrottleCounter::as_select())
+                .load(c)?
+        }
     };
     keys.iter()
         .map(|key| {
@@ -68,6 +61,17 @@ fn try_lock_counters(
                 .ok_or(diesel::result::Error::NotFound)
         })
         .collect()
+}
+
+/// An empty counter named `key`.
+fn fresh(key: &str, now: NaiveDateTime) -> ThrottleCounter {
+    ThrottleCounter {
+        key: key.to_owned(),
+        failures: 0,
+        window_start: now,
+        blocked_until: None,
+        expires_at: now,
+    }
 }
 
 /// The counter named `key`, if there is one (read without a lock).
