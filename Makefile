@@ -1,5 +1,9 @@
-# The two commands of the README, and the benchmark. Each installs what it needs on first use.
-.PHONY: run test bench flame migration schema
+# The two commands of the README, and the rest of the everyday ones. `make help` lists them.
+.PHONY: help run test check bench flame migration schema
+
+## help: list the targets
+help:
+	@sed -n 's/^## //p' $(MAKEFILE_LIST)
 
 ## run: build and serve Gatehouse on http://localhost:3000 (SQLite in ./data)
 run:
@@ -8,6 +12,12 @@ run:
 ## test: formatting, clippy, every Rust test and the Playwright suite
 test:
 	./scripts/test.sh
+
+## check: the inner loop, a few minutes warm: formatting, clippy and the unit tests (no installs, no browser)
+check:
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+	cargo test --workspace --exclude frontend --lib
 
 ## bench: release build, then every ratio of bench/run.py side by side (a few minutes)
 bench:

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Flame graphs of the authenticated server-function call and of a signed-in /devices
-page (5 devices), for one server binary: bench/results/flame-{viewer,devices}-LABEL.svg.
+page (5 devices), for one server binary: bench/flames/flame-{viewer,devices}-LABEL.svg
+(an ignored folder: graphs are megabytes each and belong to one machine and one day).
 
     scripts/flame.sh LABEL            # builds the `profiling` profile, then runs this
     bench/flame.py BINARY LABEL       # any binary built with frame pointers
@@ -15,6 +16,8 @@ import sys
 import time
 
 import run
+
+FLAMES = run.ROOT / "bench/flames"
 
 TITLES = {
     "viewer": "Authenticated server-function call (POST /api/session/viewer)",
@@ -50,7 +53,8 @@ def main():
                                     check=True).stdout
             svg = subprocess.run(["inferno-flamegraph", "--title", f"{TITLES[name]} ({label})",
                                   "--width", "1400"], input=folded, capture_output=True, check=True).stdout
-            out = run.RESULTS / f"flame-{name}-{label}.svg"
+            FLAMES.mkdir(exist_ok=True)
+            out = FLAMES / f"flame-{name}-{label}.svg"
             out.write_bytes(svg)
             run.log(f"  wrote {out.relative_to(run.ROOT)}")
     finally:

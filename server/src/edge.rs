@@ -8,8 +8,7 @@
 //!
 //! One function instead of a stack of six layers (request id, trace, id propagation,
 //! headers, same-site, body limit): each layer boxed its future and cloned the service
-//! below it for every request, which cost more than the checks themselves (README:
-//! "Performance"). Nor is it an axum middleware any more: [`crate::router::App`] calls
+//! below it for every request, which cost more than the checks themselves (docs/PERFORMANCE.md). Nor is it an axum middleware any more: [`crate::router::App`] calls
 //! it with the routing as `next`, so no service is cloned for it. The checks and headers
 //! are unchanged.
 

@@ -18,7 +18,7 @@
 //!   answered 408 and its connection closed. The timer is armed only once the request
 //!   has to wait (`tokio::time::timeout` polls the request first): most answers are
 //!   ready at their first poll and never touch the timer wheel, which tower-http's
-//!   timeout layer did for every request (README: "Performance").
+//!   timeout layer did for every request (docs/PERFORMANCE.md).
 //! - **Connection cap**: past it, new connections wait in the kernel's accept queue until
 //!   one closes, instead of each taking a file descriptor and a task.
 //! - **Per-client cap**: a client address holding its share of connections has further

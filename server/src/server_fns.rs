@@ -5,7 +5,7 @@
 //! it looks its function up again in a global map behind a lock (building a `String` of
 //! the path for the key), boxes it as a fresh service, and gives it the router's state
 //! and the app's context. A profile of the authenticated call put that dispatch at
-//! about a tenth of the request (README: "Performance"). [`ServerFns`] finds the
+//! about a tenth of the request (docs/PERFORMANCE.md). [`ServerFns`] finds the
 //! function in a table made at start-up and [`call`] runs it with the same context,
 //! response options and form-redirect rule as leptos_axum's `handle_server_fns`.
 //!

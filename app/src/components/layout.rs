@@ -88,7 +88,7 @@ fn ViewerNav(
 /// A plain `<a>`: the router follows same-origin anchors client-side whether or not they
 /// come from its `<A>` component. `<A>` also resolves relative paths and keeps a memo of
 /// its own active state; these absolute links share the layout's one pathname instead,
-/// which is cheaper on every page render (README, "Performance").
+/// which is cheaper on every page render (docs/PERFORMANCE.md).
 #[component]
 fn NavLink(
     /// The page it leads to.

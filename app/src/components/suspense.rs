@@ -13,7 +13,7 @@
 ///
 /// The render then takes Leptos's async path, which costs a little too: the login page's
 /// one-line notice and the header's links do without, because for them it cost more than
-/// it saved (measured side by side; README, "Performance").
+/// it saved (measured side by side; docs/PERFORMANCE.md).
 pub async fn render_once<T: IntoFuture>(data: T) -> T::Output {
     let value = data.await;
     build_once().await;
@@ -31,8 +31,8 @@ pub async fn build_once() {
 /// Pending once, after waking its task, then ready.
 ///
 /// Not `tokio::task::yield_now`: tokio defers that wake-up until the runtime has polled
-/// its I/O driver, which on a busy server costs an `epoll_wait` per yield (README:
-/// "Performance"). A task that wakes itself while running is simply polled again next.
+/// its I/O driver, which on a busy server costs an `epoll_wait` per yield (docs/PERFORMANCE.md
+/// ). A task that wakes itself while running is simply polled again next.
 #[cfg(feature = "ssr")]
 struct YieldOnce(bool);
 

@@ -13,7 +13,7 @@ use super::schema::{device_sessions, refresh_tokens, users};
 ///
 /// A plain expression rather than a boxed query, so the queries built on it keep static
 /// types: Diesel caches their prepared statements by type, without writing out and
-/// hashing their SQL on every run (README, "Performance").
+/// hashing their SQL on every run (docs/PERFORMANCE.md).
 #[diesel::dsl::auto_type(no_type_alias)]
 fn is_live_of<'a>(user_id: &'a str, now: NaiveDateTime) -> _ {
     device_sessions::user_id
