@@ -36,8 +36,8 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVER_BIN = ROOT / "target/release/server"
-ARGON2_BIN = ROOT / "target/release/examples/argon2_rate"
+SERVER_BIN = ROOT / "target/dist/server"
+ARGON2_BIN = ROOT / "target/dist/examples/argon2_rate"
 PEERS = ROOT / "bench/peers"
 PEER_BINS = PEERS / "target/release"
 PEER_ROUNDS = 5
@@ -441,7 +441,7 @@ def page_rates(server, cookie):
 def micro_benchmarks():
     """Criterion's per-operation estimates (ns), from server/benches/auth.rs."""
     subprocess.run(
-        ["cargo", "bench", "-p", "server", "--bench", "auth", "--",
+        ["cargo", "bench", "--profile", "dist", "-p", "server", "--bench", "auth", "--",
          "--warm-up-time", "0.5", "--measurement-time", "1.5", "--noplot"],
         cwd=ROOT, check=True, stdout=sys.stderr,
     )

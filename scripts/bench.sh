@@ -19,7 +19,7 @@ fi
 
 say "Building the release server, the Argon2 rate probe and the micro-benchmarks"
 # One cargo invocation, so all three share one release build of the dependencies.
-cargo build --release -p server --bin server --example argon2_rate --bench auth
+cargo build --profile dist -p server --bin server --example argon2_rate --bench auth
 
 say "Building the peers: a bare axum handler and axum-login (bench/peers)"
 cargo build --release --manifest-path bench/peers/Cargo.toml
