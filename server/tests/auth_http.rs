@@ -1,5 +1,6 @@
-//! The auth endpoints of DESIGN §5 over real HTTP, against the real binary on a
-//! temporary database: status codes, cookies, rotation, theft detection, logout, cleanup.
+//! The auth endpoints (docs/HTTP.md) over real HTTP, against the server started in this
+//! process on a temporary database: status codes, cookies, rotation, theft detection,
+//! logout, cleanup.
 
 mod support;
 

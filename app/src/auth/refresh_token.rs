@@ -69,11 +69,6 @@ impl RefreshToken {
 pub struct RefreshTokenHash(String);
 
 impl RefreshTokenHash {
-    /// Wraps a hash read back from the database.
-    pub fn from_stored(hash: String) -> Self {
-        Self(hash)
-    }
-
     /// The hex string.
     pub fn as_str(&self) -> &str {
         &self.0

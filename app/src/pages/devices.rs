@@ -74,14 +74,12 @@ fn Devices(
             .map(|result| result.map(|done| done_message(done.count, done.this_device)));
         let from_query = || {
             let query = query.read();
-            match query.get("done").as_deref() {
-                Some("one") => Some(Ok(done_message(1, false))),
-                Some("others") => {
-                    let count = query.get("count").and_then(|c| c.parse().ok()).unwrap_or(0);
-                    Some(Ok(done_message(count, false)))
-                }
-                _ => None,
-            }
+            paths::DevicesDone::from_query(|name| query.get(name)).map(|done| {
+                Ok(match done {
+                    paths::DevicesDone::One => done_message(1, false),
+                    paths::DevicesDone::Others(count) => done_message(count, false),
+                })
+            })
         };
         from_action
             .or_else(from_query)
