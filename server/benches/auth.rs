@@ -60,7 +60,7 @@ fn revocation(c: &mut Criterion) {
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     // One million revoked sessions, as in ratio R3, with ids shaped like the ones
-    // Gatehouse issues (a `sid` is 16 random bytes in base64url, a `jti` a simple UUID).
+    // Gatehouse issues (a `sid` is 16 random bytes in base64url).
     let set = RevocationSet::new();
     for i in 0..1_000_000_u128 {
         let bits = i.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835);
@@ -71,12 +71,7 @@ fn revocation(c: &mut Criterion) {
         );
     }
     c.bench_function("revocation_lookup_1m", |b| {
-        b.iter(|| {
-            set.is_revoked(
-                black_box("6f1c2d3e4b5a69788796a5b4c3d2e1f0"),
-                black_box("YT4auG2Ms7eOFcibyoiIZw"),
-            )
-        })
+        b.iter(|| set.is_revoked(black_box("YT4auG2Ms7eOFcibyoiIZw")))
     });
 }
 

@@ -1,13 +1,14 @@
-//! The in-memory revocation set: which access tokens were cut off before their expiry.
+//! The in-memory revocation set: which device sessions' access tokens were cut off
+//! before their expiry.
 //!
 //! Checked on every authenticated request, so it must answer without a database trip:
 //! it is loaded from `token_blacklist` at start and updated by every revocation (and,
 //! with several instances, by the revocation feed). Entries are dropped once the tokens
 //! they block would have expired anyway, so the set stays as small as the live tokens.
 //!
-//! An entry is 24 bytes: the id's 128 bits and a 32-bit expiry. Every `jti` and `sid`
-//! Gatehouse issues is 128 bits written out (a `jti` is a simple UUID, a `sid` 16 random
-//! bytes in base64url), so those bits *are* the id: nothing is lost, and a lookup can
+//! An entry is 24 bytes: the id's 128 bits and a 32-bit expiry. Every `sid` Gatehouse
+//! issues is 128 bits written out (16 random bytes in base64url; older ones UUIDs), so
+//! those bits *are* the id: nothing is lost, and a lookup can
 //! have no false negative. (A million revoked sessions take about 40 MB rather than
 //! the 220 MB of string keys.)
 
@@ -15,12 +16,10 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 
 /// What a blacklist entry blocks; stored in `token_blacklist.kind` by the name of the
-/// claim it matches.
+/// claim it matches. Only whole device sessions are revoked (signing out, "sign out
+/// everywhere", theft, a password change): a row of another kind is not read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString)]
 pub enum Revoked {
-    /// One access token, by its `jti`.
-    #[strum(serialize = "jti")]
-    Token,
     /// Every access token of a device session, by its `sid`.
     #[strum(serialize = "sid")]
     Session,
@@ -37,9 +36,9 @@ impl Revoked {
 /// (a `u128` would pad every entry to 32 bytes).
 type Key = (u64, u64);
 
-/// The key of `id`: its 128 bits when it is written the way Gatehouse writes ids (16
-/// bytes in base64url without padding, a `sid`; a UUID in simple or hyphenated form, a
-/// `jti`), else the first 128 bits of the id's SHA-256. Both spellings are canonical (the
+/// The key of `id`: its 128 bits when it is written the way Gatehouse writes session
+/// ids (16 bytes in base64url without padding; a UUID in simple or hyphenated form for
+/// sessions from before that), else the first 128 bits of the id's SHA-256. Both spellings are canonical (the
 /// decoder refuses stray trailing bits), so distinct ids of one form never share a key.
 /// Only the ids we issue reach the set (a token's claims are read after its signature is
 /// checked), so the hash is a safety net: a collision there could refuse a token, never
@@ -77,34 +76,17 @@ fn seconds(unix: i64) -> u32 {
     u32::try_from(unix.max(0)).unwrap_or(u32::MAX)
 }
 
-/// Revoked token ids and session ids, each with the Unix time after which it can be
-/// forgotten.
+/// Revoked session ids, each with the Unix time after which it can be forgotten.
 #[derive(Debug, Default)]
 pub struct RevocationSet {
-    maps: RwLock<Maps>,
+    sessions: RwLock<Map>,
 }
 
-/// One of each per kind: a `jti` never matches a `sid`.
-#[derive(Debug, Default)]
-struct ByKind<T> {
-    tokens: T,
-    sessions: T,
-}
-
-impl<T> ByKind<T> {
-    fn of(&mut self, kind: Revoked) -> &mut T {
-        match kind {
-            Revoked::Token => &mut self.tokens,
-            Revoked::Session => &mut self.sessions,
-        }
-    }
-}
-
-/// The set's tables: an id's key to its expiry, one table per kind.
-type Maps = ByKind<HashMap<Key, u32>>;
+/// An id's key to its expiry.
+type Map = HashMap<Key, u32>;
 
 /// Blocks `key` in `map` until `until`, or longer if it was already blocked longer.
-fn block(map: &mut HashMap<Key, u32>, key: Key, until: u32) {
+fn block(map: &mut Map, key: Key, until: u32) {
     let slot = map.entry(key).or_insert(until);
     *slot = (*slot).max(until);
 }
@@ -113,12 +95,14 @@ fn block(map: &mut HashMap<Key, u32>, key: Key, until: u32) {
 /// feed), for [`RevocationSet::add`] to add at once: one lock, and room made once for
 /// all of them. It holds what the set will hold (24 bytes a row), never the rows' text.
 #[derive(Debug, Default)]
-pub struct RevocationBatch(ByKind<Vec<(Key, u32)>>);
+pub struct RevocationBatch(Vec<(Key, u32)>);
 
 impl RevocationBatch {
     /// Adds `id`, blocked until `until` (Unix seconds).
     pub fn push(&mut self, kind: Revoked, id: &str, until: i64) {
-        self.0.of(kind).push((key(id), seconds(until)));
+        match kind {
+            Revoked::Session => self.0.push((key(id), seconds(until))),
+        }
     }
 }
 
@@ -130,43 +114,42 @@ impl RevocationSet {
 
     /// Blocks `id` until `until` (Unix seconds).
     pub fn insert(&self, kind: Revoked, id: &str, until: i64) {
-        block(self.write().of(kind), key(id), seconds(until));
-    }
-
-    /// Adds every revocation of `batch`, making room for them first, so that loading a
-    /// large blacklist does not grow (and copy) the tables step by step.
-    pub fn add(&self, batch: RevocationBatch) {
-        let mut maps = self.write();
-        let ByKind { tokens, sessions } = batch.0;
-        for (kind, entries) in [(Revoked::Token, tokens), (Revoked::Session, sessions)] {
-            let map = maps.of(kind);
-            map.reserve(entries.len());
-            for (key, until) in entries {
-                block(map, key, until);
-            }
+        match kind {
+            Revoked::Session => block(&mut self.write(), key(id), seconds(until)),
         }
     }
 
-    /// True when the token `jti` of session `sid` must be refused.
-    pub fn is_revoked(&self, jti: &str, sid: &str) -> bool {
-        let maps = self.maps.read().unwrap_or_else(|e| e.into_inner());
-        maps.sessions.contains_key(&key(sid)) || maps.tokens.contains_key(&key(jti))
+    /// Adds every revocation of `batch`, making room for them first, so that loading a
+    /// large blacklist does not grow (and copy) the table step by step.
+    pub fn add(&self, batch: RevocationBatch) {
+        let mut map = self.write();
+        map.reserve(batch.0.len());
+        for (key, until) in batch.0 {
+            block(&mut map, key, until);
+        }
+    }
+
+    /// True when the tokens of session `sid` must be refused.
+    pub fn is_revoked(&self, sid: &str) -> bool {
+        let map = self.sessions.read().unwrap_or_else(|e| e.into_inner());
+        map.contains_key(&key(sid))
     }
 
     /// Drops entries whose tokens have expired by `now`; returns how many.
     pub fn purge_expired(&self, now: i64) -> usize {
         let now = seconds(now);
-        let mut maps = self.write();
-        let before = maps.tokens.len() + maps.sessions.len();
-        maps.tokens.retain(|_, until| *until >= now);
-        maps.sessions.retain(|_, until| *until >= now);
-        before - maps.tokens.len() - maps.sessions.len()
+        let mut map = self.write();
+        let before = map.len();
+        map.retain(|_, until| *until >= now);
+        before - map.len()
     }
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        let maps = self.maps.read().unwrap_or_else(|e| e.into_inner());
-        maps.tokens.len() + maps.sessions.len()
+        self.sessions
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
     }
 
     /// True when nothing is revoked.
@@ -174,23 +157,23 @@ impl RevocationSet {
         self.len() == 0
     }
 
-    /// Bytes the tables hold (every bucket's entry and control byte, whether used or
+    /// Bytes the table holds (every bucket's entry and control byte, whether used or
     /// not): what the set costs in memory, for the size test.
     #[cfg(test)]
     fn table_bytes(&self) -> usize {
-        let maps = self.maps.read().unwrap_or_else(|e| e.into_inner());
+        let map = self.sessions.read().unwrap_or_else(|e| e.into_inner());
         let per_bucket = size_of::<(Key, u32)>() + 1;
         // The standard map reports as capacity 7/8 of its buckets (all but one below 8).
-        let buckets = |capacity: usize| match capacity {
+        let buckets = match map.capacity() {
             0 => 0,
             c if c < 7 => c + 1,
             c => c / 7 * 8,
         };
-        (buckets(maps.tokens.capacity()) + buckets(maps.sessions.capacity())) * per_bucket
+        buckets * per_bucket
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Maps> {
-        self.maps.write().unwrap_or_else(|e| e.into_inner())
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Map> {
+        self.sessions.write().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -200,76 +183,55 @@ mod tests {
 
     #[test]
     fn kinds_are_stored_by_the_claim_they_match() {
-        assert_eq!(Revoked::Token.as_str(), "jti");
         assert_eq!(Revoked::Session.as_str(), "sid");
         assert_eq!("sid".parse(), Ok(Revoked::Session));
         assert!("session".parse::<Revoked>().is_err());
+        assert!(
+            "jti".parse::<Revoked>().is_err(),
+            "tokens are not revoked one by one"
+        );
     }
 
     #[test]
     fn a_revoked_session_blocks_all_its_tokens() {
         let set = RevocationSet::new();
         set.insert(Revoked::Session, "s1", 100);
-        assert!(set.is_revoked("any-jti", "s1"));
-        assert!(set.is_revoked("other-jti", "s1"));
-        assert!(!set.is_revoked("any-jti", "s2"));
-    }
-
-    #[test]
-    fn a_revoked_token_blocks_only_itself() {
-        let set = RevocationSet::new();
-        set.insert(Revoked::Token, "j1", 100);
-        assert!(set.is_revoked("j1", "s1"));
-        assert!(!set.is_revoked("j2", "s1"));
-    }
-
-    #[test]
-    fn ids_of_one_kind_never_match_the_other() {
-        let set = RevocationSet::new();
-        set.insert(Revoked::Token, "same-id", 100);
-        assert!(!set.is_revoked("other", "same-id"));
+        assert!(set.is_revoked("s1"));
+        assert!(!set.is_revoked("s2"));
     }
 
     #[test]
     fn expired_entries_are_purged_and_later_ones_kept() {
         let set = RevocationSet::new();
-        set.insert(Revoked::Token, "old", 10);
-        set.insert(Revoked::Token, "new", 30);
+        set.insert(Revoked::Session, "old", 10);
+        set.insert(Revoked::Session, "new", 30);
         assert_eq!(set.purge_expired(20), 1);
-        assert!(!set.is_revoked("old", "s"));
-        assert!(set.is_revoked("new", "s"));
+        assert!(!set.is_revoked("old"));
+        assert!(set.is_revoked("new"));
     }
 
-    /// What the set is built for: every id Gatehouse issues (a `jti` is a simple UUID,
-    /// a `sid` 16 random bytes in base64url) is found after it is inserted, and none
-    /// other is.
+    /// What the set is built for: every session id Gatehouse issues (16 random bytes in
+    /// base64url) is found after it is inserted, and none other is.
     #[test]
     fn issued_ids_are_found_exactly() {
         let set = RevocationSet::new();
-        let jtis: Vec<String> = (0..2_000)
-            .map(|_| uuid::Uuid::new_v4().simple().to_string())
-            .collect();
-        let sids: Vec<String> = (0..2_000)
+        let sids: Vec<String> = (0..4_000)
             .map(|_| crate::auth::transactions::random_id())
             .collect();
-        for (jti, sid) in jtis.iter().zip(&sids).step_by(2) {
-            set.insert(Revoked::Token, jti, 100);
+        for sid in sids.iter().step_by(2) {
             set.insert(Revoked::Session, sid, 100);
         }
-        let fresh = || uuid::Uuid::new_v4().simple().to_string();
-        for (i, (jti, sid)) in jtis.iter().zip(&sids).enumerate() {
-            let inserted = i % 2 == 0;
-            assert_eq!(set.is_revoked(jti, &fresh()), inserted, "{jti}");
-            assert_eq!(set.is_revoked(&fresh(), sid), inserted, "{sid}");
+        for (i, sid) in sids.iter().enumerate() {
+            assert_eq!(set.is_revoked(sid), i % 2 == 0, "{sid}");
         }
         // Sessions made before their ids were random bytes have UUIDs.
         let old = uuid::Uuid::now_v7().to_string();
         set.insert(Revoked::Session, &old, 100);
-        assert!(set.is_revoked(&fresh(), &old));
+        assert!(set.is_revoked(&old));
         // The same UUID spelled the other way is the same id.
         let sid = uuid::Uuid::now_v7();
         set.insert(Revoked::Session, &sid.simple().to_string(), 100);
-        assert!(set.is_revoked(&fresh(), &sid.hyphenated().to_string()));
+        assert!(set.is_revoked(&sid.hyphenated().to_string()));
     }
 
     /// A million entries in at most 64 bytes each (the table itself, at its fullest
@@ -319,31 +281,28 @@ mod tests {
             "-5 counts as 0, which is not before 0"
         );
         assert_eq!(set.purge_expired(1), 1);
-        assert!(set.is_revoked("j", "far"));
+        assert!(set.is_revoked("far"));
     }
 
-    /// The bulk path keeps the rules of the single one: each kind in its own table, a
-    /// repeated id blocked for its longest time, an entry already there never shortened.
+    /// The bulk path keeps the rules of the single one: a repeated id blocked for its
+    /// longest time, an entry already there never shortened.
     #[test]
     fn a_batch_adds_what_inserting_one_by_one_would() {
         let set = RevocationSet::new();
         set.insert(Revoked::Session, "held", 90);
         let mut batch = RevocationBatch::default();
-        batch.push(Revoked::Token, "j1", 100);
         batch.push(Revoked::Session, "s1", 40);
         batch.push(Revoked::Session, "s1", 60);
         batch.push(Revoked::Session, "s1", 50);
         batch.push(Revoked::Session, "held", 10);
         set.add(batch);
-        assert_eq!(set.len(), 3);
-        assert!(set.is_revoked("j1", "other"));
-        assert!(!set.is_revoked("s1", "other"), "a sid never matches a jti");
+        assert_eq!(set.len(), 2);
         set.purge_expired(55);
-        assert!(set.is_revoked("j", "s1"), "s1 is blocked until 60");
-        assert!(set.is_revoked("j", "held"), "held keeps its 90");
+        assert!(set.is_revoked("s1"), "s1 is blocked until 60");
+        assert!(set.is_revoked("held"), "held keeps its 90");
         set.purge_expired(61);
-        assert!(!set.is_revoked("j", "s1"));
-        assert!(set.is_revoked("j", "held"));
+        assert!(!set.is_revoked("s1"));
+        assert!(set.is_revoked("held"));
     }
 
     #[test]
@@ -352,6 +311,6 @@ mod tests {
         set.insert(Revoked::Session, "s", 50);
         set.insert(Revoked::Session, "s", 10);
         set.purge_expired(20);
-        assert!(set.is_revoked("j", "s"));
+        assert!(set.is_revoked("s"));
     }
 }

@@ -468,7 +468,7 @@ impl AuthService {
             TokenError::AccessTokenExpired => AuthError::AccessTokenExpired,
             _ => AuthError::NotSignedIn,
         })?;
-        if self.revocations.is_revoked(&claims.jti, &claims.sid) {
+        if self.revocations.is_revoked(&claims.sid) {
             return Err(AuthError::SessionRevoked);
         }
         Ok(CurrentDeviceSession {
