@@ -3,7 +3,7 @@
 use super::email_link::LinkProblem;
 use super::password::{HashingUnavailable, PasswordPolicyError};
 use crate::i18n::Language;
-use crate::store::DbError;
+use crate::store::{DbError, UniqueKey};
 
 /// Everything sign-up, login, refresh and logout can answer besides success. Each
 /// variant's doc line names the HTTP status the web layer gives it.
@@ -182,8 +182,9 @@ impl From<DbError> for AuthError {
         // `Database::run` has already classified "not answering" errors as `Unavailable`.
         match err {
             DbError::Unavailable(reason) => Self::Unavailable(reason),
-            // Only the `users.email` constraint can be broken by a request.
-            err if err.is_unique_violation() => Self::EmailTaken,
+            // The unique keys a request can run into; any other is a bug (500).
+            err if err.breaks(UniqueKey::Email) => Self::EmailTaken,
+            err if err.breaks(UniqueKey::PasskeyCredential) => Self::PasskeyAlreadyAdded,
             other => Self::Internal(other.to_string()),
         }
     }

@@ -58,14 +58,41 @@ pub enum DbError {
     Query(#[from] diesel::result::Error),
 }
 
+/// A unique key a request may run into, as opposed to one only a bug would break.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UniqueKey {
+    /// `users.email`: the address is taken.
+    Email,
+    /// `passkeys.credential_id`: the passkey is on an account already.
+    PasskeyCredential,
+}
+
+impl UniqueKey {
+    /// The constraint's name on PostgreSQL, and the column SQLite reports.
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Email => ("users_email_key", "users.email"),
+            Self::PasskeyCredential => ("passkeys_pkey", "passkeys.credential_id"),
+        }
+    }
+}
+
 impl DbError {
-    /// True when the write broke a `UNIQUE` constraint (an e-mail address taken, say).
-    pub fn is_unique_violation(&self) -> bool {
+    /// True when the write broke the uniqueness of `key`, read from the database's own
+    /// report (PostgreSQL names the constraint, SQLite the column), so that another
+    /// key's violation is never taken for this one.
+    pub fn breaks(&self, key: UniqueKey) -> bool {
         use diesel::result::{DatabaseErrorKind, Error};
-        matches!(
-            self,
-            Self::Query(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
-        )
+        let Self::Query(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info)) = self
+        else {
+            return false;
+        };
+        let (constraint, column) = key.names();
+        info.constraint_name() == Some(constraint)
+            || info
+                .message()
+                .strip_prefix("UNIQUE constraint failed: ")
+                .is_some_and(|columns| columns == column)
     }
 
     /// Turns a query error that really means "the database is not answering" into
@@ -104,4 +131,36 @@ fn is_unavailable(message: &str) -> bool {
     ]
     .iter()
     .any(|needle| message.contains(needle))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Database, DatabaseOptions, testing};
+
+    /// Each engine's report of a broken key names that key and no other.
+    #[test]
+    fn a_unique_violation_is_told_apart_by_its_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = testing::scratch_database(dir.path());
+        // Opening applies the migrations.
+        let _db = Database::open(&url, DatabaseOptions::default()).unwrap();
+        let mut conn = testing::connect(&url);
+        let user = |id: &str| {
+            format!(
+                "INSERT INTO users (id, email, password_hash, created_at, password_changed_at, notify_new_device) \
+                 VALUES ('{id}', 'ann@example.com', 'x', '2026-01-01 00:00:00', '2026-01-01 00:00:00', TRUE)"
+            )
+        };
+        testing::execute(&mut conn, &user("u1")).unwrap();
+        let taken = DbError::from(testing::execute(&mut conn, &user("u2")).unwrap_err());
+        assert!(taken.breaks(UniqueKey::Email), "{taken}");
+        assert!(!taken.breaks(UniqueKey::PasskeyCredential), "{taken}");
+        let passkey = "INSERT INTO passkeys (credential_id, user_id, name, passkey, sign_count, backed_up, created_at) \
+                       VALUES ('c1', 'u1', 'Phone', '{}', 0, FALSE, '2026-01-01 00:00:00')";
+        testing::execute(&mut conn, passkey).unwrap();
+        let again = DbError::from(testing::execute(&mut conn, passkey).unwrap_err());
+        assert!(again.breaks(UniqueKey::PasskeyCredential), "{again}");
+        assert!(!again.breaks(UniqueKey::Email), "{again}");
+    }
 }

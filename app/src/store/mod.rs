@@ -40,7 +40,7 @@ pub use connection::{DbBackend, DbConnection};
 pub use database::{Database, DatabaseOptions, create_private_dir};
 /// What every query of this module returns; `auth/` names it without importing Diesel.
 pub use diesel::QueryResult;
-pub use error::DbError;
+pub use error::{DbError, UniqueKey};
 pub use migrations::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 pub use url::DatabaseUrl;
 pub use web_sessions::{LOADED_KEY as WEB_SESSION_LOADED_KEY, WebSessionStore};
