@@ -19,9 +19,9 @@ check:
 	cargo clippy --all-targets -- -D warnings
 	cargo test --workspace --exclude frontend --lib
 
-## bench: release build, then every ratio of bench/run.py side by side (a few minutes)
+## bench: release build, then every ratio of bench/run.py side by side; fails on a missed target (ARGS=--report-only to only report)
 bench:
-	./scripts/bench.sh
+	./scripts/bench.sh $(ARGS)
 
 ## flame: flame graphs of the authenticated call and of /devices: make flame LABEL=after
 flame:

@@ -9,14 +9,18 @@ Absolute numbers are printed too, but only the ratios are comparable between mac
 
 It also measures Gatehouse's authenticated call against its peers under the same
 pinning, in alternating rounds: a bare axum JSON handler (the ceiling), axum-login with
-tower-sessions on SQLite, and Better Auth on Node with SQLite (bench/peers/; skipped,
-saying why, when Node or its packages are missing).
+tower-sessions on SQLite, and Better Auth on Node with SQLite (bench/peers/). A peer that
+cannot run fails the benchmark unless `--skip-missing-peers` is given; then the chart
+shows it as not measured.
 
-Writes bench/results/latest.json and bench/results/latest.svg and prints a table.
+Every measured answer of a signed-in run is checked to be signed in (see `wrk`).
+Writes bench/results/latest.json and bench/results/latest.svg and prints a table; exits
+non-zero when a target is missed, unless `--report-only` is given.
 Environment: BENCH_SECONDS (per run, default 3), DATABASE_URL (a postgres:// URL runs
 R3-R6 on PostgreSQL too; each server gets a fresh database there).
 """
 
+import argparse
 import base64
 import json
 import os
@@ -156,18 +160,33 @@ def session_cookies(set_cookies):
     return access, refresh
 
 
-def wrk(url, *, seconds=SECONDS, threads=1, connections=8, script="request.lua", env=None, latency=False):
-    """Runs wrk pinned to LOAD_CORES; returns requests/s, errors and latency percentiles."""
+class Unmeasured(Exception):
+    """A run that did not measure what it claims (signed-out or failed answers)."""
+
+
+def wrk(url, *, seconds=SECONDS, threads=1, connections=8, script="request.lua", env=None,
+        latency=False, expect=None):
+    """Runs wrk pinned to LOAD_CORES; returns requests/s, errors and latency percentiles.
+
+    With `expect`, every answer must be a 2xx containing that text (the signed-in
+    address, say): one that is not fails the run (`Unmeasured`), since a cookie that
+    stopped working would otherwise make every ratio look better."""
     command = ["taskset", "-c", LOAD_CORES, "wrk", f"-t{threads}", f"-c{connections}",
                f"-d{seconds}s", "-s", str(LUA / script)]
     if latency:
         command.append("--latency")
     command.append(url)
-    out = subprocess.run(command, env={**os.environ, **(env or {})}, capture_output=True,
-                         text=True, check=True).stdout
+    env = {**os.environ, **(env or {}), "BENCH_EXPECT": expect or ""}
+    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
     result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     result["non_2xx"] = int(errors.group(1)) if errors else 0
+    if expect:
+        found = re.search(r"Unexpected bodies: (\d+)", out)
+        result["unexpected"] = int(found.group(1)) if found else -1
+        if result["unexpected"] != 0 or result["non_2xx"] != 0:
+            raise Unmeasured(f"{url}: {result['unexpected']} answers without {expect!r}, "
+                             f"{result['non_2xx']} non-2xx, of a run at {result['rps']:,.0f}/s")
     if latency:
         for pct in ("50", "99"):
             value, unit = re.search(rf"\s{pct}%\s+([\d.]+)(us|ms|s)\b", out).groups()
@@ -267,16 +286,17 @@ def backend_ratios(backend, database_url, results):
     cookie_loaded = loaded.sign_up("r3@example.com")[0]
     cookie_empty = empty.sign_up("r3@example.com")[0]
     # Warm both (caches, connections) before measuring.
+    r3_expect = '"SignedIn":{"email":"r3@example.com"}'
     for server, cookie in ((loaded, cookie_loaded), (empty, cookie_empty)):
-        wrk(server.base + "/api/session/viewer", seconds=1, env=post_env(cookie))
+        wrk(server.base + "/api/session/viewer", seconds=1, env=post_env(cookie), expect=r3_expect)
     rss_loaded_kib = loaded.status("VmRSS")
     rss_empty_kib = empty.status("VmRSS")
     r3 = alternate(
         "R3",
         lambda: wrk(loaded.base + "/api/session/viewer", seconds=FAST_SECONDS,
-                    env=post_env(cookie_loaded))["rps"],
+                    env=post_env(cookie_loaded), expect=r3_expect)["rps"],
         lambda: wrk(empty.base + "/api/session/viewer", seconds=FAST_SECONDS,
-                    env=post_env(cookie_empty))["rps"],
+                    env=post_env(cookie_empty), expect=r3_expect)["rps"],
         FAST_ROUNDS,
     )
     r3["revocation_set_mib"] = (rss_loaded_kib - rss_empty_kib) / 1024
@@ -338,11 +358,12 @@ def backend_ratios(backend, database_url, results):
              str(LUA / "request.lua"), server.base + "/api/auth/login"],
             env={**os.environ, **login_env}, stdout=subprocess.DEVNULL)
         time.sleep(1)
-        rps = wrk(page, env=get_env(cookie))["rps"]
+        rps = wrk(page, env=get_env(cookie), expect="reader@example.com")["rps"]
         flood.wait()
         return rps
 
-    r6 = alternate("R6", pages_during_flood, lambda: wrk(page, env=get_env(cookie))["rps"])
+    r6 = alternate("R6", pages_during_flood,
+                   lambda: wrk(page, env=get_env(cookie), expect="reader@example.com")["rps"])
     r6["peak_rss_mib"] = server.status("VmHWM") / 1024
     r6["base_rss_mib"] = base_rss_mib
     r6["rss_bound_mib"] = HASH_CONCURRENCY * 19 + base_rss_mib
@@ -393,24 +414,35 @@ def start_peers():
     return peers, skipped
 
 
-def peer_ratios(results):
+def peer_ratios(results, skip_missing):
     """Gatehouse's authenticated call / each peer's, alternating rounds, one core each."""
     log("== Peers: Gatehouse's authenticated call against bare axum, axum-login, Better Auth")
     gatehouse = Server("peers-gatehouse")
     cookie = gatehouse.sign_up("peer@example.com")[0]
     ours = gatehouse.base + "/api/session/viewer"
     peers, skipped = start_peers()
+    if skipped and not skip_missing:
+        for server, _ in peers.values():
+            server.stop()
+        gatehouse.stop()
+        sys.exit("peers that cannot run: " + "; ".join(f"{n} ({r})" for n, r in skipped.items())
+                 + ". Install them, or pass --skip-missing-peers (make bench ARGS=--skip-missing-peers).")
     out = {"skipped": skipped}
     try:
         for name, (server, peer_cookie) in peers.items():
             theirs = server.base + "/api/session/viewer"
-            for url, c in ((ours, cookie), (theirs, peer_cookie)):
-                warm = wrk(url, seconds=1, env=post_env(c))
-                assert warm["non_2xx"] == 0, f"{name}: {warm}"
+            # Every answer is checked, ours and theirs: signed in (axum-login answers a
+            # signed-out caller 200 too).
+            ours_signed_in = '"SignedIn":{"email":"peer@example.com"}'
+            for url, c, expect in ((ours, cookie, ours_signed_in),
+                                   (theirs, peer_cookie, '"signed_in":true')):
+                wrk(url, seconds=1, env=post_env(c), expect=expect)
             out[name] = alternate(
                 f"Gatehouse/{name}",
-                lambda: wrk(ours, seconds=PEER_SECONDS, env=post_env(cookie))["rps"],
-                lambda: wrk(theirs, seconds=PEER_SECONDS, env=post_env(peer_cookie))["rps"],
+                lambda: wrk(ours, seconds=PEER_SECONDS, env=post_env(cookie),
+                            expect=ours_signed_in)["rps"],
+                lambda: wrk(theirs, seconds=PEER_SECONDS, env=post_env(peer_cookie),
+                            expect='"signed_in":true')["rps"],
                 PEER_ROUNDS,
             )
             out[name]["target"] = PEER_TARGETS[name]
@@ -427,11 +459,12 @@ def page_rates(server, cookie):
     for _ in range(4):
         server.log_in("peer@example.com")
     pages = {}
-    for name, path, c in (("login", "/login", None), ("devices_5", "/devices", cookie)):
+    for name, path, c, expect in (("login", "/login", None, 'name="password"'),
+                                  ("devices_5", "/devices", cookie, "peer@example.com")):
         url = server.base + path
-        wrk(url, seconds=1, env=get_env(c))
-        runs = [wrk(url, seconds=PEER_SECONDS, env=get_env(c)) for _ in range(PEER_ROUNDS)]
-        assert all(r["non_2xx"] == 0 for r in runs), runs
+        wrk(url, seconds=1, env=get_env(c), expect=expect)
+        runs = [wrk(url, seconds=PEER_SECONDS, env=get_env(c), expect=expect)
+                for _ in range(PEER_ROUNDS)]
         pages[name] = {"per_s": statistics.median(r["rps"] for r in runs),
                        "target": PAGE_TARGETS[name]}
         log(f"  {path}: {pages[name]['per_s']:,.0f} pages/s")
@@ -479,6 +512,12 @@ MEANING = {
 
 
 def main():
+    parser = argparse.ArgumentParser(description="Gatehouse's benchmark (make bench ARGS=...)")
+    parser.add_argument("--report-only", action="store_true",
+                        help="report missed targets without failing")
+    parser.add_argument("--skip-missing-peers", action="store_true",
+                        help="leave out a peer that cannot run instead of failing")
+    args = parser.parse_args()
     started = time.time()
     results = {"machine": machine()}
     postgres = os.environ.get("DATABASE_URL", "")
@@ -489,19 +528,25 @@ def main():
     server = Server("sqlite-main")
     cookie = server.sign_up("r1@example.com")[0]
     viewer = server.base + "/api/session/viewer"
-    wrk(viewer, seconds=1, env=post_env(cookie))
-    r1 = alternate("R1", lambda: wrk(viewer, seconds=FAST_SECONDS, env=post_env(cookie))["rps"],
-                   lambda: wrk(viewer, seconds=FAST_SECONDS, env=post_env())["rps"], FAST_ROUNDS)
+    signed_in, signed_out = '"SignedIn":{"email":"r1@example.com"}', '"SignedOut"'
+    wrk(viewer, seconds=1, env=post_env(cookie), expect=signed_in)
+    r1 = alternate("R1", lambda: wrk(viewer, seconds=FAST_SECONDS, env=post_env(cookie),
+                                     expect=signed_in)["rps"],
+                   lambda: wrk(viewer, seconds=FAST_SECONDS, env=post_env(),
+                               expect=signed_out)["rps"], FAST_ROUNDS)
     home = server.base + "/"
-    wrk(home, seconds=1, env=get_env(cookie))
-    r2 = alternate("R2", lambda: wrk(home, seconds=FAST_SECONDS, env=get_env(cookie))["rps"],
-                   lambda: wrk(home, seconds=FAST_SECONDS, env=get_env())["rps"], FAST_ROUNDS)
+    # The header names the signed-in address; signed out it offers the sign-up page.
+    wrk(home, seconds=1, env=get_env(cookie), expect="r1@example.com")
+    r2 = alternate("R2", lambda: wrk(home, seconds=FAST_SECONDS, env=get_env(cookie),
+                                     expect="r1@example.com")["rps"],
+                   lambda: wrk(home, seconds=FAST_SECONDS, env=get_env(),
+                               expect='href="/signup"')["rps"], FAST_ROUNDS)
     r1["latency_at_half_max"] = fixed_rate(viewer, post_env(cookie), r1["a_per_s"] / 2)
     r2["latency_at_half_max"] = fixed_rate(home, get_env(cookie), r2["a_per_s"] / 2)
     results["R1_sqlite"], results["R2_sqlite"] = r1, r2
     server.stop()
 
-    peer_ratios(results)
+    peer_ratios(results, args.skip_missing_peers)
     backend_ratios("sqlite", None, results)
     if postgres:
         backend_ratios("postgres", postgres, results)
@@ -512,6 +557,23 @@ def main():
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
     (RESULTS / "latest.svg").write_text(chart(results))
     print(table(results))
+    missed = missed_targets(results)
+    if missed:
+        log(f"targets missed: {', '.join(missed)}")
+        if not args.report_only:
+            sys.exit(1)
+
+
+def missed_targets(results):
+    """The names of the targets this run missed."""
+    missed = [key for key, value in results.items()
+              if re.match(r"R\d_", key) and value["ratio"] < TARGETS[key.split("_")[0]]]
+    peers = results.get("peers", {})
+    missed += [f"G/{name}" for name in PEER_TARGETS
+               if name in peers and peers[name]["ratio"] < peers[name]["target"]]
+    missed += [f"{name} pages/s" for name, page in peers.get("pages", {}).items()
+               if page["per_s"] < page["target"]]
+    return missed
 
 
 def verdict(name, value):
@@ -576,6 +638,7 @@ def chart(results):
     peers = results.get("peers", {})
     rows += [(f"G/{name}", peers[name]["ratio"], peers[name]["target"]) for name in PEER_TARGETS if name in peers]
     rows += [(f"{name} pages/s", page["per_s"], page["target"]) for name, page in peers.get("pages", {}).items()]
+    rows += [(f"G/{name}", None, PEER_TARGETS[name]) for name in peers.get("skipped", {})]
     width, bar_h, left = 720, 26, 190
     height = 60 + bar_h * len(rows)
     scale = (width - left - 80) / 1.5
@@ -585,8 +648,11 @@ def chart(results):
              '<text x="10" y="22" font-size="15" font-weight="bold">Gatehouse: measured ratio ÷ target '
              '(1.0 = target met)</text>']
     for i, (key, ratio, target) in enumerate(rows):
-        frac = ratio / target
         y = 40 + i * bar_h
+        if ratio is None:
+            parts.append(f'<text x="10" y="{y + 17}">{key.replace("_", " ")}: not measured (≥ {target})</text>')
+            continue
+        frac = ratio / target
         color = "#2e7d32" if frac >= 1 else "#c62828"
         parts.append(f'<text x="10" y="{y + 17}">{key.replace("_", " ")}: {ratio:.3g} (≥ {target})</text>')
         parts.append(f'<rect x="{left}" y="{y + 4}" width="{min(frac, 1.5) * scale:.1f}" '

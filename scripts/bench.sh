@@ -35,4 +35,4 @@ if command -v node >/dev/null; then
 else
   warn "Node.js is not installed: the benchmark skips the Better Auth peer (make test installs Node)"
 fi
-exec python3 bench/run.py
+exec python3 bench/run.py "$@"

@@ -16,3 +16,29 @@ if pause then
     return pause
   end
 end
+
+-- BENCH_EXPECT: a text every answer must contain (the signed-in address, say). Each
+-- answer without it is counted, and wrk prints "Unexpected bodies: N" at the end, so a
+-- run that stopped measuring what it claims (a cookie that no longer signs in answers
+-- 200 "signed out" faster) fails instead of flattering a ratio. Set on both sides of a
+-- ratio, so the check costs each side the same client time.
+local expect = os.getenv("BENCH_EXPECT")
+if expect and expect ~= "" then
+  local threads = {}
+  function setup(thread)
+    table.insert(threads, thread)
+  end
+  unexpected = 0
+  function response(status, headers, body)
+    if not string.find(body, expect, 1, true) then
+      unexpected = unexpected + 1
+    end
+  end
+  function done(summary, latency, requests)
+    local total = 0
+    for _, thread in ipairs(threads) do
+      total = total + (thread:get("unexpected") or 0)
+    end
+    io.write(string.format("Unexpected bodies: %d\n", total))
+  end
+end
