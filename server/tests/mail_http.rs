@@ -64,6 +64,13 @@ async fn forgot(client: &Client, email: &str) -> reqwest::Response {
         .await
 }
 
+/// Opens `link` in a new browser and sends its page's one form to `endpoint`.
+async fn use_link(client: &Client, link: &str, endpoint: &str) -> reqwest::Response {
+    let mut browser = Browser::default();
+    browser.open(client, link).await;
+    browser.post(client, endpoint, &[]).await
+}
+
 async fn message(response: reqwest::Response) -> String {
     let body: serde_json::Value = response.json().await.unwrap();
     body["message"].as_str().unwrap_or_default().to_owned()
@@ -1084,9 +1091,7 @@ async fn a_reset_voids_the_address_change_a_thief_asked_for() {
 
     // The thief's session is over, and so is the link it asked for.
     assert_eq!(client.me(&thief).await, StatusCode::UNAUTHORIZED);
-    let mut mallory = Browser::default();
-    mallory.open(&client, &thiefs_link).await;
-    let confirmed = mallory.post(&client, "/api/email/confirm", &[]).await;
+    let confirmed = use_link(&client, &thiefs_link, "/api/email/confirm").await;
     assert_eq!(confirmed.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
         log_in_status(&client, "ann@example.com", "ann's new password").await,
@@ -1292,9 +1297,7 @@ async fn verification_and_address_change_links_work_once_and_not_after_they_expi
     // Verification: the sign-up's link, expired.
     let expired = smtp.one("ann@example.com", VERIFY).await.link();
     expire_unused_links().await;
-    let mut browser = Browser::default();
-    browser.open(&client, &expired).await;
-    let refused = browser.post(&client, "/api/email/verify", &[]).await;
+    let refused = use_link(&client, &expired, "/api/email/verify").await;
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
         message(refused).await,
@@ -1314,19 +1317,14 @@ async fn verification_and_address_change_links_work_once_and_not_after_they_expi
         .map(ReceivedMail::link)
         .find(|l| *l != expired)
         .unwrap();
-    let mut browser = Browser::default();
-    browser.open(&client, &fresh).await;
     assert_eq!(
-        browser
-            .post(&client, "/api/email/verify", &[])
+        use_link(&client, &fresh, "/api/email/verify")
             .await
             .status(),
         StatusCode::OK
     );
     assert!(verified().await);
-    let mut again = Browser::default();
-    again.open(&client, &fresh).await;
-    let reused = again.post(&client, "/api/email/verify", &[]).await;
+    let reused = use_link(&client, &fresh, "/api/email/verify").await;
     assert_eq!(reused.status(), StatusCode::BAD_REQUEST);
     assert_eq!(message(reused).await, "This link has already been used.");
     assert_eq!(events_of(&client, "email_verified").await, 1);
@@ -1341,9 +1339,7 @@ async fn verification_and_address_change_links_work_once_and_not_after_they_expi
     change("ann@new.example").await;
     let expired = smtp.one("ann@new.example", CHANGE).await.link();
     expire_unused_links().await;
-    let mut browser = Browser::default();
-    browser.open(&client, &expired).await;
-    let refused = browser.post(&client, "/api/email/confirm", &[]).await;
+    let refused = use_link(&client, &expired, "/api/email/confirm").await;
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
         message(refused).await,
@@ -1363,18 +1359,13 @@ async fn verification_and_address_change_links_work_once_and_not_after_they_expi
         .map(ReceivedMail::link)
         .find(|l| *l != expired)
         .unwrap();
-    let mut browser = Browser::default();
-    browser.open(&client, &fresh).await;
     assert_eq!(
-        browser
-            .post(&client, "/api/email/confirm", &[])
+        use_link(&client, &fresh, "/api/email/confirm")
             .await
             .status(),
         StatusCode::OK
     );
-    let mut again = Browser::default();
-    again.open(&client, &fresh).await;
-    let reused = again.post(&client, "/api/email/confirm", &[]).await;
+    let reused = use_link(&client, &fresh, "/api/email/confirm").await;
     assert_eq!(reused.status(), StatusCode::BAD_REQUEST);
     assert_eq!(message(reused).await, "This link has already been used.");
     assert_eq!(events_of(&client, "email_changed").await, 1);

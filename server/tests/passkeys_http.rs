@@ -62,21 +62,7 @@ async fn add_passkey_from(
     name: &str,
     register: impl FnOnce(&str, &str) -> String,
 ) -> reqwest::Response {
-    let begun = browser.post(client, "/api/passkeys/add_begin", &[]).await;
-    assert_eq!(begun.status(), StatusCode::OK);
-    let begun = Begun::from(json(begun).await);
-    let answer = register(&origin(client), &begun.options);
-    browser
-        .post(
-            client,
-            "/api/passkeys/add_finish",
-            &[
-                ("ceremony", &begun.id),
-                ("credential", &answer),
-                ("name", name),
-            ],
-        )
-        .await
+    support::passkey::add_passkey_with(client, browser, &origin(client), name, register).await
 }
 
 /// Ann, signed up and signed in, with a passkey "Phone" made by the returned

@@ -49,18 +49,8 @@ async fn add_passkey(
     authenticator: &mut SoftAuthenticator,
     name: &str,
 ) {
-    let begun = json(browser.post(client, "/api/passkeys/add_begin", &[]).await).await;
-    let answer = authenticator.register(PUBLIC_URL, begun["options"].as_str().unwrap());
-    let added = browser
-        .post(
-            client,
-            "/api/passkeys/add_finish",
-            &[
-                ("ceremony", begun["id"].as_str().unwrap()),
-                ("credential", &answer),
-                ("name", name),
-            ],
-        )
+    let added = authenticator
+        .add_to(client, browser, PUBLIC_URL, name)
         .await;
     assert_eq!(added.status(), StatusCode::OK);
 }

@@ -9,8 +9,8 @@ use leptos::task::spawn_local;
 
 use crate::api::error::AppError;
 use crate::api::passkeys::{
-    PasskeyList, PasskeyRemove, passkey_add_begin, passkey_add_finish, passkey_sign_in_begin,
-    passkey_sign_in_finish, passkeys_list,
+    PasskeyList, PasskeyRemove, PasskeyView, passkey_add_begin, passkey_add_finish,
+    passkey_sign_in_begin, passkey_sign_in_finish, passkeys_list,
 };
 use crate::components::form::FormError;
 use crate::components::sudo::{SudoFields, follow_sudo, use_sudo};
@@ -433,17 +433,7 @@ pub fn PasskeysSection(
                                 let remove_id = format!("remove-passkey-{}", passkey.id.chars().take(12).collect::<String>());
                                 view! {
                                     <li class="passkey">
-                                        <div class="passkey__text">
-                                            <strong class="passkey__name">{passkey.name.clone()}</strong>
-                                            {passkey.synced.then(|| view! { " " <span class="badge badge--ok">{t("passkeys-synced")}</span> })}
-                                            <p class="muted">
-                                                {t("passkeys-added")} " " <RelativeTime at=passkey.created_at now/>
-                                                {match passkey.last_used_at {
-                                                    Some(at) => view! { " · " {t("passkeys-last-used")} " " <RelativeTime at now/> }.into_any(),
-                                                    None => view! { " · " {t("passkeys-not-used")} }.into_any(),
-                                                }}
-                                            </p>
-                                        </div>
+                                        <PasskeyText passkey=passkey.clone() now/>
                                         <ActionForm action=remove attr:class="form form--inline">
                                             <input type="hidden" name="id" value=passkey.id.clone()/>
                                             <SudoFields id=remove_id/>
@@ -482,5 +472,29 @@ pub fn PasskeysSection(
                 </button>
             </form>
         </section>
+    }
+}
+
+/// A passkey's name, whether it is synced, and when it was added and last used: how the
+/// account page and the review after a reset describe one.
+#[component]
+pub fn PasskeyText(
+    /// The passkey.
+    passkey: PasskeyView,
+    /// "Now" as the server saw it, for relative times.
+    now: i64,
+) -> impl IntoView {
+    view! {
+        <div class="passkey__text">
+            <strong class="passkey__name">{passkey.name}</strong>
+            {passkey.synced.then(|| view! { " " <span class="badge badge--ok">{t("passkeys-synced")}</span> })}
+            <p class="muted">
+                {t("passkeys-added")} " " <RelativeTime at=passkey.created_at now/>
+                {match passkey.last_used_at {
+                    Some(at) => view! { " · " {t("passkeys-last-used")} " " <RelativeTime at now/> }.into_any(),
+                    None => view! { " · " {t("passkeys-not-used")} }.into_any(),
+                }}
+            </p>
+        </div>
     }
 }

@@ -15,6 +15,7 @@ use crate::api::recovery::{
     reset_review,
 };
 use crate::components::form::{FormError, described_by, failed};
+use crate::components::passkeys::PasskeyText;
 use crate::components::suspense::render_once;
 use crate::components::time::{ExactTime, RelativeTime};
 use crate::paths;
@@ -192,16 +193,7 @@ fn ReviewList(
                 <ul class="passkey-list" data-testid="review-passkeys">
                     {review.passkeys.into_iter().map(|ReviewedPasskey { passkey, removable }| view! {
                         <li class="passkey">
-                            <div class="passkey__text">
-                                <strong class="passkey__name">{passkey.name.clone()}</strong>
-                                <p class="muted">
-                                    {t("passkeys-added")} " " <RelativeTime at=passkey.created_at now/>
-                                    {match passkey.last_used_at {
-                                        Some(at) => view! { " · " {t("passkeys-last-used")} " " <RelativeTime at now/> }.into_any(),
-                                        None => view! { " · " {t("passkeys-not-used")} }.into_any(),
-                                    }}
-                                </p>
-                            </div>
+                            <PasskeyText passkey=passkey.clone() now/>
                             {if removable {
                                 view! {
                                     <ActionForm action=remove attr:class="form form--inline">

@@ -37,6 +37,21 @@ impl Default for SoftAuthenticator {
 }
 
 impl SoftAuthenticator {
+    /// Adds a passkey called `name`, made by this authenticator for `origin`, to the
+    /// account `browser` is signed in to (in sudo mode); the answer to the finishing call.
+    pub async fn add_to(
+        &mut self,
+        client: &super::Client,
+        browser: &mut super::Browser,
+        origin: &str,
+        name: &str,
+    ) -> reqwest::Response {
+        add_passkey_with(client, browser, origin, name, |origin, options| {
+            self.register(origin, options)
+        })
+        .await
+    }
+
     /// An authenticator that reports user verification (PIN or biometric) done.
     pub fn new() -> Self {
         Self {
@@ -278,4 +293,31 @@ fn cbor_text(text: &str) -> Vec<u8> {
     let mut out = cbor_head(3, text.len());
     out.extend(text.as_bytes());
     out
+}
+
+/// Adds a passkey called `name` to the account `browser` is signed in to (in sudo mode),
+/// answered by `register` (origin, options → the browser's answer) for `origin`; the
+/// answer to the finishing call.
+pub async fn add_passkey_with(
+    client: &super::Client,
+    browser: &mut super::Browser,
+    origin: &str,
+    name: &str,
+    register: impl FnOnce(&str, &str) -> String,
+) -> reqwest::Response {
+    let begun = browser.post(client, "/api/passkeys/add_begin", &[]).await;
+    assert_eq!(begun.status(), reqwest::StatusCode::OK);
+    let begun: serde_json::Value = begun.json().await.unwrap();
+    let answer = register(origin, begun["options"].as_str().unwrap());
+    browser
+        .post(
+            client,
+            "/api/passkeys/add_finish",
+            &[
+                ("ceremony", begun["id"].as_str().unwrap()),
+                ("credential", &answer),
+                ("name", name),
+            ],
+        )
+        .await
 }
