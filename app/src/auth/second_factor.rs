@@ -163,8 +163,10 @@ impl TotpSecret {
     }
 }
 
+/// Compares a code without an early exit on the first different digit (aws-lc's
+/// constant-time comparison, rather than a hand-written loop the optimiser may shorten).
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    aws_lc_rs::constant_time::verify_slices_are_equal(a, b).is_ok()
 }
 
 /// Seals authenticator secrets at rest with AES-256-GCM under a key derived from the
