@@ -65,7 +65,13 @@ async fn ann_with_two_step_sign_in(server: &InProcess) -> String {
     .await;
     assert_eq!(signed_up.status(), StatusCode::OK);
     verify_every_address(server.state.server.auth.db()).await;
-    let setup: serde_json::Value = post_from(server, &mut ann, ip, "/api/security/totp_begin", &[])
+    turn_on_two_step(server, &mut ann, ip).await
+}
+
+/// Turns two-step sign-in on from `browser` (signed in, in sudo mode) at client address
+/// `ip`, with a new authenticator app; returns its key.
+async fn turn_on_two_step(server: &InProcess, browser: &mut Browser, ip: &str) -> String {
+    let setup: serde_json::Value = post_from(server, browser, ip, "/api/security/totp_begin", &[])
         .await
         .json()
         .await
@@ -74,7 +80,7 @@ async fn ann_with_two_step_sign_in(server: &InProcess) -> String {
     let code = code_for(&secret, now_unix());
     let confirmed = post_from(
         server,
-        &mut ann,
+        browser,
         ip,
         "/api/security/totp_confirm",
         &[("code", &code)],
@@ -579,22 +585,7 @@ async fn every_sensitive_change_is_mailed_and_silencing_alerts_needs_sudo() {
         "signing up started a device session"
     );
     verify_every_address(server.state.server.auth.db()).await;
-    let setup: serde_json::Value =
-        post_from(&server, &mut ann, ip, "/api/security/totp_begin", &[])
-            .await
-            .json()
-            .await
-            .unwrap();
-    let code = code_for(setup["secret"].as_str().unwrap(), now_unix());
-    let on = post_from(
-        &server,
-        &mut ann,
-        ip,
-        "/api/security/totp_confirm",
-        &[("code", &code)],
-    )
-    .await;
-    assert_eq!(on.status(), StatusCode::OK);
+    turn_on_two_step(&server, &mut ann, ip).await;
     assert_eq!(outbox_count(&server, "second_factor_enabled").await, 1);
     let renewed = post_from(&server, &mut ann, ip, "/api/security/recovery_codes", &[]).await;
     assert_eq!(renewed.status(), StatusCode::OK);
@@ -1060,22 +1051,7 @@ async fn a_thiefs_sign_ins_silence_neither_the_change_notice_nor_the_owners_rese
     );
 
     let ip = "10.66.0.12";
-    let setup: serde_json::Value =
-        post_from(&server, &mut thief, ip, "/api/security/totp_begin", &[])
-            .await
-            .json()
-            .await
-            .unwrap();
-    let code = code_for(setup["secret"].as_str().unwrap(), now_unix());
-    let confirmed = post_from(
-        &server,
-        &mut thief,
-        ip,
-        "/api/security/totp_confirm",
-        &[("code", &code)],
-    )
-    .await;
-    assert_eq!(confirmed.status(), StatusCode::OK);
+    turn_on_two_step(&server, &mut thief, ip).await;
     assert_eq!(
         outbox_count(&server, "second_factor_enabled").await,
         1,

@@ -21,7 +21,7 @@ pub const SERVER: &str = env!("CARGO_BIN_EXE_server");
 
 // Not every test binary asks which pass it is in.
 #[allow(unused_imports)]
-pub use testing::{on_postgres, scratch_database as fresh_database};
+pub use testing::on_postgres;
 
 /// The URL as `DATABASE_URL` wants it (with the password, unlike `Display`).
 pub fn url_text(url: &DatabaseUrl) -> String {
@@ -59,7 +59,7 @@ impl TestServer {
     /// environment variables (read as the binary would read them).
     pub fn start(env: &[(&str, &str)]) -> Self {
         let data_dir = tempfile::tempdir().unwrap();
-        let database = fresh_database(data_dir.path());
+        let database = testing::scratch_database(data_dir.path());
         Self::start_with(data_dir, database, env)
     }
 
@@ -67,7 +67,7 @@ impl TestServer {
     /// itself (a crash, SIGTERM, what it logs).
     pub fn start_process(env: &[(&str, &str)]) -> Self {
         let data_dir = tempfile::tempdir().unwrap();
-        let database = fresh_database(data_dir.path());
+        let database = testing::scratch_database(data_dir.path());
         let env = with_database(&data_dir, &database, env);
         let (child, base_url, log) = spawn(data_dir.path(), &env);
         Self {
@@ -643,7 +643,7 @@ impl InProcess {
     /// Starts it with extra command-line flags, e.g. `["--trusted-proxies", "127.0.0.1"]`.
     pub async fn start(flags: &[&str]) -> Self {
         let data_dir = tempfile::tempdir().unwrap();
-        let database = url_text(&fresh_database(data_dir.path()));
+        let database = url_text(&testing::scratch_database(data_dir.path()));
         let mut args = vec![
             "server",
             "--data-dir",
