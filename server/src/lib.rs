@@ -24,9 +24,9 @@ pub mod web_session;
 use std::future::Future;
 use std::sync::Arc;
 
+use app::auth::Auth;
 use app::auth::access_token::AccessTokens;
 use app::auth::password::{Params, Passwords};
-use app::auth::service::AuthService;
 use app::auth::settings::SessionSettings;
 use app::mail::sender::MailSender;
 use app::mail::transport::{MailError, MailTransport};
@@ -143,7 +143,7 @@ pub async fn app_state(
     }
     let keys = keys::load(config)?;
     let public_url = config.public_url(addr)?;
-    let mut auth = AuthService::new(
+    let mut auth = Auth::new(
         db.clone(),
         hasher(config, params),
         AccessTokens::new(keys, &config.token_issuer, config.access_token_ttl),
@@ -157,6 +157,7 @@ pub async fn app_state(
     }
     let auth = Arc::new(auth);
     let revoked = auth
+        .core
         .load_revocations()
         .await
         .map_err(StartupError::Revocations)?;
@@ -177,7 +178,7 @@ pub async fn app_state(
         transport,
         from,
         &public_url,
-        auth.mail_wakeup(),
+        auth.core.mail_wakeup(),
     ));
     Ok(AppState::new(state::Shared {
         leptos_options: leptos_options(config, addr),

@@ -145,5 +145,5 @@ fn routes(state: AppState) -> Router {
 /// `GET /.well-known/jwks.json`: the public keys that verify access tokens, for other
 /// services that want to check Gatehouse tokens themselves.
 async fn jwks(State(state): State<AppState>) -> axum::Json<serde_json::Value> {
-    axum::Json(state.server.auth.tokens().keys().jwks())
+    axum::Json(state.server.auth.core.tokens().keys().jwks())
 }

@@ -64,7 +64,7 @@ async fn ann_with_two_step_sign_in(server: &InProcess) -> String {
     )
     .await;
     assert_eq!(signed_up.status(), StatusCode::OK);
-    verify_every_address(server.state.server.auth.db()).await;
+    verify_every_address(server.state.server.auth.core.db()).await;
     turn_on_two_step(server, &mut ann, ip).await
 }
 
@@ -104,14 +104,14 @@ async fn verify_every_address(db: &app::store::Database) {
 }
 
 async fn outbox_count(server: &InProcess, kind: &'static str) -> i64 {
-    count(server.state.server.auth.db(), move |c| {
+    count(server.state.server.auth.core.db(), move |c| {
         app::store::testing::count_where(c, "mail_outbox", &format!("kind = '{kind}'"))
     })
     .await
 }
 
 async fn events(server: &InProcess, kind: &'static str) -> i64 {
-    count(server.state.server.auth.db(), move |c| {
+    count(server.state.server.auth.core.db(), move |c| {
         app::store::testing::count_where(c, "security_events", &format!("kind = '{kind}'"))
     })
     .await
@@ -121,7 +121,7 @@ async fn events(server: &InProcess, kind: &'static str) -> i64 {
 async fn thirty_addresses_that_know_the_password_check_at_most_the_accounts_code_budget() {
     let server = behind_a_proxy(&[]).await;
     let secret = ann_with_two_step_sign_in(&server).await;
-    let checks_before = server.state.server.auth.code_checks();
+    let checks_before = server.state.server.auth.second_factor.code_checks();
     let (mut wrong, mut refused, mut guess) = (0, 0, 0);
     for ip in 1..=30 {
         let ip = format!("10.0.0.{ip}");
@@ -163,7 +163,7 @@ async fn thirty_addresses_that_know_the_password_check_at_most_the_accounts_code
             }
         }
     }
-    let checked = server.state.server.auth.code_checks() - checks_before;
+    let checked = server.state.server.auth.second_factor.code_checks() - checks_before;
     assert!(
         checked <= CODE_FAILURES_PER_HOUR as u64,
         "{checked} wrong codes were checked in the hour"
@@ -189,6 +189,7 @@ async fn newest_link(server: &InProcess, kind: &'static str, to: &'static str) -
             .state
             .server
             .auth
+            .core
             .db()
             .run(move |conn| {
                 use app::store::schema::mail_outbox::dsl as m;
@@ -257,7 +258,7 @@ async fn spend_code_budget(server: &InProcess, secret: &str, password: &str, gue
 /// 192.0.2.9 (the test runs the mail sender); returns that browser.
 async fn reset_by_mail(server: &InProcess, new_password: &str) -> Browser {
     let sent = || async {
-        count(server.state.server.auth.db(), |c| {
+        count(server.state.server.auth.core.db(), |c| {
             app::store::testing::count_where(
                 c,
                 "mail_outbox",
@@ -378,7 +379,7 @@ async fn parallel_guesses_on_one_pending_sign_in_check_at_most_five_codes() {
     )
     .await;
     assert_eq!(password.status(), StatusCode::OK);
-    let checks_before = server.state.server.auth.code_checks();
+    let checks_before = server.state.server.auth.second_factor.code_checks();
     // Three waves of four lanes, each lane its own address, all on the one web session.
     let mut statuses = Vec::new();
     for wave in 0..3u32 {
@@ -405,7 +406,7 @@ async fn parallel_guesses_on_one_pending_sign_in_check_at_most_five_codes() {
             statuses.push(lane.await.unwrap());
         }
     }
-    let checked = server.state.server.auth.code_checks() - checks_before;
+    let checked = server.state.server.auth.second_factor.code_checks() - checks_before;
     assert!(
         checked <= 5,
         "{checked} codes checked for one password: {statuses:?}"
@@ -584,7 +585,7 @@ async fn every_sensitive_change_is_mailed_and_silencing_alerts_needs_sudo() {
         device_cookie.is_some(),
         "signing up started a device session"
     );
-    verify_every_address(server.state.server.auth.db()).await;
+    verify_every_address(server.state.server.auth.core.db()).await;
     turn_on_two_step(&server, &mut ann, ip).await;
     assert_eq!(outbox_count(&server, "second_factor_enabled").await, 1);
     let renewed = post_from(&server, &mut ann, ip, "/api/security/recovery_codes", &[]).await;
@@ -642,7 +643,7 @@ async fn every_sensitive_change_is_mailed_and_silencing_alerts_needs_sudo() {
 }
 
 async fn rows(server: &InProcess, table: &'static str) -> i64 {
-    count(server.state.server.auth.db(), move |c| {
+    count(server.state.server.auth.core.db(), move |c| {
         app::store::testing::count_where(c, table, "1 = 1")
     })
     .await
@@ -1022,7 +1023,7 @@ async fn a_thiefs_sign_ins_silence_neither_the_change_notice_nor_the_owners_rese
     )
     .await;
     assert_eq!(signed_up.status(), StatusCode::OK);
-    verify_every_address(server.state.server.auth.db()).await;
+    verify_every_address(server.state.server.auth.core.db()).await;
 
     let step = [("email", VICTIM), ("password", PASSWORD)];
     let mut thief = Browser::default();

@@ -36,7 +36,10 @@ async fn ten_thousand_huge_addresses_leave_no_counters_and_no_memory_behind() {
     for i in 0..200 {
         refused_reset(&server, format!("{big}{i}@example.com")).await;
     }
-    let (rss_before, counters_before) = (rss(), server.state.server.auth.throttle().memory_len());
+    let (rss_before, counters_before) = (
+        rss(),
+        server.state.server.auth.guard.throttle().memory_len(),
+    );
     let lanes: Vec<_> = (0..8)
         .map(|lane| {
             let server = Arc::clone(&server);
@@ -52,7 +55,7 @@ async fn ten_thousand_huge_addresses_leave_no_counters_and_no_memory_behind() {
         lane.await.unwrap();
     }
     assert_eq!(
-        server.state.server.auth.throttle().memory_len(),
+        server.state.server.auth.guard.throttle().memory_len(),
         counters_before,
         "an address refused as invalid leaves no counter"
     );

@@ -44,63 +44,41 @@ pub struct ActivityPage {
 /// The caller's security events, 50 at a time, older than `before` if given.
 #[server(prefix = "/api/account", endpoint = "activity", client = SessionClient)]
 pub async fn activity(before: Option<String>) -> Result<ActivityPage, AppError> {
-    use crate::auth::account::ACTIVITY_PAGE;
     use crate::auth::client::ClientInfo;
-    use crate::auth::events::{EventKind, describe};
+    use crate::auth::events::describe;
     use crate::web::context::{require_device_session, server_context};
     let session = require_device_session()?;
     let ctx = server_context()?;
     let language = crate::i18n::ui::use_language();
-    let mut rows = ctx.auth.activity(&session, before).await?;
-    let sign_ins: Vec<String> = rows
-        .iter()
-        .filter(|e| {
-            e.kind == EventKind::SignedIn.as_str() || e.kind == EventKind::NewDeviceSignIn.as_str()
-        })
-        .filter_map(|e| e.session_id.clone())
-        .collect();
-    let methods = ctx.auth.sign_in_methods(sign_ins).await?;
-    let older = (rows.len() as i64 > ACTIVITY_PAGE).then(|| {
-        rows.truncate(ACTIVITY_PAGE as usize);
-        rows.last().map(|e| e.id.clone()).unwrap_or_default()
-    });
-    let events = rows
+    let activity = ctx.auth.accounts.activity(&session, before).await?;
+    let events = activity
+        .entries
         .into_iter()
-        .filter_map(|event| {
-            let kind: EventKind = event.kind.parse().ok()?;
-            let actor =
-                ClientInfo::new("", event.user_agent.as_deref().unwrap_or_default()).device_label();
-            let (title, mut description) = describe(
-                language,
-                kind,
-                event.detail.as_deref().unwrap_or_default(),
-                &actor,
-            );
-            // How the session signed in, while it is still known.
-            if let Some(method) = event.session_id.as_ref().and_then(|id| methods.get(id))
-                && matches!(kind, EventKind::SignedIn | EventKind::NewDeviceSignIn)
-            {
+        .map(|event| {
+            let actor = ClientInfo::new("", &event.user_agent).device_label();
+            let (title, mut description) = describe(language, event.kind, &event.detail, &actor);
+            if let Some(method) = event.sign_in_method {
                 description.push(' ');
                 description.push_str(&language.text_with(
                     "event-signed-in-with",
                     &[("method", language.text(method.describe_key()).into())],
                 ));
             }
-            Some(ActivityView {
+            ActivityView {
                 id: event.id,
-                kind: event.kind,
-                warning: kind.is_warning(),
+                kind: event.kind.as_str().to_owned(),
+                warning: event.kind.is_warning(),
                 title,
                 description,
-                ip: event.ip.unwrap_or_default(),
-                at: event.created_at.and_utc().timestamp(),
-            })
+                ip: event.ip,
+                at: event.at.and_utc().timestamp(),
+            }
         })
         .collect();
     Ok(ActivityPage {
         now: chrono::Utc::now().timestamp(),
         events,
-        older,
+        older: activity.older,
     })
 }
 
@@ -128,6 +106,7 @@ pub async fn change_password(
     } = sudo_caller(sudo_password, sudo_code).await?;
     let signed_out = ctx
         .auth
+        .accounts
         .change_password(&session, new_password, client)
         .await?;
     if wants_html(&parts) {
@@ -150,7 +129,7 @@ pub async fn delete_account(
         session,
         client,
     } = sudo_caller(sudo_password, sudo_code).await?;
-    ctx.auth.delete_account(&session, client).await?;
+    ctx.auth.accounts.delete_account(&session, client).await?;
     clear_session_cookies(&ctx);
     crate::web::flash::cycle_web_session_id().await;
     crate::web::flash::set(crate::i18n::ui::t("notice-account-deleted")).await;

@@ -55,7 +55,7 @@ pub async fn signup(
     // nothing, and must not make counters for free.
     crate::auth::password::check_policy(password.expose()).map_err(AuthError::from)?;
     server::sign_in(AttemptKind::SignUp, next, &email, async |auth, client| {
-        auth.register(&email, password, client).await
+        auth.sessions.register(&email, password, client).await
     })
     .await
 }
@@ -67,13 +67,13 @@ pub async fn login(
     password: Secret,
     next: Option<String>,
 ) -> Result<SignedInView, AppError> {
-    use crate::auth::recovery::Registered;
+    use crate::auth::sessions::Registered;
     server::sign_in(AttemptKind::Password, next, &email, async |auth, client| {
-        let verified = auth.verify_login(&email, password).await?;
-        if let Some(pending) = auth.pending_sign_in(&verified).await? {
+        let verified = auth.sessions.verify_login(&email, password).await?;
+        if let Some(pending) = auth.second_factor.pending_sign_in(&verified).await? {
             return Ok(Registered::SecondFactor(pending));
         }
-        let signed_in = auth.complete_login(verified, client).await?;
+        let signed_in = auth.sessions.complete_login(verified, client).await?;
         Ok(Registered::SignedIn(Box::new(signed_in)))
     })
     .await
@@ -86,8 +86,7 @@ pub async fn refresh(next: Option<String>) -> Result<SignedInView, AppError> {
     use crate::auth::refresh_token::RefreshToken;
     use crate::paths::safe_next;
     use crate::web::context::{
-        anonymous_write, clear_session_cookies, client_info, may_write, request_parts,
-        server_context, wants_html,
+        clear_session_cookies, client_info, request_parts, server_context, wants_html,
     };
     use crate::web::cookies;
     let ctx = server_context()?;
@@ -100,10 +99,10 @@ pub async fn refresh(next: Option<String>) -> Result<SignedInView, AppError> {
             // client whose anonymous writes are spent must wait, and a try that fails
             // spends one. A real device's refresh works, and only reads the counter.
             let client = client_info(&ctx, &parts);
-            may_write(&ctx, &client).await?;
-            let refreshed = ctx.auth.refresh(&token, client.clone()).await;
+            ctx.auth.guard.may_write(&client.ip).await?;
+            let refreshed = ctx.auth.sessions.refresh(&token, client.clone()).await;
             if refreshed.is_err()
-                && let Err(err) = anonymous_write(&ctx, &client).await
+                && let Err(err) = ctx.auth.guard.anonymous_write(&client.ip).await
             {
                 tracing::debug!(error = %err, "a failed refresh over the client's budget");
             }
@@ -162,9 +161,10 @@ pub async fn logout() -> Result<(), AppError> {
     let client = client_info(&ctx, &parts);
     if session_id.is_none() {
         // Only a refresh cookie, which anyone can make up: a write the client pays for.
-        crate::web::context::anonymous_write(&ctx, &client).await?;
+        ctx.auth.guard.anonymous_write(&client.ip).await?;
     }
     ctx.auth
+        .sessions
         .log_out(session_id, refresh.as_ref(), client)
         .await?;
     crate::web::flash::cycle_web_session_id().await;
@@ -188,7 +188,7 @@ pub async fn current_viewer() -> Result<Viewer, AppError> {
     let ctx = server_context()?;
     let who = with_request_headers(|headers| caller(&ctx, headers))?;
     Ok(match who {
-        Caller::SignedIn(session) => match ctx.auth.account(&session.user_id).await? {
+        Caller::SignedIn(session) => match ctx.auth.core.account(&session.user_id).await? {
             Some(account) => Viewer::SignedIn {
                 email: account.email,
             },
@@ -210,16 +210,17 @@ mod server {
 
     use super::SignedInView;
     use crate::api::error::AppError;
+    use crate::auth::Auth;
     use crate::auth::client::ClientInfo;
     use crate::auth::error::AuthError;
-    use crate::auth::recovery::Registered;
-    use crate::auth::service::AuthService;
+    use crate::auth::guard::Guessed;
     use crate::auth::session::SignedIn;
+    use crate::auth::sessions::Registered;
     use crate::auth::throttle::AttemptKind;
     use crate::paths::safe_next;
     use crate::web::context::{
-        Guessed, ServerContext, client_info, held_session, remember_device, request_parts,
-        server_context, set_session_cookies, throttled, wants_html,
+        ServerContext, client_info, held_session, remember_device, request_parts, server_context,
+        set_session_cookies, throttled, wants_html,
     };
 
     /// Runs a sign-up or login (`start`) for this request's client, then gives the web
@@ -230,7 +231,7 @@ mod server {
         kind: AttemptKind,
         next: Option<String>,
         email: &str,
-        start: impl AsyncFnOnce(&AuthService, ClientInfo) -> Result<Registered, AuthError>,
+        start: impl AsyncFnOnce(&Auth, ClientInfo) -> Result<Registered, AuthError>,
     ) -> Result<SignedInView, AppError> {
         let ctx = server_context()?;
         let parts = request_parts()?;
@@ -323,6 +324,7 @@ pub async fn whoami() -> Result<Me, AppError> {
     let session = require_device_session()?;
     let account = server_context()?
         .auth
+        .core
         .account(&session.user_id)
         .await?
         .ok_or(AppError::NotFound)?;

@@ -45,23 +45,21 @@ pub struct DeviceList {
 #[server(prefix = "/api/devices", endpoint = "list", client = SessionClient)]
 pub async fn list_devices() -> Result<DeviceList, AppError> {
     use crate::auth::client::localized_device_label;
-    use crate::auth::second_factor::SignInMethod;
     use crate::web::context::{require_device_session, server_context};
     let session = require_device_session()?;
     let language = crate::i18n::ui::use_language();
-    let devices = server_context()?.auth.list_devices(&session).await?;
+    let devices = server_context()?
+        .auth
+        .devices
+        .list_devices(&session)
+        .await?;
     let devices = devices
         .into_iter()
         .map(|d| DeviceView {
-            current: d.id == session.session_id,
-            sign_in_method: language.text(
-                d.sign_in_method
-                    .parse::<SignInMethod>()
-                    .unwrap_or(SignInMethod::Password)
-                    .describe_key(),
-            ),
+            current: d.current,
+            sign_in_method: language.text(d.sign_in_method.describe_key()),
             id: d.id,
-            label: localized_device_label(language, &d.device_label),
+            label: localized_device_label(language, &d.label),
             ip: d.ip,
             signed_in_at: d.signed_in_at,
             last_seen_at: d.last_seen_at,
@@ -94,6 +92,7 @@ pub async fn revoke_device(session_id: String) -> Result<SignedOutDevices, AppEr
     let ctx = server_context()?;
     let parts = request_parts()?;
     ctx.auth
+        .devices
         .revoke_device(&session, &session_id, client_info(&ctx, &parts))
         .await?;
     let this_device = session_id == session.session_id;
@@ -125,7 +124,11 @@ pub async fn revoke_other_devices(
         session,
         client,
     } = sudo_caller(sudo_password, sudo_code).await?;
-    let count = ctx.auth.revoke_other_devices(&session, client).await?;
+    let count = ctx
+        .auth
+        .devices
+        .revoke_other_devices(&session, client)
+        .await?;
     if wants_html(&parts) {
         leptos_axum::redirect(&crate::paths::DevicesDone::Others(count).url());
     }

@@ -220,6 +220,7 @@ impl From<crate::auth::error::AuthError> for AppError {
             | E::TokenReuse => Self::Unauthorized(message),
             E::AccessTokenExpired => Self::AccessTokenExpired,
             E::NotFound => Self::NotFound,
+            E::Throttled(wait) => Self::Throttled(crate::auth::error::whole_seconds(*wait)),
             E::Busy => Self::Unavailable(message),
             E::Unavailable(reason) => {
                 tracing::warn!(%reason, "database unavailable");

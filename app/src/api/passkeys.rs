@@ -72,14 +72,14 @@ pub(crate) fn view(info: crate::auth::passkeys::PasskeyInfo) -> PasskeyView {
 /// The caller's passkeys.
 #[server(prefix = "/api/passkeys", endpoint = "list", client = SessionClient)]
 pub async fn passkeys_list() -> Result<PasskeyList, AppError> {
-    use crate::auth::passkeys::MAX_PASSKEYS;
+    use crate::auth::settings::MAX_PASSKEYS;
     use crate::web::context::{require_device_session, server_context};
     let session = require_device_session()?;
     let ctx = server_context()?;
-    let passkeys = ctx.auth.passkeys(&session.user_id).await?;
+    let passkeys = ctx.auth.passkeys.passkeys(&session.user_id).await?;
     Ok(PasskeyList {
         now: crate::auth::now_unix(),
-        origin: ctx.auth.passkey_origin(),
+        origin: ctx.auth.passkeys.passkey_origin(),
         max: MAX_PASSKEYS,
         passkeys: passkeys.into_iter().map(view).collect(),
     })
@@ -102,13 +102,18 @@ pub async fn passkey_add_begin(
     } = sudo_caller(sudo_password, sudo_code).await?;
     let email = ctx
         .auth
+        .core
         .account(&session.user_id)
         .await?
         .map(|a| a.email)
         .unwrap_or_default();
-    let ceremony = ctx.auth.begin_add_passkey(&session, &email).await?;
+    let ceremony = ctx
+        .auth
+        .passkeys
+        .begin_add_passkey(&session, &email)
+        .await?;
     for dropped in flash::add_ceremony(Purpose::Add, &ceremony.challenge_id).await {
-        ctx.auth.forget_passkey_ceremony(&dropped).await?;
+        ctx.auth.passkeys.forget_passkey_ceremony(&dropped).await?;
     }
     Ok(PasskeyCeremony {
         id: ceremony.challenge_id,
@@ -138,6 +143,7 @@ pub async fn passkey_add_finish(
     }
     let info = ctx
         .auth
+        .passkeys
         .finish_add_passkey(&session, &ceremony, &credential, &name, client)
         .await?;
     Ok(view(info))
@@ -157,7 +163,10 @@ pub async fn passkey_remove(
         session,
         client,
     } = sudo_caller(sudo_password, sudo_code).await?;
-    ctx.auth.remove_passkey(&session, &id, client).await?;
+    ctx.auth
+        .passkeys
+        .remove_passkey(&session, &id, client)
+        .await?;
     if wants_html(&parts) {
         leptos_axum::redirect(&crate::paths::ACCOUNT.path());
     }
@@ -168,14 +177,14 @@ pub async fn passkey_remove(
 #[server(prefix = "/api/passkeys", endpoint = "sign_in_begin", client = SessionClient)]
 pub async fn passkey_sign_in_begin() -> Result<PasskeyCeremony, AppError> {
     use crate::auth::passkeys::Purpose;
-    use crate::web::context::{anonymous_write, client_info, request_parts, server_context};
+    use crate::web::context::{client_info, request_parts, server_context};
     use crate::web::flash;
     let ctx = server_context()?;
     let client = client_info(&ctx, &request_parts()?);
-    anonymous_write(&ctx, &client).await?;
-    let ceremony = ctx.auth.begin_passkey_sign_in().await?;
+    ctx.auth.guard.anonymous_write(&client.ip).await?;
+    let ceremony = ctx.auth.passkeys.begin_passkey_sign_in().await?;
     for dropped in flash::add_ceremony(Purpose::SignIn, &ceremony.challenge_id).await {
-        ctx.auth.forget_passkey_ceremony(&dropped).await?;
+        ctx.auth.passkeys.forget_passkey_ceremony(&dropped).await?;
     }
     Ok(PasskeyCeremony {
         id: ceremony.challenge_id,
@@ -194,11 +203,11 @@ pub async fn passkey_sign_in_finish(
     next: Option<String>,
 ) -> Result<SignedInView, AppError> {
     use crate::auth::error::AuthError;
+    use crate::auth::guard::Guessed;
     use crate::auth::passkeys::Purpose;
     use crate::auth::throttle::AttemptKind;
     use crate::web::context::{
-        Guessed, client_info, held_session, remember_device, request_parts, server_context,
-        throttled,
+        client_info, held_session, remember_device, request_parts, server_context, throttled,
     };
     use crate::web::flash;
     let ctx = server_context()?;
@@ -213,6 +222,7 @@ pub async fn passkey_sign_in_finish(
     let credential_id = credential_id_of(&credential);
     let finish = ctx
         .auth
+        .passkeys
         .finish_passkey_sign_in(&ceremony, &credential, client.clone());
     let guessed = Guessed::Passkey(&credential_id);
     let signed_in = throttled(&ctx, AttemptKind::Password, guessed, &client, finish).await?;

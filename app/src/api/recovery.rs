@@ -49,16 +49,17 @@ pub struct EmailSettingsView {
 /// has an account.
 #[server(prefix = "/api/recovery", endpoint = "forgot", client = SessionClient)]
 pub async fn forgot_password(email: String) -> Result<(), AppError> {
-    use crate::web::context::{
-        client_info, count_mail_request, request_parts, server_context, wants_html,
-    };
+    use crate::web::context::{client_info, request_parts, server_context, wants_html};
     let ctx = server_context()?;
     let parts = request_parts()?;
     let client = client_info(&ctx, &parts);
     // Checked before it is counted: only real addresses become throttle keys.
     let email = crate::auth::email::normalize(&email)?;
-    count_mail_request(&ctx, &email, &client).await?;
-    ctx.auth.request_password_reset(&email, client).await?;
+    ctx.auth.guard.count_mail_request(&email, &client).await?;
+    ctx.auth
+        .recovery
+        .request_password_reset(&email, client)
+        .await?;
     if wants_html(&parts) {
         leptos_axum::redirect(&crate::paths::forgot_sent_url());
     }
@@ -71,7 +72,7 @@ pub async fn forgot_password(email: String) -> Result<(), AppError> {
 pub async fn check_email_link(link: EmailLink) -> Result<String, AppError> {
     let ctx = crate::web::context::server_context()?;
     let hash = stashed_link(link).await?;
-    Ok(ctx.auth.check_link(link.into(), hash).await?)
+    Ok(ctx.auth.recovery.check_link(link.into(), hash).await?)
 }
 
 /// Sets a new password with the reset link this browser opened. Every device is signed
@@ -88,6 +89,7 @@ pub async fn reset_password(new_password: Secret) -> Result<(), AppError> {
     let hash = stashed_link(EmailLink::PasswordReset).await?;
     let (email, grant) = ctx
         .auth
+        .recovery
         .reset_password(hash, new_password, client_info(&ctx, &parts))
         .await?;
     crate::web::email_link::forget(EmailLink::PasswordReset.into()).await;
@@ -96,9 +98,7 @@ pub async fn reset_password(new_password: Secret) -> Result<(), AppError> {
     // the account-wide lock a stranger may have set off, as a browser that signed in is;
     // and code guesses made with the old password no longer hold the code step shut.
     remember_device(&ctx, &email);
-    if let Err(err) = ctx.auth.throttle().forget_code_failures(&email).await {
-        tracing::warn!(error = %err, "could not lift the code lock after a reset");
-    }
+    ctx.auth.guard.after_reset(&email).await;
     crate::web::flash::cycle_web_session_id().await;
     crate::web::flash::set_reset_grant(&grant).await;
     crate::web::flash::set(crate::i18n::ui::t("notice-password-reset")).await;
@@ -141,9 +141,9 @@ pub struct ReviewedPasskey {
 /// or the review has closed).
 #[server(prefix = "/api/recovery", endpoint = "review", client = SessionClient)]
 pub async fn reset_review() -> Result<ResetReviewView, AppError> {
-    use crate::auth::reset_review::RECENT_ADDITION;
+    use crate::auth::settings::RECENT_ADDITION;
     let (ctx, grant) = review_caller().await?;
-    let review = ctx.auth.reset_review(&grant).await?;
+    let review = ctx.auth.reset_review.reset_review(&grant).await?;
     Ok(ResetReviewView {
         email: review.email,
         now: crate::auth::now_unix(),
@@ -171,6 +171,7 @@ pub async fn review_remove_passkey(id: String) -> Result<(), AppError> {
     let (ctx, grant) = review_caller().await?;
     let parts = request_parts()?;
     ctx.auth
+        .reset_review
         .review_remove_passkey(&grant, &id, client_info(&ctx, &parts))
         .await?;
     back_to_review(&parts);
@@ -184,6 +185,7 @@ pub async fn review_turn_off_second_factor() -> Result<(), AppError> {
     let (ctx, grant) = review_caller().await?;
     let parts = request_parts()?;
     ctx.auth
+        .reset_review
         .review_turn_off_second_factor(&grant, client_info(&ctx, &parts))
         .await?;
     back_to_review(&parts);
@@ -224,10 +226,12 @@ pub async fn verify_email() -> Result<String, AppError> {
     let hash = stashed_link(EmailLink::EmailVerification).await?;
     // A dead link is refused by a read: only a live one reaches the write lock.
     ctx.auth
+        .recovery
         .check_link(EmailLink::EmailVerification.into(), hash.clone())
         .await?;
     let email = ctx
         .auth
+        .recovery
         .verify_email(hash, client_info(&ctx, &parts))
         .await?;
     crate::web::email_link::forget(EmailLink::EmailVerification.into()).await;
@@ -246,10 +250,12 @@ pub async fn confirm_email_change() -> Result<String, AppError> {
     let hash = stashed_link(EmailLink::EmailChange).await?;
     // A dead link is refused by a read: only a live one reaches the write lock.
     ctx.auth
+        .recovery
         .check_link(EmailLink::EmailChange.into(), hash.clone())
         .await?;
     let email = ctx
         .auth
+        .accounts
         .confirm_email_change(hash, client_info(&ctx, &parts))
         .await?;
     crate::web::email_link::forget(EmailLink::EmailChange.into()).await;
@@ -264,7 +270,11 @@ pub async fn confirm_email_change() -> Result<String, AppError> {
 pub async fn email_settings() -> Result<EmailSettingsView, AppError> {
     use crate::web::context::{require_device_session, server_context};
     let session = require_device_session()?;
-    let settings = server_context()?.auth.account_settings(&session).await?;
+    let settings = server_context()?
+        .auth
+        .accounts
+        .account_settings(&session)
+        .await?;
     Ok(EmailSettingsView {
         email: settings.email,
         verified: settings.verified,
@@ -282,6 +292,7 @@ pub async fn resend_verification() -> Result<(), AppError> {
     let ctx = server_context()?;
     let parts = request_parts()?;
     ctx.auth
+        .recovery
         .resend_verification(&session, client_info(&ctx, &parts))
         .await?;
     if wants_html(&parts) {
@@ -308,6 +319,7 @@ pub async fn change_email(
         client,
     } = sudo_caller(sudo_password, sudo_code).await?;
     ctx.auth
+        .accounts
         .request_email_change(&session, &new_email, client)
         .await?;
     if wants_html(&parts) {
@@ -335,7 +347,10 @@ pub async fn set_new_device_notice(
         sudo_caller(sudo_password, sudo_code).await?.session
     };
     let ctx = server_context()?;
-    ctx.auth.set_new_device_notice(&session, on).await?;
+    ctx.auth
+        .accounts
+        .set_new_device_notice(&session, on)
+        .await?;
     if wants_html(&request_parts()?) {
         leptos_axum::redirect(&crate::paths::ACCOUNT.path());
     }

@@ -39,6 +39,7 @@ pub async fn security_status() -> Result<SecurityView, AppError> {
     let session = require_device_session()?;
     let status = server_context()?
         .auth
+        .second_factor
         .second_factor_status(&session)
         .await?;
     Ok(SecurityView {
@@ -60,11 +61,12 @@ pub async fn totp_begin(
     let SudoCaller { ctx, session, .. } = sudo_caller(sudo_password, sudo_code).await?;
     let email = ctx
         .auth
+        .core
         .account(&session.user_id)
         .await?
         .map(|a| a.email)
         .unwrap_or_default();
-    let enrolment = ctx.auth.begin_totp(&session, &email).await?;
+    let enrolment = ctx.auth.second_factor.begin_totp(&session, &email).await?;
     Ok(TotpSetup {
         secret: enrolment.secret,
         qr: qr_data_uri(&enrolment.otpauth_url),
@@ -75,14 +77,18 @@ pub async fn totp_begin(
 /// shown this once.
 #[server(prefix = "/api/security", endpoint = "totp_confirm", client = SessionClient)]
 pub async fn totp_confirm(code: String) -> Result<Vec<String>, AppError> {
+    use crate::auth::guard::Guessed;
     use crate::auth::throttle::AttemptKind;
     use crate::web::context::{
-        Guessed, client_info, request_parts, require_device_session, server_context, throttled,
+        client_info, request_parts, require_device_session, server_context, throttled,
     };
     let session = require_device_session()?;
     let ctx = server_context()?;
     let client = client_info(&ctx, &request_parts()?);
-    let confirm = ctx.auth.confirm_totp(&session, &code, client.clone());
+    let confirm = ctx
+        .auth
+        .second_factor
+        .confirm_totp(&session, &code, client.clone());
     let guessed = Guessed::User(&session.user_id);
     throttled(&ctx, AttemptKind::Password, guessed, &client, confirm).await
 }
@@ -100,7 +106,10 @@ pub async fn totp_disable(
         session,
         client,
     } = sudo_caller(sudo_password, sudo_code).await?;
-    ctx.auth.disable_totp(&session, client).await?;
+    ctx.auth
+        .second_factor
+        .disable_totp(&session, client)
+        .await?;
     if wants_html(&parts) {
         leptos_axum::redirect(&crate::paths::ACCOUNT.path());
     }
@@ -120,7 +129,11 @@ pub async fn recovery_codes_renew(
         client,
         ..
     } = sudo_caller(sudo_password, sudo_code).await?;
-    Ok(ctx.auth.regenerate_recovery_codes(&session, client).await?)
+    Ok(ctx
+        .auth
+        .second_factor
+        .regenerate_recovery_codes(&session, client)
+        .await?)
 }
 
 /// The second step of signing in to an account with two-step sign-in: a code from the
@@ -128,10 +141,11 @@ pub async fn recovery_codes_renew(
 #[server(prefix = "/api/auth", endpoint = "code", client = SessionClient)]
 pub async fn login_code(code: String, next: Option<String>) -> Result<SignedInView, AppError> {
     use crate::auth::error::AuthError;
+    use crate::auth::guard::Guessed;
     use crate::auth::throttle::AttemptKind;
     use crate::web::context::{
-        Guessed, client_info, held_session, refund_password_step, remember_device, request_parts,
-        server_context, throttled,
+        client_info, device_cookie, held_session, remember_device, request_parts, server_context,
+        throttled,
     };
     use crate::web::flash;
     let ctx = server_context()?;
@@ -141,13 +155,7 @@ pub async fn login_code(code: String, next: Option<String>) -> Result<SignedInVi
     };
     // Each try is spent before it is checked, in the throttle's atomic counters (not in
     // the web session, which parallel requests would each read unspent).
-    if !ctx
-        .auth
-        .throttle()
-        .spend_try(&pending.id)
-        .await
-        .map_err(AuthError::from)?
-    {
+    if !ctx.auth.guard.spend_code_try(&pending.id).await? {
         flash::set_pending_sign_in(None).await;
         return Err(AuthError::NoPendingSignIn.into());
     }
@@ -155,10 +163,14 @@ pub async fn login_code(code: String, next: Option<String>) -> Result<SignedInVi
     client.held_session = held_session(&ctx, &parts.headers);
     let complete = ctx
         .auth
+        .second_factor
         .complete_second_factor(&pending, &code, client.clone());
     let guessed = Guessed::Email(&pending.email);
     let signed_in = throttled(&ctx, AttemptKind::Code, guessed, &client, complete).await?;
-    refund_password_step(&ctx, &pending.email, &client).await;
+    ctx.auth
+        .guard
+        .refund_password_step(&pending.email, &client, device_cookie(&ctx).as_deref())
+        .await;
     flash::set_pending_sign_in(None).await;
     flash::cycle_web_session_id().await;
     remember_device(&ctx, &signed_in.account.email);

@@ -4,31 +4,83 @@
 //! Every query here is scoped to the owner (`user_id = ?`), so "revoke someone else's
 //! session" cannot be expressed: an id that is not yours is simply not found.
 
+use std::sync::Arc;
+
 use super::client::ClientInfo;
+use super::core::Core;
 use super::error::AuthError;
 use super::events::EventKind;
-use super::service::AuthService;
-use super::session::{CurrentDeviceSession, RevokeReason};
+use super::session::{CurrentDeviceSession, RevokeReason, SignInMethod};
 use super::transactions::{
     record_event, revoke_device_session, revoke_live_device_sessions, void_pending_links,
 };
 use crate::store::device_sessions;
-use crate::store::device_sessions::ListedDevice;
 
-impl AuthService {
+/// A live device session as the devices page lists it, its times in Unix seconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    /// The session id.
+    pub id: String,
+    /// Whether it is the caller's own.
+    pub current: bool,
+    /// A label such as "Chrome 131 on Linux" (see `client::device_label`).
+    pub label: String,
+    /// The client IP at sign-in.
+    pub ip: String,
+    /// How it signed in.
+    pub sign_in_method: SignInMethod,
+    /// Sign-in time.
+    pub signed_in_at: i64,
+    /// Last refresh, or last request (at most once a minute).
+    pub last_seen_at: i64,
+    /// When it ends unless used again: the idle expiry, or the absolute one if sooner.
+    pub expires_at: i64,
+}
+
+/// The devices page: a user's live device sessions.
+#[derive(Clone)]
+pub struct Devices {
+    core: Arc<Core>,
+}
+
+impl std::fmt::Debug for Devices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Devices").finish_non_exhaustive()
+    }
+}
+
+impl Devices {
+    pub(super) fn new(core: Arc<Core>) -> Self {
+        Self { core }
+    }
+
     /// The user's live sessions: the current one first, then by last activity.
     pub async fn list_devices(
         &self,
         current: &CurrentDeviceSession,
-    ) -> Result<Vec<ListedDevice>, AuthError> {
+    ) -> Result<Vec<Device>, AuthError> {
         let user_id = current.user_id.clone();
         let now = chrono::Utc::now().naive_utc();
-        let mut sessions = self
+        let sessions = self
+            .core
             .db()
             .read(move |conn| Ok(device_sessions::live_sessions(conn, &user_id, now)?))
             .await?;
-        sessions.sort_by_key(|s| s.id != current.session_id);
-        Ok(sessions)
+        let mut devices: Vec<Device> = sessions
+            .into_iter()
+            .map(|s| Device {
+                current: s.id == current.session_id,
+                sign_in_method: s.sign_in_method.parse().unwrap_or(SignInMethod::Password),
+                id: s.id,
+                label: s.device_label,
+                ip: s.ip,
+                signed_in_at: s.signed_in_at,
+                last_seen_at: s.last_seen_at,
+                expires_at: s.expires_at,
+            })
+            .collect();
+        devices.sort_by_key(|d| !d.current);
+        Ok(devices)
     }
 
     /// Signs out one of the caller's devices (possibly the current one). An id that is
@@ -45,6 +97,7 @@ impl AuthService {
             current.session_id.clone(),
         );
         let revoked = self
+            .core
             .transaction(client, move |conn, tx| {
                 if !device_sessions::is_live_session_of(conn, &user_id, &target, tx.now)? {
                     return Ok(None);
@@ -61,7 +114,7 @@ impl AuthService {
         match revoked {
             None => Err(AuthError::NotFound),
             Some(revoked) => {
-                self.remember_revoked(revoked);
+                self.core.remember_revoked(revoked);
                 Ok(())
             }
         }
@@ -76,6 +129,7 @@ impl AuthService {
     ) -> Result<usize, AuthError> {
         let (user_id, keep) = (current.user_id.clone(), current.session_id.clone());
         let revoked = self
+            .core
             .transaction(client, move |conn, tx| {
                 let revoked = revoke_live_device_sessions(
                     conn,
@@ -100,7 +154,7 @@ impl AuthService {
             })
             .await?;
         let count = revoked.len();
-        self.remember_revoked(revoked);
+        self.core.remember_revoked(revoked);
         Ok(count)
     }
 
@@ -109,13 +163,14 @@ impl AuthService {
     pub fn note_activity(&self, session: &CurrentDeviceSession) {
         let now = chrono::Utc::now();
         if !self
-            .activity_tracker()
+            .core
+            .activity
             .should_write(&session.session_id, now.timestamp())
         {
             return;
         }
         let (db, id, seen) = (
-            self.db().clone(),
+            self.core.db().clone(),
             session.session_id.clone(),
             now.naive_utc(),
         );

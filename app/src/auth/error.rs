@@ -116,6 +116,10 @@ pub enum AuthError {
     /// 404: no such device session among the caller's.
     #[error("That device is not signed in to your account.")]
     NotFound,
+    /// 429: too many attempts from this client or on this account; try again after
+    /// the wait (see `guard`).
+    #[error("Too many attempts. Please wait {} seconds and try again.", whole_seconds(*.0))]
+    Throttled(std::time::Duration),
     /// 503: too many password checks are waiting; try again in a moment.
     #[error("The service is busy. Please try again in a moment.")]
     Busy,
@@ -157,7 +161,7 @@ impl AuthError {
             Self::PasskeyLimit => {
                 return language.text_with(
                     "error-passkey-limit",
-                    &[("count", super::passkeys::MAX_PASSKEYS.into())],
+                    &[("count", super::settings::MAX_PASSKEYS.into())],
                 );
             }
             Self::PasskeyExpired => "error-passkey-expired",
@@ -165,16 +169,27 @@ impl AuthError {
             Self::PasskeyAlreadyAdded => "error-passkey-already-added",
             Self::ReviewClosed => "error-review-closed",
             Self::AddedTooLongAgo => {
-                let days = super::reset_review::RECENT_ADDITION.num_days();
+                let days = super::settings::RECENT_ADDITION.num_days();
                 return language.text_with("error-added-too-long-ago", &[("days", days.into())]);
             }
             Self::NotFound => "error-device-not-found",
+            Self::Throttled(wait) => {
+                return language.text_with(
+                    "error-throttled",
+                    &[("seconds", whole_seconds(*wait).into())],
+                );
+            }
             Self::Busy => "error-busy",
             Self::Unavailable(_) => "error-unavailable",
             Self::Internal(_) => "error-internal",
         };
         language.text(key)
     }
+}
+
+/// A wait in whole seconds, at least one: what `Retry-After` and the message say.
+pub fn whole_seconds(wait: std::time::Duration) -> u64 {
+    wait.as_secs_f64().ceil().max(1.0) as u64
 }
 
 impl From<DbError> for AuthError {

@@ -56,6 +56,11 @@ impl EventKind {
         self.into()
     }
 
+    /// Whether it is a sign-in (the activity page says how it signed in).
+    pub fn is_sign_in(self) -> bool {
+        matches!(self, Self::SignedIn | Self::NewDeviceSignIn)
+    }
+
     /// Whether the user should look twice at this event (the activity page highlights it).
     pub fn is_warning(self) -> bool {
         matches!(

@@ -9,6 +9,8 @@
 //! password one, and needs no second factor (the passkey is two factors: the device,
 //! and the PIN or biometric that unlocked it).
 
+use std::sync::Arc;
+
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
@@ -20,11 +22,12 @@ use webauthn_rs::prelude::{
 use webauthn_rs_proto::{AuthenticatorSelectionCriteria, ResidentKeyRequirement};
 
 use super::client::ClientInfo;
+use super::core::Core;
 use super::error::AuthError;
 use super::events::EventKind;
-use super::second_factor::SignInMethod;
-use super::service::AuthService;
+use super::session::SignInMethod;
 use super::session::{CurrentDeviceSession, SignedIn};
+use super::settings::MAX_PASSKEYS;
 use super::transactions::{Tx, now, queue_notice, random_id, record_event, start_device_session};
 use crate::mail::MailKind;
 use crate::store::models::{PasskeyChallenge, PasskeyRow};
@@ -32,9 +35,6 @@ use crate::store::{DbConnection, DbError, QueryResult, accounts, passkeys as sto
 
 // ---- The rules ----
 
-/// Passkeys one account may have: enough for every device a person owns, few enough
-/// that the list stays readable and a stolen session cannot fill the table.
-pub const MAX_PASSKEYS: i64 = 20;
 /// How long a ceremony waits for the browser's answer. Also the timeout the browser is
 /// given, so its prompt closes before the challenge lapses.
 pub const CHALLENGE_LIFETIME: Duration = Duration::from_secs(5 * 60);
@@ -180,15 +180,42 @@ pub struct Ceremony {
     pub options: String,
 }
 
-impl AuthService {
+/// Passkeys: adding and removing them, and signing in with one.
+#[derive(Clone)]
+pub struct Passkeys {
+    core: Arc<Core>,
+    /// The relying party (from `PUBLIC_URL`); `None` turns passkeys off.
+    relying_party: Option<Arc<Webauthn>>,
+}
+
+impl std::fmt::Debug for Passkeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Passkeys").finish_non_exhaustive()
+    }
+}
+
+impl Passkeys {
+    pub(super) fn new(core: Arc<Core>, relying_party: Option<Webauthn>) -> Self {
+        Self {
+            core,
+            relying_party: relying_party.map(Arc::new),
+        }
+    }
+
     fn webauthn(&self) -> Result<&Webauthn, AuthError> {
-        self.relying_party().ok_or(AuthError::PasskeysUnavailable)
+        self.relying_party
+            .as_deref()
+            .ok_or(AuthError::PasskeysUnavailable)
     }
 
     /// The one origin passkeys work at (`PUBLIC_URL`'s), or `None` when passkeys are
     /// off. Pages use it to send a visitor who came another way to the right address.
     pub fn passkey_origin(&self) -> Option<String> {
-        let origin = self.relying_party()?.get_allowed_origins().first()?;
+        let origin = self
+            .relying_party
+            .as_deref()?
+            .get_allowed_origins()
+            .first()?;
         Some(origin.origin().ascii_serialization())
     }
 
@@ -196,6 +223,7 @@ impl AuthService {
     pub async fn passkeys(&self, user_id: &str) -> Result<Vec<PasskeyInfo>, AuthError> {
         let id = user_id.to_owned();
         let rows = self
+            .core
             .db()
             .run(move |conn| Ok(store::list(conn, &id)?))
             .await?;
@@ -220,6 +248,7 @@ impl AuthService {
         };
         let challenge_id = challenge.id.clone();
         let kept = self
+            .core
             .db()
             .run(move |conn| {
                 conn.write_transaction(|conn| {
@@ -246,6 +275,7 @@ impl AuthService {
     pub async fn forget_passkey_ceremony(&self, id: &str) -> Result<(), AuthError> {
         let id = id.to_owned();
         Ok(self
+            .core
             .db()
             .run(move |conn| Ok(store::delete_challenge(conn, &id)?))
             .await?)
@@ -260,6 +290,7 @@ impl AuthService {
     ) -> Result<PasskeyChallenge, AuthError> {
         let id = id.to_owned();
         let taken = self
+            .core
             .db()
             .run(move |conn| Ok(store::take_challenge(conn, &id, purpose.as_str())?))
             .await?;
@@ -279,6 +310,7 @@ impl AuthService {
         let webauthn = self.webauthn()?;
         let user_id = current.user_id.clone();
         let rows = self
+            .core
             .db()
             .run(move |conn| Ok(store::list(conn, &user_id)?))
             .await?;
@@ -349,6 +381,7 @@ impl AuthService {
         let info = PasskeyInfo::from(row.clone());
         let session_id = current.session_id.clone();
         let added = self
+            .core
             .transaction(client, move |conn, tx| {
                 accounts::lock(conn, &row.user_id)?;
                 if store::count(conn, &row.user_id)? >= MAX_PASSKEYS {
@@ -377,7 +410,7 @@ impl AuthService {
             })
             .await?;
         added?;
-        self.mail_queued();
+        self.core.mail_queued();
         Ok(info)
     }
 
@@ -394,12 +427,13 @@ impl AuthService {
             id.to_owned(),
         );
         let removed = self
+            .core
             .transaction(client, move |conn, tx| {
                 delete_passkey(conn, tx, &user_id, Some(&session_id), &id)
             })
             .await?;
         if removed.is_ok() {
-            self.mail_queued();
+            self.core.mail_queued();
         }
         removed
     }
@@ -443,6 +477,7 @@ impl AuthService {
         let key = credential_key(credential_id);
         let lookup = key.clone();
         let (row, user) = self
+            .core
             .db()
             .run(move |conn| {
                 let row = store::find(conn, &lookup)?;
@@ -470,7 +505,7 @@ impl AuthService {
             })?;
         passkey.update_credential(&result);
         let updated = serde_json::to_string(&passkey).map_err(internal)?;
-        if self.settings().require_verified_email && user.email_verified_at.is_none() {
+        if self.core.settings().require_verified_email && user.email_verified_at.is_none() {
             return Err(AuthError::EmailNotVerified);
         }
         let (user_id, counter, backed_up) = (
@@ -479,6 +514,7 @@ impl AuthService {
             result.backup_state(),
         );
         let started = self
+            .core
             .transaction(client, move |conn, tx| {
                 // Removed while the browser was asking: it no longer signs in.
                 if !store::record_use(conn, &key, &updated, counter, backed_up, tx.now)? {
@@ -487,8 +523,8 @@ impl AuthService {
                 start_device_session(conn, tx, &user_id, SignInMethod::Passkey).map(Ok)
             })
             .await??;
-        self.mail_queued();
-        Ok(self.finish_start(user, started))
+        self.core.mail_queued();
+        Ok(self.core.finish_start(user, started))
     }
 }
 

@@ -10,14 +10,17 @@
 //! again or that browser signs in or out. Only what was added in the [`RECENT_ADDITION`]
 //! before the reset can be removed here: a reset proves only the mailbox.
 
+use std::sync::Arc;
+
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
 use super::client::ClientInfo;
+use super::core::Core;
 use super::error::AuthError;
 use super::passkeys::{PasskeyInfo, delete_passkey};
 use super::second_factor::turn_off_totp;
-use super::service::AuthService;
+use super::settings::RECENT_ADDITION;
 use super::transactions::now;
 use crate::mail::SignInMethodFact;
 use crate::store::models::User;
@@ -25,13 +28,6 @@ use crate::store::{DbConnection, QueryResult, accounts, passkeys, second_factor}
 
 /// How long after the reset the review stays open.
 pub const REVIEW_WINDOW: chrono::Duration = chrono::Duration::minutes(15);
-
-/// A passkey added, or two-step sign-in turned on, within this long before the reset can
-/// be removed in the review: a thief who held a session could have added it (and the
-/// owner was mailed when it happened). What the owner has had for longer stays: a reset
-/// proves only the mailbox, and the mailbox alone must not be enough to switch off the
-/// code step or take away the owner's passkeys. The owner removes those after signing in.
-pub const RECENT_ADDITION: chrono::Duration = chrono::Duration::days(7);
 
 /// What a completed reset leaves in the web session of the browser that made it: the
 /// right to review (and remove) the account's passkeys and second factor for a while.
@@ -76,12 +72,29 @@ pub struct ReviewedFactor {
     pub removable: bool,
 }
 
-impl AuthService {
+/// What a completed reset lets its browser remove (see the module's doc).
+#[derive(Clone)]
+pub struct ResetReview {
+    core: Arc<Core>,
+}
+
+impl std::fmt::Debug for ResetReview {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResetReview").finish_non_exhaustive()
+    }
+}
+
+impl ResetReview {
+    pub(super) fn new(core: Arc<Core>) -> Self {
+        Self { core }
+    }
+
     /// The account's passkeys and second factor, for the browser holding `grant`.
     pub async fn reset_review(&self, grant: &ResetGrant) -> Result<Review, AuthError> {
         let grant = grant.clone();
         let now = now();
-        self.db()
+        self.core
+            .db()
             .read(move |conn| {
                 let Some(user) = granted_account(conn, &grant, now)? else {
                     return Ok(Err(AuthError::ReviewClosed));
@@ -117,6 +130,7 @@ impl AuthService {
     ) -> Result<(), AuthError> {
         let (grant, id) = (grant.clone(), id.to_owned());
         let removed = self
+            .core
             .transaction(client, move |conn, tx| {
                 if granted_account(conn, &grant, tx.now)?.is_none() {
                     return Ok(Err(AuthError::ReviewClosed));
@@ -133,7 +147,7 @@ impl AuthService {
             })
             .await?;
         if removed.is_ok() {
-            self.mail_queued();
+            self.core.mail_queued();
         }
         removed
     }
@@ -147,6 +161,7 @@ impl AuthService {
     ) -> Result<(), AuthError> {
         let grant = grant.clone();
         let turned_off = self
+            .core
             .transaction(client, move |conn, tx| {
                 if granted_account(conn, &grant, tx.now)?.is_none() {
                     return Ok(Err(AuthError::ReviewClosed));
@@ -161,7 +176,7 @@ impl AuthService {
             })
             .await?;
         if turned_off.is_ok() {
-            self.mail_queued();
+            self.core.mail_queued();
         }
         turned_off
     }

@@ -4,6 +4,8 @@
 //! The rules (which code is accepted, how secrets are sealed, how recovery codes are
 //! made and stored) are plain functions at the top; the service's calls follow.
 
+use std::sync::Arc;
+
 use std::time::Duration;
 
 use aws_lc_rs::aead::{Aad, LessSafeKey, NONCE_LEN, Nonce};
@@ -15,11 +17,11 @@ use serde::{Deserialize, Serialize};
 use totp_rs::{Algorithm, TOTP};
 
 use super::client::ClientInfo;
+use super::core::Core;
 use super::error::AuthError;
 use super::events::EventKind;
-use super::keys::KeySet;
-use super::service::AuthService;
-use super::session::{CurrentDeviceSession, SignedIn};
+use super::keys::{DerivedKey, KeySet};
+use super::session::{CurrentDeviceSession, SignInMethod, SignedIn};
 use super::transactions::{Tx, queue_notice, record_event, start_device_session};
 use crate::mail::MailKind;
 use crate::secret::Secret;
@@ -27,37 +29,6 @@ use crate::store::models::{RecoveryCode, TotpFactor};
 use crate::store::{DbConnection, QueryResult, accounts, second_factor as store};
 
 // ---- The rules ----
-
-/// How a device session signed in; stored as `device_sessions.sign_in_method`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
-#[strum(serialize_all = "snake_case")]
-pub enum SignInMethod {
-    /// The password alone (the account has no second factor).
-    Password,
-    /// The password and a code from the authenticator app.
-    PasswordAndTotp,
-    /// The password and a recovery code.
-    PasswordAndRecoveryCode,
-    /// A passkey (the device and its PIN or biometric: two factors in one).
-    Passkey,
-}
-
-impl SignInMethod {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    /// The message that names it on the devices page and in the activity log.
-    pub fn describe_key(self) -> &'static str {
-        match self {
-            Self::Password => "sign-in-method-password",
-            Self::PasswordAndTotp => "sign-in-method-password-and-totp",
-            Self::PasswordAndRecoveryCode => "sign-in-method-password-and-recovery-code",
-            Self::Passkey => "sign-in-method-passkey",
-        }
-    }
-}
 
 /// Seconds per code (RFC 6238's default, what every authenticator app uses).
 pub const STEP_SECS: i64 = 30;
@@ -349,8 +320,6 @@ pub struct PendingSignIn {
 
 /// How long the code step of a sign-in may take.
 pub const PENDING_SIGN_IN_LIFETIME: chrono::Duration = chrono::Duration::minutes(5);
-/// Codes that may be tried per password (spent in the throttle, `Key::Tries`).
-pub const PENDING_SIGN_IN_ATTEMPTS: u8 = 5;
 
 /// What `/account` shows about the second factor and sudo mode.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -372,21 +341,47 @@ pub struct Enrolment {
     pub otpauth_url: String,
 }
 
-impl AuthService {
-    /// How each of `session_ids` signed in, for the activity log (sessions already
-    /// cleaned up are left out).
-    pub async fn sign_in_methods(
-        &self,
-        session_ids: Vec<String>,
-    ) -> Result<std::collections::HashMap<String, SignInMethod>, AuthError> {
-        let rows = self
-            .db()
-            .run(move |conn| Ok(store::sign_in_methods(conn, &session_ids)?))
-            .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(id, method)| Some((id, method.parse().ok()?)))
-            .collect())
+/// Two-step sign-in, recovery codes and sudo mode.
+#[derive(Clone)]
+pub struct SecondFactor {
+    core: Arc<Core>,
+    /// Authenticator codes checked since start (tests count guesses with it).
+    code_checks: Arc<std::sync::atomic::AtomicU64>,
+    /// Seals authenticator secrets.
+    sealer: Arc<Sealer>,
+    /// Hashes recovery codes.
+    recovery_key: Arc<aws_lc_rs::hmac::Key>,
+    /// The same key of each retired signing key given with its private half, so codes
+    /// made before a rotation still work.
+    retired_recovery_keys: Arc<[aws_lc_rs::hmac::Key]>,
+}
+
+impl std::fmt::Debug for SecondFactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecondFactor").finish_non_exhaustive()
+    }
+}
+
+impl SecondFactor {
+    pub(super) fn new(core: Arc<Core>) -> Self {
+        let keys = core.tokens().keys();
+        Self {
+            sealer: Arc::new(Sealer::new(keys)),
+            recovery_key: Arc::new(keys.signing().derive(DerivedKey::RecoveryCode)),
+            retired_recovery_keys: keys
+                .retired()
+                .iter()
+                .map(|key| key.derive(DerivedKey::RecoveryCode))
+                .collect(),
+            code_checks: Arc::default(),
+            core,
+        }
+    }
+
+    /// How many authenticator codes have been checked since start: what a code guess
+    /// costs, counted the way `Passwords::verifications` counts password checks.
+    pub fn code_checks(&self) -> u64 {
+        self.code_checks.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The second factor and sudo state of the caller's account and session.
@@ -396,6 +391,7 @@ impl AuthService {
     ) -> Result<SecondFactorStatus, AuthError> {
         let (user_id, session_id) = (current.user_id.clone(), current.session_id.clone());
         let (enabled, codes_left, proven_at) = self
+            .core
             .db()
             .read(move |conn| {
                 let enabled = confirmed(store::find_totp(conn, &user_id)?).is_some();
@@ -415,7 +411,7 @@ impl AuthService {
             sudo: within_sudo_window(
                 proven_at,
                 super::transactions::now(),
-                self.settings().sudo_window,
+                self.core.settings().sudo_window,
             ),
         })
     }
@@ -432,11 +428,12 @@ impl AuthService {
             // Only the session's last proof matters here (one query).
             let session_id = current.session_id.clone();
             let proven_at = self
+                .core
                 .db()
                 .run(move |conn| Ok(store::proven_at(conn, &session_id)?))
                 .await?;
             let now = super::transactions::now();
-            return if within_sudo_window(proven_at, now, self.settings().sudo_window) {
+            return if within_sudo_window(proven_at, now, self.core.settings().sudo_window) {
                 Ok(())
             } else {
                 Err(AuthError::SudoRequired)
@@ -445,11 +442,14 @@ impl AuthService {
         if let Some(code) = &proof.code {
             self.check_totp(&current.user_id, code).await?;
         } else if let Some(password) = proof.password {
-            self.confirm_password(&current.user_id, password).await?;
+            self.core
+                .confirm_password(&current.user_id, password)
+                .await?;
         }
         let session_id = current.session_id.clone();
         let now = super::transactions::now();
         Ok(self
+            .core
             .db()
             .run(move |conn| Ok(store::set_proven_at(conn, &session_id, now)?))
             .await?)
@@ -459,6 +459,7 @@ impl AuthService {
     async fn check_totp(&self, user_id: &str, code: &str) -> Result<i64, AuthError> {
         let id = user_id.to_owned();
         let factor = self
+            .core
             .db()
             .run(move |conn| Ok(store::find_totp(conn, &id)?))
             .await
@@ -467,6 +468,7 @@ impl AuthService {
         let step = self.accept_code(&factor, code)?;
         let id = user_id.to_owned();
         let fresh = self
+            .core
             .db()
             .run(move |conn| Ok(store::use_step(conn, &id, step)?))
             .await?;
@@ -480,18 +482,18 @@ impl AuthService {
     /// The step of `code` for `factor` (not yet recorded as used), re-sealing the secret
     /// under the current key if a retired one sealed it.
     fn accept_code(&self, factor: &TotpFactor, code: &str) -> Result<i64, AuthError> {
-        self.count_code_check();
-        let secret = self
-            .sealer()
+        self.code_checks
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let secret = self.sealer
             .open(&factor.secret_sealed, &factor.key_id)
             .ok_or_else(|| AuthError::Internal("an authenticator secret cannot be opened: is its signing key in JWT_PREVIOUS_KEY_FILES?".into()))?;
-        if factor.key_id != self.sealer().current_kid() {
+        if factor.key_id != self.sealer.current_kid() {
             let (user_id, sealed, kid) = (
                 factor.user_id.clone(),
-                self.sealer().seal(&secret),
-                self.sealer().current_kid().to_owned(),
+                self.sealer.seal(&secret),
+                self.sealer.current_kid().to_owned(),
             );
-            let db = self.db().clone();
+            let db = self.core.db().clone();
             tokio::spawn(async move {
                 let _ = db
                     .run(move |conn| Ok(store::reseal(conn, &user_id, &sealed, &kid)?))
@@ -514,8 +516,8 @@ impl AuthService {
         let now = super::transactions::now();
         let factor = TotpFactor {
             user_id: current.user_id.clone(),
-            secret_sealed: self.sealer().seal(&secret),
-            key_id: self.sealer().current_kid().to_owned(),
+            secret_sealed: self.sealer.seal(&secret),
+            key_id: self.sealer.current_kid().to_owned(),
             confirmed_at: None,
             last_used_step: 0,
             created_at: now,
@@ -523,6 +525,7 @@ impl AuthService {
         };
         let user_id = current.user_id.clone();
         let already = self
+            .core
             .db()
             .run(move |conn| {
                 if confirmed(store::find_totp(conn, &user_id)?).is_some() {
@@ -551,6 +554,7 @@ impl AuthService {
     ) -> Result<Vec<String>, AuthError> {
         let id = current.user_id.clone();
         let factor = self
+            .core
             .db()
             .run(move |conn| Ok(store::find_totp(conn, &id)?))
             .await?
@@ -561,6 +565,7 @@ impl AuthService {
         let rows = self.recovery_rows(&current.user_id, &codes);
         let (user_id, session_id) = (current.user_id.clone(), current.session_id.clone());
         let confirmed = self
+            .core
             .transaction(client, move |conn, tx| {
                 if !store::confirm(conn, &user_id, step, tx.now)? {
                     return Ok(false);
@@ -600,11 +605,12 @@ impl AuthService {
         client: ClientInfo,
     ) -> Result<(), AuthError> {
         let (user_id, session_id) = (current.user_id.clone(), current.session_id.clone());
-        self.transaction(client, move |conn, tx| {
-            turn_off_totp(conn, tx, &user_id, Some(&session_id))
-        })
-        .await?;
-        self.mail_queued();
+        self.core
+            .transaction(client, move |conn, tx| {
+                turn_off_totp(conn, tx, &user_id, Some(&session_id))
+            })
+            .await?;
+        self.core.mail_queued();
         Ok(())
     }
 
@@ -619,6 +625,7 @@ impl AuthService {
         let rows = self.recovery_rows(&current.user_id, &codes);
         let (user_id, session_id) = (current.user_id.clone(), current.session_id.clone());
         let enabled = self
+            .core
             .transaction(client, move |conn, tx| {
                 if confirmed(store::find_totp(conn, &user_id)?).is_none() {
                     return Ok(false);
@@ -654,7 +661,7 @@ impl AuthService {
         codes
             .iter()
             .map(|code| RecoveryCode {
-                code_hash: recovery_code_hash(self.recovery_key(), code),
+                code_hash: recovery_code_hash(&self.recovery_key, code),
                 user_id: user_id.to_owned(),
                 created_at: now,
             })
@@ -662,18 +669,19 @@ impl AuthService {
     }
 
     /// After a right password: whether the account has a second factor, in which case
-    /// the sign-in waits for a code ([`AuthService::complete_second_factor`]).
+    /// the sign-in waits for a code ([`SecondFactor::complete_second_factor`]).
     pub async fn pending_sign_in(
         &self,
-        verified: &super::service::VerifiedLogin,
+        verified: &super::session::VerifiedLogin,
     ) -> Result<Option<PendingSignIn>, AuthError> {
-        let user = verified.user().clone();
-        if self.settings().require_verified_email && user.email_verified_at.is_none() {
+        let user = verified.user.clone();
+        if self.core.settings().require_verified_email && user.email_verified_at.is_none() {
             // The normal path refuses it (and sends a new link) before any code is asked.
             return Ok(None);
         }
         let id = user.id.clone();
         let factor = self
+            .core
             .db()
             .run(move |conn| Ok(store::find_totp(conn, &id)?))
             .await?;
@@ -704,10 +712,11 @@ impl AuthService {
             .await;
         if matches!(result, Err(AuthError::WrongCode)) {
             let user_id = pending.user_id.clone();
-            self.transaction(client, move |conn, tx| {
-                record_event(conn, tx, &user_id, None, EventKind::WrongCode, None)
-            })
-            .await?;
+            self.core
+                .transaction(client, move |conn, tx| {
+                    record_event(conn, tx, &user_id, None, EventKind::WrongCode, None)
+                })
+                .await?;
         }
         result
     }
@@ -723,6 +732,7 @@ impl AuthService {
         }
         let id = pending.user_id.clone();
         let (user, factor) = self
+            .core
             .db()
             .run(move |conn| {
                 Ok((
@@ -748,14 +758,15 @@ impl AuthService {
         } else {
             // Under the current key, and under retired ones: codes made before a key
             // rotation keep working.
-            let hashes = std::iter::once(self.recovery_key())
-                .chain(self.retired_recovery_keys())
+            let hashes = std::iter::once(&*self.recovery_key)
+                .chain(self.retired_recovery_keys.iter())
                 .map(|key| recovery_code_hash(key, code))
                 .collect();
             (SignInMethod::PasswordAndRecoveryCode, None, hashes)
         };
         let user_id = user.id.clone();
         let started = self
+            .core
             .transaction(client, move |conn, tx| {
                 let accepted = match step {
                     Some(step) => store::use_step(conn, &user_id, step)?,
@@ -787,8 +798,8 @@ impl AuthService {
                 start_device_session(conn, tx, &user_id, method).map(Ok)
             })
             .await??;
-        self.mail_queued();
-        Ok(self.finish_start(user, started))
+        self.core.mail_queued();
+        Ok(self.core.finish_start(user, started))
     }
 }
 

@@ -8,6 +8,38 @@ use super::access_token::MintedToken;
 use super::events::EventKind;
 use super::refresh_token::RefreshToken;
 use crate::store::cleanup::Deleted;
+use crate::store::models::User;
+
+/// How a device session signed in; stored as `device_sessions.sign_in_method`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
+pub enum SignInMethod {
+    /// The password alone (the account has no second factor).
+    Password,
+    /// The password and a code from the authenticator app.
+    PasswordAndTotp,
+    /// The password and a recovery code.
+    PasswordAndRecoveryCode,
+    /// A passkey (the device and its PIN or biometric: two factors in one).
+    Passkey,
+}
+
+impl SignInMethod {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// The message that names it on the devices page and in the activity log.
+    pub fn describe_key(self) -> &'static str {
+        match self {
+            Self::Password => "sign-in-method-password",
+            Self::PasswordAndTotp => "sign-in-method-password-and-totp",
+            Self::PasswordAndRecoveryCode => "sign-in-method-password-and-recovery-code",
+            Self::Passkey => "sign-in-method-passkey",
+        }
+    }
+}
 
 /// A signed-in user, as the rest of the app sees them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +159,21 @@ impl ActivityTracker {
                 true
             }
         }
+    }
+}
+
+/// A password that checked out, not yet turned into a session (see
+/// `Sessions::complete_login`). Its `Debug` shows no hash.
+pub struct VerifiedLogin {
+    pub(super) user: User,
+    pub(super) rehashed: Option<crate::secret::Secret>,
+}
+
+impl std::fmt::Debug for VerifiedLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifiedLogin")
+            .field("user_id", &self.user.id)
+            .finish_non_exhaustive()
     }
 }
 

@@ -2,6 +2,20 @@
 
 use std::time::Duration;
 
+/// Codes that may be tried per password (spent in the throttle, `Key::Tries`).
+pub const PENDING_SIGN_IN_ATTEMPTS: u8 = 5;
+
+/// Passkeys one account may have: enough for every device a person owns, few enough
+/// that the list stays readable and a stolen session cannot fill the table.
+pub const MAX_PASSKEYS: i64 = 20;
+
+/// A passkey added, or two-step sign-in turned on, within this long before the reset can
+/// be removed in the review: a thief who held a session could have added it (and the
+/// owner was mailed when it happened). What the owner has had for longer stays: a reset
+/// proves only the mailbox, and the mailbox alone must not be enough to switch off the
+/// code step or take away the owner's passkeys. The owner removes those after signing in.
+pub const RECENT_ADDITION: chrono::Duration = chrono::Duration::days(7);
+
 /// Lifetimes and limits of device sessions and refresh tokens.
 #[derive(Debug, Clone)]
 pub struct SessionSettings {

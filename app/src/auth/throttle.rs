@@ -279,7 +279,7 @@ impl Key {
                 window: HOUR,
             },
             Self::Tries(_) => Rule::Spent {
-                max: i32::from(crate::auth::second_factor::PENDING_SIGN_IN_ATTEMPTS),
+                max: i32::from(crate::auth::settings::PENDING_SIGN_IN_ATTEMPTS),
                 window: HOUR,
             },
             Self::CodeLift(_) => Rule::Spent {

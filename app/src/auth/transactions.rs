@@ -1,7 +1,7 @@
 //! The rules of the session life cycle that run inside a write transaction: rotation
 //! with the grace-window answer, starting and revoking device sessions, recording
 //! events. Every function here runs inside a transaction its caller in
-//! [`super::service`] opened, and takes a [`Tx`] saying who acted, when, and with which
+//! [`super::service`] opened (see [`super::core::Core::transaction`]), and takes a [`Tx`] saying who acted, when, and with which
 //! settings. The SQL is in `store/`; none of these touches in-memory state, which the
 //! service updates only once the transaction has committed.
 
@@ -18,7 +18,7 @@ use super::email_link::LinkPurpose;
 use super::events::EventKind;
 use super::refresh_token::RefreshToken;
 use super::revocation::Revoked;
-use super::second_factor::SignInMethod;
+use super::session::SignInMethod;
 use super::session::{Account, IssuedRefresh, RevokeReason};
 use super::settings::SessionSettings;
 use crate::mail::{self, MailClass, MailFacts, MailKind};
@@ -539,7 +539,7 @@ pub(super) fn revoke_device_session(
 }
 
 /// Revokes every live session of `user_id` but `keep` for `reason`; returns what was
-/// revoked, for [`AuthService::remember_revoked`] once the transaction has committed.
+/// revoked, for [`super::core::Core::remember_revoked`] once the transaction has committed.
 pub(super) fn revoke_live_device_sessions(
     conn: &mut DbConnection,
     tx: &Tx<'_>,

@@ -32,7 +32,7 @@ pub struct ListedDevice {
     pub device_label: String,
     /// The client IP at sign-in.
     pub ip: String,
-    /// How it signed in (see `auth::second_factor::SignInMethod`).
+    /// How it signed in (see `auth::session::SignInMethod`).
     pub sign_in_method: String,
     /// Sign-in time.
     pub signed_in_at: i64,

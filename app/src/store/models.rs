@@ -60,7 +60,7 @@ pub struct DeviceSession {
     /// The latest `exp` of the access tokens minted for this session (`None` on rows
     /// older than the column): a revocation blacklists the session until then.
     pub access_expires_at: Option<NaiveDateTime>,
-    /// How it signed in (see `auth::second_factor::SignInMethod`).
+    /// How it signed in (see `auth::session::SignInMethod`).
     pub sign_in_method: String,
     /// The last proof of identity on this session (sign-in, or a password or code given
     /// for a sensitive action); sudo mode lasts `SUDO_WINDOW` from here.

@@ -10,22 +10,20 @@ use leptos::prelude::use_context;
 
 use super::cookies::{self, CookieSettings};
 use crate::api::error::AppError;
+use crate::auth::Auth;
 use crate::auth::client::{ClientInfo, HeldSession};
 use crate::auth::error::AuthError;
-use crate::auth::recovery::Registered;
+use crate::auth::guard::{Guessed, Settles};
 use crate::auth::refresh_token::RefreshToken;
-use crate::auth::service::AuthService;
 use crate::auth::session::{CurrentDeviceSession, SignedIn};
-use crate::auth::throttle::{
-    Attempt, AttemptKind, Lock, Outcome, Refusal, Reservation, ReserveError,
-};
+use crate::auth::throttle::AttemptKind;
 
 /// Shared server state that server functions reach through Leptos' context; the
 /// server's router provides it for every request.
 #[derive(Debug, Clone)]
 pub struct ServerContext {
     /// The session service.
-    pub auth: Arc<AuthService>,
+    pub auth: Arc<Auth>,
     /// Cookie names and attributes.
     pub cookies: CookieSettings,
     /// Reverse proxies whose `X-Forwarded-For` is believed (empty: the socket address is
@@ -77,7 +75,7 @@ pub fn client_info(ctx: &ServerContext, parts: &Parts) -> ClientInfo {
 /// of a genuine access token (even an expired one), else the refresh token's hash.
 pub fn held_session(ctx: &ServerContext, headers: &HeaderMap) -> Option<HeldSession> {
     let from_access = access_token(headers, &ctx.cookies)
-        .and_then(|token| ctx.auth.tokens().verify_ignoring_expiry(token))
+        .and_then(|token| ctx.auth.core.tokens().verify_ignoring_expiry(token))
         .map(|claims| claims.sid);
     from_access.map(HeldSession::Id).or_else(|| {
         cookies::read(headers, ctx.cookies.refresh_name())
@@ -159,9 +157,9 @@ pub fn caller(ctx: &ServerContext, headers: &HeaderMap) -> Caller {
     let Some(token) = access_token(headers, &ctx.cookies) else {
         return Caller::SignedOut;
     };
-    match ctx.auth.authenticate(token) {
+    match ctx.auth.core.authenticate(token) {
         Ok(session) => {
-            ctx.auth.note_activity(&session);
+            ctx.auth.devices.note_activity(&session);
             Caller::SignedIn(session)
         }
         Err(AuthError::AccessTokenExpired) => Caller::AccessTokenExpired,
@@ -183,58 +181,9 @@ pub fn require_device_session() -> Result<CurrentDeviceSession, AppError> {
     }
 }
 
-/// Whose secret a throttled attempt guesses: the key its counters are kept under, and
-/// whom to tell when an account-wide lock engages.
-#[derive(Debug, Clone, Copy)]
-pub enum Guessed<'a> {
-    /// The account with this (normalised) address: sign-up, login, the code step.
-    Email(&'a str),
-    /// The account with this id: a proof of identity for sudo mode.
-    User(&'a str),
-    /// A passkey, by its credential id (whose account is unknown until it checks out).
-    Passkey(&'a str),
-}
-
-impl Guessed<'_> {
-    fn key(&self) -> String {
-        match self {
-            Self::Email(email) => (*email).to_owned(),
-            Self::User(id) => format!("user:{id}"),
-            Self::Passkey(id) => format!("passkey:{id}"),
-        }
-    }
-}
-
-/// How the success of a throttled operation settles its attempt. Only an answer that
-/// proved the secret is refunded: a password that merely led to "now the code" or
-/// "check your inbox" keeps its charge, so neither can be used to wipe the counters.
-pub trait Settles {
-    /// `Some(Succeeded)` to refund, `None` to let the charge stand.
-    fn settles(&self) -> Option<Outcome> {
-        Some(Outcome::Succeeded)
-    }
-}
-
-impl Settles for () {}
-impl Settles for Vec<String> {}
-impl Settles for SignedIn {}
-
-impl Settles for Registered {
-    fn settles(&self) -> Option<Outcome> {
-        match self {
-            Registered::SignedIn(_) => Some(Outcome::Succeeded),
-            Registered::SecondFactor(_) | Registered::CheckInbox => None,
-        }
-    }
-}
-
-/// Runs a password-checking operation under the brute-force throttle: the attempt is
-/// counted before `operation` hashes anything, refused with 429 while a backoff lasts
-/// (or while too many checks of this account or address are running), and refunded
-/// only when the answer proved the secret (see [`Settles`]). A browser holding this
-/// account's device cookie is counted on its own instead of on the account-wide lock
-/// (codes excepted). When a wrong answer engages an account-wide lock, the owner is
-/// mailed. The answer never depends on whether the account exists.
+/// Runs a secret-checking `operation` under the guard ([`crate::auth::Guard::attempt`]),
+/// with this browser's device cookie: the one call every endpoint that checks a
+/// password, a code or a passkey makes.
 pub async fn throttled<T: Settles>(
     ctx: &ServerContext,
     kind: AttemptKind,
@@ -242,81 +191,21 @@ pub async fn throttled<T: Settles>(
     client: &ClientInfo,
     operation: impl Future<Output = Result<T, AuthError>>,
 ) -> Result<T, AppError> {
-    let key = guessed.key();
-    let device = device_nonce(ctx, &key);
-    let attempt = Attempt::new(kind, &key, &client.ip, device.as_deref());
-    let throttle = ctx.auth.throttle();
-    let reservation = reserve(ctx, &attempt).await?;
-    let result = operation.await;
-    let outcome = match &result {
-        Ok(value) => value.settles(),
-        Err(
-            AuthError::InvalidCredentials
-            | AuthError::WrongPassword
-            | AuthError::EmailTaken
-            | AuthError::WrongCode
-            | AuthError::PasskeyFailed,
-        ) => None,
-        Err(_) => Some(Outcome::NotJudged),
-    };
-    match throttle.settle(reservation, outcome).await {
-        Ok(locks) => {
-            for lock in locks {
-                tell_owner_of_lock(ctx, lock, guessed, client).await;
-            }
-        }
-        // The attempt stays counted: safe, and the user's next try refunds nothing less.
-        Err(err) => tracing::warn!(error = %err, "could not refund a throttle reservation"),
-    }
-    Ok(result?)
+    let device = device_cookie(ctx);
+    Ok(ctx
+        .auth
+        .guard
+        .attempt(kind, guessed, client, device.as_deref(), operation)
+        .await?)
 }
 
-/// The nonce of this browser's device cookie, if it is valid for `key`.
-fn device_nonce(ctx: &ServerContext, key: &str) -> Option<String> {
+/// The value of this browser's device cookie, if it sent one.
+pub fn device_cookie(ctx: &ServerContext) -> Option<String> {
     with_request_headers(|headers| {
-        cookies::read(headers, ctx.cookies.device_name())
-            .and_then(|value| ctx.auth.device_cookies().verify(key, value))
+        cookies::read(headers, ctx.cookies.device_name()).map(str::to_owned)
     })
     .ok()
     .flatten()
-}
-
-/// Gives back the charge of the password step of a sign-in whose code has just checked
-/// out: the password was right after all, and the owner's own sign-ins must not use up
-/// the counters that stop guessers.
-pub async fn refund_password_step(ctx: &ServerContext, email: &str, client: &ClientInfo) {
-    let guessed = Guessed::Email(email).key();
-    let device = device_nonce(ctx, &guessed);
-    let step = Attempt::new(
-        AttemptKind::Password,
-        &guessed,
-        &client.ip,
-        device.as_deref(),
-    );
-    if let Err(err) = ctx.auth.throttle().refund(&step, Outcome::Succeeded).await {
-        tracing::warn!(error = %err, "could not refund the password step");
-    }
-}
-
-/// Mails the owner of the address `guessed` that a lock engaged. (A lock on a user id
-/// is a signed-in session guessing its own password for sudo mode: the session's owner
-/// already sees it; a passkey's account is not known.)
-async fn tell_owner_of_lock(
-    ctx: &ServerContext,
-    lock: Lock,
-    guessed: Guessed<'_>,
-    client: &ClientInfo,
-) {
-    let Guessed::Email(email) = guessed else {
-        return;
-    };
-    if let Err(err) = ctx
-        .auth
-        .tell_owner_of_lock(lock, email, client.clone())
-        .await
-    {
-        tracing::warn!(error = %err, "could not queue the lock notice");
-    }
 }
 
 /// Lets a sensitive action through in sudo mode, or with a proof of identity from the
@@ -341,7 +230,7 @@ pub async fn require_sudo(
         kind,
         Guessed::User(&session.user_id),
         client,
-        ctx.auth.require_sudo(session, proof),
+        ctx.auth.second_factor.require_sudo(session, proof),
     )
     .await
 }
@@ -378,71 +267,12 @@ pub async fn sudo_caller(
     })
 }
 
-/// Takes a place under the throttle for `attempt`, or the 429 to answer.
-async fn reserve(ctx: &ServerContext, attempt: &Attempt) -> Result<Reservation, AppError> {
-    match ctx.auth.throttle().reserve(attempt).await {
-        Ok(reservation) => Ok(reservation),
-        Err(ReserveError::Refused(Refusal::Throttled(wait))) => Err(too_many(wait)),
-        Err(ReserveError::Refused(Refusal::Busy)) => Err(AppError::Throttled(1)),
-        Err(ReserveError::Database(err)) => Err(AuthError::from(err).into()),
-    }
-}
-
-/// Counts a request that sends mail (a password-reset request) in the client's
-/// address bucket, and never refunds it: 429 once the bucket is spent. It guesses
-/// nothing, so it is not charged to the account (a stranger must not be able to lock
-/// the owner out of recovery); the mail has its own per-recipient limit. Says nothing
-/// about whether the account exists.
-pub async fn count_mail_request(
-    ctx: &ServerContext,
-    email: &str,
-    client: &ClientInfo,
-) -> Result<(), AppError> {
-    let attempt = Attempt::new(AttemptKind::MailRequest, email, &client.ip, None);
-    let reservation = reserve(ctx, &attempt).await?;
-    // `None`: the charge stands.
-    ctx.auth
-        .throttle()
-        .settle(reservation, None)
-        .await
-        .map_err(AuthError::from)?;
-    Ok(())
-}
-
-/// Spends one of the client's writes without a session (see
-/// `Throttle::spend_write`), or the 429 to answer.
-pub async fn anonymous_write(ctx: &ServerContext, client: &ClientInfo) -> Result<(), AppError> {
-    within_budget(ctx.auth.throttle().spend_write(&client.ip).await)
-}
-
-/// Whether the client may still write without a session (see
-/// `Throttle::check_write`), or the 429 to answer; spends nothing.
-pub async fn may_write(ctx: &ServerContext, client: &ClientInfo) -> Result<(), AppError> {
-    within_budget(ctx.auth.throttle().check_write(&client.ip).await)
-}
-
-/// A budget's answer as the HTTP layer gives it: a 429 with the wait, or a 503.
-fn within_budget(
-    answer: Result<Result<(), std::time::Duration>, crate::store::DbError>,
-) -> Result<(), AppError> {
-    match answer {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(wait)) => Err(too_many(wait)),
-        Err(err) => Err(AuthError::from(err).into()),
-    }
-}
-
-/// The 429 for a wait of `wait` (`Retry-After` in whole seconds, at least 1).
-fn too_many(wait: std::time::Duration) -> AppError {
-    AppError::Throttled(wait.as_secs_f64().ceil().max(1.0) as u64)
-}
-
 /// Gives this browser a device cookie for the account with address `email`: proof, on
 /// its next password attempts, that it signed in to that account before. Called only
 /// once a device session has started (or a reset link proved the mailbox), never for
 /// a password that still waits for its code.
 pub fn remember_device(ctx: &ServerContext, email: &str) {
-    let value = ctx.auth.device_cookies().issue(email);
+    let value = ctx.auth.guard.device_cookies().issue(email);
     append_set_cookie(ctx.cookies.device_cookie(&value));
 }
 

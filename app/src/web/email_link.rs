@@ -12,6 +12,7 @@ use strum::IntoEnumIterator;
 use tower_sessions::Session;
 
 use crate::auth::email_link::{LinkPurpose, LinkToken};
+use crate::auth::error::{AuthError, whole_seconds};
 use crate::paths::param;
 use crate::web::context::ServerContext;
 
@@ -42,13 +43,13 @@ pub async fn take_token_from_link(
     let purpose = LinkPurpose::iter().find(|p| p.page().path() == path)?;
     let token = uri.query().and_then(token_in_query)?;
     if let Some(token) = LinkToken::parse(&token) {
-        match ctx.auth.throttle().spend_write(ip).await {
-            Ok(Ok(())) => {
+        match ctx.auth.guard.anonymous_write(ip).await {
+            Ok(()) => {
                 if let Err(err) = session.insert(&session_key(purpose), token.hash()).await {
                     tracing::warn!(error = %err, "cannot keep a link's token in the web session");
                 }
             }
-            Ok(Err(wait)) => return Some(too_many(wait)),
+            Err(AuthError::Throttled(wait)) => return Some(too_many(wait)),
             Err(err) => tracing::warn!(error = %err, "cannot count a link's landing"),
         }
     }
@@ -62,7 +63,7 @@ pub async fn take_token_from_link(
 
 /// A plain 429 for a landing over the client's budget.
 fn too_many(wait: std::time::Duration) -> Response {
-    let retry_after = wait.as_secs().max(1).to_string();
+    let retry_after = whole_seconds(wait).to_string();
     let mut response = (
         http::StatusCode::TOO_MANY_REQUESTS,
         "Too many requests. Please wait a moment and open the link again.",

@@ -690,7 +690,12 @@ impl InProcess {
 
     /// Password verifications Argon2 has computed so far.
     pub fn verifications(&self) -> u64 {
-        self.state.server.auth.password_hasher().verifications()
+        self.state
+            .server
+            .auth
+            .core
+            .password_hasher()
+            .verifications()
     }
 }
 
