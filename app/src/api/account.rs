@@ -1,4 +1,5 @@
-//! `/api/account/*`: change the password, delete the account, read the activity log.
+//! `/api/account/*` and `/api/email/*`: the account's settings. Change the password,
+//! the address and the mail settings, read the activity log, delete the account.
 
 // `#[server]` generates public argument structs whose fields cannot carry doc comments.
 #![allow(missing_docs)]
@@ -137,4 +138,107 @@ pub async fn delete_account(
         leptos_axum::redirect(&crate::paths::LOGIN.path());
     }
     Ok(())
+}
+
+/// What `/account` shows about the address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailSettingsView {
+    /// The account's address.
+    pub email: String,
+    /// Whether it is verified.
+    pub verified: bool,
+    /// Whether a sign-in from a new device is mailed.
+    pub notify_new_device: bool,
+}
+
+/// The signed-in user's address, whether it is verified, and the mail settings.
+#[server(prefix = "/api/email", endpoint = "settings", client = SessionClient)]
+pub async fn email_settings() -> Result<EmailSettingsView, AppError> {
+    use crate::web::context::{require_device_session, server_context};
+    let session = require_device_session()?;
+    let settings = server_context()?
+        .auth
+        .accounts
+        .account_settings(&session)
+        .await?;
+    Ok(EmailSettingsView {
+        email: settings.email,
+        verified: settings.verified,
+        notify_new_device: settings.notify_new_device,
+    })
+}
+
+/// Sends a new verification link to the signed-in user's address.
+#[server(prefix = "/api/email", endpoint = "resend", client = SessionClient)]
+pub async fn resend_verification() -> Result<(), AppError> {
+    use crate::web::context::{
+        client_info, request_parts, require_device_session, server_context, wants_html,
+    };
+    let session = require_device_session()?;
+    let ctx = server_context()?;
+    let parts = request_parts()?;
+    ctx.auth
+        .recovery
+        .resend_verification(&session, client_info(&ctx, &parts))
+        .await?;
+    if wants_html(&parts) {
+        leptos_axum::redirect(&crate::paths::account_notice_url(
+            crate::paths::AccountNotice::VerificationSent,
+        ));
+    }
+    Ok(())
+}
+
+/// Starts changing the address (in sudo mode, or with `sudo_password`/`sudo_code`): a
+/// link goes to the new address, and the change happens when it is opened.
+#[server(prefix = "/api/email", endpoint = "change", client = SessionClient)]
+pub async fn change_email(
+    new_email: String,
+    sudo_password: Option<Secret>,
+    sudo_code: Option<String>,
+) -> Result<(), AppError> {
+    use crate::web::context::{SudoCaller, sudo_caller, wants_html};
+    let SudoCaller {
+        ctx,
+        parts,
+        session,
+        client,
+    } = sudo_caller(sudo_password, sudo_code).await?;
+    ctx.auth
+        .accounts
+        .request_email_change(&session, &new_email, client)
+        .await?;
+    if wants_html(&parts) {
+        leptos_axum::redirect(&crate::paths::account_notice_url(
+            crate::paths::AccountNotice::ChangeSent,
+        ));
+    }
+    Ok(())
+}
+
+/// Turns the mail about sign-ins from new devices on, or off (sudo mode: a thief would
+/// silence it before signing in elsewhere).
+#[server(prefix = "/api/email", endpoint = "notifications", client = SessionClient)]
+pub async fn set_new_device_notice(
+    on: bool,
+    sudo_password: Option<Secret>,
+    sudo_code: Option<String>,
+) -> Result<bool, AppError> {
+    use crate::web::context::{
+        request_parts, require_device_session, server_context, sudo_caller, wants_html,
+    };
+    let session = if on {
+        require_device_session()?
+    } else {
+        sudo_caller(sudo_password, sudo_code).await?.session
+    };
+    let ctx = server_context()?;
+    ctx.auth
+        .accounts
+        .set_new_device_notice(&session, on)
+        .await?;
+    if wants_html(&request_parts()?) {
+        leptos_axum::redirect(&crate::paths::ACCOUNT.path());
+    }
+    Ok(on)
 }

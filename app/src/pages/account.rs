@@ -11,7 +11,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::api::account::{ChangePassword, DeleteAccount};
 use crate::api::auth::whoami;
 use crate::api::error::AppError;
-use crate::api::recovery::{
+use crate::api::account::{
     ChangeEmail, EmailSettingsView, ResendVerification, SetNewDeviceNotice, email_settings,
 };
 use crate::components::form::{FormError, described_by, failed, focus_when_shown};
