@@ -8,7 +8,10 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod auth;
 pub mod components;
+pub mod error;
 pub mod i18n;
+#[cfg(all(test, feature = "ssr"))]
+mod import_graph;
 #[cfg(feature = "ssr")]
 pub mod mail;
 pub mod pages;

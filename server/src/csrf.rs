@@ -52,14 +52,14 @@ pub fn check(method: &Method, headers: &HeaderMap) -> Verdict {
 }
 
 /// The 403 for a state-changing request from another site, or `None` to let it through
-/// (called by [`crate::edge`] before anything else reads the request).
+/// (the second step of [`crate::router::App::serve`], before anything reads the body).
 pub fn refusal(request: &Request) -> Option<Response> {
     let verdict = check(request.method(), request.headers());
     if verdict == Verdict::Allowed {
         return None;
     }
     tracing::warn!(?verdict, path = %request.uri().path(), "cross-site request refused");
-    let language = app::i18n::ui::request_language(request.headers());
+    let language = app::web::context::request_language(request.headers());
     Some(
         (
             StatusCode::FORBIDDEN,

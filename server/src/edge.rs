@@ -1,10 +1,10 @@
 //! The edge: what every request passes through before routing, in one function.
 //!
 //! In order: the request id (the client's `x-request-id`, else a new UUID), the request's
-//! log context ([`telemetry::in_request`]), the same-site check ([`crate::csrf`]), the
-//! body limit, then the router; on the way out the security headers ([`crate::headers`]),
-//! the request id and the access log.
-//! Refusals (403, 413) get the headers and the id like any answer.
+//! log context ([`telemetry::in_request`]), the body limit, then the rest of the
+//! request's steps ([`crate::router::App::serve`]); on the way out the security headers
+//! ([`crate::headers`]), the request id and the access log. Refusals (403, 413) get the
+//! headers and the id like any answer.
 //!
 //! One function instead of a stack of six layers (request id, trace, id propagation,
 //! headers, same-site, body limit): each layer boxed its future and cloned the service
@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use http_body::Body as _;
 
 use crate::state::AppState;
-use crate::{csrf, headers, telemetry};
+use crate::{headers, telemetry};
 
 /// Largest request body accepted; sign-in forms are a few hundred bytes. Larger bodies
 /// get 413 before anything reads them.
@@ -62,13 +62,9 @@ where
         .map(|info| info.0.ip());
     let over_tls = headers::served_over_tls(peer, request.headers(), &state.server.trusted_proxies);
 
-    let mut response = if let Some(refusal) = csrf::refusal(&request) {
-        refusal
-    } else {
-        match limit_body(request) {
-            Ok(request) => next(request).await,
-            Err(too_large) => too_large.into_response(),
-        }
+    let mut response = match limit_body(request) {
+        Ok(request) => next(request).await,
+        Err(too_large) => too_large.into_response(),
     };
 
     headers::add(response.headers_mut(), static_file, over_tls);

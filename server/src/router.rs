@@ -8,18 +8,19 @@ use std::task::{Context, Poll};
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use leptos::prelude::provide_context;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tower::ServiceExt;
 
+use app::web::context::identify;
+
 use crate::edge::edge;
 use crate::health::healthz;
 use crate::server_fns::{self, ServerFns};
 use crate::state::AppState;
-use crate::web_session;
+use crate::{csrf, headers, web_session};
 
 /// The app's routes, listed once per process.
 ///
@@ -32,9 +33,9 @@ fn route_list() -> Vec<AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
 }
 
-/// The whole HTTP surface for `state`: every request goes through the edge
-/// ([`crate::edge`]), then to a server function from the table ([`ServerFns`]) or to the
-/// router ([`routes`]).
+/// The whole HTTP surface for `state`: every request takes the steps of [`App::serve`],
+/// and ends at a server function from the table ([`ServerFns`]) or at the router
+/// ([`routes`]).
 ///
 /// A value rather than code in `main` so tests can drive it in-process with
 /// `tower::ServiceExt::oneshot`, without a socket.
@@ -60,28 +61,48 @@ struct Inner {
 }
 
 impl App {
-    /// Answers one request.
+    /// Answers one request: every step a request takes, pages and server functions
+    /// alike, in order.
     pub async fn serve(&self, request: Request) -> Response {
         let Inner {
             state,
             server_fns,
             router,
         } = &*self.0;
-        // Boxed: the futures of the edge and the layers around it then hold a pointer
-        // to the routing's state rather than the state itself, which every `.await` on
-        // the way in would copy (several kilobytes, about a tenth of an authenticated
-        // call's instructions were such copies).
+        // 1. The edge: the request id, the log context and the body limit; on the way
+        //    out the security headers, the id and the access line.
+        // (Boxed: the futures inside then hold a pointer to the state rather than the
+        // state itself, which every `.await` on the way in would copy; see
+        // docs/PERFORMANCE.md.)
         edge(state, request, move |request: Request| {
             Box::pin(async move {
-                match server_fns.find(request.method(), request.uri().path()) {
-                    Some(function) => {
-                        web_session::around(state, request, |request| {
-                            server_fns::call(function, state.server.clone(), request)
-                        })
-                        .await
-                    }
-                    None => router.clone().oneshot(request).await.into_response(),
+                // 2. The same-site check: a state-changing request from another site
+                //    goes no further.
+                if let Some(refusal) = csrf::refusal(&request) {
+                    return refusal;
                 }
+                // Static files need nothing of what follows.
+                if headers::is_static_file(request.uri().path()) {
+                    return router.clone().oneshot(request).await.into_response();
+                }
+                // 3. Who is calling, and in which language: decided once, here, and
+                //    read from the request by every function and page.
+                let (mut parts, body) = request.into_parts();
+                identify(&state.server, &parts.headers, &mut parts.extensions);
+                let request = Request::from_parts(parts, body);
+                // 4. The web session around 5. the dispatch (a server function from
+                //    the table, else the router: pages, health, keys, the fallback);
+                // 6. on the way out the errors' status, then the session saved and
+                //    its cookie set.
+                web_session::around(state, request, |request| async move {
+                    match server_fns.find(request.method(), request.uri().path()) {
+                        Some(function) => {
+                            server_fns::call(function, state.server.clone(), request).await
+                        }
+                        None => router.clone().oneshot(request).await.into_response(),
+                    }
+                })
+                .await
             })
         })
         .await
@@ -103,8 +124,9 @@ impl tower::Service<Request> for App {
     }
 }
 
-/// The router behind [`App`]: Leptos' pages inside the web session, health, the public
-/// keys, the development mailbox, and static files and the 404 page as the fallback.
+/// The router behind [`App`]: Leptos' pages, health, the public keys, the development
+/// mailbox, and static files and the 404 page as the fallback. (The web session and the
+/// caller are [`App::serve`]'s steps, around it.)
 ///
 /// Leptos also registers every server function here; [`App`] finds them in its table
 /// first, so the router only sees a function's path with another method (405).
@@ -128,10 +150,6 @@ fn routes(state: AppState) -> Router {
             move || provide_context(context_state.server.clone()),
             move || app::shell(leptos_options.clone()),
         )
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            web_session::web_session,
-        ))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,

@@ -2,20 +2,17 @@
 //!
 //! Leptos answers every server-function error with 500 and the serialised error in the
 //! body. This layer reads that body back as [`AppError`] and sets the status it names
-//! (400, 401, 404, 429, 503, ...), so curl, API clients and tests see the contract's
-//! codes, including for errors raised before the function runs (an undecodable form).
+//! (400, 401, 404, 429, 503, ...) with its headers, all from [`AppError::contract`], so
+//! curl, API clients and tests see the contract's codes, including for errors raised
+//! before the function runs (an undecodable form).
 
-use app::api::client;
-use app::api::error::AppError;
+use app::error::AppError;
 use axum::body::{Body, to_bytes};
 use axum::http::{HeaderValue, Response, StatusCode};
 use leptos::server_fn::error::{FromServerFnError, SERVER_FN_ERROR_HEADER};
 
 /// Largest error body read back; ours are a few hundred bytes.
 const MAX_ERROR_BODY: usize = 64 * 1024;
-
-/// `Retry-After` of a 503.
-pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 1;
 
 /// `axum::middleware::map_response` function: rewrites the status of server-fn errors.
 pub async fn set_error_status(response: Response<Body>) -> Response<Body> {
@@ -28,30 +25,19 @@ pub async fn set_error_status(response: Response<Body>) -> Response<Body> {
     let Ok(bytes) = to_bytes(body, MAX_ERROR_BODY).await else {
         return Response::from_parts(parts, Body::empty());
     };
-    let error = AppError::de(bytes.clone());
+    let contract = AppError::de(bytes.clone()).contract();
     parts.status =
-        StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    // When to try again: the throttle's wait, or a moment for a busy or unreachable
-    // service (a full hashing queue, a database that did not answer in time).
-    let retry_after = match error {
-        AppError::Throttled(seconds) => Some(seconds),
-        AppError::Unavailable(_) => Some(UNAVAILABLE_RETRY_AFTER_SECS),
-        _ => None,
-    };
-    if let Some(seconds) = retry_after {
+        StatusCode::from_u16(contract.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if let Some(seconds) = contract.retry_after {
         parts
             .headers
             .insert(http::header::RETRY_AFTER, seconds.into());
     }
     // Tells the browser's server-function client (and any API client) whether to refresh
     // and retry, or to give up on this device: `app::api::client`.
-    let session = match error {
-        AppError::AccessTokenExpired => Some(client::EXPIRED),
-        AppError::SessionRevoked => Some(client::REVOKED),
-        _ => None,
-    };
-    if let Some(value) =
-        session.and_then(|s| HeaderValue::from_str(&client::www_authenticate(s)).ok())
+    if let Some(value) = contract
+        .session
+        .and_then(|problem| HeaderValue::from_str(&problem.www_authenticate()).ok())
     {
         parts.headers.insert(http::header::WWW_AUTHENTICATE, value);
     }

@@ -1,4 +1,5 @@
-//! The pre-authentication web session around the Leptos routes: a [`Session`] (from
+//! The pre-authentication web session around pages and server functions (a step of
+//! [`crate::router::App::serve`]): a [`Session`] (from
 //! tower-sessions) on the Diesel store, created only when something is stored in it and
 //! expiring after an hour without a request (ARCHITECTURE: "Request path").
 //!
@@ -15,21 +16,14 @@ use std::sync::Arc;
 
 use app::web::cookies::{self, CookieSettings, WEB_SESSION_IDLE_LIFETIME};
 use app::web::email_link::take_token_from_link;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_sessions::session::Id;
 use tower_sessions::{Expiry, Session};
 
 use crate::server_fn_status::set_error_status;
 use crate::state::AppState;
-
-/// Middleware (`from_fn_with_state`) around the router's Leptos routes (pages); the
-/// server functions get the same through [`around`], called by [`crate::router::App`].
-pub async fn web_session(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    around(&state, request, |request| next.run(request)).await
-}
 
 /// Serves `request` with `next` inside its web session: the session (from its cookie, if
 /// any) in the request's extensions for `next` to use, then saved and its cookie set.

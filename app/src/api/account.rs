@@ -10,7 +10,7 @@ use super::client::SessionClient;
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 
-use super::error::AppError;
+use crate::error::AppError;
 
 /// One line of the activity page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -14,7 +14,7 @@ use crate::auth::throttle::AttemptKind;
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 
-use super::error::AppError;
+use crate::error::AppError;
 
 /// What the browser learns after signing in (or signing up): who, and where to go next.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,13 +137,13 @@ pub async fn refresh(next: Option<String>) -> Result<SignedInView, AppError> {
 pub async fn logout() -> Result<(), AppError> {
     use crate::auth::refresh_token::RefreshToken;
     use crate::web::context::{
-        Caller, caller, clear_session_cookies, client_info, request_parts, server_context,
+        Caller, clear_session_cookies, client_info, request_caller, request_parts, server_context,
         wants_html,
     };
     use crate::web::cookies;
     let ctx = server_context()?;
     let parts = request_parts()?;
-    let session_id = match caller(&ctx, &parts.headers) {
+    let session_id = match request_caller(&ctx)? {
         Caller::SignedIn(session) => Some(session.session_id),
         _ => None,
     };
@@ -184,9 +184,9 @@ pub async fn take_notice() -> Result<Option<String>, AppError> {
 /// Who is calling: used by the header on every page and by protected pages.
 #[server(prefix = "/api/session", endpoint = "viewer", client = SessionClient)]
 pub async fn current_viewer() -> Result<Viewer, AppError> {
-    use crate::web::context::{Caller, caller, server_context, with_request_headers};
+    use crate::web::context::{Caller, request_caller, server_context};
     let ctx = server_context()?;
-    let who = with_request_headers(|headers| caller(&ctx, headers))?;
+    let who = request_caller(&ctx)?;
     Ok(match who {
         Caller::SignedIn(session) => match ctx.auth.core.account(&session.user_id).await? {
             Some(account) => Viewer::SignedIn {
@@ -209,7 +209,6 @@ mod server {
     use http::request::Parts;
 
     use super::SignedInView;
-    use crate::api::error::AppError;
     use crate::auth::Auth;
     use crate::auth::client::ClientInfo;
     use crate::auth::error::AuthError;
@@ -217,6 +216,7 @@ mod server {
     use crate::auth::session::SignedIn;
     use crate::auth::sessions::Registered;
     use crate::auth::throttle::AttemptKind;
+    use crate::error::AppError;
     use crate::paths::safe_next;
     use crate::web::context::{
         ServerContext, client_info, held_session, remember_device, request_parts, server_context,

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use super::client::SessionClient;
 use serde::{Deserialize, Serialize};
 
-use super::error::AppError;
+use crate::error::AppError;
 
 /// One signed-in device, as the devices page shows it. Times are Unix seconds (UTC).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

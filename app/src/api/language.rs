@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 
 use super::client::SessionClient;
-use super::error::AppError;
+use crate::error::AppError;
 
 /// Remembers `language` (a code such as `de`) for a year and sends the browser back to
 /// `to`, the page it was on (a local path; anything else sends it home).

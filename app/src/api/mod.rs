@@ -5,7 +5,6 @@ pub mod account;
 pub mod auth;
 pub mod client;
 pub mod devices;
-pub mod error;
 pub mod language;
 pub mod passkeys;
 pub mod recovery;

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::auth::SignedInView;
 use super::client::SessionClient;
-use super::error::AppError;
+use crate::error::AppError;
 use crate::secret::Secret;
 
 /// One passkey, as the account page lists it. Times are Unix seconds (UTC).

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::client::SessionClient;
-use super::error::AppError;
+use crate::error::AppError;
 use crate::secret::Secret;
 
 /// Which kind of mailed link a page is for (the browser's name for the server's

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::auth::SignedInView;
 use super::client::SessionClient;
-use super::error::AppError;
+use crate::error::AppError;
 use crate::secret::Secret;
 
 /// What the account page needs to know about the second factor and sudo mode.

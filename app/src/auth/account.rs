@@ -11,13 +11,13 @@ use super::email;
 use super::email_link::{self, LinkProblem, LinkPurpose};
 use super::error::AuthError;
 use super::events::EventKind;
+use super::notices::{MailFacts, MailKind};
 use super::password;
 use super::session::{CurrentDeviceSession, RevokeReason, SignInMethod};
 use super::transactions::{
     queue_limited, queue_mail, queue_notice, record_event, revoke_live_device_sessions,
     void_pending_links,
 };
-use crate::mail::{MailFacts, MailKind};
 use crate::secret::Secret;
 use crate::store::{accounts, device_sessions, email_tokens, events, second_factor};
 

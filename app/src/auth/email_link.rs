@@ -129,32 +129,6 @@ pub fn check(
     }
 }
 
-/// Issues a new link token of `purpose` for `user_id`, sent to `email`, voiding the
-/// account's earlier unused links of that purpose. Runs inside the caller's transaction.
-pub fn issue(
-    conn: &mut DbConnection,
-    user_id: &str,
-    purpose: LinkPurpose,
-    email: &str,
-    now: NaiveDateTime,
-) -> QueryResult<LinkToken> {
-    email_tokens::void_unused(conn, user_id, &[purpose.as_str()])?;
-    let token = LinkToken::generate();
-    email_tokens::insert(
-        conn,
-        &EmailToken {
-            token_hash: token.hash(),
-            user_id: user_id.to_owned(),
-            purpose: purpose.as_str().to_owned(),
-            email: email.to_owned(),
-            created_at: now,
-            expires_at: now + chrono::Duration::from_std(purpose.lifetime()).unwrap_or_default(),
-            used_at: None,
-        },
-    )?;
-    Ok(token)
-}
-
 /// Takes the token of a link for use, inside the caller's transaction: checks it and
 /// marks it used, so of two requests with one link only the first gets through.
 pub fn redeem(

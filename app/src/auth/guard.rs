@@ -15,13 +15,13 @@ use super::core::Core;
 use super::email;
 use super::error::AuthError;
 use super::keys::DerivedKey;
+use super::notices::MailKind;
 use super::session::SignedIn;
 use super::throttle::{
     Attempt, AttemptKind, DeviceCookie, Limits, Lock, Outcome, Refusal, Reservation, ReserveError,
     Throttle,
 };
 use super::transactions::queue_limited;
-use crate::mail::MailKind;
 use crate::store::accounts;
 
 /// Whose secret a throttled attempt guesses: the key its counters are kept under, and

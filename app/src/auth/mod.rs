@@ -21,6 +21,7 @@ pub mod error;
 pub mod events;
 pub mod guard;
 pub mod keys;
+pub mod notices;
 pub mod passkeys;
 pub mod password;
 pub mod recovery;

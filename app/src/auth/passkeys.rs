@@ -25,11 +25,11 @@ use super::client::ClientInfo;
 use super::core::Core;
 use super::error::AuthError;
 use super::events::EventKind;
+use super::notices::MailKind;
 use super::session::SignInMethod;
 use super::session::{CurrentDeviceSession, SignedIn};
 use super::settings::MAX_PASSKEYS;
 use super::transactions::{Tx, now, queue_notice, random_id, record_event, start_device_session};
-use crate::mail::MailKind;
 use crate::store::models::{PasskeyChallenge, PasskeyRow};
 use crate::store::{DbConnection, DbError, QueryResult, accounts, passkeys as store};
 

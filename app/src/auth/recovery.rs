@@ -10,6 +10,7 @@ use super::email;
 use super::email_link::{self, LinkProblem, LinkPurpose};
 use super::error::AuthError;
 use super::events::EventKind;
+use super::notices::{MailFacts, MailKind};
 use super::password;
 use super::reset_review::{self, ResetGrant};
 use super::session::{CurrentDeviceSession, RevokeReason};
@@ -17,7 +18,6 @@ use super::transactions::{
     queue_limited, queue_notice, queue_verification, record_event, revoke_live_device_sessions,
     void_pending_links,
 };
-use crate::mail::{MailFacts, MailKind};
 use crate::secret::Secret;
 use crate::store::models::User;
 use crate::store::{DbConnection, QueryResult, accounts, email_tokens};

@@ -18,11 +18,11 @@ use serde::{Deserialize, Serialize};
 use super::client::ClientInfo;
 use super::core::Core;
 use super::error::AuthError;
+use super::notices::SignInMethodFact;
 use super::passkeys::{PasskeyInfo, delete_passkey};
 use super::second_factor::turn_off_totp;
 use super::settings::RECENT_ADDITION;
 use super::transactions::now;
-use crate::mail::SignInMethodFact;
 use crate::store::models::User;
 use crate::store::{DbConnection, QueryResult, accounts, passkeys, second_factor};
 

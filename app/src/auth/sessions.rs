@@ -9,6 +9,7 @@ use super::core::Core;
 use super::email;
 use super::error::AuthError;
 use super::guard::Settles;
+use super::notices::MailKind;
 use super::password::{self, Verification};
 use super::refresh_token::RefreshToken;
 use super::second_factor::PendingSignIn;
@@ -18,7 +19,6 @@ use super::transactions::{
     Rotation, create_account, credential_unchanged, new_account, queue_limited, queue_verification,
     revoke_device_session, rotate, start_device_session,
 };
-use crate::mail::MailKind;
 use crate::secret::Secret;
 use crate::store::{accounts, device_sessions};
 

@@ -16,12 +16,12 @@ use super::access_token::LEEWAY_SECS;
 use super::client::{ClientInfo, HeldSession};
 use super::email_link::LinkPurpose;
 use super::events::EventKind;
+use super::notices::{MailClass, MailFacts, MailKind};
 use super::refresh_token::RefreshToken;
 use super::revocation::Revoked;
 use super::session::SignInMethod;
 use super::session::{Account, IssuedRefresh, RevokeReason};
 use super::settings::SessionSettings;
-use crate::mail::{self, MailClass, MailFacts, MailKind};
 use crate::secret::Secret;
 use crate::store::models::{BlacklistEntry, DeviceSession, RefreshTokenRow, SecurityEvent, User};
 use crate::store::{
@@ -426,7 +426,14 @@ pub(super) fn queue_mail(
             && outbox::count_all_since(conn, recipient, day_ago)? < UNVERIFIED_MAILS_PER_DAY
     };
     if allowed {
-        mail::queue(conn, kind, recipient, user_id, facts, tx.now)?;
+        outbox::queue(
+            conn,
+            kind.as_str(),
+            recipient,
+            user_id,
+            facts.to_json(),
+            tx.now,
+        )?;
     }
     Ok(allowed)
 }

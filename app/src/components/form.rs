@@ -3,7 +3,7 @@
 use crate::i18n::ui::t;
 use leptos::prelude::*;
 
-use crate::api::error::AppError;
+use crate::error::AppError;
 
 /// The error of the last submission, as an alert screen readers announce; nothing when
 /// the last submission succeeded or none happened yet. When it appears, focus moves to

@@ -7,7 +7,6 @@ use crate::i18n::ui::{t, t_with};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::error::AppError;
 use crate::api::passkeys::{
     PasskeyList, PasskeyRemove, PasskeyView, passkey_add_begin, passkey_add_finish,
     passkey_sign_in_begin, passkey_sign_in_finish, passkeys_list,
@@ -16,6 +15,7 @@ use crate::components::form::FormError;
 use crate::components::sudo::{SudoFields, follow_sudo, use_sudo};
 use crate::components::suspense::render_once;
 use crate::components::time::RelativeTime;
+use crate::error::AppError;
 
 /// Why a ceremony stopped in the browser, in words for the user.
 #[derive(Debug, Clone, PartialEq, Eq)]

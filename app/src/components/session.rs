@@ -9,8 +9,8 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_location, use_navigate};
 
 use crate::api::auth::{Logout, Viewer, current_viewer};
-use crate::api::error::AppError;
 use crate::components::suspense::render_once;
+use crate::error::AppError;
 use crate::paths::{self, LoginReason, login_url, refresh_url};
 
 /// The signed-in state shared by the header and protected pages.

@@ -5,9 +5,9 @@
 use crate::i18n::ui::t;
 use leptos::prelude::*;
 
-use crate::api::error::AppError;
 use crate::api::second_factor::{SecurityView, security_status};
 use crate::components::suspense::render_once;
+use crate::error::AppError;
 
 /// This device's sudo and second-factor state, shared by the sensitive forms of a page.
 #[derive(Clone, Copy)]

@@ -8,8 +8,9 @@ use super::{Arg, Language};
 
 /// The language of the page being rendered (server) or run (browser).
 ///
-/// On the server: negotiated from the request's headers on the first call and kept in
-/// the request's context for the next ones (the shell's call covers a whole page). In the browser: the one the
+/// On the server: the one the server's pipeline negotiated for the request
+/// (`web::context::identify`), kept in the page's context; English for a request that
+/// did not pass it. In the browser: the one the
 /// server wrote into `<html lang>`, read once, so hydration speaks the same language
 /// and event handlers (which run outside any reactive owner) do too.
 pub fn use_language() -> Language {
@@ -24,8 +25,10 @@ pub fn use_language() -> Language {
         }
         #[cfg(feature = "ssr")]
         if let Some(language) = leptos::prelude::with_context::<http::request::Parts, _>(|parts| {
-            request_language(&parts.headers)
-        }) {
+            parts.extensions.get::<Language>().copied()
+        })
+        .flatten()
+        {
             // Negotiated once per request: the next lookup finds it in the context.
             leptos::prelude::provide_context(language);
             return language;
@@ -43,16 +46,6 @@ pub fn t(key: &'static str) -> &'static str {
 /// The message `key` with variables, in the page's language.
 pub fn t_with(key: &str, args: &[(&'static str, Arg)]) -> String {
     use_language().text_with(key, args)
-}
-
-/// The language a request asks for: the `language` cookie, else `Accept-Language`.
-#[cfg(feature = "ssr")]
-pub fn request_language(headers: &http::HeaderMap) -> Language {
-    let choice = crate::web::cookies::read(headers, super::LANGUAGE_COOKIE);
-    let accept = headers
-        .get(http::header::ACCEPT_LANGUAGE)
-        .and_then(|value| value.to_str().ok());
-    Language::negotiate(choice, accept)
 }
 
 #[cfg(feature = "hydrate")]

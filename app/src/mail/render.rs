@@ -3,8 +3,8 @@
 
 use chrono::NaiveDateTime;
 
-use super::{MailFacts, MailKind, SignInMethodFact};
 use crate::auth::client::localized_device_label;
+use crate::auth::notices::{MailFacts, MailKind, SignInMethodFact};
 use crate::i18n::{Arg, Language, message_id};
 use crate::paths;
 

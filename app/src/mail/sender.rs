@@ -13,13 +13,14 @@ use chrono::NaiveDateTime;
 use lettre::message::Mailbox;
 use tokio::sync::Notify;
 
+use super::DELIVERY_DEADLINE;
 use super::render::{MailContext, render};
 use super::transport::{MailError, MailTransport};
-use super::{DELIVERY_DEADLINE, MailFacts, MailKind};
-use crate::auth::email_link::{self, LinkPurpose};
-use crate::store::models::OutboxMail;
+use crate::auth::email_link::{LinkPurpose, LinkToken};
+use crate::auth::notices::{MailFacts, MailKind};
+use crate::store::models::{EmailToken, OutboxMail};
 use crate::store::outbox::{self, Copy};
-use crate::store::{Database, DbConnection, DbError, QueryResult, accounts};
+use crate::store::{Database, DbConnection, DbError, QueryResult, accounts, email_tokens};
 
 /// Mails claimed per round.
 const BATCH: i64 = 10;
@@ -266,7 +267,7 @@ fn prepare_link(
     {
         return Ok(Prepared::Drop("no longer needed"));
     }
-    let token = email_link::issue(conn, &user.id, purpose, &mail.recipient, now)?;
+    let token = issue_link(conn, &user.id, purpose, &mail.recipient, now)?;
     Ok(Prepared::Send {
         link: Some(format!(
             "{public_url}{}?{}={}",
@@ -279,6 +280,34 @@ fn prepare_link(
 
 fn now() -> NaiveDateTime {
     chrono::Utc::now().naive_utc()
+}
+
+/// Issues the link a mail carries, at delivery: a new link token of `purpose` for `user_id`, sent to `email`, voiding the
+/// account's earlier unused links of that purpose. Runs inside the
+/// sender's transaction. (Checking and redeeming links is the domain's:
+/// `auth::email_link`.)
+fn issue_link(
+    conn: &mut DbConnection,
+    user_id: &str,
+    purpose: LinkPurpose,
+    email: &str,
+    now: NaiveDateTime,
+) -> QueryResult<LinkToken> {
+    email_tokens::void_unused(conn, user_id, &[purpose.as_str()])?;
+    let token = LinkToken::generate();
+    email_tokens::insert(
+        conn,
+        &EmailToken {
+            token_hash: token.hash(),
+            user_id: user_id.to_owned(),
+            purpose: purpose.as_str().to_owned(),
+            email: email.to_owned(),
+            created_at: now,
+            expires_at: now + chrono::Duration::from_std(purpose.lifetime()).unwrap_or_default(),
+            used_at: None,
+        },
+    )?;
+    Ok(token)
 }
 
 #[cfg(test)]

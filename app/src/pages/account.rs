@@ -8,18 +8,18 @@ use leptos_meta::Title;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::api::account::{ChangePassword, DeleteAccount};
-use crate::api::auth::whoami;
-use crate::api::error::AppError;
 use crate::api::account::{
     ChangeEmail, EmailSettingsView, ResendVerification, SetNewDeviceNotice, email_settings,
 };
+use crate::api::account::{ChangePassword, DeleteAccount};
+use crate::api::auth::whoami;
 use crate::components::form::{FormError, described_by, failed, focus_when_shown};
 use crate::components::passkeys::{PasskeysData, PasskeysSection};
 use crate::components::second_factor::SecondFactorSection;
 use crate::components::session::{RequireSignIn, use_session};
 use crate::components::sudo::{SudoFields, follow_sudo, provide_sudo_context};
 use crate::components::suspense::render_once;
+use crate::error::AppError;
 use crate::paths::{self, AccountNotice};
 
 /// Protected: signed-out visitors are sent to `/login?next=/account`.

@@ -6,10 +6,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::account::{ActivityView, activity};
-use crate::api::error::AppError;
 use crate::components::session::RequireSignIn;
 use crate::components::suspense::render_once;
 use crate::components::time::RelativeTime;
+use crate::error::AppError;
 use crate::paths;
 
 /// Protected: signed-out visitors are sent to `/login?next=/activity`.

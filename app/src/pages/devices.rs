@@ -11,11 +11,11 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::api::devices::{
     DeviceList, DeviceView, RevokeDevice, RevokeOtherDevices, SignedOutDevices, list_devices,
 };
-use crate::api::error::AppError;
 use crate::components::session::{RequireSignIn, use_session};
 use crate::components::sudo::{SudoFields, follow_sudo, provide_sudo_context};
 use crate::components::suspense::render_once;
 use crate::components::time::{ExactTime, RelativeTime};
+use crate::error::AppError;
 use crate::paths;
 
 /// Protected: signed-out visitors are sent to `/login?next=/devices`.

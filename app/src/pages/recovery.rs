@@ -287,7 +287,7 @@ fn ConfirmLink(
     title: &'static str,
     link: EmailLink,
     /// The action's last result: the address, on success.
-    result: Signal<Option<Result<String, crate::api::error::AppError>>>,
+    result: Signal<Option<Result<String, crate::error::AppError>>>,
     /// The success message, naming the address when the answer did (after hydration).
     done: fn(Option<String>) -> String,
     children: ChildrenFn,

@@ -174,14 +174,14 @@ pub struct EmailToken {
 pub struct OutboxMail {
     /// UUID v7, so ids sort by time.
     pub id: String,
-    /// Which mail (see `mail::MailKind`).
+    /// Which mail (see `auth::notices::MailKind`).
     pub kind: String,
     /// The address it goes to.
     pub recipient: String,
     /// The account it is about; `None` for a reset requested for an address, which the
     /// sender resolves at delivery.
     pub user_id: Option<String>,
-    /// The facts the mail names, as JSON (see `mail::MailFacts`).
+    /// The facts the mail names, as JSON (see `auth::notices::MailFacts`).
     pub data: String,
     /// `pending`, `sent`, `dropped` (nothing to send after all) or `failed` (gave up).
     pub status: String,

@@ -11,6 +11,43 @@ use super::schema::mail_outbox;
 /// Status of a mail waiting for (another) delivery attempt.
 pub const PENDING: &str = "pending";
 
+/// How long an outbox row is kept (delivered or not): the development mailbox shows it,
+/// and the per-address limits count it.
+pub const KEPT_FOR: chrono::Duration = chrono::Duration::days(7);
+
+/// Queues a mail inside the caller's transaction: it is delivered once (and only if)
+/// that transaction commits. `kind` is the mail's stored name, `facts` its facts as
+/// JSON, `user_id` the account it is about, if known.
+pub fn queue(
+    conn: &mut DbConnection,
+    kind: &str,
+    recipient: &str,
+    user_id: Option<&str>,
+    facts: String,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    insert(
+        conn,
+        &OutboxMail {
+            id: uuid::Uuid::now_v7().to_string(),
+            kind: kind.to_owned(),
+            recipient: recipient.to_owned(),
+            user_id: user_id.map(str::to_owned),
+            data: facts,
+            status: PENDING.to_owned(),
+            attempts: 0,
+            next_attempt_at: now,
+            last_error: None,
+            subject: None,
+            text_body: None,
+            html_body: None,
+            created_at: now,
+            finished_at: None,
+            expires_at: now + KEPT_FOR,
+        },
+    )
+}
+
 /// Queues a mail; it is delivered once the transaction commits.
 pub fn insert(conn: &mut DbConnection, mail: &OutboxMail) -> QueryResult<()> {
     diesel::insert_into(mail_outbox::table)

@@ -9,7 +9,6 @@ use http::request::Parts;
 use leptos::prelude::use_context;
 
 use super::cookies::{self, CookieSettings};
-use crate::api::error::AppError;
 use crate::auth::Auth;
 use crate::auth::client::{ClientInfo, HeldSession};
 use crate::auth::error::AuthError;
@@ -17,6 +16,8 @@ use crate::auth::guard::{Guessed, Settles};
 use crate::auth::refresh_token::RefreshToken;
 use crate::auth::session::{CurrentDeviceSession, SignedIn};
 use crate::auth::throttle::AttemptKind;
+use crate::error::AppError;
+use crate::i18n::Language;
 
 /// Shared server state that server functions reach through Leptos' context; the
 /// server's router provides it for every request.
@@ -151,9 +152,40 @@ pub enum Caller {
     SignedOut,
 }
 
-/// Classifies the caller of `parts`. No database access: signature check (cached) and
+/// Decides who is calling and in which language, once per request: the server's
+/// pipeline calls it before the web session and the dispatch, and every function and
+/// page reads the answer from the request ([`request_caller`],
+/// [`crate::i18n::ui::use_language`]).
+pub fn identify(ctx: &ServerContext, headers: &HeaderMap, extensions: &mut http::Extensions) {
+    extensions.insert(caller(ctx, headers));
+    extensions.insert(request_language(headers));
+}
+
+/// The language a request asks for: the `language` cookie, else `Accept-Language`.
+pub fn request_language(headers: &HeaderMap) -> Language {
+    let choice = cookies::read(headers, crate::i18n::LANGUAGE_COOKIE);
+    let accept = headers
+        .get(http::header::ACCEPT_LANGUAGE)
+        .and_then(|value| value.to_str().ok());
+    Language::negotiate(choice, accept)
+}
+
+/// Who is calling this request, as [`identify`] decided (or, for a request that did not
+/// pass the server's pipeline, decided now).
+pub fn request_caller(ctx: &ServerContext) -> Result<Caller, AppError> {
+    leptos::prelude::with_context::<Parts, _>(|parts| {
+        parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .unwrap_or_else(|| caller(ctx, &parts.headers))
+    })
+    .ok_or(AppError::Internal)
+}
+
+/// Classifies the caller of `headers`. No database access: signature check (cached) and
 /// the in-memory revocation set only.
-pub fn caller(ctx: &ServerContext, headers: &HeaderMap) -> Caller {
+fn caller(ctx: &ServerContext, headers: &HeaderMap) -> Caller {
     let Some(token) = access_token(headers, &ctx.cookies) else {
         return Caller::SignedOut;
     };
@@ -173,7 +205,7 @@ pub fn caller(ctx: &ServerContext, headers: &HeaderMap) -> Caller {
 /// retry).
 pub fn require_device_session() -> Result<CurrentDeviceSession, AppError> {
     let ctx = server_context()?;
-    match with_request_headers(|headers| caller(&ctx, headers))? {
+    match request_caller(&ctx)? {
         Caller::SignedIn(session) => Ok(session),
         Caller::AccessTokenExpired => Err(AppError::AccessTokenExpired),
         Caller::Revoked => Err(AppError::SessionRevoked),

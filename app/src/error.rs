@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 /// where they are shown, by `Display` ([`crate::i18n::ui::use_language`]).
 ///
 /// The server serialises it as JSON; the server's status layer reads it back to set the
-/// response status (see `server/src/server_fn_status.rs`), and the browser deserialises
+/// response status and headers ([`AppError::contract`], in `server/src/server_fn_status.rs`), and the browser deserialises
 /// it to show the message inline. On the wire every error has one readable shape (see
 /// [`WireError`]): `{"error": "throttled", "message": "Too many attempts…",
 /// "retry_after": 900}`.
@@ -78,6 +78,84 @@ impl AppError {
             Self::Throttled(_) => 429,
             Self::Unavailable(_) => 503,
             Self::Internal => 500,
+        }
+    }
+}
+
+/// The HTTP contract of an error's answer (docs/HTTP.md): its status, and the headers
+/// that tell a client what to do next. One definition for the server, which answers
+/// with it, and the browser's client, which reads it back ([`SessionProblem::of_response`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Contract {
+    /// The status.
+    pub status: u16,
+    /// `Retry-After` in seconds: the throttle's wait, or a moment for a busy or
+    /// unreachable service (a full hashing queue, a database that did not answer).
+    pub retry_after: Option<u64>,
+    /// `WWW-Authenticate` of a 401 a client can act on: refresh and retry, or leave.
+    pub session: Option<SessionProblem>,
+}
+
+/// `Retry-After` of a 503.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 1;
+
+impl AppError {
+    /// The status and headers this error is answered with.
+    pub fn contract(&self) -> Contract {
+        Contract {
+            status: self.status(),
+            retry_after: match self {
+                Self::Throttled(seconds) => Some(*seconds),
+                Self::Unavailable(_) => Some(UNAVAILABLE_RETRY_AFTER_SECS),
+                _ => None,
+            },
+            session: match self {
+                Self::AccessTokenExpired => Some(SessionProblem::Expired),
+                Self::SessionRevoked => Some(SessionProblem::Revoked),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// What a 401 says about the device's session, in `WWW-Authenticate` as RFC 6750
+/// spells it for bearer tokens:
+/// `Bearer error="invalid_token", error_description="expired"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionProblem {
+    /// The access token has expired: refresh, then send the request again.
+    Expired,
+    /// The device session was ended: nothing to retry, the device is signed out.
+    Revoked,
+}
+
+impl SessionProblem {
+    /// The `error_description`.
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::Expired => "expired",
+            Self::Revoked => "revoked",
+        }
+    }
+
+    /// The `WWW-Authenticate` value.
+    pub fn www_authenticate(self) -> String {
+        format!(
+            r#"Bearer error="invalid_token", error_description="{}""#,
+            self.description()
+        )
+    }
+
+    /// Reads the problem back from an answer's status and `WWW-Authenticate`.
+    pub fn of_response(status: u16, www_authenticate: Option<&str>) -> Option<Self> {
+        if status != 401 {
+            return None;
+        }
+        let (_, rest) = www_authenticate?.split_once("error_description=\"")?;
+        match rest.split('"').next()? {
+            "expired" => Some(Self::Expired),
+            "revoked" => Some(Self::Revoked),
+            _ => None,
         }
     }
 }
@@ -293,5 +371,35 @@ mod tests {
             let cut = first_line(&message);
             assert_eq!(cut.chars().count(), 200);
         }
+    }
+
+    /// The server's headers and the browser's reading of them are one contract: a
+    /// session problem survives the trip, and nothing else reads as one.
+    #[test]
+    fn the_session_problem_goes_out_and_comes_back_the_same() {
+        for (error, problem) in [
+            (AppError::AccessTokenExpired, SessionProblem::Expired),
+            (AppError::SessionRevoked, SessionProblem::Revoked),
+        ] {
+            let contract = error.contract();
+            assert_eq!((contract.status, contract.session), (401, Some(problem)));
+            let header = problem.www_authenticate();
+            assert_eq!(
+                SessionProblem::of_response(401, Some(&header)),
+                Some(problem)
+            );
+            assert_eq!(SessionProblem::of_response(403, Some(&header)), None);
+        }
+        assert_eq!(
+            SessionProblem::Expired.www_authenticate(),
+            r#"Bearer error="invalid_token", error_description="expired""#
+        );
+        let wrong = AppError::Unauthorized("Wrong password".into()).contract();
+        assert_eq!((wrong.status, wrong.session), (401, None));
+        assert_eq!(AppError::Throttled(7).contract().retry_after, Some(7));
+        assert_eq!(
+            AppError::Unavailable(String::new()).contract().retry_after,
+            Some(UNAVAILABLE_RETRY_AFTER_SECS)
+        );
     }
 }
