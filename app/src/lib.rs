@@ -30,7 +30,7 @@ use leptos_router::{
 };
 
 use crate::components::layout::Layout;
-use crate::components::session::provide_session_context;
+use crate::components::viewer::provide_viewer_context;
 use crate::pages::{
     account::AccountPage, activity::ActivityPage, devices::DevicesPage, home::HomePage,
     login::LoginPage, not_found::NotFound, recovery::ConfirmEmailPage, recovery::ForgotPage,
@@ -78,7 +78,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    provide_session_context();
+    provide_viewer_context();
 
     view! {
         <Stylesheet id="leptos" href=format!("/pkg/{SITE_NAME}.css")/>

@@ -34,7 +34,7 @@ pub async fn set_error_status(response: Response<Body>) -> Response<Body> {
             .insert(http::header::RETRY_AFTER, seconds.into());
     }
     // Tells the browser's server-function client (and any API client) whether to refresh
-    // and retry, or to give up on this device: `app::api::client`.
+    // and retry, or to give up on this device: `app::api::session_client`.
     if let Some(value) = contract
         .session
         .and_then(|problem| HeaderValue::from_str(&problem.www_authenticate()).ok())

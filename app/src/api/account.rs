@@ -6,7 +6,7 @@
 
 use leptos::prelude::*;
 
-use super::client::SessionClient;
+use super::session_client::SessionClient;
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 
@@ -45,7 +45,7 @@ pub struct ActivityPage {
 /// The caller's security events, 50 at a time, older than `before` if given.
 #[server(prefix = "/api/account", endpoint = "activity", client = SessionClient)]
 pub async fn activity(before: Option<String>) -> Result<ActivityPage, AppError> {
-    use crate::auth::client::ClientInfo;
+    use crate::auth::client_info::ClientInfo;
     use crate::auth::events::describe;
     use crate::web::context::{require_device_session, server_context};
     let session = require_device_session()?;
@@ -132,8 +132,8 @@ pub async fn delete_account(
     } = sudo_caller(sudo_password, sudo_code).await?;
     ctx.auth.accounts.delete_account(&session, client).await?;
     clear_session_cookies(&ctx);
-    crate::web::flash::cycle_web_session_id().await;
-    crate::web::flash::set(crate::i18n::ui::t("notice-account-deleted")).await;
+    crate::web::web_session::cycle_web_session_id().await;
+    crate::web::web_session::set_notice(crate::i18n::ui::t("notice-account-deleted")).await;
     if wants_html(&parts) {
         leptos_axum::redirect(&crate::paths::LOGIN.path());
     }

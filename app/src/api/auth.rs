@@ -6,7 +6,7 @@
 
 use leptos::prelude::*;
 
-use super::client::SessionClient;
+use super::session_client::SessionClient;
 #[cfg(feature = "ssr")]
 use crate::auth::error::AuthError;
 #[cfg(feature = "ssr")]
@@ -167,8 +167,8 @@ pub async fn logout() -> Result<(), AppError> {
         .sessions
         .log_out(session_id, refresh.as_ref(), client)
         .await?;
-    crate::web::flash::cycle_web_session_id().await;
-    crate::web::flash::set(crate::i18n::ui::t("notice-signed-out")).await;
+    crate::web::web_session::cycle_web_session_id().await;
+    crate::web::web_session::set_notice(crate::i18n::ui::t("notice-signed-out")).await;
     if wants_html(&parts) {
         leptos_axum::redirect(&crate::paths::LOGIN.path());
     }
@@ -178,7 +178,7 @@ pub async fn logout() -> Result<(), AppError> {
 /// The one-time notice left for this browser (e.g. after signing out), if any.
 #[server(prefix = "/api/session", endpoint = "notice", client = SessionClient)]
 pub async fn take_notice() -> Result<Option<String>, AppError> {
-    Ok(crate::web::flash::take().await)
+    Ok(crate::web::web_session::take_notice().await)
 }
 
 /// Who is calling: used by the header on every page and by protected pages.
@@ -210,7 +210,7 @@ mod server {
 
     use super::SignedInView;
     use crate::auth::Auth;
-    use crate::auth::client::ClientInfo;
+    use crate::auth::client_info::ClientInfo;
     use crate::auth::error::AuthError;
     use crate::auth::guard::Guessed;
     use crate::auth::session::SignedIn;
@@ -247,14 +247,14 @@ mod server {
             start(&ctx.auth, client.clone()),
         )
         .await?;
-        crate::web::flash::cycle_web_session_id().await;
+        crate::web::web_session::cycle_web_session_id().await;
         match registered {
             Registered::SignedIn(signed_in) => {
                 remember_device(&ctx, &signed_in.account.email);
                 Ok(finish_sign_in(&ctx, &parts, &signed_in, next.as_deref()))
             }
             Registered::SecondFactor(pending) => {
-                crate::web::flash::set_pending_sign_in(Some(&pending)).await;
+                crate::web::web_session::set_pending_sign_in(Some(&pending)).await;
                 let code_page = crate::paths::sign_in_code_url(&safe_next(next.as_deref()));
                 if wants_html(&parts) {
                     leptos_axum::redirect(&code_page);
@@ -266,7 +266,7 @@ mod server {
                 })
             }
             Registered::CheckInbox => {
-                crate::web::flash::set(&check_inbox_notice(&account)).await;
+                crate::web::web_session::set_notice(&check_inbox_notice(&account)).await;
                 let login = crate::paths::LOGIN.path();
                 if wants_html(&parts) {
                     leptos_axum::redirect(&login);

@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use super::client::SessionClient;
+use super::session_client::SessionClient;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -44,7 +44,7 @@ pub struct DeviceList {
 /// The caller's live device sessions, the current one first, then by last activity.
 #[server(prefix = "/api/devices", endpoint = "list", client = SessionClient)]
 pub async fn list_devices() -> Result<DeviceList, AppError> {
-    use crate::auth::client::localized_device_label;
+    use crate::auth::client_info::localized_device_label;
     use crate::web::context::{require_device_session, server_context};
     let session = require_device_session()?;
     let language = crate::i18n::ui::use_language();
@@ -98,7 +98,7 @@ pub async fn revoke_device(session_id: String) -> Result<SignedOutDevices, AppEr
     let this_device = session_id == session.session_id;
     if this_device {
         clear_session_cookies(&ctx);
-        crate::web::flash::cycle_web_session_id().await;
+        crate::web::web_session::cycle_web_session_id().await;
         if wants_html(&parts) {
             leptos_axum::redirect(&crate::paths::LOGIN.path());
         }

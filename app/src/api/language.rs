@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use super::client::SessionClient;
+use super::session_client::SessionClient;
 use crate::error::AppError;
 
 /// Remembers `language` (a code such as `de`) for a year and sends the browser back to

@@ -3,9 +3,9 @@
 
 pub mod account;
 pub mod auth;
-pub mod client;
 pub mod devices;
 pub mod language;
 pub mod passkeys;
 pub mod recovery;
 pub mod second_factor;
+pub mod session_client;

@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::auth::SignedInView;
-use super::client::SessionClient;
+use super::session_client::SessionClient;
 use crate::error::AppError;
 use crate::secret::Secret;
 
@@ -93,7 +93,7 @@ pub async fn passkey_add_begin(
 ) -> Result<PasskeyCeremony, AppError> {
     use crate::auth::passkeys::Purpose;
     use crate::web::context::{SudoCaller, sudo_caller};
-    use crate::web::flash;
+    use crate::web::web_session;
     let SudoCaller {
         ctx,
         session,
@@ -112,7 +112,7 @@ pub async fn passkey_add_begin(
         .passkeys
         .begin_add_passkey(&session, &email)
         .await?;
-    for dropped in flash::add_ceremony(Purpose::Add, &ceremony.challenge_id).await {
+    for dropped in web_session::add_ceremony(Purpose::Add, &ceremony.challenge_id).await {
         ctx.auth.passkeys.forget_passkey_ceremony(&dropped).await?;
     }
     Ok(PasskeyCeremony {
@@ -134,11 +134,11 @@ pub async fn passkey_add_finish(
     use crate::auth::error::AuthError;
     use crate::auth::passkeys::Purpose;
     use crate::web::context::{client_info, request_parts, require_device_session, server_context};
-    use crate::web::flash;
+    use crate::web::web_session;
     let session = require_device_session()?;
     let ctx = server_context()?;
     let client = client_info(&ctx, &request_parts()?);
-    if !flash::take_ceremony(Purpose::Add, &ceremony).await {
+    if !web_session::take_ceremony(Purpose::Add, &ceremony).await {
         return Err(AuthError::PasskeyExpired.into());
     }
     let info = ctx
@@ -178,12 +178,12 @@ pub async fn passkey_remove(
 pub async fn passkey_sign_in_begin() -> Result<PasskeyCeremony, AppError> {
     use crate::auth::passkeys::Purpose;
     use crate::web::context::{client_info, request_parts, server_context};
-    use crate::web::flash;
+    use crate::web::web_session;
     let ctx = server_context()?;
     let client = client_info(&ctx, &request_parts()?);
     ctx.auth.guard.anonymous_write(&client.ip).await?;
     let ceremony = ctx.auth.passkeys.begin_passkey_sign_in().await?;
-    for dropped in flash::add_ceremony(Purpose::SignIn, &ceremony.challenge_id).await {
+    for dropped in web_session::add_ceremony(Purpose::SignIn, &ceremony.challenge_id).await {
         ctx.auth.passkeys.forget_passkey_ceremony(&dropped).await?;
     }
     Ok(PasskeyCeremony {
@@ -209,10 +209,10 @@ pub async fn passkey_sign_in_finish(
     use crate::web::context::{
         client_info, held_session, remember_device, request_parts, server_context, throttled,
     };
-    use crate::web::flash;
+    use crate::web::web_session;
     let ctx = server_context()?;
     let parts = request_parts()?;
-    if !flash::take_ceremony(Purpose::SignIn, &ceremony).await {
+    if !web_session::take_ceremony(Purpose::SignIn, &ceremony).await {
         return Err(AuthError::PasskeyExpired.into());
     }
     let mut client = client_info(&ctx, &parts);
@@ -226,7 +226,7 @@ pub async fn passkey_sign_in_finish(
         .finish_passkey_sign_in(&ceremony, &credential, client.clone());
     let guessed = Guessed::Passkey(&credential_id);
     let signed_in = throttled(&ctx, AttemptKind::Password, guessed, &client, finish).await?;
-    flash::cycle_web_session_id().await;
+    web_session::cycle_web_session_id().await;
     remember_device(&ctx, &signed_in.account.email);
     Ok(super::auth::finish_sign_in(
         &ctx,

@@ -8,7 +8,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::client::SessionClient;
+use super::session_client::SessionClient;
 use crate::error::AppError;
 use crate::secret::Secret;
 
@@ -89,9 +89,9 @@ pub async fn reset_password(new_password: Secret) -> Result<(), AppError> {
     // and code guesses made with the old password no longer hold the code step shut.
     remember_device(&ctx, &email);
     ctx.auth.guard.after_reset(&email).await;
-    crate::web::flash::cycle_web_session_id().await;
-    crate::web::flash::set_reset_grant(&grant).await;
-    crate::web::flash::set(crate::i18n::ui::t("notice-password-reset")).await;
+    crate::web::web_session::cycle_web_session_id().await;
+    crate::web::web_session::set_reset_grant(&grant).await;
+    crate::web::web_session::set_notice(crate::i18n::ui::t("notice-password-reset")).await;
     if wants_html(&parts) {
         leptos_axum::redirect(&crate::paths::RESET_REVIEW.path());
     }
@@ -193,7 +193,7 @@ async fn review_caller() -> Result<
 > {
     use crate::auth::error::AuthError;
     let ctx = crate::web::context::server_context()?;
-    let grant = crate::web::flash::reset_grant()
+    let grant = crate::web::web_session::reset_grant()
         .await
         .ok_or(AuthError::ReviewClosed)?;
     Ok((ctx, grant))

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::auth::SignedInView;
-use super::client::SessionClient;
+use super::session_client::SessionClient;
 use crate::error::AppError;
 use crate::secret::Secret;
 
@@ -147,16 +147,16 @@ pub async fn login_code(code: String, next: Option<String>) -> Result<SignedInVi
         client_info, device_cookie, held_session, remember_device, request_parts, server_context,
         throttled,
     };
-    use crate::web::flash;
+    use crate::web::web_session;
     let ctx = server_context()?;
     let parts = request_parts()?;
-    let Some(pending) = flash::pending_sign_in().await else {
+    let Some(pending) = web_session::pending_sign_in().await else {
         return Err(AuthError::NoPendingSignIn.into());
     };
     // Each try is spent before it is checked, in the throttle's atomic counters (not in
     // the web session, which parallel requests would each read unspent).
     if !ctx.auth.guard.spend_code_try(&pending.id).await? {
-        flash::set_pending_sign_in(None).await;
+        web_session::set_pending_sign_in(None).await;
         return Err(AuthError::NoPendingSignIn.into());
     }
     let mut client = client_info(&ctx, &parts);
@@ -171,8 +171,8 @@ pub async fn login_code(code: String, next: Option<String>) -> Result<SignedInVi
         .guard
         .refund_password_step(&pending.email, &client, device_cookie(&ctx).as_deref())
         .await;
-    flash::set_pending_sign_in(None).await;
-    flash::cycle_web_session_id().await;
+    web_session::set_pending_sign_in(None).await;
+    web_session::cycle_web_session_id().await;
     remember_device(&ctx, &signed_in.account.email);
     Ok(super::auth::finish_sign_in(
         &ctx,

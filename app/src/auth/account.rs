@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 
-use super::client::ClientInfo;
+use super::client_info::ClientInfo;
 use super::core::Core;
 use super::email;
 use super::email_link::{self, LinkProblem, LinkPurpose};

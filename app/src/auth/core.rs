@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use chrono::NaiveDateTime;
 
 use super::access_token::{AccessTokens, LEEWAY_SECS};
-use super::client::ClientInfo;
+use super::client_info::ClientInfo;
 use super::error::AuthError;
 use super::keys::DerivedKey;
 use super::password::{Passwords, Verification};

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use super::client::ClientInfo;
+use super::client_info::ClientInfo;
 use super::core::Core;
 use super::error::AuthError;
 use super::events::EventKind;

@@ -1,6 +1,6 @@
 //! The kinds of security event shown on a user's activity page.
 
-use super::client::localized_device_label;
+use super::client_info::localized_device_label;
 use crate::i18n::{Arg, Language, message_id};
 
 /// What happened. Stored as `security_events.kind`.

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::client::ClientInfo;
+use super::client_info::ClientInfo;
 use super::core::Core;
 use super::email;
 use super::error::AuthError;

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 pub mod access_token;
 pub mod account;
-pub mod client;
+pub mod client_info;
 pub mod core;
 pub mod devices;
 pub mod email;

@@ -21,7 +21,7 @@ use webauthn_rs::prelude::{
 };
 use webauthn_rs_proto::{AuthenticatorSelectionCriteria, ResidentKeyRequirement};
 
-use super::client::ClientInfo;
+use super::client_info::ClientInfo;
 use super::core::Core;
 use super::error::AuthError;
 use super::events::EventKind;
@@ -369,7 +369,10 @@ impl Passkeys {
             // Unnamed, it is named after the browser, in the words of the one adding it.
             name: clean_name(
                 name,
-                &super::client::localized_device_label(client.language, &client.device_label()),
+                &super::client_info::localized_device_label(
+                    client.language,
+                    &client.device_label(),
+                ),
             ),
             passkey: stored.to_string(),
             sign_count,

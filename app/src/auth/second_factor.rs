@@ -16,7 +16,7 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use totp_rs::{Algorithm, TOTP};
 
-use super::client::ClientInfo;
+use super::client_info::ClientInfo;
 use super::core::Core;
 use super::error::AuthError;
 use super::events::EventKind;

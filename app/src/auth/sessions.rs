@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::client::ClientInfo;
+use super::client_info::ClientInfo;
 use super::core::Core;
 use super::email;
 use super::error::AuthError;

@@ -13,7 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{NaiveDateTime, Utc};
 
 use super::access_token::LEEWAY_SECS;
-use super::client::{ClientInfo, HeldSession};
+use super::client_info::{ClientInfo, HeldSession};
 use super::email_link::LinkPurpose;
 use super::events::EventKind;
 use super::notices::{MailClass, MailFacts, MailKind};

@@ -122,7 +122,7 @@ pub fn CredentialFields(
 pub fn continue_after_sign_in(
     result: Signal<Option<Result<crate::api::auth::SignedInView, AppError>>>,
 ) {
-    let session = super::session::use_session();
+    let session = super::viewer::use_viewer();
     let navigate = leptos_router::hooks::use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(view)) = result.get() {

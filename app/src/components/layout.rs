@@ -5,8 +5,8 @@ use crate::i18n::ui::t;
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
-use super::session::{SignOutButton, use_session};
 use super::suspense::build_once;
+use super::viewer::{SignOutButton, use_viewer};
 use crate::api::auth::Viewer;
 use crate::paths;
 
@@ -53,7 +53,7 @@ fn ViewerNav(
     /// The current path, for the links' active state.
     here: Memo<String>,
 ) -> impl IntoView {
-    let session = use_session();
+    let session = use_viewer();
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {

@@ -5,7 +5,7 @@ pub mod language;
 pub mod layout;
 pub mod passkeys;
 pub mod second_factor;
-pub mod session;
 pub mod sudo;
 pub mod suspense;
 pub mod time;
+pub mod viewer;

@@ -233,7 +233,7 @@ pub fn PasskeySignIn(
     let ready = RwSignal::new(false);
     let pending = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
-    let session = super::session::use_session();
+    let session = super::viewer::use_viewer();
     let navigate = leptos_router::hooks::use_navigate();
 
     // The end of a sign-in. A closed prompt or an abandoned autofill wait is not an

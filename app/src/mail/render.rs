@@ -3,7 +3,7 @@
 
 use chrono::NaiveDateTime;
 
-use crate::auth::client::localized_device_label;
+use crate::auth::client_info::localized_device_label;
 use crate::auth::notices::{MailFacts, MailKind, SignInMethodFact};
 use crate::i18n::{Arg, Language, message_id};
 use crate::paths;

@@ -16,9 +16,9 @@ use crate::api::auth::whoami;
 use crate::components::form::{FormError, described_by, failed, focus_when_shown};
 use crate::components::passkeys::{PasskeysData, PasskeysSection};
 use crate::components::second_factor::SecondFactorSection;
-use crate::components::session::{RequireSignIn, use_session};
 use crate::components::sudo::{SudoFields, follow_sudo, provide_sudo_context};
 use crate::components::suspense::render_once;
+use crate::components::viewer::{RequireSignIn, use_viewer};
 use crate::error::AppError;
 use crate::paths::{self, AccountNotice};
 
@@ -210,7 +210,7 @@ fn ChangePasswordForm() -> impl IntoView {
 fn DeleteAccountForm() -> impl IntoView {
     let delete = ServerAction::<DeleteAccount>::new();
     follow_sudo(delete.value().into());
-    let session = use_session();
+    let session = use_viewer();
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(())) = delete.value().get() {

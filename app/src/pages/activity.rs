@@ -6,9 +6,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::account::{ActivityView, activity};
-use crate::components::session::RequireSignIn;
 use crate::components::suspense::render_once;
 use crate::components::time::RelativeTime;
+use crate::components::viewer::RequireSignIn;
 use crate::error::AppError;
 use crate::paths;
 

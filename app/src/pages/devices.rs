@@ -11,10 +11,10 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::api::devices::{
     DeviceList, DeviceView, RevokeDevice, RevokeOtherDevices, SignedOutDevices, list_devices,
 };
-use crate::components::session::{RequireSignIn, use_session};
 use crate::components::sudo::{SudoFields, follow_sudo, provide_sudo_context};
 use crate::components::suspense::render_once;
 use crate::components::time::{ExactTime, RelativeTime};
+use crate::components::viewer::{RequireSignIn, use_viewer};
 use crate::error::AppError;
 use crate::paths;
 
@@ -54,7 +54,7 @@ fn Devices(
     let confirming = Signal::derive(move || query.read().get(paths::param::CONFIRM));
 
     // Signing out this device from here ends the session: go to the login page.
-    let session = use_session();
+    let session = use_viewer();
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(SignedOutDevices {

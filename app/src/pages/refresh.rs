@@ -13,7 +13,7 @@ use leptos_router::hooks::use_navigate;
 
 use crate::api::auth::Refresh;
 use crate::components::form::next_param;
-use crate::components::session::use_session;
+use crate::components::viewer::use_viewer;
 use crate::paths::{login_url, safe_next};
 
 /// The "Restoring your session…" page.
@@ -21,7 +21,7 @@ use crate::paths::{login_url, safe_next};
 pub fn RefreshPage() -> impl IntoView {
     let refresh = ServerAction::<Refresh>::new();
     let next = next_param();
-    let session = use_session();
+    let session = use_viewer();
     let navigate = use_navigate();
 
     // Effects run only in the browser, after hydration.

@@ -10,7 +10,7 @@ use leptos::prelude::use_context;
 
 use super::cookies::{self, CookieSettings};
 use crate::auth::Auth;
-use crate::auth::client::{ClientInfo, HeldSession};
+use crate::auth::client_info::{ClientInfo, HeldSession};
 use crate::auth::error::AuthError;
 use crate::auth::guard::{Guessed, Settles};
 use crate::auth::refresh_token::RefreshToken;

@@ -5,4 +5,4 @@ pub mod context;
 pub mod cookies;
 pub mod csp;
 pub mod email_link;
-pub mod flash;
+pub mod web_session;

@@ -10,7 +10,7 @@ use chrono::Utc;
 
 use super::Auth;
 use super::access_token::AccessTokens;
-use super::client::ClientInfo;
+use super::client_info::ClientInfo;
 use super::error::AuthError;
 use super::events::EventKind;
 use super::keys::{KeySet, SigningKey};

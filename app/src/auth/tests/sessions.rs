@@ -697,7 +697,7 @@ async fn signing_in_again_on_a_signed_in_browser_ends_its_previous_session() {
         .await
         .unwrap();
     let mut same_browser = client();
-    same_browser.held_session = Some(crate::auth::client::HeldSession::RefreshHash(
+    same_browser.held_session = Some(crate::auth::client_info::HeldSession::RefreshHash(
         first
             .refresh
             .as_ref()

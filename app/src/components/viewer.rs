@@ -1,6 +1,6 @@
 //! Who is signed in, for every component: the viewer resource, the guard for protected
 //! pages and the sign-out button. (Refresh-and-retry of server calls is not here: every
-//! server function goes through `api::client::SessionClient`.)
+//! server function goes through `api::session_client::SessionClient`.)
 
 use crate::i18n::ui::t;
 use leptos::prelude::*;
@@ -15,29 +15,29 @@ use crate::paths::{self, LoginReason, login_url, refresh_url};
 
 /// The signed-in state shared by the header and protected pages.
 #[derive(Clone, Copy)]
-pub struct SessionContext {
+pub struct ViewerContext {
     version: RwSignal<u32>,
     /// Who is looking at the page; refetched after sign-in and sign-out.
     pub viewer: Resource<Result<Viewer, AppError>>,
 }
 
-impl SessionContext {
+impl ViewerContext {
     /// Call after signing in or out so everything that shows the viewer refreshes.
     pub fn changed(&self) {
         self.version.update(|v| *v += 1);
     }
 }
 
-/// Creates the [`SessionContext`] for the app; called once by `App`.
-pub fn provide_session_context() {
+/// Creates the [`ViewerContext`] for the app; called once by `App`.
+pub fn provide_viewer_context() {
     let version = RwSignal::new(0_u32);
     let viewer = Resource::new(move || version.get(), |_| current_viewer());
-    provide_context(SessionContext { version, viewer });
+    provide_context(ViewerContext { version, viewer });
 }
 
 /// The session context (provided by `App`).
-pub fn use_session() -> SessionContext {
-    expect_context::<SessionContext>()
+pub fn use_viewer() -> ViewerContext {
+    expect_context::<ViewerContext>()
 }
 
 /// Shows `children` only to a signed-in viewer. Everyone else is redirected (a 302 when
@@ -56,7 +56,7 @@ pub fn use_session() -> SessionContext {
 /// read directly in them would not hold this one back.
 #[component]
 pub fn RequireSignIn(children: ChildrenFn) -> impl IntoView {
-    let session = use_session();
+    let session = use_viewer();
     let location = use_location();
     let children = StoredValue::new(children);
     view! {
@@ -78,7 +78,7 @@ pub fn RequireSignIn(children: ChildrenFn) -> impl IntoView {
 #[component]
 pub fn SignOutButton() -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
-    let session = use_session();
+    let session = use_viewer();
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(())) = logout.value().get() {

@@ -37,7 +37,7 @@ pub async fn cycle_web_session_id() {
 }
 
 /// Leaves a one-time notice for the next page this browser renders.
-pub async fn set(message: &str) {
+pub async fn set_notice(message: &str) {
     if let Some(session) = web_session().await
         && let Err(err) = session.insert(FLASH_KEY, message).await
     {
@@ -46,7 +46,7 @@ pub async fn set(message: &str) {
 }
 
 /// Takes the pending notice, if any; it is shown once.
-pub async fn take() -> Option<String> {
+pub async fn take_notice() -> Option<String> {
     let session = web_session().await?;
     session.remove::<String>(FLASH_KEY).await.ok().flatten()
 }
