@@ -52,7 +52,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
             addr: config.site_addr,
             source,
         })?;
-    serve_prepared(&config, listener, db, shutdown::signal()).await
+    serve_prepared(&config, listener, db, shutdown::signal(), |_| {}).await
 }
 
 /// Serves Gatehouse on a listener the caller has bound, until `shutdown` resolves: the
@@ -63,8 +63,19 @@ pub async fn serve_on(
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), StartupError> {
+    serve_on_with(config, listener, shutdown, |_| {}).await
+}
+
+/// [`serve_on`], handing the state every request shares to `ready` once it is
+/// assembled, before the first request: the test harness looks inside it.
+pub async fn serve_on_with(
+    config: &Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+    ready: impl FnOnce(&AppState),
+) -> Result<(), StartupError> {
     let db = prepare(config).await?;
-    serve_prepared(config, listener, db, shutdown).await
+    serve_prepared(config, listener, db, shutdown, ready).await
 }
 
 /// Checks the settings that can be refused, creates the data directory and opens (and
@@ -95,6 +106,7 @@ async fn serve_prepared(
     listener: TcpListener,
     db: Database,
     shutdown: impl Future<Output = ()>,
+    ready: impl FnOnce(&AppState),
 ) -> Result<(), StartupError> {
     let addr = listener.local_addr().map_err(StartupError::Serve)?;
     let pkg = config.site_root.join("pkg");
@@ -106,6 +118,7 @@ async fn serve_prepared(
     }
 
     let state = app_state(config, addr, db).await?;
+    ready(&state);
     let cleanup = jobs::spawn_cleanup(Arc::clone(&state.server.auth), config.cleanup_interval);
     let feed = jobs::spawn_revocation_feed(
         Arc::clone(&state.server.auth),

@@ -11,7 +11,7 @@ use app::auth::session::RevokeReason;
 use app::store::schema::{device_sessions, refresh_tokens, security_events, token_blacklist};
 use diesel::prelude::*;
 use reqwest::StatusCode;
-use support::{Client, Cookies, InProcess, PASSWORD, count};
+use support::{Client, Cookies, PASSWORD, TestServer, count};
 
 #[tokio::test]
 async fn sign_up_sets_http_only_cookies_scoped_as_designed() {
@@ -138,7 +138,7 @@ async fn wrong_password_and_unknown_email_get_the_same_401() {
 /// dummy for a missing account.)
 #[tokio::test]
 async fn unknown_and_known_addresses_each_cost_one_argon2_verification() {
-    let server = InProcess::start(&[]).await;
+    let server = TestServer::start(&[]);
     let response = server
         .http
         .post(server.url("/api/auth/signup"))

@@ -96,7 +96,7 @@ fn server_functions() -> Vec<&'static str> {
 /// It comes from an address of its own (the server trusts the test as a proxy): the
 /// fuzzed requests' wrong guesses fill 127.0.0.1's throttle bucket, and must not keep
 /// the fuzzer from signing in again.
-async fn signed_in(server: &support::InProcess) -> String {
+async fn signed_in(server: &TestServer) -> String {
     let mut cookies = support::Cookies::default();
     let mut last = String::new();
     for path in ["/api/auth/signup", "/api/auth/login"] {
@@ -125,7 +125,7 @@ async fn signed_in(server: &support::InProcess) -> String {
 }
 
 /// Whether `cookie` is still signed in.
-async fn still_signed_in(server: &support::InProcess, cookie: &str) -> bool {
+async fn still_signed_in(server: &TestServer, cookie: &str) -> bool {
     server
         .http
         .post(server.url("/api/session/me"))
@@ -184,16 +184,13 @@ async fn assert_clear_answer(
 #[test]
 fn arbitrary_unicode_fields_get_a_clear_answer_from_every_server_function() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let server = runtime.block_on(support::InProcess::start(&[
-        "--insecure-fast-password-hashing",
-        "true",
-        "--trusted-proxies",
-        "127.0.0.1",
-        // A case that deletes the account (any post to /api/account/delete in the sudo
-        // window a fresh sign-in opens) is followed by a new sign-up.
-        "--sign-ups-per-hour",
-        "100000",
-    ]));
+    // A case that deletes the account (any post to /api/account/delete in the sudo
+    // window a fresh sign-in opens) is followed by a new sign-up: the harness lifts the
+    // sign-up limit.
+    let server = TestServer::start(&[
+        ("INSECURE_FAST_PASSWORD_HASHING", "true"),
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+    ]);
     let functions = server_functions();
     // Signed in, so protected functions get past decoding their input to their checks.
     let cookie = std::cell::RefCell::new(runtime.block_on(signed_in(&server)));

@@ -9,25 +9,23 @@ use std::sync::Arc;
 use app::auth::throttle::CODE_FAILURES_PER_HOUR;
 use reqwest::StatusCode;
 use support::smtp::SmtpServer;
-use support::{Browser, Client, InProcess, PASSWORD, TestServer, code_for, count, now_unix};
+use support::{Browser, Client, PASSWORD, TestServer, code_for, count, now_unix};
 
 const VICTIM: &str = "ann@example.com";
 
 /// A server in this process behind the test's "proxy", with cheap hashing.
-async fn behind_a_proxy(extra: &[&str]) -> InProcess {
-    let mut flags = vec![
-        "--trusted-proxies",
-        "127.0.0.1",
-        "--insecure-fast-password-hashing",
-        "true",
+fn behind_a_proxy(extra: &[(&str, &str)]) -> TestServer {
+    let mut env = vec![
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+        ("INSECURE_FAST_PASSWORD_HASHING", "true"),
     ];
-    flags.extend_from_slice(extra);
-    InProcess::start(&flags).await
+    env.extend_from_slice(extra);
+    TestServer::start(&env)
 }
 
 /// A POST from `browser` at client address `ip`; the browser keeps what is set.
 async fn post_from(
-    server: &InProcess,
+    server: &TestServer,
     browser: &mut Browser,
     ip: &str,
     path: &str,
@@ -52,7 +50,7 @@ fn wrong_code(secret: &str, n: u32) -> String {
 }
 
 /// Signs ann up (from her own address) and turns two-step sign-in on; returns the secret.
-async fn ann_with_two_step_sign_in(server: &InProcess) -> String {
+async fn ann_with_two_step_sign_in(server: &TestServer) -> String {
     let mut ann = Browser::default();
     let ip = "198.51.100.1";
     let signed_up = post_from(
@@ -64,13 +62,13 @@ async fn ann_with_two_step_sign_in(server: &InProcess) -> String {
     )
     .await;
     assert_eq!(signed_up.status(), StatusCode::OK);
-    verify_every_address(server.state.server.auth.core.db()).await;
+    verify_every_address(server.state().server.auth.core.db()).await;
     turn_on_two_step(server, &mut ann, ip).await
 }
 
 /// Turns two-step sign-in on from `browser` (signed in, in sudo mode) at client address
 /// `ip`, with a new authenticator app; returns its key.
-async fn turn_on_two_step(server: &InProcess, browser: &mut Browser, ip: &str) -> String {
+async fn turn_on_two_step(server: &TestServer, browser: &mut Browser, ip: &str) -> String {
     let setup: serde_json::Value = post_from(server, browser, ip, "/api/security/totp_begin", &[])
         .await
         .json()
@@ -103,15 +101,15 @@ async fn verify_every_address(db: &app::store::Database) {
     .unwrap();
 }
 
-async fn outbox_count(server: &InProcess, kind: &'static str) -> i64 {
-    count(server.state.server.auth.core.db(), move |c| {
+async fn outbox_count(server: &TestServer, kind: &'static str) -> i64 {
+    count(server.state().server.auth.core.db(), move |c| {
         app::store::testing::count_where(c, "mail_outbox", &format!("kind = '{kind}'"))
     })
     .await
 }
 
-async fn events(server: &InProcess, kind: &'static str) -> i64 {
-    count(server.state.server.auth.core.db(), move |c| {
+async fn events(server: &TestServer, kind: &'static str) -> i64 {
+    count(server.state().server.auth.core.db(), move |c| {
         app::store::testing::count_where(c, "security_events", &format!("kind = '{kind}'"))
     })
     .await
@@ -119,9 +117,9 @@ async fn events(server: &InProcess, kind: &'static str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thirty_addresses_that_know_the_password_check_at_most_the_accounts_code_budget() {
-    let server = behind_a_proxy(&[]).await;
+    let server = behind_a_proxy(&[]);
     let secret = ann_with_two_step_sign_in(&server).await;
-    let checks_before = server.state.server.auth.second_factor.code_checks();
+    let checks_before = server.state().server.auth.second_factor.code_checks();
     let (mut wrong, mut refused, mut guess) = (0, 0, 0);
     for ip in 1..=30 {
         let ip = format!("10.0.0.{ip}");
@@ -163,7 +161,7 @@ async fn thirty_addresses_that_know_the_password_check_at_most_the_accounts_code
             }
         }
     }
-    let checked = server.state.server.auth.second_factor.code_checks() - checks_before;
+    let checked = server.state().server.auth.second_factor.code_checks() - checks_before;
     assert!(
         checked <= CODE_FAILURES_PER_HOUR as u64,
         "{checked} wrong codes were checked in the hour"
@@ -183,10 +181,10 @@ async fn thirty_addresses_that_know_the_password_check_at_most_the_accounts_code
 }
 
 /// The newest link of `kind` mailed to `to`, once the development mailbox has it.
-async fn newest_link(server: &InProcess, kind: &'static str, to: &'static str) -> String {
+async fn newest_link(server: &TestServer, kind: &'static str, to: &'static str) -> String {
     for _ in 0..100 {
         let body: Option<String> = server
-            .state
+            .state()
             .server
             .auth
             .core
@@ -219,7 +217,7 @@ async fn newest_link(server: &InProcess, kind: &'static str, to: &'static str) -
 /// Someone with `password` spends the account's code budget from five addresses (ten
 /// wrong codes, `guess` numbering them); then a sign-in from elsewhere finds the code
 /// step locked.
-async fn spend_code_budget(server: &InProcess, secret: &str, password: &str, guess: u32) {
+async fn spend_code_budget(server: &TestServer, secret: &str, password: &str, guess: u32) {
     let step = [("email", VICTIM), ("password", password)];
     for ip in 1..=5 {
         let mut attacker = Browser::default();
@@ -256,9 +254,9 @@ async fn spend_code_budget(server: &InProcess, secret: &str, password: &str, gue
 
 /// Resets ann's password to `new_password` through the mailed link, from a browser at
 /// 192.0.2.9 (the test runs the mail sender); returns that browser.
-async fn reset_by_mail(server: &InProcess, new_password: &str) -> Browser {
+async fn reset_by_mail(server: &TestServer, new_password: &str) -> Browser {
     let sent = || async {
-        count(server.state.server.auth.core.db(), |c| {
+        count(server.state().server.auth.core.db(), |c| {
             app::store::testing::count_where(
                 c,
                 "mail_outbox",
@@ -310,7 +308,7 @@ async fn reset_by_mail(server: &InProcess, new_password: &str) -> Browser {
 
 /// The code step after a password step with `password` from `browser`: its status.
 async fn code_step(
-    server: &InProcess,
+    server: &TestServer,
     browser: &mut Browser,
     password: &str,
     code: &str,
@@ -331,11 +329,11 @@ async fn code_step(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_completed_reset_lifts_the_code_lock_once_a_day() {
-    let server = behind_a_proxy(&[]).await;
+    let server = behind_a_proxy(&[]);
     let secret = ann_with_two_step_sign_in(&server).await;
     let sender = tokio::spawn(
         server
-            .state
+            .state()
             .mail
             .as_ref()
             .clone()
@@ -367,7 +365,7 @@ async fn a_completed_reset_lifts_the_code_lock_once_a_day() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_guesses_on_one_pending_sign_in_check_at_most_five_codes() {
-    let server = Arc::new(behind_a_proxy(&[]).await);
+    let server = Arc::new(behind_a_proxy(&[]));
     let secret = ann_with_two_step_sign_in(&server).await;
     let mut attacker = Browser::default();
     let password = post_from(
@@ -379,7 +377,7 @@ async fn parallel_guesses_on_one_pending_sign_in_check_at_most_five_codes() {
     )
     .await;
     assert_eq!(password.status(), StatusCode::OK);
-    let checks_before = server.state.server.auth.second_factor.code_checks();
+    let checks_before = server.state().server.auth.second_factor.code_checks();
     // Three waves of four lanes, each lane its own address, all on the one web session.
     let mut statuses = Vec::new();
     for wave in 0..3u32 {
@@ -406,7 +404,7 @@ async fn parallel_guesses_on_one_pending_sign_in_check_at_most_five_codes() {
             statuses.push(lane.await.unwrap());
         }
     }
-    let checked = server.state.server.auth.second_factor.code_checks() - checks_before;
+    let checked = server.state().server.auth.second_factor.code_checks() - checks_before;
     assert!(
         checked <= 5,
         "{checked} codes checked for one password: {statuses:?}"
@@ -419,7 +417,7 @@ async fn parallel_guesses_on_one_pending_sign_in_check_at_most_five_codes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_ups_with_the_victims_address_do_not_disarm_the_account_lock() {
-    let server = behind_a_proxy(&["--require-verified-email", "true"]).await;
+    let server = behind_a_proxy(&[("REQUIRE_VERIFIED_EMAIL", "true")]);
     let mut owner = Browser::default();
     let created = post_from(
         &server,
@@ -484,7 +482,7 @@ async fn sign_ups_with_the_victims_address_do_not_disarm_the_account_lock() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_ups_from_one_address_are_limited_and_not_refunded() {
-    let server = behind_a_proxy(&[]).await;
+    let server = behind_a_proxy(&[]);
     let mut statuses = Vec::new();
     for i in 0..12 {
         let email = format!("new{i}@example.com");
@@ -517,7 +515,7 @@ async fn sign_ups_from_one_address_are_limited_and_not_refunded() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_addresses_of_one_ipv6_slash_64_share_one_address_budget() {
-    let server = behind_a_proxy(&[]).await;
+    let server = behind_a_proxy(&[]);
     for i in 1..=20 {
         let mut browser = Browser::default();
         let email = format!("someone{i}@example.com");
@@ -568,7 +566,7 @@ async fn twenty_addresses_of_one_ipv6_slash_64_share_one_address_budget() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_sensitive_change_is_mailed_and_silencing_alerts_needs_sudo() {
-    let server = behind_a_proxy(&["--sudo-window", "1s"]).await;
+    let server = behind_a_proxy(&[("SUDO_WINDOW", "1s")]);
     let ip = "198.51.100.1";
     let mut ann = Browser::default();
     let signed_up = post_from(
@@ -585,7 +583,7 @@ async fn every_sensitive_change_is_mailed_and_silencing_alerts_needs_sudo() {
         device_cookie.is_some(),
         "signing up started a device session"
     );
-    verify_every_address(server.state.server.auth.core.db()).await;
+    verify_every_address(server.state().server.auth.core.db()).await;
     turn_on_two_step(&server, &mut ann, ip).await;
     assert_eq!(outbox_count(&server, "second_factor_enabled").await, 1);
     let renewed = post_from(&server, &mut ann, ip, "/api/security/recovery_codes", &[]).await;
@@ -642,8 +640,8 @@ async fn every_sensitive_change_is_mailed_and_silencing_alerts_needs_sudo() {
     );
 }
 
-async fn rows(server: &InProcess, table: &'static str) -> i64 {
-    count(server.state.server.auth.core.db(), move |c| {
+async fn rows(server: &TestServer, table: &'static str) -> i64 {
+    count(server.state().server.auth.core.db(), move |c| {
         app::store::testing::count_where(c, table, "1 = 1")
     })
     .await
@@ -657,7 +655,7 @@ fn made_up_token(i: u32) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_anonymous_writes_without_a_bound_per_client() {
     use app::auth::throttle::ANONYMOUS_WRITES;
-    let server = behind_a_proxy(&[]).await;
+    let server = behind_a_proxy(&[]);
     let mut statuses = std::collections::BTreeMap::new();
     for _ in 0..600 {
         let mut stranger = Browser::default();
@@ -752,7 +750,7 @@ async fn nothing_anonymous_writes_without_a_bound_per_client() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn codes_given_for_sudo_mode_meet_the_same_code_ceiling() {
-    let server = behind_a_proxy(&["--sudo-window", "1s"]).await;
+    let server = behind_a_proxy(&[("SUDO_WINDOW", "1s")]);
     let secret = ann_with_two_step_sign_in(&server).await;
     // A stolen session, past its sudo window, guessing the app's code from many places.
     let mut thief = Browser::default();
@@ -813,7 +811,7 @@ async fn codes_given_for_sudo_mode_meet_the_same_code_ceiling() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn address_change_requests_are_limited_per_account_and_say_nothing_about_the_target() {
-    let server = behind_a_proxy(&[]).await;
+    let server = behind_a_proxy(&[]);
     let ip = "198.51.100.1";
     let mut ann = Browser::default();
     let signed_up = post_from(
@@ -1012,7 +1010,7 @@ async fn strangers_cannot_lock_the_owner_out_of_recovery() {
 /// has its own budget.
 #[tokio::test]
 async fn a_thiefs_sign_ins_silence_neither_the_change_notice_nor_the_owners_reset_link() {
-    let server = behind_a_proxy(&[]).await;
+    let server = behind_a_proxy(&[]);
     let mut ann = Browser::default();
     let signed_up = post_from(
         &server,
@@ -1023,7 +1021,7 @@ async fn a_thiefs_sign_ins_silence_neither_the_change_notice_nor_the_owners_rese
     )
     .await;
     assert_eq!(signed_up.status(), StatusCode::OK);
-    verify_every_address(server.state.server.auth.core.db()).await;
+    verify_every_address(server.state().server.auth.core.db()).await;
 
     let step = [("email", VICTIM), ("password", PASSWORD)];
     let mut thief = Browser::default();

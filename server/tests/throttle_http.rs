@@ -6,19 +6,17 @@ mod support;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use support::{Cookies, InProcess, PASSWORD};
+use support::{Cookies, PASSWORD, TestServer};
 
 /// The test plays a trusted proxy (to send from many addresses) and signs in a lot.
-const BEHIND_A_PROXY_WITH_CHEAP_HASHING: &[&str] = &[
-    "--trusted-proxies",
-    "127.0.0.1",
-    "--insecure-fast-password-hashing",
-    "true",
+const BEHIND_A_PROXY_WITH_CHEAP_HASHING: &[(&str, &str)] = &[
+    ("TRUSTED_PROXIES", "127.0.0.1"),
+    ("INSECURE_FAST_PASSWORD_HASHING", "true"),
 ];
 
 /// A login from `ip` (the test plays the trusted proxy) with `cookies`.
 async fn login(
-    server: &InProcess,
+    server: &TestServer,
     ip: &str,
     cookies: &Cookies,
     email: &str,
@@ -35,7 +33,7 @@ async fn login(
         .unwrap()
 }
 
-async fn sign_up(server: &InProcess, email: &str) -> Cookies {
+async fn sign_up(server: &TestServer, email: &str) -> Cookies {
     let response = server
         .http
         .post(server.url("/api/auth/signup"))
@@ -52,7 +50,7 @@ async fn sign_up(server: &InProcess, email: &str) -> Cookies {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sixty_parallel_wrong_passwords_reach_argon2_at_most_five_times() {
-    let server = InProcess::start(&["--trusted-proxies", "127.0.0.1"]).await;
+    let server = TestServer::start(&[("TRUSTED_PROXIES", "127.0.0.1")]);
     sign_up(&server, "ann@example.com").await;
     let before = server.verifications();
     let server = std::sync::Arc::new(server);
@@ -93,7 +91,7 @@ async fn sixty_parallel_wrong_passwords_reach_argon2_at_most_five_times() {
 /// Four wrong passwords for `ann@example.com` from one address, sent at once (no more
 /// than the in-flight limit of one account, so none is turned away as busy); the
 /// statuses.
-async fn a_wave_of_four_wrong_passwords(server: &std::sync::Arc<InProcess>) -> Vec<StatusCode> {
+async fn a_wave_of_four_wrong_passwords(server: &std::sync::Arc<TestServer>) -> Vec<StatusCode> {
     let tasks: Vec<_> = (0..4)
         .map(|_| {
             let server = std::sync::Arc::clone(server);
@@ -123,7 +121,7 @@ async fn a_wave_of_four_wrong_passwords(server: &std::sync::Arc<InProcess>) -> V
 /// books, all four would be let through, and eight would be hashed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_parallel_waves_of_four_wrong_passwords_reach_argon2_five_times_not_eight() {
-    let server = std::sync::Arc::new(InProcess::start(&["--trusted-proxies", "127.0.0.1"]).await);
+    let server = std::sync::Arc::new(TestServer::start(&[("TRUSTED_PROXIES", "127.0.0.1")]));
     sign_up(&server, "ann@example.com").await;
     let before = server.verifications();
     let first = a_wave_of_four_wrong_passwords(&server).await;
@@ -144,7 +142,7 @@ async fn two_parallel_waves_of_four_wrong_passwords_reach_argon2_five_times_not_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_real_user_signs_in_during_a_flood_of_logins() {
-    let server = std::sync::Arc::new(InProcess::start(&["--trusted-proxies", "127.0.0.1"]).await);
+    let server = std::sync::Arc::new(TestServer::start(&[("TRUSTED_PROXIES", "127.0.0.1")]));
     sign_up(&server, "ann@example.com").await;
     let flood: Vec<_> = (0..200)
         .map(|i| {
@@ -194,7 +192,7 @@ async fn a_real_user_signs_in_during_a_flood_of_logins() {
 
 #[tokio::test]
 async fn signing_in_to_ones_own_account_never_resets_the_address_budget() {
-    let server = InProcess::start(BEHIND_A_PROXY_WITH_CHEAP_HASHING).await;
+    let server = TestServer::start(BEHIND_A_PROXY_WITH_CHEAP_HASHING);
     let own = sign_up(&server, "mallory@example.com").await;
     let mut reached = 0;
     let mut refused = 0;
@@ -235,7 +233,7 @@ async fn signing_in_to_ones_own_account_never_resets_the_address_budget() {
 
 #[tokio::test]
 async fn a_browser_that_signed_in_before_is_not_locked_out_by_a_distributed_attack() {
-    let server = InProcess::start(BEHIND_A_PROXY_WITH_CHEAP_HASHING).await;
+    let server = TestServer::start(BEHIND_A_PROXY_WITH_CHEAP_HASHING);
     let anns_laptop = sign_up(&server, "ann@example.com").await;
     assert!(
         anns_laptop.device.is_some(),
@@ -285,7 +283,7 @@ async fn a_browser_that_signed_in_before_is_not_locked_out_by_a_distributed_atta
 
 #[tokio::test]
 async fn a_throttled_answer_is_a_readable_json_error() {
-    let server = InProcess::start(&["--insecure-fast-password-hashing", "true"]).await;
+    let server = TestServer::start(&[("INSECURE_FAST_PASSWORD_HASHING", "true")]);
     for _ in 0..5 {
         login(
             &server,
@@ -323,17 +321,11 @@ async fn a_throttled_answer_is_a_readable_json_error() {
 
 #[tokio::test]
 async fn a_full_hashing_queue_answers_503_with_retry_after_at_once() {
-    let server = std::sync::Arc::new(
-        InProcess::start(&[
-            "--trusted-proxies",
-            "127.0.0.1",
-            "--password-hash-concurrency",
-            "1",
-            "--password-hash-queue",
-            "2",
-        ])
-        .await,
-    );
+    let server = std::sync::Arc::new(TestServer::start(&[
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+        ("PASSWORD_HASH_CONCURRENCY", "1"),
+        ("PASSWORD_HASH_QUEUE", "2"),
+    ]));
     // Many addresses, so neither the throttle nor the in-flight limits stop them first.
     let tasks: Vec<_> = (0..30)
         .map(|i| {
@@ -368,13 +360,10 @@ async fn a_full_hashing_queue_answers_503_with_retry_after_at_once() {
 #[tokio::test]
 async fn wrong_sudo_proofs_are_throttled_like_wrong_passwords() {
     // A window of zero: every sensitive action asks for a proof.
-    let server = InProcess::start(&[
-        "--insecure-fast-password-hashing",
-        "true",
-        "--sudo-window",
-        "0s",
-    ])
-    .await;
+    let server = TestServer::start(&[
+        ("INSECURE_FAST_PASSWORD_HASHING", "true"),
+        ("SUDO_WINDOW", "0s"),
+    ]);
     let ann = sign_up(&server, "ann@example.com").await;
     let before = server.verifications();
     let mut statuses = Vec::new();

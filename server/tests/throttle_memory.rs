@@ -7,7 +7,7 @@ mod support;
 use std::sync::Arc;
 
 use reqwest::StatusCode;
-use support::InProcess;
+use support::TestServer;
 
 /// Resident memory of this process, in bytes.
 fn rss() -> u64 {
@@ -17,7 +17,7 @@ fn rss() -> u64 {
 }
 
 /// Asks for a reset for `email` (not an address: 12 KB of letters); it must be a 400.
-async fn refused_reset(server: &InProcess, email: String) {
+async fn refused_reset(server: &TestServer, email: String) {
     let response = server
         .http
         .post(server.url("/api/recovery/forgot"))
@@ -30,7 +30,7 @@ async fn refused_reset(server: &InProcess, email: String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_huge_addresses_leave_no_counters_and_no_memory_behind() {
-    let server = Arc::new(InProcess::start(&["--trusted-proxies", "127.0.0.1"]).await);
+    let server = Arc::new(TestServer::start(&[("TRUSTED_PROXIES", "127.0.0.1")]));
     let big = "a".repeat(12_000);
     // Warm up the allocator and the connection pool on the same path.
     for i in 0..200 {
@@ -38,7 +38,7 @@ async fn ten_thousand_huge_addresses_leave_no_counters_and_no_memory_behind() {
     }
     let (rss_before, counters_before) = (
         rss(),
-        server.state.server.auth.guard.throttle().memory_len(),
+        server.state().server.auth.guard.throttle().memory_len(),
     );
     let lanes: Vec<_> = (0..8)
         .map(|lane| {
@@ -55,7 +55,7 @@ async fn ten_thousand_huge_addresses_leave_no_counters_and_no_memory_behind() {
         lane.await.unwrap();
     }
     assert_eq!(
-        server.state.server.auth.guard.throttle().memory_len(),
+        server.state().server.auth.guard.throttle().memory_len(),
         counters_before,
         "an address refused as invalid leaves no counter"
     );

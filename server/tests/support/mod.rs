@@ -1,6 +1,7 @@
 //! Starts Gatehouse on a temporary data directory and an OS-chosen port, for tests that
 //! speak HTTP to it: in this process by default (`server::serve_on`, the binary's own
-//! start-up), or as the real binary for tests of the process itself.
+//! start-up, with its state at hand for tests that look inside), or as the real binary
+//! for tests of the process itself. One harness: [`TestServer`].
 
 #![allow(dead_code, missing_docs)]
 
@@ -40,6 +41,8 @@ pub struct TestServer {
     pub database: DatabaseUrl,
     running: Running,
     env: Vec<(String, String)>,
+    /// A client that does not follow redirects (tests look at them).
+    pub http: reqwest::Client,
 }
 
 enum Running {
@@ -47,6 +50,7 @@ enum Running {
     /// whatever the test's runtime is doing (and tests without one).
     InProcess {
         stop: Option<tokio::sync::oneshot::Sender<()>>,
+        state: Box<server::AppState>,
     },
     Process {
         child: Child,
@@ -76,6 +80,7 @@ impl TestServer {
             database,
             running: Running::Process { child, log },
             env,
+            http: no_redirects(),
         }
     }
 
@@ -87,14 +92,36 @@ impl TestServer {
         env: &[(&str, &str)],
     ) -> Self {
         let env = with_database(&data_dir, &database, env);
-        let (base_url, stop) = serve_in_process(data_dir.path(), &env);
+        let (base_url, stop, state) = serve_in_process(data_dir.path(), &env);
         Self {
             base_url,
             data_dir,
             database,
-            running: Running::InProcess { stop: Some(stop) },
+            running: Running::InProcess {
+                stop: Some(stop),
+                state: Box::new(state),
+            },
             env,
+            http: no_redirects(),
         }
+    }
+
+    /// The state every request of this in-process server shares.
+    pub fn state(&self) -> &server::AppState {
+        match &self.running {
+            Running::InProcess { state, .. } => state,
+            Running::Process { .. } => panic!("the state needs an in-process TestServer"),
+        }
+    }
+
+    /// Password verifications Argon2 has computed so far.
+    pub fn verifications(&self) -> u64 {
+        self.state()
+            .server
+            .auth
+            .core
+            .password_hasher()
+            .verifications()
     }
 
     /// Kills the process with SIGKILL (no shutdown code runs: a crash) and starts a new
@@ -197,14 +224,24 @@ fn config_from_env(data_dir: &std::path::Path, env: &[(String, String)]) -> serv
     server::Config::from_arg_matches(&matches).unwrap()
 }
 
-/// Serves in this process on a free port; returns the base URL and the stop switch.
+/// A client that does not follow redirects.
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Serves in this process on a free port; returns the base URL, the stop switch and the
+/// server's state.
 fn serve_in_process(
     data_dir: &std::path::Path,
     env: &[(String, String)],
-) -> (String, tokio::sync::oneshot::Sender<()>) {
+) -> (String, tokio::sync::oneshot::Sender<()>, server::AppState) {
     let config = config_from_env(data_dir, env);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (addr_tx, addr_rx) = mpsc::channel();
+    let (state_tx, state_rx) = mpsc::channel();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -217,7 +254,10 @@ fn serve_in_process(
             let stopped = async {
                 let _ = stopped.await;
             };
-            if let Err(err) = server::serve_on(&config, listener, stopped).await {
+            let ready = move |state: &server::AppState| {
+                let _ = state_tx.send(state.clone());
+            };
+            if let Err(err) = server::serve_on_with(&config, listener, stopped, ready).await {
                 panic!("the in-process server failed to start: {err}");
             }
         });
@@ -227,7 +267,10 @@ fn serve_in_process(
         .recv_timeout(Duration::from_secs(30))
         .expect("the in-process server did not start");
     wait_until_serving(addr);
-    (format!("http://{addr}"), stop)
+    let state = state_rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the in-process server gave no state");
+    (format!("http://{addr}"), stop, state)
 }
 
 /// Waits until `/healthz` at `addr` answers 200: the database is open and migrated, and
@@ -297,7 +340,7 @@ impl Drop for TestServer {
                 let _ = child.kill();
                 let _ = child.wait();
             }
-            Running::InProcess { stop } => {
+            Running::InProcess { stop, .. } => {
                 if let Some(stop) = stop.take() {
                     let _ = stop.send(());
                 }
@@ -625,82 +668,4 @@ pub async fn own_session_id(client: &Client, cookies: &Cookies) -> String {
     assert_eq!(response.status(), StatusCode::OK);
     let body: serde_json::Value = response.json().await.unwrap();
     body["devices"][0]["id"].as_str().unwrap().to_owned()
-}
-
-// ---- The server in this process, for tests that need to look inside it. ----
-
-/// Gatehouse served from this test process (the router and accept loop of the binary,
-/// on a fresh database of this pass's backend), with its state at hand.
-pub struct InProcess {
-    pub base_url: String,
-    pub state: server::AppState,
-    pub http: reqwest::Client,
-    _data_dir: tempfile::TempDir,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl InProcess {
-    /// Starts it with extra command-line flags, e.g. `["--trusted-proxies", "127.0.0.1"]`.
-    pub async fn start(flags: &[&str]) -> Self {
-        let data_dir = tempfile::tempdir().unwrap();
-        let database = url_text(&testing::scratch_database(data_dir.path()));
-        let mut args = vec![
-            "server",
-            "--data-dir",
-            data_dir.path().to_str().unwrap(),
-            "--database-url",
-            &database,
-            "--site-addr",
-            "127.0.0.1:0",
-        ];
-        args.extend_from_slice(flags);
-        let config = <server::Config as clap::Parser>::try_parse_from(args).unwrap();
-        let url = config.database_url().unwrap();
-        let options = config.database_options();
-        let db = tokio::task::spawn_blocking(move || Database::open(&url, options))
-            .await
-            .unwrap()
-            .unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let state = server::app_state(&config, addr, db).await.unwrap();
-        let app = server::router::app(state.clone());
-        let limits = config.connection_limits();
-        let task = tokio::spawn(server::serve::serve(
-            listener,
-            app,
-            limits,
-            std::future::pending(),
-        ));
-        Self {
-            base_url: format!("http://{addr}"),
-            state,
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            _data_dir: data_dir,
-            task,
-        }
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base_url)
-    }
-
-    /// Password verifications Argon2 has computed so far.
-    pub fn verifications(&self) -> u64 {
-        self.state
-            .server
-            .auth
-            .core
-            .password_hasher()
-            .verifications()
-    }
-}
-
-impl Drop for InProcess {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
 }
