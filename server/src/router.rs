@@ -68,9 +68,8 @@ impl App {
             router,
         } = &*self.0;
         // Boxed: the futures of the edge and the layers around it then hold a pointer
-        // to the routing's state rather than the state itself, which every `.await` on
-        // the way in would copy (several kilobytes, about a tenth of an authenticated
-        // call's instructions were such copies).
+        // to the routing's state rather than the state itself (several kilobytes),
+        // which every `.await` on the way in would copy (docs/PERFORMANCE.md).
         edge(state, request, move |request: Request| {
             Box::pin(async move {
                 match server_fns.find(request.method(), request.uri().path()) {
