@@ -1,8 +1,7 @@
 //! Argon2id verifications per second with Gatehouse's parameters, through the server's
 //! own hashing pool (each thread reusing its 19 MiB buffer, as a login's check does): the
-//! ceiling that logins/s is compared with in `make bench` (ratio R5). A ceiling that
-//! allocated its buffer per check, as `PasswordVerifier::verify_password` does, ran
-//! slower than the server itself, which made R5 exceed 1.
+//! ceiling that logins/s is compared with in `make bench` (ratio R5). Through the pool,
+//! so that the ceiling pays what a login pays and no more (docs/PERFORMANCE.md).
 //!
 //! `argon2_rate --seconds 3 --threads 1` (run it pinned to the server's cores).
 
@@ -12,6 +11,13 @@ use std::time::{Duration, Instant};
 
 use app::auth::password::{Passwords, Verification};
 use app::secret::Secret;
+
+/// The server's allocator (`server/src/main.rs`), so the ceiling allocates as a login
+/// does: should a check allocate its 19 MiB (argon2's own verifier), glibc's allocator
+/// can hand it back to the kernel and fault it in again, mimalloc's keeps it
+/// (docs/PERFORMANCE.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const PASSWORD: &str = "correct horse battery";
 

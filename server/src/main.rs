@@ -7,9 +7,8 @@ use server::config::Command;
 use server::{Config, keygen, run, telemetry};
 
 /// mimalloc instead of glibc's malloc: rendering a page allocates and frees thousands
-/// of small strings and nodes, and glibc's allocator took about a fifth of a `/login`
-/// render's time (perf, `bench/results/`); mimalloc's thread-local free lists take a
-/// fraction of that.
+/// of small strings and nodes, which mimalloc's thread-local free lists do for a
+/// fraction of glibc's cost (docs/PERFORMANCE.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

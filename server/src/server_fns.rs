@@ -4,8 +4,7 @@
 //! path and method. leptos_axum serves them through the axum router, and for every call
 //! it looks its function up again in a global map behind a lock (building a `String` of
 //! the path for the key), boxes it as a fresh service, and gives it the router's state
-//! and the app's context. A profile of the authenticated call put that dispatch at
-//! about a tenth of the request (docs/PERFORMANCE.md). [`ServerFns`] finds the
+//! and the app's context, on every call (docs/PERFORMANCE.md). [`ServerFns`] finds the
 //! function in a table made at start-up and [`call`] runs it with the same context,
 //! response options and form-redirect rule as leptos_axum's `handle_server_fns`.
 //!

@@ -11,9 +11,8 @@ use leptos::config::LeptosOptions;
 /// [`crate::router::app`]); plain axum handlers get the state with the `State` extractor.
 ///
 /// One `Arc`: axum clones the state (and the services holding it) several times for
-/// every request, and a profile showed copying the fields themselves (Leptos' options
-/// alone are five `Arc<str>`s) and dropping them again at about a tenth of the time an
-/// authenticated call takes.
+/// every request, so a clone must be one atomic increment, not a copy of every field
+/// (docs/PERFORMANCE.md).
 #[derive(Debug, Clone)]
 pub struct AppState(std::sync::Arc<Shared>);
 

@@ -5,8 +5,7 @@
 //! can be found together and matched with its `x-request-id`. The request is kept in a
 //! task-local ([`in_request`]) that the line format ([`Line`]) reads. It used to be a
 //! `tracing` span, which the subscriber registered, formatted and entered on every poll of
-//! every request, for the few requests that log anything: 7% of an authenticated call
-//! (docs/PERFORMANCE.md). The task-local reaches exactly what the span reached: the
+//! every request, for the few requests that log anything (docs/PERFORMANCE.md). The task-local reaches exactly what the span reached: the
 //! request's own future, not tasks it spawns or blocking threads. A fork that exports
 //! spans (OpenTelemetry, say) can open its own inside [`in_request`]; [`Line`] writes any
 //! span an event is in after the request.

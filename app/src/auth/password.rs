@@ -275,8 +275,9 @@ impl Passwords {
 
 /// Hashes `password` with a new random salt and `params` (Argon2id, version 0x13) in
 /// `memory` (grown if needed) into a PHC string. What `PasswordHasher::hash_password`
-/// does, minus its 19 MiB allocation per call: sign-ups and rehashes reuse the hashing
-/// thread's buffer like verifications do, so hashing memory stays `concurrency` x 19 MiB.
+/// does, minus its fresh 19 MiB buffer per call: sign-ups and rehashes reuse the hashing
+/// thread's buffer like verifications do, so hashing memory stays `concurrency` x 19 MiB
+/// (measured: docs/PERFORMANCE.md).
 fn hash_with_memory(
     params: &Params,
     password: &[u8],
@@ -328,7 +329,8 @@ fn argon2_into(
 
 /// Recomputes `stored` for `password` in `memory` (grown if the stored hash used more
 /// than the current parameters) and compares in constant time. This is what
-/// `PasswordVerifier::verify_password` does, minus its 19 MiB allocation per call.
+/// `PasswordVerifier::verify_password` does, minus its fresh 19 MiB buffer per call
+/// (measured: docs/PERFORMANCE.md).
 fn matches_with_memory(
     password: &[u8],
     stored: &PasswordHash<'_>,

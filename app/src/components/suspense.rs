@@ -31,8 +31,9 @@ pub async fn build_once() {
 /// Pending once, after waking its task, then ready.
 ///
 /// Not `tokio::task::yield_now`: tokio defers that wake-up until the runtime has polled
-/// its I/O driver, which on a busy server costs an `epoll_wait` per yield (docs/PERFORMANCE.md
-/// ). A task that wakes itself while running is simply polled again next.
+/// its I/O driver, which on a busy server costs an `epoll_wait` per yield
+/// (docs/PERFORMANCE.md). A task that wakes itself while running is simply polled again
+/// next.
 #[cfg(feature = "ssr")]
 struct YieldOnce(bool);
 

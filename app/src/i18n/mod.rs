@@ -48,10 +48,10 @@ struct Messages {
 }
 
 /// A message made only of text and variables, such as `{ $day }. { $month } { $year }`,
-/// in pieces. Fluent's resolver spent about 7,000 instructions on such a message (an
-/// argument map built per call, each number printed as a float); a `/devices` view
-/// formats ten dates, which was a tenth of its time. Filling in the pieces gives the same
-/// text: `templates_format_as_fluent_does` holds every template to it.
+/// in pieces, filled in without Fluent's resolver (an argument map built per call, each
+/// number printed as a float), because a page formats many dates (docs/PERFORMANCE.md).
+/// Filling in the pieces gives the same text: `templates_format_as_fluent_does` holds
+/// every template to it.
 #[derive(Debug)]
 struct Template(Vec<Piece>);
 

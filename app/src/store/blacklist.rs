@@ -69,8 +69,8 @@ pub fn read_revocations(
 }
 
 /// `expires_at` in Unix seconds, worked out by the database: on SQLite a timestamp is
-/// text, and chrono parsing a million of them took a quarter of loading them at
-/// start-up (docs/PERFORMANCE.md). Fractions of a second are dropped, as `timestamp()`
+/// text, and chrono parsing a million of them slowed the start-up load
+/// (docs/PERFORMANCE.md). Fractions of a second are dropped, as `timestamp()`
 /// drops them. (PostgreSQL's `date_part` is a float8, exact to the microsecond for these
 /// dates and cheaper per row than `extract`'s numeric.)
 fn expires_at_unix(conn: &DbConnection) -> SqlLiteral<BigInt> {

@@ -9,8 +9,8 @@
 //! through [`on_backend!`], on the engine's own connection. Through `DbConnection`,
 //! Diesel's `MultiConnection` wraps every query in a `SerializedQuery` that writes out the
 //! query's whole SQL text on every run, even when the prepared statement is cached by the
-//! query's type (collecting the binds renders the SQL first): a tenth of a `/devices`
-//! page's instructions (callgrind; docs/PERFORMANCE.md).
+//! query's type (collecting the binds renders the SQL first), which a page view should
+//! not pay (docs/PERFORMANCE.md).
 
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;

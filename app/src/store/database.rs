@@ -130,7 +130,7 @@ impl Database {
     /// SQLite: right here, on a pooled connection that is free at this moment. In WAL
     /// mode a reader never waits for a lock, and such a read takes microseconds, less
     /// than the hop to the blocking pool and back that [`Database::run`] pays (two
-    /// thread wake-ups; the largest single cost of the `/devices` page in the profile).
+    /// thread wake-ups; docs/PERFORMANCE.md).
     /// With no free connection, and always on PostgreSQL (a network round trip), it is
     /// `run`. Never for writes: a write can wait for SQLite's lock, which must not stall
     /// the async worker.

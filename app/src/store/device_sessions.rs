@@ -55,8 +55,9 @@ diesel::define_sql_function! {
 ///
 /// On the engine's own connection, as a page's read (see `store::connection`). SQLite
 /// stores a timestamp as text, and chrono parsing five of them per device (through
-/// Diesel's list of accepted formats) was 8% of a `/devices` view: SQLite works out the
-/// seconds itself. PostgreSQL sends timestamps binary, cheap to convert here.
+/// Diesel's list of accepted formats) cost more than the rest of the row, so SQLite works
+/// out the seconds itself (docs/PERFORMANCE.md). PostgreSQL sends timestamps binary,
+/// cheap to convert here.
 pub fn live_sessions(
     conn: &mut DbConnection,
     user_id: &str,

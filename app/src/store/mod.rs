@@ -11,8 +11,7 @@
 //!
 //! A lookup of at most one row ends in `get_result`, never `first`: `first` adds
 //! `LIMIT ?`, and SQLite's planner reads a bound LIMIT, so it prepares such a statement
-//! again on every run (a third of the `/devices` page's database time in the profile).
-//! A unit test below keeps it that way.
+//! again on every run (docs/PERFORMANCE.md). A unit test below keeps it that way.
 
 pub mod accounts;
 pub mod blacklist;

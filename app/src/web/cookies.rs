@@ -145,11 +145,10 @@ impl CookieSettings {
 /// session cookie (a sign of cookie tossing) is treated as absent, and so is a value that
 /// is not visible ASCII (no cookie of ours is anything else).
 ///
-/// A scan of `name=value` byte pairs that borrows the value it returns: every request
-/// passes through here several times (access token, web session, language), and the
-/// access token alone is ~450 bytes, so checking the whole header's characters or
-/// copying the value cost more than finding it (three reads of a header holding an
-/// access token: ~230 ns with `str` splitting and a copy, ~85 ns like this).
+/// A scan of `name=value` byte pairs that borrows the value it returns, rather than the
+/// `cookie` crate's parser: every request passes through here several times (access
+/// token, web session, language), and checking the whole header or copying the ~450-byte
+/// access token cost more than finding it (docs/PERFORMANCE.md).
 pub fn read<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     let mut found = headers
         .get_all(COOKIE)
