@@ -67,7 +67,10 @@ where
         Err(too_large) => too_large.into_response(),
     };
 
-    headers::add(response.headers_mut(), static_file, over_tls);
+    // Only a file actually served may be cached: a miss under /pkg/ is the app's 404
+    // page, rendered for whoever asked.
+    let cacheable = static_file && response.status().is_success();
+    headers::add(response.headers_mut(), cacheable, over_tls);
     response.headers_mut().insert(&X_REQUEST_ID, id);
     telemetry::log_response(response.status(), started.elapsed());
     response

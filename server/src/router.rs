@@ -85,10 +85,11 @@ impl App {
                 if headers::is_static_file(request.uri().path()) {
                     return router.clone().oneshot(request).await.into_response();
                 }
-                // 3. Who is calling, and in which language: decided once, here, and
-                //    read from the request by every function and page.
+                // 3. Who is calling, and in which language: kept in the request, each
+                //    decided once (the caller at its first read, after the body) and
+                //    read from there by every function and page.
                 let (mut parts, body) = request.into_parts();
-                identify(&state.server, &parts.headers, &mut parts.extensions);
+                identify(&parts.headers, &mut parts.extensions);
                 let request = Request::from_parts(parts, body);
                 // 4. The web session around 5. the dispatch (a server function from
                 //    the table, else the router: pages, health, keys, the fallback);

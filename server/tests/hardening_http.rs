@@ -2,6 +2,8 @@
 
 mod support;
 
+use std::time::Duration;
+
 use reqwest::StatusCode;
 use support::{Client, Cookies};
 
@@ -256,7 +258,7 @@ async fn pages_get_a_nonce_policy_that_matches_their_scripts() {
 async fn pages_render_while_other_routers_are_built() {
     let client = Client::new(&[]);
     let http = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(5))
+        .timeout(Duration::from_secs(5))
         .build()
         .unwrap();
     let building = std::thread::spawn(|| {
@@ -280,4 +282,62 @@ async fn pages_render_while_other_routers_are_built() {
     }
     building.join().unwrap();
     assert!(answered > 0);
+}
+
+/// A thief who holds a stolen access cookie cannot keep it working past a sign-out by
+/// sending a request's headers early and its last byte later: who is calling is decided
+/// when the function reads it, after the body, not when the headers arrived.
+#[tokio::test]
+async fn a_request_whose_body_arrives_after_a_sign_out_is_refused() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let client = Client::new(&[]);
+    let cookies = client.sign_up("ann@example.com").await;
+    let body = "held=1";
+    let head = format!(
+        "POST /api/devices/list HTTP/1.1\r\nHost: {}\r\nCookie: {}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n",
+        client.server.base_url.trim_start_matches("http://"),
+        cookies.header(),
+        body.len()
+    );
+    let mut held =
+        tokio::net::TcpStream::connect(client.server.base_url.trim_start_matches("http://"))
+            .await
+            .unwrap();
+    held.write_all(head.as_bytes()).await.unwrap();
+    held.write_all(&body.as_bytes()[..body.len() - 1])
+        .await
+        .unwrap();
+    held.flush().await.unwrap();
+    // Let the server read the head (and start on the request) before the sign-out.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let signed_out = client.post("/api/auth/logout", &cookies, &[]).await;
+    assert_eq!(signed_out.status(), StatusCode::OK);
+
+    held.write_all(&body.as_bytes()[body.len() - 1..])
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    held.read_to_string(&mut answer).await.unwrap();
+    let status = answer.split_whitespace().nth(1).unwrap_or_default();
+    assert_eq!(status, "401", "{answer}");
+    assert!(answer.contains("session_revoked"), "{answer}");
+}
+
+/// A miss under the static bundle's folder is the app's 404 page, rendered for whoever
+/// asked (the header shows the signed-in address): never cacheable, unlike the files.
+#[tokio::test]
+async fn a_missing_static_file_is_not_cacheable() {
+    let client = Client::new(&[]);
+    let cookies = client.sign_up("ann@example.com").await;
+    let response = client
+        .http
+        .get(client.server.url("/pkg/nothing-here.js"))
+        .header("cookie", cookies.header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(response.headers()["cache-control"], "no-store");
 }

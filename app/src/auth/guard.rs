@@ -29,7 +29,8 @@ use crate::store::accounts;
 #[derive(Debug, Clone, Copy)]
 pub enum Guessed<'a> {
     /// The account with this address: sign-up, login, the code step. Normalised here,
-    /// so `Ann@Example.com` and `ann@example.com` share their counters.
+    /// so `Ann@Example.com` and `ann@example.com` share their counters; one that is not
+    /// an address is refused ([`AuthError::InvalidEmail`]) and counts nowhere.
     Email(&'a str),
     /// The account with this id: a proof of identity for sudo mode.
     User(&'a str),
@@ -39,12 +40,12 @@ pub enum Guessed<'a> {
 
 impl Guessed<'_> {
     /// The account part of the throttle's keys.
-    fn key(&self) -> String {
-        match self {
-            Self::Email(raw) => email::normalize(raw).unwrap_or_else(|_| raw.to_lowercase()),
+    fn key(&self) -> Result<String, AuthError> {
+        Ok(match self {
+            Self::Email(raw) => email::normalize(raw)?,
             Self::User(id) => format!("user:{id}"),
             Self::Passkey(id) => format!("passkey:{id}"),
-        }
+        })
     }
 }
 
@@ -117,7 +118,7 @@ impl Guard {
         device_cookie: Option<&str>,
         operation: impl Future<Output = Result<T, AuthError>>,
     ) -> Result<T, AuthError> {
-        let key = guessed.key();
+        let key = guessed.key()?;
         let device = self.device_nonce(&key, device_cookie);
         let attempt = Attempt::new(kind, &key, &client.ip, device.as_deref());
         let reservation = self.reserve(&attempt).await?;
@@ -154,7 +155,9 @@ impl Guard {
         client: &ClientInfo,
         device_cookie: Option<&str>,
     ) {
-        let key = Guessed::Email(email).key();
+        let Ok(key) = Guessed::Email(email).key() else {
+            return;
+        };
         let device = self.device_nonce(&key, device_cookie);
         let step = Attempt::new(AttemptKind::Password, &key, &client.ip, device.as_deref());
         if let Err(err) = self.throttle.refund(&step, Outcome::Succeeded).await {
@@ -172,7 +175,7 @@ impl Guard {
         email: &str,
         client: &ClientInfo,
     ) -> Result<(), AuthError> {
-        let key = Guessed::Email(email).key();
+        let key = Guessed::Email(email).key()?;
         let attempt = Attempt::new(AttemptKind::MailRequest, &key, &client.ip, None);
         let reservation = self.reserve(&attempt).await?;
         // `None`: the charge stands.
@@ -203,7 +206,9 @@ impl Guard {
     /// the code step shut, at most once a day (a reset must not buy a fresh code
     /// budget each time).
     pub async fn after_reset(&self, email: &str) {
-        let key = Guessed::Email(email).key();
+        let Ok(key) = Guessed::Email(email).key() else {
+            return;
+        };
         if let Err(err) = self.throttle.forget_code_failures(&key).await {
             tracing::warn!(error = %err, "could not lift the code lock after a reset");
         }
@@ -233,14 +238,13 @@ impl Guard {
     /// password for sudo mode: the session's owner already sees it; a passkey's account
     /// is not known.)
     async fn tell_owner_of_lock(&self, lock: Lock, guessed: Guessed<'_>, client: &ClientInfo) {
-        let Guessed::Email(_) = guessed else {
+        let (Guessed::Email(_), Ok(email)) = (guessed, guessed.key()) else {
             return;
         };
         let kind = match lock {
             Lock::Password => MailKind::AccountLocked,
             Lock::Code => MailKind::CodeLocked,
         };
-        let email = guessed.key();
         let queued = self
             .core
             .transaction(client.clone(), move |conn, tx| {
@@ -261,4 +265,25 @@ impl Guard {
 /// A budget's answer: through, or [`AuthError::Throttled`] with the wait.
 fn within_budget(answer: Result<(), Duration>) -> Result<(), AuthError> {
     answer.map_err(AuthError::Throttled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One account, one set of counters, however its address is typed; and what is not
+    /// an address makes no key at all (a stranger cannot mint counters of any length).
+    #[test]
+    fn the_guard_makes_every_key_from_the_normalised_address() {
+        let typed = ["ann@example.com", "Ann@Example.COM", "  ann@example.com "];
+        for raw in typed {
+            assert_eq!(Guessed::Email(raw).key().unwrap(), "ann@example.com");
+        }
+        assert!(matches!(
+            Guessed::Email(&"x".repeat(5000)).key(),
+            Err(AuthError::InvalidEmail)
+        ));
+        assert_eq!(Guessed::User("u1").key().unwrap(), "user:u1");
+        assert_eq!(Guessed::Passkey("p1").key().unwrap(), "passkey:p1");
+    }
 }

@@ -152,13 +152,28 @@ pub enum Caller {
     SignedOut,
 }
 
-/// Decides who is calling and in which language, once per request: the server's
+/// Gives the request its language and a place for who is calling: the server's
 /// pipeline calls it before the web session and the dispatch, and every function and
-/// page reads the answer from the request ([`request_caller`],
+/// page reads both from the request ([`request_caller`],
 /// [`crate::i18n::ui::use_language`]).
-pub fn identify(ctx: &ServerContext, headers: &HeaderMap, extensions: &mut http::Extensions) {
-    extensions.insert(caller(ctx, headers));
+pub fn identify(headers: &HeaderMap, extensions: &mut http::Extensions) {
+    extensions.insert(RequestCaller::default());
     extensions.insert(request_language(headers));
+}
+
+/// Who is calling a request, decided once, at its first read: by then a server
+/// function's body has arrived, so a session revoked (or a token expired) while a slow
+/// body was still arriving is seen as such, not as it was when the headers came.
+/// Shared by every copy of the request's parts (an `Arc`), so the first read decides for
+/// all.
+#[derive(Debug, Clone, Default)]
+pub struct RequestCaller(Arc<std::sync::OnceLock<Caller>>);
+
+impl RequestCaller {
+    /// Who is calling, decided now if nobody asked before.
+    pub fn get(&self, ctx: &ServerContext, headers: &HeaderMap) -> Caller {
+        self.0.get_or_init(|| caller(ctx, headers)).clone()
+    }
 }
 
 /// The language a request asks for: the `language` cookie, else `Accept-Language`.
@@ -170,15 +185,14 @@ pub fn request_language(headers: &HeaderMap) -> Language {
     Language::negotiate(choice, accept)
 }
 
-/// Who is calling this request, as [`identify`] decided (or, for a request that did not
-/// pass the server's pipeline, decided now).
+/// Who is calling this request ([`RequestCaller`]; for a request that did not pass the
+/// server's pipeline, decided now).
 pub fn request_caller(ctx: &ServerContext) -> Result<Caller, AppError> {
     leptos::prelude::with_context::<Parts, _>(|parts| {
-        parts
-            .extensions
-            .get::<Caller>()
-            .cloned()
-            .unwrap_or_else(|| caller(ctx, &parts.headers))
+        match parts.extensions.get::<RequestCaller>() {
+            Some(once) => once.get(ctx, &parts.headers),
+            None => caller(ctx, &parts.headers),
+        }
     })
     .ok_or(AppError::Internal)
 }
