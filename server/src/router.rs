@@ -88,9 +88,8 @@ impl App {
                 // 3. Who is calling, and in which language: kept in the request, each
                 //    decided once (the caller at its first read, after the body) and
                 //    read from there by every function and page.
-                let (mut parts, body) = request.into_parts();
-                identify(&parts.headers, &mut parts.extensions);
-                let request = Request::from_parts(parts, body);
+                let mut request = request;
+                identify(request.extensions_mut());
                 // 4. The web session around 5. the dispatch (a server function from
                 //    the table, else the router: pages, health, keys, the fallback);
                 // 6. on the way out the errors' status, then the session saved and

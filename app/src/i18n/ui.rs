@@ -8,9 +8,9 @@ use super::{Arg, Language};
 
 /// The language of the page being rendered (server) or run (browser).
 ///
-/// On the server: the one the server's pipeline negotiated for the request
-/// (`web::context::identify`), kept in the page's context; English for a request that
-/// did not pass it. In the browser: the one the
+/// On the server: negotiated from the request's headers at the first call, as the
+/// server's pipeline said to ([`NegotiateLanguage`]), and kept in the page's context for
+/// the next; English for a request that did not pass the pipeline. In the browser: the one the
 /// server wrote into `<html lang>`, read once, so hydration speaks the same language
 /// and event handlers (which run outside any reactive owner) do too.
 pub fn use_language() -> Language {
@@ -25,7 +25,8 @@ pub fn use_language() -> Language {
         }
         #[cfg(feature = "ssr")]
         if let Some(language) = leptos::prelude::with_context::<http::request::Parts, _>(|parts| {
-            parts.extensions.get::<Language>().copied()
+            let negotiate = parts.extensions.get::<NegotiateLanguage>()?;
+            Some((negotiate.0)(&parts.headers))
         })
         .flatten()
         {
@@ -36,6 +37,13 @@ pub fn use_language() -> Language {
         Language::default()
     }
 }
+
+/// How the server negotiates a request's language from its headers: the pipeline puts
+/// it into the request (`web::context::identify`), and [`use_language`] runs it at the
+/// first use, so a request that says nothing in words (most JSON answers) pays nothing.
+#[cfg(feature = "ssr")]
+#[derive(Clone, Copy)]
+pub struct NegotiateLanguage(pub fn(&http::HeaderMap) -> Language);
 
 /// The message `key` in the page's language, borrowed from the table made at start
 /// ([`Language::message`]; the key itself when no language has it).

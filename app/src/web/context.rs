@@ -152,13 +152,13 @@ pub enum Caller {
     SignedOut,
 }
 
-/// Gives the request its language and a place for who is calling: the server's
-/// pipeline calls it before the web session and the dispatch, and every function and
-/// page reads both from the request ([`request_caller`],
+/// Gives the request a place for who is calling and the way to its language, each
+/// decided at its first use: the server's pipeline calls it before the web session and
+/// the dispatch, and every function and page reads both from the request ([`request_caller`],
 /// [`crate::i18n::ui::use_language`]).
-pub fn identify(headers: &HeaderMap, extensions: &mut http::Extensions) {
+pub fn identify(extensions: &mut http::Extensions) {
     extensions.insert(RequestCaller::default());
-    extensions.insert(request_language(headers));
+    extensions.insert(crate::i18n::ui::NegotiateLanguage(request_language));
 }
 
 /// Who is calling a request, decided once, at its first read: by then a server
