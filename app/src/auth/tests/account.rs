@@ -5,18 +5,8 @@ use super::*;
 #[tokio::test]
 async fn changing_the_password_signs_out_every_other_device() {
     let t = test_auth(SessionSettings::default());
-    let this = t
-        .auth
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
-    let other = t
-        .auth
-        .sessions
-        .log_in("ann@example.com", "correct horse".into(), ua(FIREFOX))
-        .await
-        .unwrap();
+    let this = sign_up_ann(&t.auth).await;
+    let other = log_in_ann(&t.auth, ua(FIREFOX)).await;
     let current = t
         .auth
         .core
@@ -76,18 +66,8 @@ async fn changing_the_password_signs_out_every_other_device() {
 #[tokio::test]
 async fn deleting_the_account_needs_the_password_and_removes_everything() {
     let t = test_auth(SessionSettings::default());
-    let this = t
-        .auth
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
-    let other = t
-        .auth
-        .sessions
-        .log_in("ann@example.com", "correct horse".into(), ua(FIREFOX))
-        .await
-        .unwrap();
+    let this = sign_up_ann(&t.auth).await;
+    let other = log_in_ann(&t.auth, ua(FIREFOX)).await;
     let current = t
         .auth
         .core
@@ -135,29 +115,15 @@ async fn deleting_the_account_needs_the_password_and_removes_everything() {
         .unwrap();
     assert_eq!((sessions, events), (0, 0));
     // The address is free again.
-    t.auth
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
+    sign_up_ann(&t.auth).await;
 }
 
 #[tokio::test]
 async fn activity_lists_events_newest_first_and_pages_back() {
     let t = test_auth(SessionSettings::default());
-    let this = t
-        .auth
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
+    let this = sign_up_ann(&t.auth).await;
     for _ in 0..60 {
-        let s = t
-            .auth
-            .sessions
-            .log_in("ann@example.com", "correct horse".into(), client())
-            .await
-            .unwrap();
+        let s = log_in_ann(&t.auth, client()).await;
         t.auth
             .sessions
             .log_out(Some(s.session_id), None, client())
@@ -213,18 +179,8 @@ async fn activity_lists_events_newest_first_and_pages_back() {
 #[tokio::test]
 async fn a_password_change_from_a_device_signed_out_meanwhile_changes_nothing() {
     let t = test_auth(SessionSettings::default());
-    let laptop = t
-        .auth
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
-    let phone = t
-        .auth
-        .sessions
-        .log_in("ann@example.com", "correct horse".into(), ua(FIREFOX))
-        .await
-        .unwrap();
+    let laptop = sign_up_ann(&t.auth).await;
+    let phone = log_in_ann(&t.auth, ua(FIREFOX)).await;
     // The phone's request was checked (its token is fine), then the laptop signed it
     // out while the new hash was being made.
     let from_phone = t

@@ -5,17 +5,8 @@ use super::*;
 #[tokio::test]
 async fn devices_are_listed_current_first_then_by_last_activity() {
     let t = test_auth(SessionSettings::default());
-    t.auth
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
-    let firefox = t
-        .auth
-        .sessions
-        .log_in("ann@example.com", "correct horse".into(), ua(FIREFOX))
-        .await
-        .unwrap();
+    sign_up_ann(&t.auth).await;
+    let firefox = log_in_ann(&t.auth, ua(FIREFOX)).await;
     let current = t
         .auth
         .core
@@ -32,12 +23,7 @@ async fn devices_are_listed_current_first_then_by_last_activity() {
 #[tokio::test]
 async fn revoking_other_users_device_is_not_found_and_changes_nothing() {
     let t = test_auth(SessionSettings::default());
-    let ann = t
-        .auth
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
+    let ann = sign_up_ann(&t.auth).await;
     let bob = t
         .auth
         .sessions
@@ -68,18 +54,8 @@ async fn revoking_other_users_device_is_not_found_and_changes_nothing() {
 #[tokio::test]
 async fn a_revoked_device_is_refused_on_its_very_next_request() {
     let t = test_auth(SessionSettings::default());
-    let laptop = t
-        .auth
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
-    let phone = t
-        .auth
-        .sessions
-        .log_in("ann@example.com", "correct horse".into(), ua(FIREFOX))
-        .await
-        .unwrap();
+    let laptop = sign_up_ann(&t.auth).await;
+    let phone = log_in_ann(&t.auth, ua(FIREFOX)).await;
     let from_laptop = t
         .auth
         .core
@@ -109,21 +85,10 @@ async fn a_revoked_device_is_refused_on_its_very_next_request() {
 #[tokio::test]
 async fn signing_out_all_other_devices_keeps_only_this_one() {
     let t = test_auth(SessionSettings::default());
-    let this = t
-        .auth
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
+    let this = sign_up_ann(&t.auth).await;
     let mut others = Vec::new();
     for _ in 0..3 {
-        others.push(
-            t.auth
-                .sessions
-                .log_in("ann@example.com", "correct horse".into(), ua(FIREFOX))
-                .await
-                .unwrap(),
-        );
+        others.push(log_in_ann(&t.auth, ua(FIREFOX)).await);
     }
     let current = t
         .auth
@@ -164,26 +129,11 @@ async fn signing_in_beyond_the_session_limit_ends_the_least_recently_active() {
         max_sessions: 3,
         ..SessionSettings::default()
     });
-    let oldest = t
-        .auth
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
+    let oldest = sign_up_ann(&t.auth).await;
     tokio::time::sleep(Duration::from_millis(5)).await;
-    let second = t
-        .auth
-        .sessions
-        .log_in("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
+    let second = log_in_ann(&t.auth, client()).await;
     tokio::time::sleep(Duration::from_millis(5)).await;
-    let third = t
-        .auth
-        .sessions
-        .log_in("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
+    let third = log_in_ann(&t.auth, client()).await;
     tokio::time::sleep(Duration::from_millis(5)).await;
     // The oldest one is used again, so the second is now the least recently active.
     t.auth
@@ -192,12 +142,7 @@ async fn signing_in_beyond_the_session_limit_ends_the_least_recently_active() {
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(5)).await;
-    let fourth = t
-        .auth
-        .sessions
-        .log_in("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
+    let fourth = log_in_ann(&t.auth, client()).await;
 
     assert!(matches!(
         t.auth.core.authenticate(second.access.token.expose()),
@@ -224,21 +169,9 @@ async fn signing_in_beyond_the_session_limit_ends_the_least_recently_active() {
 #[tokio::test]
 async fn the_first_sign_in_from_a_kind_of_device_is_flagged_as_new() {
     let t = test_auth(SessionSettings::default());
-    t.auth
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
-    t.auth
-        .sessions
-        .log_in("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
-    t.auth
-        .sessions
-        .log_in("ann@example.com", "correct horse".into(), ua(FIREFOX))
-        .await
-        .unwrap();
+    sign_up_ann(&t.auth).await;
+    log_in_ann(&t.auth, client()).await;
+    log_in_ann(&t.auth, ua(FIREFOX)).await;
     assert_eq!(
         count_events(&t.auth, EventKind::NewDeviceSignIn).await,
         1,

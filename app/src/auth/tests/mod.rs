@@ -39,6 +39,22 @@ fn client() -> ClientInfo {
     )
 }
 
+/// Ann signs up from the usual browser.
+async fn sign_up_ann(auth: &Auth) -> SignedIn {
+    auth.sessions
+        .sign_up("ann@example.com", "correct horse".into(), client())
+        .await
+        .unwrap()
+}
+
+/// Ann signs in from `browser`.
+async fn log_in_ann(auth: &Auth, browser: ClientInfo) -> SignedIn {
+    auth.sessions
+        .log_in("ann@example.com", "correct horse".into(), browser)
+        .await
+        .unwrap()
+}
+
 fn test_auth(settings: SessionSettings) -> TestAuth {
     test_auth_with(settings, Duration::from_secs(900))
 }

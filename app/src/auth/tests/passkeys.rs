@@ -7,12 +7,7 @@ async fn a_passkey_counter_only_grows_even_when_two_sign_ins_overlap() {
     use crate::store::models::PasskeyRow;
     use crate::store::passkeys;
     let t = test_auth(SessionSettings::default());
-    let ann = t
-        .auth
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
+    let ann = sign_up_ann(&t.auth).await;
     let now = Utc::now().naive_utc();
     let row = PasskeyRow {
         credential_id: "cred-1".into(),

@@ -5,11 +5,7 @@ use super::*;
 #[tokio::test]
 async fn mail_is_queued_with_its_change_and_only_if_that_commits() {
     let t = test_auth(SessionSettings::default());
-    t.auth
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
+    sign_up_ann(&t.auth).await;
     assert_eq!(
         rows(&t.auth, "mail_outbox", "kind = 'email_verification'").await,
         1
@@ -30,11 +26,7 @@ async fn mail_is_queued_with_its_change_and_only_if_that_commits() {
 #[tokio::test]
 async fn the_sender_makes_links_at_delivery_and_drops_what_has_no_account() {
     let t = test_auth(SessionSettings::default());
-    t.auth
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
+    sign_up_ann(&t.auth).await;
     t.auth
         .recovery
         .request_password_reset("ann@example.com", client())
@@ -125,11 +117,7 @@ async fn with_required_verification_sign_up_answers_alike_and_login_waits() {
 #[tokio::test]
 async fn cleanup_bounds_mailed_links_and_the_outbox() {
     let t = test_auth(SessionSettings::default());
-    t.auth
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
+    sign_up_ann(&t.auth).await;
     t.auth
         .recovery
         .request_password_reset("ann@example.com", client())
@@ -160,12 +148,7 @@ async fn cleanup_bounds_mailed_links_and_the_outbox() {
 #[tokio::test]
 async fn a_link_mail_voided_while_the_sender_holds_it_is_not_sent() {
     let t = test_auth(SessionSettings::default());
-    let ann = t
-        .auth
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
+    let ann = sign_up_ann(&t.auth).await;
     let current = t.auth.core.authenticate(ann.access.token.expose()).unwrap();
     t.auth
         .accounts

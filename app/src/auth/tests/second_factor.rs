@@ -5,12 +5,7 @@ use super::*;
 #[tokio::test]
 async fn cleanup_removes_unconfirmed_enrolments_and_keeps_confirmed_factors() {
     let t = test_auth(SessionSettings::default());
-    let ann = t
-        .auth
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
+    let ann = sign_up_ann(&t.auth).await;
     let current = t.auth.core.authenticate(ann.access.token.expose()).unwrap();
     t.auth
         .second_factor
@@ -55,11 +50,7 @@ async fn after_a_key_rotation_the_authenticator_and_recovery_codes_still_work() 
     let (old_key, _) = SigningKey::generate();
     let (new_key, _) = SigningKey::generate();
     let before = service(KeySet::new(old_key.clone(), vec![]));
-    let ann = before
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
+    let ann = sign_up_ann(&before).await;
     let current = before.core.authenticate(ann.access.token.expose()).unwrap();
     let enrolment = before
         .second_factor

@@ -37,11 +37,7 @@ async fn sign_up_then_log_in_gives_tokens_that_authenticate() {
 #[tokio::test]
 async fn wrong_password_and_unknown_email_give_the_same_error() {
     let t = test_auth(SessionSettings::default());
-    t.auth
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
+    sign_up_ann(&t.auth).await;
     let wrong = t
         .auth
         .sessions
@@ -68,11 +64,7 @@ async fn wrong_password_and_unknown_email_give_the_same_error() {
 #[tokio::test]
 async fn signing_up_twice_with_the_same_email_in_another_case_is_refused() {
     let t = test_auth(SessionSettings::default());
-    t.auth
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
+    sign_up_ann(&t.auth).await;
     let err = t
         .auth
         .sessions
@@ -111,12 +103,7 @@ async fn sign_up_rejects_bad_email_and_short_or_long_passwords() {
 #[tokio::test]
 async fn refresh_rotates_the_token_and_keeps_one_live_link() {
     let t = test_auth(SessionSettings::default());
-    let first = t
-        .auth
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
+    let first = sign_up_ann(&t.auth).await;
     let token = first.refresh.unwrap().token;
     let second = t.auth.sessions.refresh(&token, client()).await.unwrap();
     let next = second
@@ -136,12 +123,7 @@ async fn refresh_rotates_the_token_and_keeps_one_live_link() {
 #[tokio::test]
 async fn reused_token_within_grace_gets_an_access_token_but_no_fork() {
     let t = test_auth(SessionSettings::default());
-    let first = t
-        .auth
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
+    let first = sign_up_ann(&t.auth).await;
     let token = first.refresh.unwrap().token;
     let rotated = t.auth.sessions.refresh(&token, client()).await.unwrap();
     let again = t.auth.sessions.refresh(&token, client()).await.unwrap();
@@ -167,12 +149,7 @@ async fn reused_refresh_token_after_grace_revokes_session_and_records_the_event(
         refresh_grace: Duration::ZERO,
         ..SessionSettings::default()
     });
-    let first = t
-        .auth
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
+    let first = sign_up_ann(&t.auth).await;
     let stolen = first.refresh.unwrap().token;
     let victim = t.auth.sessions.refresh(&stolen, client()).await.unwrap();
     tokio::time::sleep(Duration::from_millis(20)).await;
@@ -209,12 +186,7 @@ async fn reused_refresh_token_after_grace_revokes_session_and_records_the_event(
 #[tokio::test]
 async fn twenty_parallel_refreshes_of_one_token_give_one_chain_and_no_theft_flag() {
     let t = test_auth(SessionSettings::default());
-    let first = t
-        .auth
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
+    let first = sign_up_ann(&t.auth).await;
     let token = first.refresh.unwrap().token;
     let tasks: Vec<_> = (0..20)
         .map(|_| {
@@ -243,12 +215,7 @@ async fn twenty_parallel_refreshes_of_one_token_give_one_chain_and_no_theft_flag
 #[tokio::test]
 async fn logout_revokes_the_session_and_its_access_token() {
     let t = test_auth(SessionSettings::default());
-    let signed_in = t
-        .auth
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
+    let signed_in = sign_up_ann(&t.auth).await;
     t.auth
         .sessions
         .log_out(Some(signed_in.session_id.clone()), None, client())
@@ -275,12 +242,7 @@ async fn logout_revokes_the_session_and_its_access_token() {
 #[tokio::test]
 async fn logout_by_refresh_token_alone_ends_the_session() {
     let t = test_auth(SessionSettings::default());
-    let signed_in = t
-        .auth
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
+    let signed_in = sign_up_ann(&t.auth).await;
     let refresh = signed_in.refresh.unwrap().token;
     t.auth
         .sessions
@@ -296,12 +258,7 @@ async fn logout_by_refresh_token_alone_ends_the_session() {
 #[tokio::test]
 async fn revocations_are_reloaded_from_the_blacklist_after_a_restart() {
     let t = test_auth(SessionSettings::default());
-    let signed_in = t
-        .auth
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
+    let signed_in = sign_up_ann(&t.auth).await;
     t.auth
         .sessions
         .log_out(Some(signed_in.session_id.clone()), None, client())
@@ -336,19 +293,9 @@ async fn revocations_are_reloaded_from_the_blacklist_after_a_restart() {
 #[tokio::test]
 async fn cleanup_leaves_no_expired_rows_and_keeps_live_ones() {
     let t = test_auth_with(SessionSettings::default(), Duration::from_secs(60));
-    let kept = t
-        .auth
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
+    let kept = sign_up_ann(&t.auth).await;
     for _ in 0..5 {
-        let s = t
-            .auth
-            .sessions
-            .log_in("ann@example.com", "correct horse".into(), client())
-            .await
-            .unwrap();
+        let s = log_in_ann(&t.auth, client()).await;
         let r = t
             .auth
             .sessions
@@ -407,12 +354,7 @@ async fn the_revocation_feed_brings_in_revocations_made_by_another_instance() {
     let t = test_auth(SessionSettings::default());
     let other = other_instance(&t, Duration::from_secs(900));
     other.core.load_revocations().await.unwrap();
-    let signed_in = t
-        .auth
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
+    let signed_in = sign_up_ann(&t.auth).await;
     let claims = &signed_in.access.claims;
     t.auth
         .sessions
@@ -439,12 +381,7 @@ async fn the_feed_reads_by_sequence_so_a_clock_far_behind_hides_nothing() {
     let t = test_auth(SessionSettings::default());
     let other = other_instance(&t, Duration::from_secs(900));
     other.core.load_revocations().await.unwrap();
-    let signed_in = t
-        .auth
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
+    let signed_in = sign_up_ann(&t.auth).await;
     t.auth
         .sessions
         .log_out(Some(signed_in.session_id.clone()), None, client())
@@ -476,12 +413,7 @@ async fn a_lost_refresh_reply_does_not_sign_the_device_out() {
         refresh_grace: Duration::from_millis(300),
         ..SessionSettings::default()
     });
-    let first = t
-        .auth
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
+    let first = sign_up_ann(&t.auth).await;
     let held = first.refresh.unwrap().token;
     // The rotation commits, but its reply never reaches the device.
     let _lost = t.auth.sessions.refresh(&held, client()).await.unwrap();
@@ -612,12 +544,7 @@ async fn no_access_token_outlives_its_session() {
         session_max_age: Duration::from_secs(30),
         ..SessionSettings::default()
     });
-    let signed_in = t
-        .auth
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
+    let signed_in = sign_up_ann(&t.auth).await;
     let claims = &signed_in.access.claims;
     assert!(
         claims.exp <= claims.iat + 31,
@@ -637,12 +564,7 @@ async fn a_revocation_lasts_as_long_as_the_longest_token_whoever_revokes() {
     // Instance A mints hour-long tokens; instance B, configured with one minute, revokes.
     let t = test_auth_with(SessionSettings::default(), Duration::from_secs(3600));
     let b = other_instance(&t, Duration::from_secs(60));
-    let signed_in = t
-        .auth
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
+    let signed_in = sign_up_ann(&t.auth).await;
     b.sessions
         .log_out(Some(signed_in.session_id.clone()), None, client())
         .await
@@ -690,12 +612,7 @@ async fn a_revocation_lasts_as_long_as_the_longest_token_whoever_revokes() {
 #[tokio::test]
 async fn signing_in_again_on_a_signed_in_browser_ends_its_previous_session() {
     let t = test_auth(SessionSettings::default());
-    let first = t
-        .auth
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
+    let first = sign_up_ann(&t.auth).await;
     let mut same_browser = client();
     same_browser.held_session = Some(crate::auth::client_info::HeldSession::RefreshHash(
         first
@@ -707,12 +624,7 @@ async fn signing_in_again_on_a_signed_in_browser_ends_its_previous_session() {
             .as_str()
             .to_owned(),
     ));
-    let second = t
-        .auth
-        .sessions
-        .log_in("ann@example.com", "correct horse".into(), same_browser)
-        .await
-        .unwrap();
+    let second = log_in_ann(&t.auth, same_browser).await;
     assert!(matches!(
         t.auth.core.authenticate(first.access.token.expose()),
         Err(AuthError::SessionRevoked)
@@ -756,11 +668,7 @@ async fn on_postgres_a_revocation_committed_after_a_newer_one_is_still_read() {
     };
     let (a, b) = (instance(&db), instance(&db));
     b.core.load_revocations().await.unwrap();
-    let ann = a
-        .sessions
-        .sign_up("ann@example.com", "correct horse".into(), client())
-        .await
-        .unwrap();
+    let ann = sign_up_ann(&a).await;
     let bob = a
         .sessions
         .sign_up("bob@example.com", "correct horse".into(), client())
