@@ -68,15 +68,9 @@ pub const ACTIVITY_PAGE: i64 = 50;
 
 /// The account's own settings: password, address, new-device notices, activity, and
 /// deletion.
-#[derive(Clone)]
+#[derive(Debug)]
 pub struct Accounts {
     core: Arc<Core>,
-}
-
-impl std::fmt::Debug for Accounts {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Accounts").finish_non_exhaustive()
-    }
 }
 
 impl Accounts {

@@ -19,14 +19,13 @@ use super::access_token::{AccessTokens, LEEWAY_SECS};
 use super::client_info::ClientInfo;
 use super::error::AuthError;
 use super::keys::DerivedKey;
-use super::password::{Passwords, Verification};
+use super::password::Passwords;
 use super::revocation::{RevocationBatch, RevocationSet, Revoked};
 use super::session::{
     Account, ActivityTracker, CleanupReport, CurrentDeviceSession, IssuedRefresh, SignedIn,
 };
 use super::settings::SessionSettings;
 use super::transactions::{Started, Tx, now};
-use crate::secret::Secret;
 use crate::store::models::User;
 use crate::store::{Database, DbConnection, DbError, QueryResult, accounts, cleanup};
 
@@ -140,24 +139,6 @@ impl Core {
                     .map_err(DbError::from)
             })
             .await?)
-    }
-
-    /// Checks `password` against the account of `user_id`; a wrong one is
-    /// [`AuthError::WrongPassword`].
-    pub(super) async fn confirm_password(
-        &self,
-        user_id: &str,
-        password: Secret,
-    ) -> Result<(), AuthError> {
-        let id = user_id.to_owned();
-        let stored = self
-            .db
-            .run(move |conn| Ok(accounts::password_hash_of(conn, &id)?))
-            .await?;
-        match self.passwords.verify(password, stored).await? {
-            Verification::Valid { .. } => Ok(()),
-            Verification::Invalid => Err(AuthError::WrongPassword),
-        }
     }
 
     /// Adds sessions just revoked (and committed) to the in-memory revocation set, so

@@ -38,15 +38,9 @@ pub struct Device {
 }
 
 /// The devices page: a user's live device sessions.
-#[derive(Clone)]
+#[derive(Debug)]
 pub struct Devices {
     core: Arc<Core>,
-}
-
-impl std::fmt::Debug for Devices {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Devices").finish_non_exhaustive()
-    }
 }
 
 impl Devices {

@@ -64,11 +64,12 @@ impl Settles for Vec<String> {}
 impl Settles for SignedIn {}
 
 /// The throttle's rules over its counters.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Guard {
     core: Arc<Core>,
-    throttle: Arc<Throttle>,
-    device_cookies: Arc<DeviceCookie>,
+    throttle: Throttle,
+    /// Issues and checks device cookies, with a key derived for them alone.
+    device_cookies: DeviceCookie,
 }
 
 impl Guard {
@@ -87,8 +88,8 @@ impl Guard {
             .derive(DerivedKey::DeviceCookie);
         Self {
             core,
-            throttle: Arc::new(throttle),
-            device_cookies: Arc::new(DeviceCookie::new(key)),
+            throttle,
+            device_cookies: DeviceCookie::new(key),
         }
     }
 
@@ -136,8 +137,12 @@ impl Guard {
         };
         match self.throttle.settle(reservation, outcome).await {
             Ok(locks) => {
-                for lock in locks {
-                    self.tell_owner_of_lock(lock, guessed, client).await;
+                // A lock on a user id is a signed-in session guessing its own password
+                // for sudo mode (its owner sees it); a passkey's account is not known.
+                if let Guessed::Email(_) = guessed {
+                    for lock in locks {
+                        self.tell_owner_of_lock(lock, &key, client).await;
+                    }
                 }
             }
             // The attempt stays counted: safe, and the user's next try refunds nothing less.
@@ -186,13 +191,19 @@ impl Guard {
     /// Spends one of the client's writes without a session (see
     /// [`Throttle::spend_write`]).
     pub async fn anonymous_write(&self, client_ip: &str) -> Result<(), AuthError> {
-        within_budget(self.throttle.spend_write(client_ip).await?)
+        self.throttle
+            .spend_write(client_ip)
+            .await?
+            .map_err(AuthError::Throttled)
     }
 
     /// Whether the client may still write without a session (see
     /// [`Throttle::check_write`]); spends nothing.
     pub async fn may_write(&self, client_ip: &str) -> Result<(), AuthError> {
-        within_budget(self.throttle.check_write(client_ip).await?)
+        self.throttle
+            .check_write(client_ip)
+            .await?
+            .map_err(AuthError::Throttled)
     }
 
     /// Spends one try of the code step of the pending sign-in `pending_id`; false once
@@ -231,16 +242,12 @@ impl Guard {
         }
     }
 
-    /// Mails the owner of the address `guessed` that an account-wide lock engaged: many
-    /// wrong passwords (with a reset link, which lifts the lock for the browser that
-    /// uses it), or the right password followed by many wrong codes. At most a few of
-    /// each an hour. (A lock on a user id is a signed-in session guessing its own
-    /// password for sudo mode: the session's owner already sees it; a passkey's account
-    /// is not known.)
-    async fn tell_owner_of_lock(&self, lock: Lock, guessed: Guessed<'_>, client: &ClientInfo) {
-        let (Guessed::Email(_), Ok(email)) = (guessed, guessed.key()) else {
-            return;
-        };
+    /// Mails the owner of the (normalised) address `email`, if it has an account, that an
+    /// account-wide lock engaged: many wrong passwords (with a reset link, which lifts the
+    /// lock for the browser that uses it), or the right password followed by many wrong
+    /// codes. At most a few of each an hour.
+    async fn tell_owner_of_lock(&self, lock: Lock, email: &str, client: &ClientInfo) {
+        let email = email.to_owned();
         let kind = match lock {
             Lock::Password => MailKind::AccountLocked,
             Lock::Code => MailKind::CodeLocked,
@@ -260,11 +267,6 @@ impl Guard {
             Err(err) => tracing::warn!(error = %err, "could not queue the lock notice"),
         }
     }
-}
-
-/// A budget's answer: through, or [`AuthError::Throttled`] with the wait.
-fn within_budget(answer: Result<(), Duration>) -> Result<(), AuthError> {
-    answer.map_err(AuthError::Throttled)
 }
 
 #[cfg(test)]

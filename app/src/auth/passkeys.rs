@@ -181,41 +181,31 @@ pub struct Ceremony {
 }
 
 /// Passkeys: adding and removing them, and signing in with one.
-#[derive(Clone)]
+#[derive(Debug)]
 pub struct Passkeys {
     core: Arc<Core>,
     /// The relying party (from `PUBLIC_URL`); `None` turns passkeys off.
-    relying_party: Option<Arc<Webauthn>>,
-}
-
-impl std::fmt::Debug for Passkeys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Passkeys").finish_non_exhaustive()
-    }
+    relying_party: Option<Webauthn>,
 }
 
 impl Passkeys {
     pub(super) fn new(core: Arc<Core>, relying_party: Option<Webauthn>) -> Self {
         Self {
             core,
-            relying_party: relying_party.map(Arc::new),
+            relying_party,
         }
     }
 
     fn webauthn(&self) -> Result<&Webauthn, AuthError> {
         self.relying_party
-            .as_deref()
+            .as_ref()
             .ok_or(AuthError::PasskeysUnavailable)
     }
 
     /// The one origin passkeys work at (`PUBLIC_URL`'s), or `None` when passkeys are
     /// off. Pages use it to send a visitor who came another way to the right address.
     pub fn passkey_origin(&self) -> Option<String> {
-        let origin = self
-            .relying_party
-            .as_deref()?
-            .get_allowed_origins()
-            .first()?;
+        let origin = self.relying_party.as_ref()?.get_allowed_origins().first()?;
         Some(origin.origin().ascii_serialization())
     }
 

@@ -23,15 +23,9 @@ use crate::store::models::User;
 use crate::store::{DbConnection, QueryResult, accounts, email_tokens};
 
 /// Forgotten passwords and address verification, by mailed link.
-#[derive(Clone)]
+#[derive(Debug)]
 pub struct Recovery {
     core: Arc<Core>,
-}
-
-impl std::fmt::Debug for Recovery {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Recovery").finish_non_exhaustive()
-    }
 }
 
 impl Recovery {

@@ -73,15 +73,9 @@ pub struct ReviewedFactor {
 }
 
 /// What a completed reset lets its browser remove (see the module's doc).
-#[derive(Clone)]
+#[derive(Debug)]
 pub struct ResetReview {
     core: Arc<Core>,
-}
-
-impl std::fmt::Debug for ResetReview {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ResetReview").finish_non_exhaustive()
-    }
 }
 
 impl ResetReview {

@@ -22,6 +22,7 @@ use super::error::AuthError;
 use super::events::EventKind;
 use super::keys::{DerivedKey, KeySet};
 use super::notices::MailKind;
+use super::password::Verification;
 use super::session::{CurrentDeviceSession, SignInMethod, SignedIn};
 use super::transactions::{Tx, queue_notice, record_event, start_device_session};
 use crate::secret::Secret;
@@ -342,38 +343,32 @@ pub struct Enrolment {
 }
 
 /// Two-step sign-in, recovery codes and sudo mode.
-#[derive(Clone)]
+#[derive(Debug)]
 pub struct SecondFactor {
     core: Arc<Core>,
     /// Authenticator codes checked since start (tests count guesses with it).
-    code_checks: Arc<std::sync::atomic::AtomicU64>,
+    code_checks: std::sync::atomic::AtomicU64,
     /// Seals authenticator secrets.
-    sealer: Arc<Sealer>,
+    sealer: Sealer,
     /// Hashes recovery codes.
-    recovery_key: Arc<aws_lc_rs::hmac::Key>,
+    recovery_key: aws_lc_rs::hmac::Key,
     /// The same key of each retired signing key given with its private half, so codes
     /// made before a rotation still work.
-    retired_recovery_keys: Arc<[aws_lc_rs::hmac::Key]>,
-}
-
-impl std::fmt::Debug for SecondFactor {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SecondFactor").finish_non_exhaustive()
-    }
+    retired_recovery_keys: Vec<aws_lc_rs::hmac::Key>,
 }
 
 impl SecondFactor {
     pub(super) fn new(core: Arc<Core>) -> Self {
         let keys = core.tokens().keys();
         Self {
-            sealer: Arc::new(Sealer::new(keys)),
-            recovery_key: Arc::new(keys.signing().derive(DerivedKey::RecoveryCode)),
+            sealer: Sealer::new(keys),
+            recovery_key: keys.signing().derive(DerivedKey::RecoveryCode),
             retired_recovery_keys: keys
                 .retired()
                 .iter()
                 .map(|key| key.derive(DerivedKey::RecoveryCode))
                 .collect(),
-            code_checks: Arc::default(),
+            code_checks: Default::default(),
             core,
         }
     }
@@ -442,9 +437,7 @@ impl SecondFactor {
         if let Some(code) = &proof.code {
             self.check_totp(&current.user_id, code).await?;
         } else if let Some(password) = proof.password {
-            self.core
-                .confirm_password(&current.user_id, password)
-                .await?;
+            self.confirm_password(&current.user_id, password).await?;
         }
         let session_id = current.session_id.clone();
         let now = super::transactions::now();
@@ -453,6 +446,21 @@ impl SecondFactor {
             .db()
             .run(move |conn| Ok(store::set_proven_at(conn, &session_id, now)?))
             .await?)
+    }
+
+    /// Checks `password` against the account of `user_id`; a wrong one is
+    /// [`AuthError::WrongPassword`].
+    async fn confirm_password(&self, user_id: &str, password: Secret) -> Result<(), AuthError> {
+        let id = user_id.to_owned();
+        let stored = self
+            .core
+            .db
+            .run(move |conn| Ok(accounts::password_hash_of(conn, &id)?))
+            .await?;
+        match self.core.passwords.verify(password, stored).await? {
+            Verification::Valid { .. } => Ok(()),
+            Verification::Invalid => Err(AuthError::WrongPassword),
+        }
     }
 
     /// Checks a code from the account's confirmed authenticator app and uses it up.
@@ -758,7 +766,7 @@ impl SecondFactor {
         } else {
             // Under the current key, and under retired ones: codes made before a key
             // rotation keep working.
-            let hashes = std::iter::once(&*self.recovery_key)
+            let hashes = std::iter::once(&self.recovery_key)
                 .chain(self.retired_recovery_keys.iter())
                 .map(|key| recovery_code_hash(key, code))
                 .collect();

@@ -45,7 +45,7 @@ impl Settles for Registered {
 }
 
 /// Sign-up, sign-in, refresh and sign-out.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Sessions {
     core: Arc<Core>,
 }
