@@ -224,6 +224,23 @@ async fn server_function_errors_are_in_the_readers_language_with_the_same_codes(
         text.starts_with("Die Anfrage konnte nicht gelesen werden"),
         "{text}"
     );
+
+    // A protected function called without a session says so in the reader's language.
+    let (status, code, text) = message(
+        client
+            .http
+            .post(client.server.url("/api/session/me"))
+            .header("cookie", "language=de")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::UNAUTHORIZED, "unauthorized")
+    );
+    assert_eq!(text, "Sie sind nicht angemeldet.");
 }
 
 #[tokio::test]

@@ -223,7 +223,7 @@ pub fn require_device_session() -> Result<CurrentDeviceSession, AppError> {
         Caller::SignedIn(session) => Ok(session),
         Caller::AccessTokenExpired => Err(AppError::AccessTokenExpired),
         Caller::Revoked => Err(AppError::SessionRevoked),
-        Caller::SignedOut => Err(AppError::Unauthorized(AuthError::NotSignedIn.to_string())),
+        Caller::SignedOut => Err(AuthError::NotSignedIn.into()),
     }
 }
 
