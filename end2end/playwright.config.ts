@@ -1,6 +1,7 @@
 import { defineConfig, devices, chromium } from "@playwright/test";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { createHash, X509Certificate } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -52,6 +53,59 @@ function createPostgresDatabase(admin: string): string {
   execFileSync(psql, [admin, "-q", "-c", `CREATE DATABASE ${name}`]);
   return admin.replace(/\/[^/]*$/, `/${name}`);
 }
+// A real OpenID provider (panva's oidc-provider, oidc/provider.mjs) with its own login
+// page, which the main server and the sudo server offer as "Test ID".
+const oidcPort = (process.env.E2E_OIDC_PORT ??= freePort());
+process.env.E2E_OIDC_ISSUER = `http://127.0.0.1:${oidcPort}`;
+const oidcClient = { client_id: "gatehouse-e2e", client_secret: "an end-to-end client secret" };
+const providersFile = (process.env.E2E_OIDC_PROVIDERS_FILE ??= writeProvidersFile());
+
+/** The OIDC_PROVIDERS_FILE of the servers that offer the test provider. */
+function writeProvidersFile(): string {
+  const file = join(mkdtempSync(join(tmpdir(), "gatehouse-e2e-oidc-")), "providers.toml");
+  writeFileSync(
+    file,
+    [
+      "[[provider]]",
+      'id = "test"',
+      'name = "Test ID"',
+      `issuer = "${process.env.E2E_OIDC_ISSUER}"`,
+      `client_id = "${oidcClient.client_id}"`,
+      `client_secret = "${oidcClient.client_secret}"`,
+      "",
+    ].join("\n"),
+  );
+  return file;
+}
+
+// Device-bound sessions (DBSC): Chrome binds a session only over HTTPS, so a server with
+// a 6-second access-token lifetime (its bound cookie is renewed by proof that often)
+// sits behind a TLS proxy (tls/proxy.mjs) with a certificate made for the run. The
+// browser trusts that one certificate by its key's hash: `--ignore-certificate-errors`
+// would turn DBSC off.
+const dbscPort = (process.env.E2E_DBSC_PORT ??= freePort());
+const dbscTlsPort = (process.env.E2E_DBSC_TLS_PORT ??= freePort());
+const dbscDataDir = (process.env.E2E_DBSC_DATA_DIR ??= mkdtempSync(join(tmpdir(), "gatehouse-e2e-dbsc-")));
+const dbscURL = `https://localhost:${dbscTlsPort}`;
+const tlsDir = (process.env.E2E_TLS_DIR ??= makeCertificate());
+
+/** A self-signed certificate for localhost, in a new folder (cert.pem, key.pem). */
+function makeCertificate(): string {
+  const dir = mkdtempSync(join(tmpdir(), "gatehouse-e2e-tls-"));
+  execFileSync("openssl", [
+    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost", "-days", "2",
+    "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
+  ], { stdio: "ignore" });
+  return dir;
+}
+
+/** SHA-256 of the certificate's public key, base64: what `--ignore-certificate-errors-spki-list` takes. */
+function spkiHash(dir: string): string {
+  const key = new X509Certificate(readFileSync(join(dir, "cert.pem"))).publicKey;
+  return createHash("sha256").update(key.export({ type: "spki", format: "der" })).digest("base64");
+}
+
 // `localhost`, not 127.0.0.1: browsers offer passkeys only to a domain name, and the
 // passkey flows run on this server (and on the PostgreSQL one).
 const baseURL = `http://localhost:${port}`;
@@ -76,6 +130,13 @@ function chromiumExecutable(): string | undefined {
 
 const executablePath = chromiumExecutable();
 const runningAsRoot = process.getuid?.() === 0;
+
+// Chromium's DBSC with software keys (no TPM here) and no refresh quota (the tests
+// renew every few seconds), trusting the run's certificate (see makeCertificate).
+const dbscArgs = [
+  "--enable-features=DeviceBoundSessions:RequireOriginTrialTokens/false/RefreshQuota/false,EnableBoundSessionCredentialsSoftwareKeysForManualTesting",
+  `--ignore-certificate-errors-spki-list=${spkiHash(tlsDir)}`,
+];
 
 const chromiumUse = {
   ...devices["Desktop Chrome"],
@@ -114,7 +175,16 @@ export default defineConfig({
     screenshot: "only-on-failure",
   },
   projects: [
-    { name: "chromium", use: chromiumUse },
+    { name: "chromium", use: chromiumUse, testIgnore: /dbsc\.spec\.ts/ },
+    {
+      name: "chromium-dbsc",
+      testMatch: /dbsc\.spec\.ts/,
+      use: {
+        ...chromiumUse,
+        baseURL: dbscURL,
+        launchOptions: { ...chromiumUse.launchOptions, args: [...chromiumUse.launchOptions.args, ...dbscArgs] },
+      },
+    },
     // The mail, two-step and passkey flows once more against a server on PostgreSQL, when a test cluster runs
     // (`make test` starts one).
     ...(postgresPort
@@ -122,6 +192,24 @@ export default defineConfig({
       : []),
   ],
   webServer: [
+    {
+      command: "node oidc/provider.mjs",
+      cwd: __dirname,
+      url: `${process.env.E2E_OIDC_ISSUER}/.well-known/openid-configuration`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: "ignore" as const,
+      stderr: "pipe" as const,
+      env: {
+        OIDC_PORT: oidcPort,
+        OIDC_CLIENTS: JSON.stringify([
+          {
+            ...oidcClient,
+            redirect_uris: [`${baseURL}/auth/oidc/test/callback`, `http://localhost:${sudoPort}/auth/oidc/test/callback`],
+          },
+        ]),
+      },
+    },
     {
       command: `"${python}" -m aiosmtpd -n -l 127.0.0.1:${smtpPort} -c aiosmtpd.handlers.Mailbox "${process.env.E2E_MAILDIR}"`,
       port: Number(smtpPort),
@@ -134,9 +222,29 @@ export default defineConfig({
       SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
       PUBLIC_URL: baseURL,
       MAIL_POLL_INTERVAL: "200ms",
+      OIDC_PROVIDERS_FILE: providersFile,
     }),
     server(shortTtlPort, shortTtlDataDir, { ACCESS_TOKEN_TTL: "2s", REFRESH_GRACE: "1s" }),
-    server(sudoPort, sudoDataDir, { SUDO_WINDOW: "3s" }),
+    server(dbscPort, dbscDataDir, { ACCESS_TOKEN_TTL: "6s", PUBLIC_URL: dbscURL }),
+    {
+      command: "node tls/proxy.mjs",
+      cwd: __dirname,
+      port: Number(dbscTlsPort),
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: "ignore" as const,
+      stderr: "pipe" as const,
+      env: {
+        TLS_PORT: dbscTlsPort,
+        TARGET: `http://127.0.0.1:${dbscPort}`,
+        TLS_CERT: join(tlsDir, "cert.pem"),
+        TLS_KEY: join(tlsDir, "key.pem"),
+      },
+    },
+    // Its PUBLIC_URL is the default, http://localhost:PORT, which the provider sends the
+    // browser back to (the OpenID tests browse it there; passkeys.spec.ts visits it at
+    // 127.0.0.1, another address than PUBLIC_URL).
+    server(sudoPort, sudoDataDir, { SUDO_WINDOW: "3s", OIDC_PROVIDERS_FILE: providersFile }),
     ...(postgresPort
       ? [
           server(postgresPort, postgresDataDir!, {

@@ -5,14 +5,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
 cd "$REPO_ROOT"
 
-if command -v wrk >/dev/null; then
-  ok "wrk is installed"
-else
-  say "Installing wrk (the load generator) from the distribution's packages"
-  apt_install wrk || die "wrk is needed: install it (e.g. apt-get install wrk) and run again"
-fi
-command -v taskset >/dev/null || apt_install util-linux || die "taskset (util-linux) is needed"
-command -v python3 >/dev/null || apt_install python3 || die "python3 is needed"
+ensure_bench_tools
 if [ -n "${DATABASE_URL:-}" ] && ! command -v psql >/dev/null; then
   apt_install postgresql-client || die "psql is needed to seed PostgreSQL"
 fi

@@ -39,15 +39,19 @@ step "cargo clippy (browser bundle, wasm32)" \
   cargo clippy -p app -p frontend --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 # Each pass names its engine: a GATEHOUSE_TEST_BACKEND inherited from the caller's
 # environment cannot turn the SQLite pass into a second PostgreSQL one.
+# Each test pass has a generous bound of its own (a cold build included): a test that
+# hangs then fails its step with a name, instead of holding CI until its 90 minutes end
+# with nothing to say (it happened once; every test's HTTP client also gives up after 60 s).
+PASS_LIMIT=30m
 step "cargo test (unit and integration tests, SQLite)" \
-  env GATEHOUSE_TEST_BACKEND=sqlite cargo test --workspace --exclude frontend
+  timeout --kill-after=30s "$PASS_LIMIT" env GATEHOUSE_TEST_BACKEND=sqlite cargo test --workspace --exclude frontend
 # The same package selection as the first pass, so nothing is compiled again. The unit
 # tests run again too: the domain's service tests and the store's open their scratch
 # database on the cluster in this pass (`store::testing::scratch_database`).
 step "cargo test (domain and integration tests, PostgreSQL)" \
-  env GATEHOUSE_TEST_BACKEND=postgres cargo test --workspace --exclude frontend --lib --test '*'
+  timeout --kill-after=30s "$PASS_LIMIT" env GATEHOUSE_TEST_BACKEND=postgres cargo test --workspace --exclude frontend --lib --test '*'
 step "cargo leptos build" cargo leptos build
-step "Playwright end-to-end tests" bash -c 'cd end2end && npx playwright test'
+step "Playwright end-to-end tests" timeout --kill-after=30s "$PASS_LIMIT" bash -c 'cd end2end && npx playwright test'
 
 say "All checks passed"
 printf '%s\n' "${TIMINGS[@]}"

@@ -123,6 +123,19 @@ ensure_chromium() {
   ok "Chromium installed at /usr/bin/chromium"
 }
 
+# What `make bench` and `make bench-scale` drive the server with: wrk (the load),
+# taskset (the pinning) and python3 (bench/run.py, bench/scale.py).
+ensure_bench_tools() {
+  if command -v wrk >/dev/null; then
+    ok "wrk is installed"
+  else
+    say "Installing wrk (the load generator) from the distribution's packages"
+    apt_install wrk || die "wrk is needed: install it (e.g. apt-get install wrk) and run again"
+  fi
+  command -v taskset >/dev/null || apt_install util-linux || die "taskset (util-linux) is needed"
+  command -v python3 >/dev/null || apt_install python3 || die "python3 is needed"
+}
+
 ensure_build_tools() {
   ensure_wasm_target
   ensure_cargo_leptos

@@ -96,6 +96,41 @@ pub struct Contract {
     pub session: Option<SessionProblem>,
 }
 
+/// An error as a plain axum handler answers it: the status and headers of its
+/// [`Contract`] and the one body shape ([`WireError`]), as server functions answer.
+#[cfg(feature = "ssr")]
+impl axum::response::IntoResponse for AppError {
+    fn into_response(self) -> axum::response::Response {
+        let contract = self.contract();
+        let mut response = (contract.status(), axum::Json(WireError::from(self))).into_response();
+        contract.write_headers(response.headers_mut());
+        response
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl Contract {
+    /// The status as `http` spells it.
+    pub fn status(&self) -> http::StatusCode {
+        http::StatusCode::from_u16(self.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// Sets `Retry-After` and `WWW-Authenticate` as the contract says.
+    pub fn write_headers(&self, headers: &mut http::HeaderMap) {
+        if let Some(seconds) = self.retry_after {
+            headers.insert(http::header::RETRY_AFTER, seconds.into());
+        }
+        // Tells the browser's server-function client (and any API client) whether to
+        // refresh and retry, or to give up on this device: `api::session_client`.
+        if let Some(value) = self
+            .session
+            .and_then(|problem| http::HeaderValue::from_str(&problem.www_authenticate()).ok())
+        {
+            headers.insert(http::header::WWW_AUTHENTICATE, value);
+        }
+    }
+}
+
 /// `Retry-After` of a 503.
 pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 1;
 
@@ -286,7 +321,13 @@ impl From<crate::auth::error::AuthError> for AppError {
             | E::PasskeyLimit
             | E::PasskeyExpired
             | E::PasskeyFailed
-            | E::PasskeyAlreadyAdded => Self::BadRequest(message),
+            | E::PasskeyAlreadyAdded
+            | E::ProviderFailed
+            | E::ProviderCancelled
+            | E::ProviderEmailUnverified
+            | E::ProviderLinkedElsewhere
+            | E::LastSignInMethod => Self::BadRequest(message),
+            E::ProviderUnavailable => Self::Unavailable(message),
             E::SudoRequired => Self::SudoRequired,
             E::NoPendingSignIn => Self::Unauthorized(message),
             E::EmailNotVerified | E::ReviewClosed | E::AddedTooLongAgo => Self::Forbidden(message),
@@ -295,7 +336,8 @@ impl From<crate::auth::error::AuthError> for AppError {
             | E::NotSignedIn
             | E::SessionRevoked
             | E::SessionEnded
-            | E::TokenReuse => Self::Unauthorized(message),
+            | E::TokenReuse
+            | E::DeviceProof => Self::Unauthorized(message),
             E::AccessTokenExpired => Self::AccessTokenExpired,
             E::NotFound => Self::NotFound,
             E::Throttled(wait) => Self::Throttled(crate::auth::error::whole_seconds(*wait)),

@@ -14,6 +14,8 @@ pub mod i18n;
 mod import_graph;
 #[cfg(feature = "ssr")]
 pub mod mail;
+#[cfg(feature = "ssr")]
+pub mod oidc;
 pub mod pages;
 pub mod paths;
 pub mod secret;

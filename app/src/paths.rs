@@ -80,16 +80,32 @@ pub enum LoginReason {
     Revoked,
     /// The session ran out.
     Ended,
+    /// An OpenID provider's answer did not check out (said here, not in a web session,
+    /// for a browser that has none: a stranger's request must not make one).
+    ProviderFailed,
+    /// An OpenID provider did not answer.
+    ProviderUnavailable,
+    /// Too many attempts from this client address.
+    Throttled,
 }
 
 impl LoginReason {
-    const ALL: [Self; 2] = [Self::Revoked, Self::Ended];
+    const ALL: [Self; 5] = [
+        Self::Revoked,
+        Self::Ended,
+        Self::ProviderFailed,
+        Self::ProviderUnavailable,
+        Self::Throttled,
+    ];
 
     /// The query value.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Revoked => "revoked",
             Self::Ended => "ended",
+            Self::ProviderFailed => "provider",
+            Self::ProviderUnavailable => "provider_unavailable",
+            Self::Throttled => "throttled",
         }
     }
 
@@ -105,6 +121,9 @@ impl LoginReason {
         match self {
             Self::Revoked => "login-reason-revoked",
             Self::Ended => "login-reason-ended",
+            Self::ProviderFailed => "error-provider-failed",
+            Self::ProviderUnavailable => "error-provider-unavailable",
+            Self::Throttled => "login-reason-throttled",
         }
     }
 }
@@ -121,6 +140,17 @@ pub fn login_url(next: &str, reason: Option<LoginReason>) -> String {
 /// `/refresh?next=<path>`: the page that renews an expired access token, then continues.
 pub fn refresh_url(next: &str) -> String {
     format!("{}?{}={}", REFRESH.path(), param::NEXT, encode(next))
+}
+
+/// Where a provider sends the browser back: `PUBLIC_URL` + this is the redirect URI
+/// registered at the provider.
+pub fn oidc_callback(provider_id: &str) -> String {
+    format!("/auth/oidc/{}/callback", encode(provider_id))
+}
+
+/// Where the buttons that leave for a provider post to.
+pub fn oidc_start(provider_id: &str) -> String {
+    format!("/auth/oidc/{}/start", encode(provider_id))
 }
 
 /// `/sign-in-code?next=<path>`: the code step of a sign-in, then `next`.

@@ -17,6 +17,33 @@ if pause then
   end
 end
 
+-- Threads are numbered in the main state (setup), so each can start at its own place.
+local threads = {}
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("id", #threads)
+end
+
+-- BENCH_COOKIES_FILE: one Cookie header per line, taken in turn (many users, each
+-- request another one's). The requests are formatted once, in `init`, so a request
+-- costs wrk a table lookup, as the one-cookie runs cost it nothing.
+local cookies_file = os.getenv("BENCH_COOKIES_FILE")
+if cookies_file and cookies_file ~= "" then
+  local requests, turn = {}, 1
+  function init(args)
+    for line in io.lines(cookies_file) do
+      wrk.headers["Cookie"] = line
+      table.insert(requests, wrk.format())
+    end
+    turn = ((id or 1) - 1) * math.floor(#requests / 2) % #requests + 1
+  end
+  function request()
+    local next_request = requests[turn]
+    turn = turn % #requests + 1
+    return next_request
+  end
+end
+
 -- BENCH_EXPECT: a text every answer must contain (the signed-in address, say). Each
 -- answer without it is counted, and wrk prints "Unexpected bodies: N" at the end, so a
 -- run that stopped measuring what it claims (a cookie that no longer signs in answers
@@ -24,10 +51,6 @@ end
 -- ratio, so the check costs each side the same client time.
 local expect = os.getenv("BENCH_EXPECT")
 if expect and expect ~= "" then
-  local threads = {}
-  function setup(thread)
-    table.insert(threads, thread)
-  end
   unexpected = 0
   function response(status, headers, body)
     if not string.find(body, expect, 1, true) then

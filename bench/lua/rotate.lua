@@ -19,6 +19,15 @@ function init(args)
   wrk.method = "POST"
 end
 
+-- BENCH_DELAY_MS: a pause before each request, for a rate below the maximum (latency
+-- measured at a load a server runs at, not at saturation, where it is only queueing).
+local pause = tonumber(os.getenv("BENCH_DELAY_MS") or "")
+if pause then
+  function delay()
+    return pause
+  end
+end
+
 function request()
   return wrk.format(nil, "/api/auth/refresh", { ["Cookie"] = "__Secure-refresh=" .. token })
 end

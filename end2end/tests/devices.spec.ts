@@ -176,7 +176,7 @@ test("a signed-out device learns it from its next server call, without reloading
   const email = uniqueEmail("call");
   await signUp(page, email);
   const phone = await deviceSignedIn(browser, email, FIREFOX_WINDOWS);
-  await phone.goto("/account");
+  await phone.goto("/devices");
   await waitForHydration(phone);
 
   await page.goto("/devices");
@@ -186,7 +186,7 @@ test("a signed-out device learns it from its next server call, without reloading
   await expect(page.getByRole("status")).toContainText("The device was signed out.");
 
   await phone.getByRole("button", { name: "Check my session" }).click();
-  await expect(phone).toHaveURL(/\/login\?next=\/account&reason=revoked/);
+  await expect(phone).toHaveURL(/\/login\?next=\/devices&reason=revoked/);
   await expect(phone.getByRole("status")).toHaveText("This device was signed out.");
   await phone.context().close();
 });

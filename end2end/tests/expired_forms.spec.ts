@@ -59,15 +59,17 @@ test.describe("forms submitted after the access token expired", () => {
     await safari.context().close();
   });
 
-  test("checking the session, changing the password and deleting the account on /account", async ({ page }) => {
+  test("checking the session on /devices, changing the password and deleting the account on /account", async ({ page }) => {
     const email = uniqueEmail("expired-account");
     await signUp(page, email, short);
+    await page.goto(`${short}/devices`);
+    await waitForHydration(page);
+    await afterExpiry(page, () => page.getByRole("button", { name: "Check my session" }).click());
+    await expect(page.getByTestId("session-check")).toContainText(email);
+
     await page.goto(`${short}/account`);
     await expect(page.getByRole("heading", { name: "Your account" })).toBeVisible();
     await waitForHydration(page);
-
-    await afterExpiry(page, () => page.getByRole("button", { name: "Check my session" }).click());
-    await expect(page.getByTestId("session-check")).toContainText(email);
 
     const newPassword = "a brand new passphrase";
     await page.getByLabel("New password").fill(newPassword);

@@ -22,7 +22,9 @@ test.describe("sessions with short-lived access tokens", () => {
     await expect(page.getByRole("heading", { name: "Your account" })).toBeVisible();
     await expect(page.getByTestId("viewer-email")).toHaveText(email);
 
-    // Past it again: a server function called from the hydrated page refreshes and retries.
+    // Past it again: a server function called from the hydrated page refreshes and retries
+    // (the devices page's "Check my session").
+    await page.goto(`${short}/devices`);
     await waitForHydration(page);
     await untilAccessTokenExpires(page, short);
     refreshed = page.waitForResponse((r) => r.url().endsWith("/api/auth/refresh") && r.status() === 200);

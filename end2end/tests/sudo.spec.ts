@@ -16,7 +16,7 @@ test.describe("sudo mode", () => {
     await untilSudoEnds(page, sudo);
     await form.getByLabel("New password").fill("a brand new passphrase");
     await form.getByRole("button", { name: "Change password" }).click();
-    await expect(form.getByRole("alert")).toHaveText("Please confirm it is you: enter your password to continue.");
+    await expect(form.getByRole("alert")).toHaveText("Please confirm it is you to continue.");
     await expect(form.getByTestId("sudo-fields")).toBeVisible();
     await form.getByLabel("Your password").fill(PASSWORD);
     await form.getByRole("button", { name: "Change password" }).click();

@@ -227,6 +227,13 @@ pub struct Config {
     #[arg(long = "smtp-ca-file", env = "SMTP_CA_FILE")]
     pub smtp_ca_file: Option<PathBuf>,
 
+    /// A TOML file of OpenID Connect providers people may sign in with, one
+    /// `[[provider]]` table each (id, name, issuer, client_id, client_secret or
+    /// client_secret_file, optional scopes and trust_email): docs/OIDC.md. The redirect
+    /// URI to register at each is PUBLIC_URL/auth/oidc/<id>/callback (printed at start).
+    #[arg(long = "oidc-providers-file", env = "OIDC_PROVIDERS_FILE")]
+    pub oidc_providers_file: Option<PathBuf>,
+
     /// The sender of every mail, e.g. "Gatehouse <no-reply@example.com>".
     /// [default: Gatehouse <no-reply@HOST of PUBLIC_URL>]
     #[arg(long = "mail-from", env = "MAIL_FROM")]
@@ -257,10 +264,30 @@ pub struct Config {
     #[arg(long = "mail-poll-interval", env = "MAIL_POLL_INTERVAL", default_value = "1s", value_parser = humantime::parse_duration)]
     pub mail_poll_interval: Duration,
 
+    /// How long a refused request (429) waits before its answer is sent, so a flood of
+    /// refused requests goes at the pace of its connections rather than taking the CPU
+    /// from everyone else (at most 1,024 answers are held at once; `0s`: never).
+    #[arg(long = "refusal-delay", env = "REFUSAL_DELAY", default_value = "250ms", value_parser = humantime::parse_duration)]
+    pub refusal_delay: Duration,
+
+    /// Device-bound sessions (docs/DBSC.md): `opportunistic` invites every browser to
+    /// bind its session to a key it keeps, and renews a bound session only with a proof
+    /// of that key; `required` also refuses to renew a session whose browser answered
+    /// the invitation but never got bound; `off` never invites.
+    #[arg(long = "dbsc", env = "DBSC", default_value = "opportunistic", value_parser = parse_dbsc_mode)]
+    pub dbsc: app::auth::settings::DbscMode,
+
     /// Mark cookies `Secure` and use the `__Host-`/`__Secure-` names. Turn off only to
     /// serve plain HTTP on a host other than localhost.
     #[arg(long = "cookie-secure", env = "COOKIE_SECURE", default_value_t = true, action = clap::ArgAction::Set)]
     pub cookie_secure: bool,
+}
+
+/// `DBSC`'s value: `off`, `opportunistic` or `required`.
+fn parse_dbsc_mode(value: &str) -> Result<app::auth::settings::DbscMode, String> {
+    value
+        .parse()
+        .map_err(|_| format!("{value:?} is not one of off, opportunistic, required"))
 }
 
 /// One-off tasks.

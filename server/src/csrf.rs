@@ -51,9 +51,20 @@ pub fn check(method: &Method, headers: &HeaderMap) -> Verdict {
     }
 }
 
+/// Whether `path` is one of the two endpoints the browser itself calls for a
+/// device-bound session (docs/DBSC.md): its own POSTs there carry no `Origin`, and the
+/// proof it signs over a single-use challenge bound to the session is what a forged
+/// request could not bring. Exactly these two paths; nothing under them.
+pub fn exempt(path: &str) -> bool {
+    path == app::web::dbsc::REGISTRATION_PATH || path == app::web::dbsc::REFRESH_PATH
+}
+
 /// The 403 for a state-changing request from another site, or `None` to let it through
 /// (the second step of [`crate::router::App::serve`], before anything reads the body).
 pub fn refusal(request: &Request) -> Option<Response> {
+    if exempt(request.uri().path()) {
+        return None;
+    }
     let verdict = check(request.method(), request.headers());
     if verdict == Verdict::Allowed {
         return None;

@@ -51,6 +51,14 @@ pub enum StartupError {
     #[error("INSECURE_FAST_PASSWORD_HASHING is for test suites and is refused in production mode")]
     InsecureHashingInProduction,
 
+    /// `OIDC_PROVIDERS_FILE` cannot be read or is refused.
+    #[error("OIDC_PROVIDERS_FILE: {0}")]
+    OidcProviders(#[from] app::oidc::config::ConfigError),
+
+    /// The OpenID providers cannot be set up.
+    #[error(transparent)]
+    OidcSetup(#[from] app::oidc::SetupError),
+
     /// Production mode without a mail server.
     #[error(
         "production mode needs a mail server for account recovery: set SMTP_URL (e.g. smtps://USER:PASSWORD@smtp.example.com:465)"

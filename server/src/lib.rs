@@ -5,13 +5,17 @@
 
 pub mod config;
 pub mod csrf;
+pub mod dbsc_routes;
 pub mod dev_mailbox;
 pub mod edge;
 pub mod error;
+pub mod fork_api;
 pub mod headers;
 pub mod health;
 pub mod jobs;
 pub mod keys;
+pub mod oidc_routes;
+pub mod pacer;
 pub mod router;
 pub mod serve;
 pub mod server_fn_status;
@@ -85,6 +89,7 @@ async fn prepare(config: &Config) -> Result<Database, StartupError> {
     password_params(config)?;
     mail_transport(config)?;
     config.public_url(config.site_addr)?;
+    provider_configs(config)?;
     // 0700: the folder holds the SQLite database and, in development, the signing key.
     app::store::create_private_dir(&config.data_dir).map_err(|source| StartupError::DataDir {
         path: config.data_dir.clone(),
@@ -125,6 +130,8 @@ async fn serve_prepared(
         config.revocation_poll_interval,
     );
     let mail = tokio::spawn(state.mail.as_ref().clone().run(config.mail_poll_interval));
+    // A provider that does not answer yet is retried in the background, never fatal.
+    let discovery = tokio::spawn(Arc::clone(&state.server.providers).discover_all());
     tracing::info!("Gatehouse listening on http://{addr}");
     if let Ok(public_url) = config.public_url(addr) {
         tracing::info!("open {public_url} in a browser");
@@ -139,6 +146,7 @@ async fn serve_prepared(
     cleanup.abort();
     feed.abort();
     mail.abort();
+    discovery.abort();
     tracing::info!("stopped");
     Ok(())
 }
@@ -193,17 +201,34 @@ pub async fn app_state(
         &public_url,
         auth.core.mail_wakeup(),
     ));
+    let providers = Arc::new(app::oidc::Providers::new(
+        provider_configs(config)?,
+        &public_url,
+    )?);
+    for (id, uri) in providers.redirect_uris() {
+        tracing::info!(provider = %id, "OpenID provider: register the redirect URI {uri}");
+    }
     Ok(AppState::new(state::Shared {
         leptos_options: leptos_options(config, addr),
         mail,
         web_sessions: Arc::new(app::store::WebSessionStore::new(db.clone())),
+        refusals: pacer::RefusalPacer::new(config.refusal_delay),
         db,
         server: ServerContext {
             auth,
             cookies: cookie_settings(config),
             trusted_proxies: config.trusted_proxies.clone(),
+            providers,
         },
     }))
+}
+
+/// The providers of `OIDC_PROVIDERS_FILE` (none without it).
+fn provider_configs(config: &Config) -> Result<Vec<app::oidc::ProviderConfig>, StartupError> {
+    match &config.oidc_providers_file {
+        Some(path) => Ok(app::oidc::config::load(path)?),
+        None => Ok(Vec::new()),
+    }
 }
 
 /// SMTP when `SMTP_URL` is set; else, in development only, the development mailbox.
@@ -283,6 +308,7 @@ pub fn session_settings(config: &Config) -> SessionSettings {
         max_sessions: config.max_sessions_per_user.max(1),
         require_verified_email: config.require_verified_email,
         sign_ups_per_hour: config.sign_ups_per_hour,
+        dbsc: config.dbsc,
         sudo_window: config.sudo_window,
         ..SessionSettings::default()
     }

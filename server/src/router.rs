@@ -8,8 +8,9 @@ use std::task::{Context, Poll};
 
 use axum::Router;
 use axum::extract::{Request, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use leptos::prelude::provide_context;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tower::ServiceExt;
@@ -44,6 +45,7 @@ pub fn app(state: AppState) -> App {
     tracing::debug!(count = server_fns.len(), "server functions");
     App(Arc::new(Inner {
         router: routes(state.clone()),
+        api: crate::fork_api::router(state.clone()),
         server_fns,
         state,
     }))
@@ -58,6 +60,8 @@ struct Inner {
     state: AppState,
     server_fns: ServerFns,
     router: Router,
+    /// The fork's JSON API ([`crate::fork_api`]), served past the web session.
+    api: Router,
 }
 
 impl App {
@@ -68,13 +72,14 @@ impl App {
             state,
             server_fns,
             router,
+            api,
         } = &*self.0;
         // 1. The edge: the request id, the log context and the body limit; on the way
         //    out the security headers, the id and the access line.
         // (Boxed: the futures inside then hold a pointer to the state rather than the
         // state itself, which every `.await` on the way in would copy; see
         // docs/PERFORMANCE.md.)
-        edge(state, request, move |request: Request| {
+        let response = edge(state, request, move |request: Request| {
             Box::pin(async move {
                 // 2. The same-site check: a state-changing request from another site
                 //    goes no further.
@@ -90,6 +95,10 @@ impl App {
                 //    read from there by every function and page.
                 let mut request = request;
                 identify(request.extensions_mut());
+                // A fork's JSON API needs no web session and none of the pages' routes.
+                if request.uri().path().starts_with(crate::fork_api::PREFIX) {
+                    return api.clone().oneshot(request).await.into_response();
+                }
                 // 4. The web session around 5. the dispatch (a server function from
                 //    the table, else the router: pages, health, keys, the fallback);
                 // 6. on the way out the errors' status, then the session saved and
@@ -105,7 +114,12 @@ impl App {
                 .await
             })
         })
-        .await
+        .await;
+        // 7. A refusal waits a moment before it goes ([`crate::pacer`]).
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            state.refusals.hold().await;
+        }
+        response
     }
 }
 
@@ -144,6 +158,19 @@ fn routes(state: AppState) -> Router {
     router
         .route("/healthz", get(healthz))
         .route("/.well-known/jwks.json", get(jwks))
+        .route("/auth/oidc/{id}/start", post(crate::oidc_routes::start))
+        .route(
+            app::web::dbsc::REGISTRATION_PATH,
+            post(crate::dbsc_routes::register),
+        )
+        .route(
+            app::web::dbsc::REFRESH_PATH,
+            post(crate::dbsc_routes::refresh),
+        )
+        .route(
+            "/auth/oidc/{id}/callback",
+            get(crate::oidc_routes::callback),
+        )
         .leptos_routes_with_context(
             &state,
             routes,

@@ -124,7 +124,11 @@ pub async fn serve(
                 let mut request = request.map(Body::new);
                 request.extensions_mut().insert(ConnectInfo(peer));
                 async move {
-                    let answer = tokio::time::timeout(request_limit, app.serve(request)).await;
+                    // Boxed: the answer's future is a few kilobytes, and hyper moves the
+                    // future it is given as it polls it; a pointer moves for free
+                    // (docs/PERFORMANCE.md, "A fork's own route").
+                    let answer = Box::pin(app.serve(request));
+                    let answer = tokio::time::timeout(request_limit, answer).await;
                     drop(in_flight);
                     Ok::<_, Infallible>(answer.unwrap_or_else(|_| request_timeout()))
                 }

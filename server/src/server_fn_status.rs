@@ -8,7 +8,7 @@
 
 use app::error::AppError;
 use axum::body::{Body, to_bytes};
-use axum::http::{HeaderValue, Response, StatusCode};
+use axum::http::{Response, StatusCode};
 use leptos::server_fn::error::{FromServerFnError, SERVER_FN_ERROR_HEADER};
 
 /// Largest error body read back; ours are a few hundred bytes.
@@ -26,20 +26,7 @@ pub async fn set_error_status(response: Response<Body>) -> Response<Body> {
         return Response::from_parts(parts, Body::empty());
     };
     let contract = AppError::de(bytes.clone()).contract();
-    parts.status =
-        StatusCode::from_u16(contract.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    if let Some(seconds) = contract.retry_after {
-        parts
-            .headers
-            .insert(http::header::RETRY_AFTER, seconds.into());
-    }
-    // Tells the browser's server-function client (and any API client) whether to refresh
-    // and retry, or to give up on this device: `app::api::session_client`.
-    if let Some(value) = contract
-        .session
-        .and_then(|problem| HeaderValue::from_str(&problem.www_authenticate()).ok())
-    {
-        parts.headers.insert(http::header::WWW_AUTHENTICATE, value);
-    }
+    parts.status = contract.status();
+    contract.write_headers(&mut parts.headers);
     Response::from_parts(parts, Body::from(bytes))
 }

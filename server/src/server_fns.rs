@@ -67,6 +67,31 @@ impl ServerFns {
     }
 }
 
+/// Runs `work` in a reactive owner whose context holds what leptos_axum gives a server
+/// function: the request's `parts` (headers, extensions), the [`ResponseOptions`] it may
+/// set a status or headers on (returned), and the app's [`ServerContext`]. The server
+/// functions and the OpenID endpoints ([`crate::oidc_routes`]) run in it.
+pub async fn in_app_context<T>(
+    context: ServerContext,
+    parts: http::request::Parts,
+    work: impl Future<Output = T>,
+) -> (T, ResponseOptions) {
+    let options = ResponseOptions::default();
+    let owner = Owner::new();
+    let result = owner
+        .with(|| {
+            let options = options.clone();
+            ScopedFuture::new(async move {
+                provide_context(parts);
+                provide_context(options);
+                provide_context(context);
+                work.await
+            })
+        })
+        .await;
+    (result, options)
+}
+
 /// Runs `function` for `request`, in a reactive owner whose context holds what
 /// leptos_axum gives a server function: the request's parts (headers, extensions), the
 /// [`ResponseOptions`] it may set a status or headers on, and the app's
@@ -83,19 +108,8 @@ pub async fn call(
         .flatten();
     let context_parts = parts.clone();
     let request = Request::from_parts(parts, body);
-    let options = ResponseOptions::default();
-    let owner = Owner::new();
-    let mut response = owner
-        .with(|| {
-            let options = options.clone();
-            ScopedFuture::new(async move {
-                provide_context(context_parts);
-                provide_context(options);
-                provide_context(context);
-                function.handler(request).await
-            })
-        })
-        .await;
+    let (mut response, options) =
+        in_app_context(context, context_parts, function.handler(request)).await;
     // As leptos_axum does: a form post that the function did not redirect goes back to
     // the page it came from.
     if let Some(referer) = back_to
@@ -104,14 +118,21 @@ pub async fn call(
         *response.status_mut() = StatusCode::FOUND;
         response.headers_mut().insert(header::LOCATION, referer);
     }
-    let mut set = options.0.write().unwrap_or_else(|e| e.into_inner());
-    if let Some(status) = set.status {
+    if let Some(status) = options.0.read().unwrap_or_else(|e| e.into_inner()).status {
         *response.status_mut() = status;
     }
+    add_headers_set(&mut response, &options);
+    response
+}
+
+/// Moves the headers the work set on its [`ResponseOptions`] (cookies, mostly) onto
+/// `response`, repeated names kept: for the server functions and the plain routes that
+/// run in their context ([`in_app_context`]).
+pub fn add_headers_set(response: &mut Response<Body>, options: &ResponseOptions) {
+    let mut set = options.0.write().unwrap_or_else(|e| e.into_inner());
     response
         .headers_mut()
         .extend(std::mem::take(&mut set.headers));
-    response
 }
 
 #[cfg(test)]

@@ -29,6 +29,8 @@ pub struct Shared {
     pub server: ServerContext,
     /// Delivers the mail outbox (and says whether the development mailbox is on).
     pub mail: std::sync::Arc<app::mail::sender::MailSender>,
+    /// Holds each 429 a moment before it is sent ([`crate::pacer`]).
+    pub refusals: crate::pacer::RefusalPacer,
 }
 
 impl AppState {
@@ -43,6 +45,13 @@ impl std::ops::Deref for AppState {
 
     fn deref(&self) -> &Shared {
         &self.0
+    }
+}
+
+/// What [`app::web::extract::SignedIn`] reads a request's caller with.
+impl app::web::extract::HasServerContext for AppState {
+    fn server_context(&self) -> &ServerContext {
+        &self.server
     }
 }
 

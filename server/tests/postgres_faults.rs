@@ -5,6 +5,7 @@
 //! Its own test binary, because it stops the shared test cluster: cargo runs test
 //! binaries one after the other, so no other test is running meanwhile.
 
+#[path = "integration/support/mod.rs"]
 mod support;
 
 use std::process::Command;

@@ -3,6 +3,7 @@
 //! the header timeout; one client address holds no more than its share of connections;
 //! real requests from everyone else are served as usual.
 
+#[path = "integration/support/mod.rs"]
 mod support;
 
 use std::net::{IpAddr, SocketAddr};

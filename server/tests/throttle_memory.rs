@@ -2,6 +2,7 @@
 //! before they become keys. Alone in its test binary, so the process's memory is the
 //! server's and nothing else runs beside it.
 
+#[path = "integration/support/mod.rs"]
 mod support;
 
 use std::sync::Arc;

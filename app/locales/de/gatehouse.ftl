@@ -176,6 +176,8 @@ devices-confirm-after = ?
 devices-confirm-yes = Ja, abmelden
 devices-sign-out-label = { $device } abmelden
 devices-this = Dieses Gerät
+devices-bound = An dieses Gerät gebunden
+devices-bound-hint = Dieser Browser hält einen Schlüssel, an den seine Anmeldung gebunden ist: Eine Kopie seiner Cookies funktioniert nach wenigen Minuten nicht mehr.
 devices-ip = IP-Adresse
 devices-signed-in = Angemeldet
 devices-last-active = Zuletzt aktiv
@@ -225,6 +227,10 @@ event-password-changed-text = { $detail ->
 }
 event-token-reuse-detected-title = Verdacht auf Token-Diebstahl
 event-token-reuse-detected-text = Ein Anmeldetoken von { $detail } wurde zweimal verwendet; das passiert, wenn es kopiert wurde. Dieses Gerät wurde zum Schutz Ihres Kontos abgemeldet. Wenn Sie damit nicht gerechnet haben, ändern Sie Ihr Passwort.
+event-dbsc-bound-title = Sitzung an dieses Gerät gebunden
+event-dbsc-bound-text = Der Browser auf { $detail } hält nun einen Schlüssel für seine Anmeldung, der sich nicht kopieren lässt: Eine Kopie seiner Cookies funktioniert nach wenigen Minuten nicht mehr.
+event-dbsc-proof-failed-title = Gestohlene Cookies abgewiesen
+event-dbsc-proof-failed-text = Jemand hat versucht, die Anmeldung von { $detail } ohne den Schlüssel dieses Geräts zu verlängern; das passiert, wenn seine Cookies kopiert wurden. Der Versuch wurde abgewiesen. Wenn Sie damit nicht gerechnet haben, ändern Sie Ihr Passwort und prüfen Sie dieses Gerät auf Schadsoftware.
 event-session-evicted-title = Gerät automatisch abgemeldet
 event-session-evicted-text = { $detail } war das am längsten ungenutzte von zu vielen angemeldeten Geräten und wurde abgemeldet, um Platz zu schaffen.
 event-password-reset-title = Passwort per E-Mail zurückgesetzt
@@ -376,7 +382,7 @@ notice-check-inbox = Sehen Sie in Ihrem Posteingang nach: Wir haben einen Link a
 
 error-unknown-language = Diese Sprache ist nicht verfügbar.
 error-access-token-expired = Ihre Sitzung muss erneuert werden.
-error-sudo-required = Bitte bestätigen Sie, dass Sie es sind: Geben Sie Ihr Passwort ein, um fortzufahren.
+error-sudo-required = Bitte bestätigen Sie, dass Sie es sind, um fortzufahren.
 error-not-found = Nicht gefunden.
 error-throttled = { $seconds ->
     [one] Zu viele Versuche. Versuchen Sie es in 1 Sekunde erneut.
@@ -393,6 +399,7 @@ error-email-taken = Zu dieser E-Mail-Adresse gibt es schon ein Konto. Melden Sie
 error-invalid-credentials = E-Mail-Adresse oder Passwort ist falsch.
 error-not-signed-in = Sie sind nicht angemeldet.
 error-token-reuse = Zu Ihrer Sicherheit wurde dieses Gerät abgemeldet: Ihre Anmeldung wurde an einem anderen Ort verwendet. Bitte melden Sie sich erneut an.
+error-device-proof = Dieses Gerät konnte nicht nachweisen, dass es den Schlüssel hält, an den seine Anmeldung gebunden ist. Bitte melden Sie sich erneut an.
 error-wrong-password = Ihr aktuelles Passwort ist nicht richtig.
 error-email-not-verified = Bitte bestätigen Sie zuerst Ihre E-Mail-Adresse: Öffnen Sie den Link, den wir Ihnen geschickt haben. Wir haben Ihnen einen neuen geschickt.
 error-link-unknown = Dieser Link ist ungültig. Vielleicht wurde er durch einen neueren ersetzt: Verwenden Sie die neueste E-Mail, oder fordern Sie einen neuen Link an.
@@ -477,6 +484,8 @@ mail-reset-completed-methods = Außer dem Passwort öffnen diese Ihr Konto. Wenn
 mail-reset-completed-no-methods = Nur das Passwort öffnet Ihr Konto: Es hat keine Passkeys, und die zweistufige Anmeldung ist aus.
 mail-reset-completed-passkey = Passkey „{ $name }“, hinzugefügt am { $time }
 mail-reset-completed-authenticator = Zweistufige Anmeldung mit einer Authenticator-App, eingeschaltet am { $time }
+mail-reset-completed-provider = Ihr Konto bei { $name } ({ $email }), verbunden am { $time }
+mail-reset-completed-provider-disconnected = Ihr Konto bei { $name } ({ $email }), verbunden am { $time }: durch das Zurücksetzen getrennt, weil es sich ohne das Passwort anmelden konnte. Wenn es Ihres ist, verbinden Sie es auf Ihrer Kontoseite erneut.
 mail-reset-completed-action = Ihr Konto ansehen
 mail-reset-completed-outro = {""}
 mail-email-changed-subject = Ihre Gatehouse-E-Mail-Adresse wurde geändert
@@ -557,3 +566,67 @@ mail-token-reuse-intro =
     Wenn Sie damit nicht gerechnet haben, ändern Sie Ihr Passwort und sehen Sie sich Ihre Geräte an.
 mail-token-reuse-action = Ihre Geräte ansehen
 mail-token-reuse-outro = {""}
+mail-dbsc-proof-failed-subject = Wir haben eine Kopie Ihrer Anmeldung abgewiesen
+mail-dbsc-proof-failed-intro =
+    Jemand hat versucht, die Anmeldung von { $device } ohne den Schlüssel dieses Geräts zu verlängern; das passiert, wenn seine Cookies kopiert wurden, etwa durch Schadsoftware. Wir haben das abgewiesen.
+    IP-Adresse des Versuchs: { $ip }. Zeit: { $time }.
+    Wenn Sie damit nicht gerechnet haben, melden Sie dieses Gerät ab, ändern Sie Ihr Passwort und prüfen Sie das Gerät auf Schadsoftware.
+mail-dbsc-proof-failed-action = Ihre Geräte ansehen
+mail-dbsc-proof-failed-outro = {""}
+
+## OpenID-Anbieter (mit einem anderen Konto anmelden)
+
+provider-or = oder
+provider-sign-in = Mit { $provider } anmelden
+sign-in-method-provider = { $provider }
+sign-in-method-provider-and-totp = { $provider } und Authenticator-App
+sign-in-method-provider-and-recovery-code = { $provider } und Wiederherstellungscode
+notice-provider-linked = { $provider } ist jetzt mit Ihrem Konto verbunden: Sie können sich damit anmelden.
+notice-provider-sign-in-first = Es gibt bereits ein Konto mit der Adresse { $email }, und { $provider } ist nicht damit verbunden. Melden Sie sich an und verbinden Sie { $provider } dann auf Ihrer Kontoseite: Zur Bestätigung melden Sie sich noch einmal bei { $provider } an. Danach meldet { $provider } Sie an.
+login-reason-throttled = Zu viele Versuche aus Ihrem Netz. Bitte warten Sie eine Minute und versuchen Sie es erneut.
+notice-reauthenticated = Danke: Sie haben bestätigt, dass Sie es sind.
+error-provider-failed = Die Anmeldung über diesen Anbieter hat nicht funktioniert. Bitte versuchen Sie es erneut.
+error-provider-cancelled = Die Anmeldung wurde beim Anbieter abgebrochen. Es wurde nichts geändert.
+error-provider-unavailable = Dieser Anbieter antwortet gerade nicht. Bitte versuchen Sie es später erneut, oder melden Sie sich anders an.
+error-provider-email-unverified = Dieser Anbieter hat Ihre E-Mail-Adresse nicht bestätigt und kann Sie hier deshalb nicht anmelden. Bestätigen Sie die Adresse dort, oder melden Sie sich anders an.
+error-provider-linked-elsewhere = Dieses Konto beim Anbieter ist bereits mit einem anderen Konto hier verbunden.
+error-last-sign-in-method = Dies ist die einzige Möglichkeit, sich bei Ihrem Konto anzumelden. Legen Sie zuerst ein Passwort fest oder fügen Sie einen Passkey hinzu.
+event-provider-linked-title = Konto verbunden
+event-provider-linked-text = Ihr Konto bei { $detail } wurde verbunden, von { $actor } aus. Es kann sich jetzt in Ihrem Konto anmelden.
+event-provider-unlinked-title = Konto getrennt
+event-provider-unlinked-text = Ihr Konto bei { $detail } wurde getrennt, von { $actor } aus.
+mail-provider-linked-subject = { $provider } kann sich jetzt in Ihrem Konto anmelden
+mail-provider-linked-intro =
+    Ein Konto bei { $provider } wurde mit Ihrem Gatehouse-Konto verbunden: Es kann Sie jetzt ohne Ihr Passwort anmelden.
+    Gerät: { $device }. IP-Adresse: { $ip }. Zeit: { $time }.
+    Wenn Sie das nicht waren, melden Sie sich an, trennen Sie es auf Ihrer Kontoseite und ändern Sie Ihr Passwort.
+mail-provider-linked-action = Ihre Geräte ansehen
+mail-provider-linked-outro = {""}
+mail-provider-unlinked-subject = { $provider } wurde von Ihrem Konto getrennt
+mail-provider-unlinked-intro =
+    Das Konto bei { $provider } wurde von Ihrem Gatehouse-Konto getrennt: Es meldet Sie nicht mehr an.
+    Gerät: { $device }. IP-Adresse: { $ip }. Zeit: { $time }.
+    Wenn Sie das nicht waren, ändern Sie Ihr Passwort und sehen Sie sich Ihre Geräte an.
+mail-provider-unlinked-action = Ihre Geräte ansehen
+mail-provider-unlinked-outro = {""}
+connected-title = Verbundene Konten
+connected-intro = Melden Sie sich mit einem Konto an, das Sie bereits anderswo haben. Zum Verbinden melden Sie sich dort an.
+connected-none = Es sind keine Konten verbunden.
+connected-since = Verbunden
+connected-connect = { $provider } verbinden
+connected-disconnect = Trennen
+connected-disconnect-label = { $provider } trennen
+connected-last = Dies ist Ihre einzige Möglichkeit, sich anzumelden, daher kann es nicht getrennt werden. Legen Sie zuerst ein Passwort fest (mit „Passwort vergessen?“ auf der Anmeldeseite) oder fügen Sie einen Passkey hinzu.
+sudo-provider = Oder bestätigen Sie, indem Sie sich erneut mit { $provider } anmelden
+password-none = Ihr Konto hat noch kein Passwort: Sie melden sich über ein verbundenes Konto an. Sie können unten eines festlegen, nachdem Sie bestätigt haben, dass Sie es sind, oder mit „Passwort vergessen?“ auf der Anmeldeseite.
+sudo-hint-no-password = Sie haben auf diesem Gerät in den letzten Minuten nicht bestätigt, dass Sie es sind.
+settings-nav = Kontoeinstellungen
+settings-profile = Profil und E-Mail
+settings-security = Sicherheit
+password-title = Passwort
+review-providers-intro = Ein verbundenes Konto bei einem anderen Anbieter meldet sich ohne das Passwort an. Das Zurücksetzen hat die in den letzten Tagen verbundenen getrennt; diese sind älter.
+review-provider-kept = { $days ->
+    [one] Mehr als einen Tag vor dem Zurücksetzen verbunden: Melden Sie sich an, um es auf Ihrer Kontoseite zu trennen.
+   *[other] Mehr als { $days } Tage vor dem Zurücksetzen verbunden: Melden Sie sich an, um es auf Ihrer Kontoseite zu trennen.
+}
+error-tokens-field = Das Feld „tokens“ ist „body“ (die Tokens in der Antwort, für eine App) oder „cookies“.

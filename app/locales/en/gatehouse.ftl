@@ -177,6 +177,8 @@ devices-confirm-after = ?
 devices-confirm-yes = Yes, sign it out
 devices-sign-out-label = Sign out { $device }
 devices-this = This device
+devices-bound = Bound to this device
+devices-bound-hint = This browser keeps a key its sign-in is bound to: a copy of its cookies stops working within minutes.
 devices-ip = IP address
 devices-signed-in = Signed in
 devices-last-active = Last active
@@ -226,6 +228,10 @@ event-password-changed-text = { $detail ->
 }
 event-token-reuse-detected-title = Suspected token theft
 event-token-reuse-detected-text = A sign-in token of { $detail } was used twice, which happens when it has been copied. That device was signed out to protect your account. If you did not expect this, change your password.
+event-dbsc-bound-title = Session bound to this device
+event-dbsc-bound-text = The browser on { $detail } now keeps a key for its sign-in that cannot be copied off it: a copy of its cookies stops working within minutes.
+event-dbsc-proof-failed-title = Stolen cookies refused
+event-dbsc-proof-failed-text = Someone tried to renew the sign-in of { $detail } without the key that device keeps, which happens when its cookies have been copied. The attempt was refused. If you did not expect this, change your password and check that device for malware.
 event-session-evicted-title = Device signed out automatically
 event-session-evicted-text = { $detail } was the least recently used of too many signed-in devices and was signed out to make room.
 event-password-reset-title = Password reset by e-mail
@@ -377,7 +383,7 @@ notice-check-inbox = Check your inbox: we have sent a link to { $email }. Open i
 
 error-unknown-language = That language is not available.
 error-access-token-expired = Your session needs refreshing.
-error-sudo-required = Please confirm it is you: enter your password to continue.
+error-sudo-required = Please confirm it is you to continue.
 error-not-found = Not found.
 error-throttled = { $seconds ->
     [one] Too many attempts. Try again in 1 second.
@@ -394,6 +400,7 @@ error-email-taken = An account with this e-mail address already exists. Sign in 
 error-invalid-credentials = Wrong e-mail address or password.
 error-not-signed-in = You are not signed in.
 error-token-reuse = For your safety this device was signed out: your sign-in was used from somewhere else. Please sign in again.
+error-device-proof = This device could not prove it holds the key its sign-in is bound to. Please sign in again.
 error-wrong-password = Your current password is not correct.
 error-email-not-verified = Please confirm your e-mail address first: open the link we sent you. We have sent you a new one.
 error-link-unknown = This link is not valid. It may have been replaced by a newer one: use the most recent e-mail, or ask for a new link.
@@ -480,6 +487,8 @@ mail-reset-completed-methods = Besides the password, these can get into your acc
 mail-reset-completed-no-methods = Only the password gets into your account: it has no passkeys and two-step sign-in is off.
 mail-reset-completed-passkey = Passkey “{ $name }”, added { $time }
 mail-reset-completed-authenticator = Two-step sign-in with an authenticator app, turned on { $time }
+mail-reset-completed-provider = Your account at { $name } ({ $email }), connected { $time }
+mail-reset-completed-provider-disconnected = Your account at { $name } ({ $email }), connected { $time }: disconnected by the reset, because it could sign in without the password. If it is yours, connect it again on your account page.
 mail-reset-completed-action = Review your account
 mail-reset-completed-outro = {""}
 mail-email-changed-subject = Your Gatehouse e-mail address was changed
@@ -560,3 +569,67 @@ mail-token-reuse-intro =
     If you did not expect this, change your password and review your devices.
 mail-token-reuse-action = Review your devices
 mail-token-reuse-outro = {""}
+mail-dbsc-proof-failed-subject = We refused a copy of your sign-in
+mail-dbsc-proof-failed-intro =
+    Someone tried to renew the sign-in of { $device } without the key that device keeps, which happens when its cookies have been copied, for example by malware. We refused it.
+    IP address of the attempt: { $ip }. Time: { $time }.
+    If you did not expect this, sign out that device, change your password and check the device for malware.
+mail-dbsc-proof-failed-action = Review your devices
+mail-dbsc-proof-failed-outro = {""}
+
+## OpenID providers (sign in with another account)
+
+provider-or = or
+provider-sign-in = Sign in with { $provider }
+sign-in-method-provider = { $provider }
+sign-in-method-provider-and-totp = { $provider } and authenticator app
+sign-in-method-provider-and-recovery-code = { $provider } and recovery code
+notice-provider-linked = { $provider } is now connected to your account: you can sign in with it.
+notice-provider-sign-in-first = An account with the address { $email } already exists, and { $provider } is not connected to it. Sign in to it, then connect { $provider } on your account page: you will sign in at { $provider } once more to confirm. After that, { $provider } signs you in.
+login-reason-throttled = Too many attempts from your network. Please wait a minute and try again.
+notice-reauthenticated = Thank you: you have confirmed it is you.
+error-provider-failed = Signing in with that provider did not work. Please try again.
+error-provider-cancelled = Signing in was cancelled at the provider. Nothing was changed.
+error-provider-unavailable = That provider is not answering right now. Please try again later, or sign in another way.
+error-provider-email-unverified = That provider has not confirmed your e-mail address, so it cannot sign you in here. Confirm the address there, or sign in another way.
+error-provider-linked-elsewhere = That account at the provider is already connected to another account here.
+error-last-sign-in-method = This is the only way to sign in to your account. Set a password or add a passkey first.
+event-provider-linked-title = Account connected
+event-provider-linked-text = Your account at { $detail } was connected, from { $actor }. It can now sign in to your account.
+event-provider-unlinked-title = Account disconnected
+event-provider-unlinked-text = Your account at { $detail } was disconnected, from { $actor }.
+mail-provider-linked-subject = { $provider } can now sign in to your account
+mail-provider-linked-intro =
+    An account at { $provider } was connected to your Gatehouse account: it can now sign you in without your password.
+    Device: { $device }. IP address: { $ip }. Time: { $time }.
+    If this was not you, sign in, disconnect it on your account page and change your password.
+mail-provider-linked-action = Review your devices
+mail-provider-linked-outro = {""}
+mail-provider-unlinked-subject = { $provider } was disconnected from your account
+mail-provider-unlinked-intro =
+    The account at { $provider } was disconnected from your Gatehouse account: it no longer signs you in.
+    Device: { $device }. IP address: { $ip }. Time: { $time }.
+    If this was not you, change your password and review your devices.
+mail-provider-unlinked-action = Review your devices
+mail-provider-unlinked-outro = {""}
+connected-title = Connected accounts
+connected-intro = Sign in with an account you already have elsewhere. Connecting one asks you to sign in there.
+connected-none = No accounts are connected.
+connected-since = Connected
+connected-connect = Connect { $provider }
+connected-disconnect = Disconnect
+connected-disconnect-label = Disconnect { $provider }
+connected-last = This is your only way to sign in, so it cannot be disconnected. Set a password (with “Forgot your password?” on the sign-in page) or add a passkey first.
+sudo-provider = Or confirm by signing in again with { $provider }
+password-none = Your account has no password yet: you sign in through a connected account. You can set one below, once you have confirmed it is you, or with “Forgot your password?” on the sign-in page.
+sudo-hint-no-password = You have not confirmed it is you on this device in the last few minutes.
+settings-nav = Account settings
+settings-profile = Profile and e-mail
+settings-security = Security
+password-title = Password
+review-providers-intro = A connected account at another provider signs in without the password. The reset disconnected those connected in the last days; these are older.
+review-provider-kept = { $days ->
+    [one] Connected more than a day before the reset: sign in to disconnect it on your account page.
+   *[other] Connected more than { $days } days before the reset: sign in to disconnect it on your account page.
+}
+error-tokens-field = The field “tokens” is “body” (the tokens in the answer, for an app) or “cookies”.

@@ -58,11 +58,15 @@ pub async fn activity(before: Option<String>) -> Result<ActivityPage, AppError> 
         .map(|event| {
             let actor = ClientInfo::new("", &event.user_agent).device_label();
             let (title, mut description) = describe(language, event.kind, &event.detail, &actor);
-            if let Some(method) = event.sign_in_method {
+            if let Some((method, provider)) = event.sign_in_method {
+                let provider = provider.map(|id| ctx.providers.name_of(&id));
                 description.push(' ');
                 description.push_str(&language.text_with(
                     "event-signed-in-with",
-                    &[("method", language.text(method.describe_key()).into())],
+                    &[(
+                        "method",
+                        method.describe(language, provider.as_deref()).into(),
+                    )],
                 ));
             }
             ActivityView {

@@ -26,6 +26,72 @@ pub struct SignedInView {
     /// `false` after a sign-up with `REQUIRE_VERIFIED_EMAIL`: nobody is signed in until
     /// the address is verified, and `next` is the login page, which says so.
     pub signed_in: bool,
+    /// The tokens themselves, for an app that asked for them in the answer
+    /// (`tokens=body`); a browser gets cookies instead, and `None` here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<TokenPair>,
+}
+
+/// A session's tokens in an answer's body, for an app without a browser: it sends the
+/// access token as `Authorization: Bearer`, and the refresh token to
+/// `/api/auth/refresh` (`refresh_token`, with `tokens=body`) when the access token
+/// expires. The refresh token rotates and a replay is theft, exactly as in its cookie.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenPair {
+    /// The access token (a JWT).
+    pub access_token: Secret,
+    /// When it expires (Unix seconds).
+    pub access_expires_at: i64,
+    /// The next refresh token; `None` for a concurrent refresh inside the grace window
+    /// (the winning request's answer carried it: keep using that one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<Secret>,
+    /// When the refresh token stops working unused (Unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_expires_at: Option<i64>,
+}
+
+/// Where a sign-in's tokens go: cookies for a browser (the default); the answer's body
+/// for an app that asks with `tokens=body`, naming itself with `app` (the devices page
+/// shows that name, e.g. "Notes for iOS").
+#[cfg(feature = "ssr")]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Delivery {
+    /// `Set-Cookie`.
+    #[default]
+    Cookies,
+    /// [`SignedInView::tokens`].
+    Body {
+        /// The app's name for the devices page, if it gave one.
+        app: Option<String>,
+    },
+}
+
+#[cfg(feature = "ssr")]
+impl Delivery {
+    /// The delivery a request's `tokens` and `app` fields ask for.
+    pub fn from_fields(tokens: Option<&str>, app: Option<&str>) -> Result<Self, AppError> {
+        match tokens {
+            None | Some("" | "cookies") => Ok(Self::Cookies),
+            Some("body") => Ok(Self::Body {
+                // Tidied and bounded as a passkey's name is.
+                app: app
+                    .map(|name| crate::auth::passkeys::clean_name(name, ""))
+                    .filter(|name| !name.is_empty()),
+            }),
+            Some(_) => Err(AppError::BadRequest(
+                crate::i18n::ui::t("error-tokens-field").to_owned(),
+            )),
+        }
+    }
+
+    /// The app's name for the device session it starts (`ClientInfo::app`).
+    pub fn app(&self) -> Option<String> {
+        match self {
+            Self::Cookies => None,
+            Self::Body { app } => app.clone(),
+        }
+    }
 }
 
 /// Who is looking at the page, for the header and for protected pages.
@@ -50,39 +116,62 @@ pub async fn signup(
     email: String,
     password: Secret,
     next: Option<String>,
+    tokens: Option<String>,
+    app: Option<String>,
 ) -> Result<SignedInView, AppError> {
     // A password the policy refuses is a 400 before anything is counted: it guesses
     // nothing, and must not make counters for free.
     crate::auth::password::check_policy(password.expose()).map_err(AuthError::from)?;
-    server::sign_in(AttemptKind::SignUp, next, &email, async |auth, client| {
-        auth.sessions.register(&email, password, client).await
-    })
+    let delivery = Delivery::from_fields(tokens.as_deref(), app.as_deref())?;
+    server::sign_in(
+        AttemptKind::SignUp,
+        next,
+        &email,
+        delivery,
+        async |auth, client| auth.sessions.register(&email, password, client).await,
+    )
     .await
 }
 
-/// Signs in with e-mail and password, starting a new device session.
+/// Signs in with e-mail and password, starting a new device session. An app without a
+/// browser adds `tokens=body` (and `app`, its name) to get the tokens in the answer.
 #[server(prefix = "/api/auth", endpoint = "login", client = SessionClient)]
 pub async fn login(
     email: String,
     password: Secret,
     next: Option<String>,
+    tokens: Option<String>,
+    app: Option<String>,
 ) -> Result<SignedInView, AppError> {
     use crate::auth::sessions::Registered;
-    server::sign_in(AttemptKind::Password, next, &email, async |auth, client| {
-        let verified = auth.sessions.verify_login(&email, password).await?;
-        if let Some(pending) = auth.second_factor.pending_sign_in(&verified).await? {
-            return Ok(Registered::SecondFactor(pending));
-        }
-        let signed_in = auth.sessions.complete_login(verified, client).await?;
-        Ok(Registered::SignedIn(Box::new(signed_in)))
-    })
+    let delivery = Delivery::from_fields(tokens.as_deref(), app.as_deref())?;
+    server::sign_in(
+        AttemptKind::Password,
+        next,
+        &email,
+        delivery,
+        async |auth, client| {
+            let verified = auth.sessions.verify_login(&email, password).await?;
+            if let Some(pending) = auth.second_factor.pending_sign_in(&verified).await? {
+                return Ok(Registered::SecondFactor(pending));
+            }
+            let signed_in = auth.sessions.complete_login(verified, client).await?;
+            Ok(Registered::SignedIn(Box::new(signed_in)))
+        },
+    )
     .await
 }
 
 /// Exchanges the refresh cookie for a new token pair. Without JavaScript (the `/refresh`
 /// page's button) it redirects to `next`, or to the login page when the session is over.
+/// An app sends its refresh token in the form instead (`refresh_token`, with
+/// `tokens=body`) and gets the new pair in the answer.
 #[server(prefix = "/api/auth", endpoint = "refresh", client = SessionClient)]
-pub async fn refresh(next: Option<String>) -> Result<SignedInView, AppError> {
+pub async fn refresh(
+    next: Option<String>,
+    refresh_token: Option<Secret>,
+    tokens: Option<String>,
+) -> Result<SignedInView, AppError> {
     use crate::auth::refresh_token::RefreshToken;
     use crate::paths::safe_next;
     use crate::web::context::{
@@ -91,8 +180,14 @@ pub async fn refresh(next: Option<String>) -> Result<SignedInView, AppError> {
     use crate::web::cookies;
     let ctx = server_context()?;
     let parts = request_parts()?;
-    let token =
-        cookies::read(&parts.headers, ctx.cookies.refresh_name()).and_then(RefreshToken::parse);
+    let delivery = Delivery::from_fields(tokens.as_deref(), None)?;
+    let token = match (&delivery, &refresh_token) {
+        (Delivery::Body { .. }, Some(token)) => RefreshToken::parse(token.expose()),
+        (Delivery::Body { .. }, None) => None,
+        (Delivery::Cookies, _) => {
+            cookies::read(&parts.headers, ctx.cookies.refresh_name()).and_then(RefreshToken::parse)
+        }
+    };
     let result = match token {
         Some(token) => {
             // Anyone can send a well-formed token, and each try takes the write lock: a
@@ -113,9 +208,15 @@ pub async fn refresh(next: Option<String>) -> Result<SignedInView, AppError> {
         )),
     };
     match result {
-        Ok(signed_in) => Ok(finish_sign_in(&ctx, &parts, &signed_in, next.as_deref())),
+        Ok(signed_in) => Ok(finish_sign_in(
+            &ctx,
+            &parts,
+            &signed_in,
+            next.as_deref(),
+            &delivery,
+        )),
         Err(err) => {
-            if err.status() == 401 {
+            if err.status() == 401 && delivery == Delivery::Cookies {
                 clear_session_cookies(&ctx);
                 if wants_html(&parts) {
                     let next = safe_next(next.as_deref());
@@ -208,7 +309,7 @@ mod server {
     //! Shared tails of the sign-in server functions.
     use http::request::Parts;
 
-    use super::SignedInView;
+    use super::{Delivery, SignedInView, TokenPair};
     use crate::auth::Auth;
     use crate::auth::client_info::ClientInfo;
     use crate::auth::error::AuthError;
@@ -218,6 +319,7 @@ mod server {
     use crate::auth::throttle::AttemptKind;
     use crate::error::AppError;
     use crate::paths::safe_next;
+    use crate::secret::Secret;
     use crate::web::context::{
         ServerContext, client_info, held_session, remember_device, request_parts, server_context,
         set_session_cookies, throttled, wants_html,
@@ -231,11 +333,14 @@ mod server {
         kind: AttemptKind,
         next: Option<String>,
         email: &str,
+        delivery: Delivery,
         start: impl AsyncFnOnce(&Auth, ClientInfo) -> Result<Registered, AuthError>,
     ) -> Result<SignedInView, AppError> {
         let ctx = server_context()?;
         let parts = request_parts()?;
         let mut client = client_info(&ctx, &parts);
+        client.app = delivery.app();
+        client.tokens_in_body = delivery != Delivery::Cookies;
         // Signing in on a browser that is signed in ends its previous session.
         client.held_session = held_session(&ctx, &parts.headers);
         let account = crate::auth::email::normalize(email)?;
@@ -249,10 +354,13 @@ mod server {
         .await?;
         crate::web::web_session::cycle_web_session_id().await;
         match registered {
-            Registered::SignedIn(signed_in) => {
-                remember_device(&ctx, &signed_in.account.email);
-                Ok(finish_sign_in(&ctx, &parts, &signed_in, next.as_deref()))
-            }
+            Registered::SignedIn(signed_in) => Ok(finish_sign_in(
+                &ctx,
+                &parts,
+                &signed_in,
+                next.as_deref(),
+                &delivery,
+            )),
             Registered::SecondFactor(pending) => {
                 crate::web::web_session::set_pending_sign_in(Some(&pending)).await;
                 let code_page = crate::paths::sign_in_code_url(&safe_next(next.as_deref()));
@@ -263,6 +371,7 @@ mod server {
                     email: account,
                     next: code_page,
                     signed_in: false,
+                    tokens: None,
                 })
             }
             Registered::CheckInbox => {
@@ -275,6 +384,7 @@ mod server {
                     email: account,
                     next: login,
                     signed_in: false,
+                    tokens: None,
                 })
             }
         }
@@ -285,22 +395,43 @@ mod server {
         crate::i18n::ui::t_with("notice-check-inbox", &[("email", email.into())])
     }
 
-    /// Sets the cookies and, for a plain form post, redirects to `next`.
+    /// Hands over the tokens (cookies, with this browser's device cookie, or the answer's
+    /// body for an app) and, for a plain form post, redirects to `next`.
     pub fn finish_sign_in(
         ctx: &ServerContext,
         parts: &Parts,
         signed_in: &SignedIn,
         next: Option<&str>,
+        delivery: &Delivery,
     ) -> SignedInView {
-        set_session_cookies(ctx, signed_in);
+        let tokens = match delivery {
+            Delivery::Cookies => {
+                set_session_cookies(ctx, signed_in);
+                remember_device(ctx, &signed_in.account.email);
+                None
+            }
+            Delivery::Body { .. } => Some(TokenPair {
+                access_token: signed_in.access.token.clone(),
+                access_expires_at: signed_in.access.claims.exp,
+                refresh_token: signed_in
+                    .refresh
+                    .as_ref()
+                    .map(|r| Secret::new(r.token.expose())),
+                refresh_expires_at: signed_in
+                    .refresh
+                    .as_ref()
+                    .map(|r| r.expires_at.and_utc().timestamp()),
+            }),
+        };
         let next = safe_next(next);
-        if wants_html(parts) {
+        if wants_html(parts) && tokens.is_none() {
             leptos_axum::redirect(&next);
         }
         SignedInView {
             email: signed_in.account.email.clone(),
             next,
             signed_in: true,
+            tokens,
         }
     }
 }

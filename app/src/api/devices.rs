@@ -29,6 +29,8 @@ pub struct DeviceView {
     pub current: bool,
     /// How it signed in: "password", "password and authenticator app"…
     pub sign_in_method: String,
+    /// Its session is bound to a key its browser keeps (DBSC).
+    pub bound: bool,
 }
 
 /// The device list, with the server's clock so relative times render the same on the
@@ -48,16 +50,20 @@ pub async fn list_devices() -> Result<DeviceList, AppError> {
     use crate::web::context::{require_device_session, server_context};
     let session = require_device_session()?;
     let language = crate::i18n::ui::use_language();
-    let devices = server_context()?
-        .auth
-        .devices
-        .list_devices(&session)
-        .await?;
+    let ctx = server_context()?;
+    let devices = ctx.auth.devices.list_devices(&session).await?;
     let devices = devices
         .into_iter()
         .map(|d| DeviceView {
             current: d.current,
-            sign_in_method: language.text(d.sign_in_method.describe_key()),
+            bound: d.bound,
+            sign_in_method: d.sign_in_method.describe(
+                language,
+                d.sign_in_provider
+                    .as_deref()
+                    .map(|id| ctx.providers.name_of(id))
+                    .as_deref(),
+            ),
             id: d.id,
             label: localized_device_label(language, &d.label),
             ip: d.ip,

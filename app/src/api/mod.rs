@@ -3,8 +3,10 @@
 
 pub mod account;
 pub mod auth;
+pub mod dbsc;
 pub mod devices;
 pub mod language;
+pub mod oidc;
 pub mod passkeys;
 pub mod recovery;
 pub mod second_factor;

@@ -207,7 +207,7 @@ pub async fn passkey_sign_in_finish(
     use crate::auth::passkeys::Purpose;
     use crate::auth::throttle::AttemptKind;
     use crate::web::context::{
-        client_info, held_session, remember_device, request_parts, server_context, throttled,
+        client_info, held_session, request_parts, server_context, throttled,
     };
     use crate::web::web_session;
     let ctx = server_context()?;
@@ -227,12 +227,12 @@ pub async fn passkey_sign_in_finish(
     let guessed = Guessed::Passkey(&credential_id);
     let signed_in = throttled(&ctx, AttemptKind::Password, guessed, &client, finish).await?;
     web_session::cycle_web_session_id().await;
-    remember_device(&ctx, &signed_in.account.email);
     Ok(super::auth::finish_sign_in(
         &ctx,
         &parts,
         &signed_in,
         next.as_deref(),
+        &super::auth::Delivery::Cookies,
     ))
 }
 

@@ -109,6 +109,8 @@ pub struct ResetReviewView {
     pub open_until: i64,
     /// The account's passkeys, oldest first.
     pub passkeys: Vec<ReviewedPasskey>,
+    /// The accounts at OpenID providers connected to it, oldest first.
+    pub providers: Vec<ReviewedProvider>,
     /// When two-step sign-in was turned on (Unix seconds), if it is on.
     pub second_factor_since: Option<i64>,
     /// Whether the review may turn two-step sign-in off (only a recent one).
@@ -125,6 +127,21 @@ pub struct ReviewedPasskey {
     pub passkey: super::passkeys::PasskeyView,
     /// Whether the review may remove it (only a recent one).
     pub removable: bool,
+}
+
+/// A connected account at an OpenID provider in the review after a reset: one
+/// connected before the days the reset reaches back (the reset disconnected the newer
+/// ones), so it is listed to be removed after signing in, not here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewedProvider {
+    /// What disconnecting takes.
+    pub id: String,
+    /// The provider's name.
+    pub name: String,
+    /// The address it gave.
+    pub email: String,
+    /// When it was connected (Unix seconds).
+    pub linked_at: i64,
 }
 
 /// The review this browser may make after completing a reset (403 when it made none,
@@ -144,6 +161,16 @@ pub async fn reset_review() -> Result<ResetReviewView, AppError> {
             .map(|(passkey, removable)| ReviewedPasskey {
                 passkey: super::passkeys::view(passkey),
                 removable,
+            })
+            .collect(),
+        providers: review
+            .identities
+            .into_iter()
+            .map(|identity| ReviewedProvider {
+                name: ctx.providers.name_of(&identity.provider_id),
+                id: identity.id,
+                email: identity.email,
+                linked_at: identity.linked_at.and_utc().timestamp(),
             })
             .collect(),
         second_factor_since: review

@@ -21,6 +21,10 @@ pub struct SecurityView {
     pub codes_left: i64,
     /// This device may take sensitive actions without confirming it is the user.
     pub sudo: bool,
+    /// The account has a password to confirm with (one made by a provider has none).
+    pub has_password: bool,
+    /// The connected providers it can confirm with instead, by signing in there again.
+    pub providers: Vec<super::oidc::ProviderButton>,
 }
 
 /// An authenticator app being added: what the page shows.
@@ -37,15 +41,31 @@ pub struct TotpSetup {
 pub async fn security_status() -> Result<SecurityView, AppError> {
     use crate::web::context::{require_device_session, server_context};
     let session = require_device_session()?;
-    let status = server_context()?
+    let ctx = server_context()?;
+    let status = ctx
         .auth
         .second_factor
         .second_factor_status(&session)
         .await?;
+    let methods = ctx
+        .auth
+        .identities
+        .sign_in_methods(&session.user_id)
+        .await?;
+    let providers = methods
+        .identities
+        .iter()
+        .map(|identity| {
+            let name = ctx.providers.name_of(&identity.provider_id);
+            super::oidc::ProviderButton::new(identity.provider_id.clone(), name)
+        })
+        .collect();
     Ok(SecurityView {
         second_factor: status.enabled,
         codes_left: status.codes_left,
         sudo: status.sudo,
+        has_password: methods.password,
+        providers,
     })
 }
 
@@ -139,15 +159,20 @@ pub async fn recovery_codes_renew(
 /// The second step of signing in to an account with two-step sign-in: a code from the
 /// authenticator app, or a recovery code. Only now is the device signed in.
 #[server(prefix = "/api/auth", endpoint = "code", client = SessionClient)]
-pub async fn login_code(code: String, next: Option<String>) -> Result<SignedInView, AppError> {
+pub async fn login_code(
+    code: String,
+    next: Option<String>,
+    tokens: Option<String>,
+    app: Option<String>,
+) -> Result<SignedInView, AppError> {
     use crate::auth::error::AuthError;
     use crate::auth::guard::Guessed;
     use crate::auth::throttle::AttemptKind;
     use crate::web::context::{
-        client_info, device_cookie, held_session, remember_device, request_parts, server_context,
-        throttled,
+        client_info, device_cookie, held_session, request_parts, server_context, throttled,
     };
     use crate::web::web_session;
+    let delivery = super::auth::Delivery::from_fields(tokens.as_deref(), app.as_deref())?;
     let ctx = server_context()?;
     let parts = request_parts()?;
     let Some(pending) = web_session::pending_sign_in().await else {
@@ -161,23 +186,29 @@ pub async fn login_code(code: String, next: Option<String>) -> Result<SignedInVi
     }
     let mut client = client_info(&ctx, &parts);
     client.held_session = held_session(&ctx, &parts.headers);
+    client.app = delivery.app();
+    client.tokens_in_body = delivery != super::auth::Delivery::Cookies;
     let complete = ctx
         .auth
         .second_factor
         .complete_second_factor(&pending, &code, client.clone());
     let guessed = Guessed::Email(&pending.email);
     let signed_in = throttled(&ctx, AttemptKind::Code, guessed, &client, complete).await?;
-    ctx.auth
-        .guard
-        .refund_password_step(&pending.email, &client, device_cookie(&ctx).as_deref())
-        .await;
+    // A password step was charged (and is given back) only if the sign-in began with
+    // the password, not with a provider.
+    if pending.provider.is_none() {
+        ctx.auth
+            .guard
+            .refund_password_step(&pending.email, &client, device_cookie(&ctx).as_deref())
+            .await;
+    }
     web_session::set_pending_sign_in(None).await;
     web_session::cycle_web_session_id().await;
-    remember_device(&ctx, &signed_in.account.email);
     Ok(super::auth::finish_sign_in(
         &ctx,
         &parts,
         &signed_in,
         next.as_deref(),
+        &delivery,
     ))
 }

@@ -59,8 +59,9 @@ pub struct ActivityEntry {
     pub ip: String,
     /// When.
     pub at: NaiveDateTime,
-    /// For a sign-in whose session is still known: how it signed in.
-    pub sign_in_method: Option<SignInMethod>,
+    /// For a sign-in whose session is still known: how it signed in, and through which
+    /// OpenID provider (its configured id) if one.
+    pub sign_in_method: Option<(SignInMethod, Option<String>)>,
 }
 
 /// Events shown per page of the activity list.
@@ -195,9 +196,9 @@ impl Accounts {
                 Ok((rows, methods))
             })
             .await?;
-        let methods: HashMap<String, SignInMethod> = methods
+        let methods: HashMap<String, (SignInMethod, Option<String>)> = methods
             .into_iter()
-            .filter_map(|(id, method)| Some((id, method.parse().ok()?)))
+            .filter_map(|(id, method, provider)| Some((id, (method.parse().ok()?, provider))))
             .collect();
         let older = (rows.len() as i64 > ACTIVITY_PAGE).then(|| {
             rows.truncate(ACTIVITY_PAGE as usize);
@@ -211,7 +212,7 @@ impl Accounts {
                     .session_id
                     .as_ref()
                     .filter(|_| kind.is_sign_in())
-                    .and_then(|id| methods.get(id).copied());
+                    .and_then(|id| methods.get(id).cloned());
                 Some(ActivityEntry {
                     id: event.id,
                     kind,

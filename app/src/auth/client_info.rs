@@ -17,6 +17,12 @@ pub struct ClientInfo {
     pub held_session: Option<HeldSession>,
     /// The language the request asked for: mail caused by it is written in it.
     pub language: Language,
+    /// The name an app without a browser gave itself ("Notes for iOS"): the devices
+    /// page shows it instead of what the User-Agent says.
+    pub app: Option<String>,
+    /// The tokens go back in the answer's body (an app), not into cookies: nothing will
+    /// bind the session to a key (DBSC), so it is not invited to.
+    pub tokens_in_body: bool,
 }
 
 /// How a request's cookies point at a device session.
@@ -40,12 +46,17 @@ impl ClientInfo {
             user_agent: user_agent[..end].to_owned(),
             held_session: None,
             language: Language::default(),
+            app: None,
+            tokens_in_body: false,
         }
     }
 
-    /// A label people recognise, such as "Chrome 131 on Linux", or "Unknown device": the
-    /// stored form, shown through [`localized_device_label`].
+    /// A label people recognise, such as "Chrome 131 on Linux", an app's own name, or
+    /// "Unknown device": the stored form, shown through [`localized_device_label`].
     pub fn device_label(&self) -> String {
+        if let Some(app) = &self.app {
+            return app.clone();
+        }
         let ua = woothee::parser::Parser::new().parse(&self.user_agent);
         match ua {
             Some(result) if result.name != "UNKNOWN" => {

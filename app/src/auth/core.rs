@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDateTime;
 
-use super::access_token::{AccessTokens, LEEWAY_SECS};
+use super::access_token::{AccessTokens, MintedToken};
 use super::client_info::ClientInfo;
 use super::error::AuthError;
 use super::keys::DerivedKey;
@@ -25,7 +25,7 @@ use super::session::{
     Account, ActivityTracker, CleanupReport, CurrentDeviceSession, IssuedRefresh, SignedIn,
 };
 use super::settings::SessionSettings;
-use super::transactions::{Started, Tx, now};
+use super::transactions::{Rotation, Started, Tx, now};
 use crate::store::models::User;
 use crate::store::{Database, DbConnection, DbError, QueryResult, accounts, cleanup};
 
@@ -192,12 +192,54 @@ impl Core {
     /// set, and the access token is minted.
     pub(super) fn started(&self, account: Account, started: Started) -> SignedIn {
         self.remember_revoked(started.evicted);
-        self.signed_in(
+        let mut signed_in = self.signed_in(
             account,
             started.session_id,
             Some(started.refresh),
             started.access_until,
+        );
+        signed_in.dbsc_registration = started.dbsc_challenge;
+        signed_in
+    }
+
+    /// A new access token for `current`'s session, expiring with the one it came with:
+    /// for a session bound to its device that has just given a proof of identity, so
+    /// that its sudo mode covers this browser's next requests and not a copy of its
+    /// older token (`second_factor::sudo_holds`). Same `exp`, so the session's recorded
+    /// latest expiry (what a revocation blacklists until) still covers it.
+    pub(super) fn token_after_proof(&self, current: &CurrentDeviceSession) -> MintedToken {
+        self.tokens.mint_until(
+            &current.user_id,
+            &current.session_id,
+            current.token_expires_at,
         )
+    }
+
+    /// What a refresh's rotation comes to: the new pair, or why there is none.
+    pub(super) fn rotated(&self, outcome: Rotation) -> Result<SignedIn, AuthError> {
+        match outcome {
+            Rotation::Refreshed {
+                account,
+                session_id,
+                next,
+                access_until,
+                bound,
+            } => {
+                let mut signed_in = self.signed_in(account, session_id, next, access_until);
+                signed_in.bound = bound;
+                Ok(signed_in)
+            }
+            Rotation::Reused { session_id, until } => {
+                self.remember_revoked([(session_id, until)]);
+                self.mail_queued();
+                Err(AuthError::TokenReuse)
+            }
+            Rotation::ProofMissing => {
+                self.mail_queued();
+                Err(AuthError::DeviceProof)
+            }
+            Rotation::Ended => Err(AuthError::SessionEnded),
+        }
     }
 
     /// Mints the access token, expiring at `access_until` as recorded on the session.
@@ -216,6 +258,8 @@ impl Core {
             account,
             session_id,
             refresh,
+            bound: false,
+            dbsc_registration: None,
         }
     }
 
@@ -233,6 +277,8 @@ impl Core {
         Ok(CurrentDeviceSession {
             user_id: claims.sub.clone(),
             session_id: claims.sid.clone(),
+            token_issued_at: claims.iat,
+            token_expires_at: claims.exp,
         })
     }
 
@@ -281,12 +327,9 @@ impl Core {
         now: NaiveDateTime,
     ) -> Result<CleanupReport, AuthError> {
         let batch = self.settings.cleanup_batch;
-        // A revoked session is kept until its last access token has expired, so the
-        // device can still be told why it was signed out.
-        let revoked_horizon = now - chrono::Duration::seconds(LEEWAY_SECS as i64);
         let deleted = self
             .db
-            .run(move |conn| cleanup::delete_expired(conn, now, revoked_horizon, batch))
+            .run(move |conn| cleanup::delete_expired(conn, now, batch))
             .await?;
         Ok(CleanupReport {
             deleted,

@@ -29,12 +29,17 @@ pub struct Device {
     pub ip: String,
     /// How it signed in.
     pub sign_in_method: SignInMethod,
+    /// The OpenID provider it signed in with (its configured id), if any.
+    pub sign_in_provider: Option<String>,
     /// Sign-in time.
     pub signed_in_at: i64,
     /// Last refresh, or last request (at most once a minute).
     pub last_seen_at: i64,
     /// When it ends unless used again: the idle expiry, or the absolute one if sooner.
     pub expires_at: i64,
+    /// Its browser keeps a key the session is bound to (DBSC): copied cookies stop
+    /// working at their next renewal.
+    pub bound: bool,
 }
 
 /// The devices page: a user's live device sessions.
@@ -64,7 +69,9 @@ impl Devices {
             .into_iter()
             .map(|s| Device {
                 current: s.id == current.session_id,
+                bound: s.bound,
                 sign_in_method: s.sign_in_method.parse().unwrap_or(SignInMethod::Password),
+                sign_in_provider: s.sign_in_provider,
                 id: s.id,
                 label: s.device_label,
                 ip: s.ip,

@@ -17,7 +17,12 @@ const MAX_LOCAL_LEN: usize = 64;
 /// address would each be delivered somewhere other than what the limits per address
 /// count. Whether anyone reads it is only learnt by sending mail to it.
 pub fn normalize(raw: &str) -> Result<String, AuthError> {
-    let email = raw.trim().to_lowercase();
+    // ASCII lower-casing only: an address is ASCII (below), and Unicode lower-casing
+    // folds some other characters into ASCII ones (the Kelvin sign U+212A into `k`), so
+    // a different mailbox would have counted as this one (found by an outside attack).
+    let email = raw
+        .trim_matches(|c: char| c.is_ascii_whitespace())
+        .to_ascii_lowercase();
     let valid = email.len() <= MAX_LEN
         && match email.split_once('@') {
             Some((local, domain)) => is_dot_atom(local) && is_domain(domain),
@@ -55,6 +60,26 @@ fn is_domain(domain: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn characters_that_fold_into_ascii_do_not_make_another_address() {
+        assert_eq!(
+            normalize("Kelvin@example.com").unwrap(),
+            "kelvin@example.com"
+        );
+        for folded in [
+            "\u{212A}elvin@example.com",
+            "ann@exa\u{212A}ple.com",
+            // Unicode spaces are not trimmed away either (a second outside attack).
+            "\u{a0}ann@example.com",
+            "ann@example.com\u{2003}",
+        ] {
+            assert!(
+                matches!(normalize(folded), Err(AuthError::InvalidEmail)),
+                "{folded}"
+            );
+        }
+    }
 
     #[test]
     fn bare_addresses_of_every_usual_shape_are_accepted() {

@@ -43,6 +43,12 @@ pub enum AuthError {
         "For your safety this device was signed out: your sign-in was used from somewhere else. Please sign in again."
     )]
     TokenReuse,
+    /// 401: the session is bound to a key its device keeps (DBSC), and the renewal came
+    /// without a valid proof of it: its cookies were copied, or the proof is bad.
+    #[error(
+        "This device could not prove it holds the key its sign-in is bound to. Please sign in again."
+    )]
+    DeviceProof,
     /// 400: the current password given to confirm a change is not right.
     #[error("Your current password is not correct.")]
     WrongPassword,
@@ -65,7 +71,7 @@ pub enum AuthError {
     MailLimit,
     /// 403: a sensitive action outside sudo mode: confirm the password (or a code)
     /// first.
-    #[error("Please confirm it is you: enter your password to continue.")]
+    #[error("Please confirm it is you to continue.")]
     SudoRequired,
     /// 400: not a valid code from the authenticator app, or not an unused recovery code.
     #[error(
@@ -113,6 +119,36 @@ pub enum AuthError {
         "This was added more than 7 days before the reset, so a reset alone cannot remove it. Sign in, then remove it on your account page."
     )]
     AddedTooLongAgo,
+    /// An answer from an OpenID provider that does not check out: no `state` this
+    /// browser is waiting for (missing, replayed, expired, another browser's), an error
+    /// from the provider, a code it will not exchange, an ID token whose signature,
+    /// issuer, audience, expiry or nonce is wrong. One message for all: the details
+    /// are in the log, not for whoever sent the request.
+    #[error("Signing in with that provider did not work. Please try again.")]
+    ProviderFailed,
+    /// The person cancelled at the provider (`error=access_denied`).
+    #[error("Signing in was cancelled at the provider. Nothing was changed.")]
+    ProviderCancelled,
+    /// The provider is not configured here, has not answered discovery yet, or did not
+    /// answer the code exchange.
+    #[error(
+        "That provider is not answering right now. Please try again later, or sign in another way."
+    )]
+    ProviderUnavailable,
+    /// The provider gave no address, or did not say it verified it: no account is made
+    /// or found from an address nobody proved.
+    #[error(
+        "That provider has not confirmed your e-mail address, so it cannot sign you in here. Confirm the address there, or sign in another way."
+    )]
+    ProviderEmailUnverified,
+    /// The identity is linked to another account already.
+    #[error("That account at the provider is already connected to another account here.")]
+    ProviderLinkedElsewhere,
+    /// Unlinking the account's only way in (no password, no passkey, one provider).
+    #[error(
+        "This is the only way to sign in to your account. Set a password or add a passkey first."
+    )]
+    LastSignInMethod,
     /// 404: no such device session among the caller's.
     #[error("That device is not signed in to your account.")]
     NotFound,
@@ -145,6 +181,7 @@ impl AuthError {
             Self::AccessTokenExpired => "error-access-token-expired",
             Self::SessionEnded => "login-reason-ended",
             Self::TokenReuse => "error-token-reuse",
+            Self::DeviceProof => "error-device-proof",
             Self::WrongPassword => "error-wrong-password",
             Self::EmailNotVerified => "error-email-not-verified",
             Self::Link(LinkProblem::Unknown) => "error-link-unknown",
@@ -172,6 +209,12 @@ impl AuthError {
                 let days = super::settings::RECENT_ADDITION.num_days();
                 return language.text_with("error-added-too-long-ago", &[("days", days.into())]);
             }
+            Self::ProviderFailed => "error-provider-failed",
+            Self::ProviderCancelled => "error-provider-cancelled",
+            Self::ProviderUnavailable => "error-provider-unavailable",
+            Self::ProviderEmailUnverified => "error-provider-email-unverified",
+            Self::ProviderLinkedElsewhere => "error-provider-linked-elsewhere",
+            Self::LastSignInMethod => "error-last-sign-in-method",
             Self::NotFound => "error-device-not-found",
             Self::Throttled(wait) => {
                 return language.text_with(

@@ -47,6 +47,15 @@ pub enum EventKind {
     PasskeyRemoved,
     /// A wrong second-factor code followed the right password: someone may know it.
     WrongCode,
+    /// An account at an OpenID provider was connected (detail: the provider's name).
+    ProviderLinked,
+    /// An account at an OpenID provider was disconnected (detail: the provider's name).
+    ProviderUnlinked,
+    /// A browser bound its device session to a key it keeps (detail: the device).
+    DbscBound,
+    /// A bound session's renewal came without a valid proof of its key: its cookies were
+    /// copied, or its registration failed (detail: the device).
+    DbscProofFailed,
 }
 
 impl EventKind {
@@ -73,6 +82,8 @@ impl EventKind {
                 | Self::RecoveryCodeUsed
                 | Self::PasskeyAdded
                 | Self::WrongCode
+                | Self::ProviderLinked
+                | Self::DbscProofFailed
         )
     }
 }
@@ -96,7 +107,9 @@ pub fn describe(
         | K::SignedOut
         | K::DeviceSignedOut
         | K::TokenReuseDetected
-        | K::SessionEvicted => localized_device_label(language, detail).into(),
+        | K::SessionEvicted
+        | K::DbscBound
+        | K::DbscProofFailed => localized_device_label(language, detail).into(),
         K::OtherDevicesSignedOut | K::PasswordChanged | K::PasswordReset | K::RecoveryCodeUsed => {
             Arg::Number(detail.parse().unwrap_or(0))
         }

@@ -62,6 +62,7 @@ pub trait Settles {
 impl Settles for () {}
 impl Settles for Vec<String> {}
 impl Settles for SignedIn {}
+impl Settles for Option<super::access_token::MintedToken> {}
 
 /// The throttle's rules over its counters.
 #[derive(Debug)]

@@ -1,5 +1,5 @@
 //! The authentication domain: sessions, devices, the account, recovery, the second
-//! factor and passkeys, each a service over one shared [`Core`], plus the [`Guard`]
+//! factor, passkeys and OpenID providers, each a service over one shared [`Core`], plus the [`Guard`]
 //! every guessable secret passes. Server-only (`ssr`), and free of Leptos, axum and SQL
 //! (the SQL is in `store/`), so every rule here can be tested on its own.
 //!
@@ -14,12 +14,15 @@ pub mod access_token;
 pub mod account;
 pub mod client_info;
 pub mod core;
+pub mod dbsc;
+pub mod dbsc_proof;
 pub mod devices;
 pub mod email;
 pub mod email_link;
 pub mod error;
 pub mod events;
 pub mod guard;
+pub mod identities;
 pub mod keys;
 pub mod notices;
 pub mod passkeys;
@@ -37,8 +40,10 @@ mod transactions;
 
 pub use self::account::Accounts;
 pub use self::core::Core;
+pub use self::dbsc::Dbsc;
 pub use self::devices::Devices;
 pub use self::guard::Guard;
+pub use self::identities::Identities;
 pub use self::passkeys::Passkeys;
 pub use self::recovery::Recovery;
 pub use self::reset_review::ResetReview;
@@ -74,6 +79,10 @@ pub struct Auth {
     pub second_factor: SecondFactor,
     /// Passkeys: adding, removing, signing in.
     pub passkeys: Passkeys,
+    /// Sign-in with OpenID providers, and the identities linked to accounts.
+    pub identities: Identities,
+    /// Device-bound sessions (DBSC): binding a session to a key, renewing it by proof.
+    pub dbsc: Dbsc,
 }
 
 impl Auth {
@@ -94,6 +103,8 @@ impl Auth {
             reset_review: ResetReview::new(Arc::clone(&core)),
             second_factor: SecondFactor::new(Arc::clone(&core)),
             passkeys: Passkeys::new(Arc::clone(&core), None),
+            identities: Identities::new(Arc::clone(&core)),
+            dbsc: Dbsc::new(Arc::clone(&core)),
             core,
         }
     }

@@ -51,6 +51,12 @@ pub enum MailKind {
     EmailChangeRequested,
     /// "Your account was deleted."
     AccountDeleted,
+    /// "An account at <provider> was connected: it can sign in to yours."
+    ProviderLinked,
+    /// "An account at <provider> was disconnected."
+    ProviderUnlinked,
+    /// "Someone tried to renew a device's sign-in without its key: we refused."
+    DbscProofFailed,
 }
 
 impl MailKind {
@@ -64,7 +70,7 @@ impl MailKind {
         if self.link().is_some()
             || matches!(
                 self,
-                Self::AddressInUse | Self::CodeLocked | Self::TokenReuse
+                Self::AddressInUse | Self::CodeLocked | Self::TokenReuse | Self::DbscProofFailed
             )
         {
             MailClass::Request
@@ -138,6 +144,9 @@ pub struct MailFacts {
     /// (English for rows queued before languages existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<crate::i18n::Language>,
+    /// The OpenID provider a notice is about (its name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
     /// The account's ways in besides the password, for the reset's notice.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub methods: Vec<SignInMethodFact>,
@@ -153,6 +162,25 @@ pub enum SignInMethodFact {
         /// What the user called it.
         name: String,
         /// When it was added.
+        added_at: NaiveDateTime,
+    },
+    /// An account at an OpenID provider.
+    Provider {
+        /// The provider's name.
+        name: String,
+        /// The address it gave.
+        email: String,
+        /// When it was connected.
+        added_at: NaiveDateTime,
+    },
+    /// An account at an OpenID provider that the reset disconnected (it was connected
+    /// in the days before it).
+    ProviderDisconnected {
+        /// The provider's name.
+        name: String,
+        /// The address it gave.
+        email: String,
+        /// When it had been connected.
         added_at: NaiveDateTime,
     },
     /// Two-step sign-in with an authenticator app.

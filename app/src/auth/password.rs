@@ -249,6 +249,9 @@ impl Passwords {
         password: Secret,
         stored: Option<Secret>,
     ) -> Result<Verification, HashingUnavailable> {
+        // An account without a password (made by an OpenID provider) is checked against
+        // the dummy hash like an unknown one: same cost, same answer.
+        let stored = stored.filter(has_password);
         let account_exists = stored.is_some();
         let stored = stored.unwrap_or_else(|| Secret::from(&*self.dummy_hash));
         let params = self.params.clone();
@@ -378,6 +381,16 @@ fn needs_rehash(stored: &PasswordHash<'_>, params: &Params) -> bool {
                 || p.t_cost() != params.t_cost()
                 || p.p_cost() != params.p_cost()
         })
+}
+
+/// What `users.password_hash` holds for an account that has no password yet: one made
+/// by signing in with an OpenID provider. Nothing verifies against it; its owner sets a
+/// password with the reset link.
+pub const NO_PASSWORD: &str = "";
+
+/// Whether a stored hash is a password (not [`NO_PASSWORD`]).
+pub fn has_password(stored: &Secret) -> bool {
+    !stored.expose().is_empty()
 }
 
 #[cfg(test)]

@@ -118,8 +118,15 @@ impl Recovery {
                     EventKind::PasswordReset,
                     Some(&count),
                 )?;
+                // A provider account connected lately signs in without the password and
+                // could win the race to the review: the reset disconnects it (listed in
+                // the notice; its owner connects it again in a moment).
+                let disconnected =
+                    reset_review::disconnect_recent_identities(conn, tx, &user.id, tx.now)?;
+                let mut methods = reset_review::method_facts(conn, &user.id)?;
+                methods.extend(disconnected);
                 let facts = MailFacts {
-                    methods: reset_review::method_facts(conn, &user.id)?,
+                    methods,
                     ..tx.mail_facts()
                 };
                 queue_notice(conn, tx, &user.id, MailKind::ResetCompleted, facts)?;

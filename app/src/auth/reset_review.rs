@@ -1,8 +1,8 @@
 //! After a reset: the browser that completed it reviews the account's other ways in and
 //! removes any it does not know. Whoever held the account before the reset may have
-//! added a passkey (which signs in without the password, so the reset alone would not
-//! evict them) or turned on two-step sign-in with their own authenticator (which would
-//! keep the owner out). The reset's notice lists the same methods, with when each was
+//! added a passkey or connected their own account at an OpenID provider (each signs in
+//! without the password, so the reset alone would not evict them) or turned on two-step
+//! sign-in with their own authenticator (which would keep the owner out). The reset's notice lists the same methods, with when each was
 //! added. ARCHITECTURE: "Mail and account recovery".
 //!
 //! The review signs no one in. Its grant lives in the web session of the browser that
@@ -18,13 +18,15 @@ use serde::{Deserialize, Serialize};
 use super::client_info::ClientInfo;
 use super::core::Core;
 use super::error::AuthError;
+use super::events::EventKind;
+use super::identities::LinkedIdentity;
 use super::notices::SignInMethodFact;
 use super::passkeys::{PasskeyInfo, delete_passkey};
 use super::second_factor::turn_off_totp;
 use super::settings::RECENT_ADDITION;
-use super::transactions::now;
+use super::transactions::{Tx, now, record_event};
 use crate::store::models::User;
-use crate::store::{DbConnection, QueryResult, accounts, passkeys, second_factor};
+use crate::store::{DbConnection, QueryResult, accounts, identities, passkeys, second_factor};
 
 /// How long after the reset the review stays open.
 pub const REVIEW_WINDOW: chrono::Duration = chrono::Duration::minutes(15);
@@ -57,6 +59,9 @@ pub struct Review {
     pub email: String,
     /// Its passkeys, oldest first, each with whether the review may remove it.
     pub passkeys: Vec<(PasskeyInfo, bool)>,
+    /// Its connected accounts at OpenID providers, oldest first: those connected before
+    /// the days a reset reaches back (the reset disconnected the others).
+    pub identities: Vec<LinkedIdentity>,
     /// Its two-step sign-in, if on.
     pub second_factor: Option<ReviewedFactor>,
     /// When the review closes.
@@ -94,6 +99,7 @@ impl ResetReview {
                     return Ok(Err(AuthError::ReviewClosed));
                 };
                 let (passkeys, added_at) = methods_of(conn, &user.id)?;
+                let identities = identities::list(conn, &user.id)?;
                 Ok(Ok(Review {
                     email: user.email,
                     passkeys: passkeys
@@ -103,6 +109,7 @@ impl ResetReview {
                             (PasskeyInfo::from(row), removable)
                         })
                         .collect(),
+                    identities: identities.into_iter().map(LinkedIdentity::from).collect(),
                     second_factor: added_at.map(|added_at| ReviewedFactor {
                         added_at,
                         removable: removable(added_at, grant.reset_at),
@@ -184,7 +191,8 @@ pub(super) fn grant_for(user: &User, reset_at: NaiveDateTime) -> ResetGrant {
     }
 }
 
-/// The account's passkeys and second factor as the reset's notice lists them.
+/// The account's passkeys, connected providers and second factor as the reset's notice
+/// lists them.
 pub(super) fn method_facts(
     conn: &mut DbConnection,
     user_id: &str,
@@ -196,8 +204,52 @@ pub(super) fn method_facts(
             name: row.name,
             added_at: row.created_at,
         })
+        .chain(
+            identities::list(conn, user_id)?
+                .into_iter()
+                .map(|row| SignInMethodFact::Provider {
+                    name: row.provider_name,
+                    email: row.email,
+                    added_at: row.created_at,
+                }),
+        )
         .chain(second_factor.map(|added_at| SignInMethodFact::AuthenticatorApp { added_at }))
         .collect())
+}
+
+/// Disconnects the accounts at OpenID providers connected to `user_id` in the
+/// [`RECENT_ADDITION`] before a reset at `reset_at`, recorded each; returns them for the
+/// reset's notice. Unlike a passkey, which the review can remove before anyone uses it,
+/// a provider account signs in the moment it is asked to, so whoever connected it could
+/// sign in after the reset (sudo mode fresh) and change the password before the owner
+/// reaches the review (found by an outside attack).
+pub(super) fn disconnect_recent_identities(
+    conn: &mut DbConnection,
+    tx: &Tx<'_>,
+    user_id: &str,
+    reset_at: NaiveDateTime,
+) -> QueryResult<Vec<SignInMethodFact>> {
+    let mut disconnected = Vec::new();
+    for row in identities::list(conn, user_id)? {
+        if !removable(row.created_at, reset_at) {
+            continue;
+        }
+        identities::delete(conn, user_id, &row.id)?;
+        record_event(
+            conn,
+            tx,
+            user_id,
+            None,
+            EventKind::ProviderUnlinked,
+            Some(&row.provider_name),
+        )?;
+        disconnected.push(SignInMethodFact::ProviderDisconnected {
+            name: row.provider_name,
+            email: row.email,
+            added_at: row.created_at,
+        });
+    }
+    Ok(disconnected)
 }
 
 /// The account of `grant`, if the grant still holds.

@@ -16,6 +16,7 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use totp_rs::{Algorithm, TOTP};
 
+use super::access_token::MintedToken;
 use super::client_info::ClientInfo;
 use super::core::Core;
 use super::error::AuthError;
@@ -24,7 +25,7 @@ use super::keys::{DerivedKey, KeySet};
 use super::notices::MailKind;
 use super::password::Verification;
 use super::session::{CurrentDeviceSession, SignInMethod, SignedIn};
-use super::transactions::{Tx, queue_notice, record_event, start_device_session};
+use super::transactions::{Tx, queue_notice, record_event, start_device_session_via};
 use crate::secret::Secret;
 use crate::store::models::{RecoveryCode, TotpFactor};
 use crate::store::{DbConnection, QueryResult, accounts, second_factor as store};
@@ -277,6 +278,22 @@ pub fn within_sudo_window(
     })
 }
 
+/// Whether `current` is in sudo mode, given its session's last proof (`proven_at`) and
+/// whether it is bound to its device. On a bound session the proof covers only access
+/// tokens minted from then on (the one minted with it, and those the browser renews by
+/// proof): a copy of an older token, taken off the disk, does not share it. Whole
+/// seconds, as tokens count time.
+pub fn sudo_holds(
+    (proven_at, bound): (Option<NaiveDateTime>, bool),
+    current: &CurrentDeviceSession,
+    now: NaiveDateTime,
+    window: Duration,
+) -> bool {
+    within_sudo_window(proven_at, now, window)
+        && (!bound
+            || proven_at.is_some_and(|at| current.token_issued_at >= at.and_utc().timestamp()))
+}
+
 // ---- The service ----
 
 /// A proof of identity offered with a sensitive action: the password, or a code from
@@ -317,6 +334,10 @@ pub struct PendingSignIn {
     pub expires_at: NaiveDateTime,
     /// The e-mail address, for the throttle's key and the page.
     pub email: String,
+    /// The OpenID provider (its configured id) that made the first step, if not the
+    /// password.
+    #[serde(default)]
+    pub provider: Option<String>,
 }
 
 /// How long the code step of a sign-in may take.
@@ -397,14 +418,15 @@ impl SecondFactor {
                 } else {
                     0
                 };
-                Ok((enabled, codes_left, store::proven_at(conn, &session_id)?))
+                Ok((enabled, codes_left, store::sudo_facts(conn, &session_id)?))
             })
             .await?;
         Ok(SecondFactorStatus {
             enabled,
             codes_left,
-            sudo: within_sudo_window(
+            sudo: sudo_holds(
                 proven_at,
+                current,
                 super::transactions::now(),
                 self.core.settings().sudo_window,
             ),
@@ -413,23 +435,24 @@ impl SecondFactor {
 
     /// Lets a sensitive action through if this session is in sudo mode, or if `proof`
     /// proves who the user is (which starts sudo mode again); else
-    /// [`AuthError::SudoRequired`].
+    /// [`AuthError::SudoRequired`]. After a proof on a session bound to its device, a
+    /// new access token for the browser that gave it ([`sudo_holds`]).
     pub async fn require_sudo(
         &self,
         current: &CurrentDeviceSession,
         proof: Proof,
-    ) -> Result<(), AuthError> {
+    ) -> Result<Option<MintedToken>, AuthError> {
         if proof.is_empty() {
             // Only the session's last proof matters here (one query).
             let session_id = current.session_id.clone();
-            let proven_at = self
+            let facts = self
                 .core
                 .db()
-                .run(move |conn| Ok(store::proven_at(conn, &session_id)?))
+                .run(move |conn| Ok(store::sudo_facts(conn, &session_id)?))
                 .await?;
             let now = super::transactions::now();
-            return if within_sudo_window(proven_at, now, self.core.settings().sudo_window) {
-                Ok(())
+            return if sudo_holds(facts, current, now, self.core.settings().sudo_window) {
+                Ok(None)
             } else {
                 Err(AuthError::SudoRequired)
             };
@@ -441,11 +464,15 @@ impl SecondFactor {
         }
         let session_id = current.session_id.clone();
         let now = super::transactions::now();
-        Ok(self
+        let bound = self
             .core
             .db()
-            .run(move |conn| Ok(store::set_proven_at(conn, &session_id, now)?))
-            .await?)
+            .run(move |conn| {
+                store::set_proven_at(conn, &session_id, now)?;
+                Ok(store::sudo_facts(conn, &session_id)?.1)
+            })
+            .await?;
+        Ok(bound.then(|| self.core.token_after_proof(current)))
     }
 
     /// Checks `password` against the account of `user_id`; a wrong one is
@@ -702,6 +729,7 @@ impl SecondFactor {
             password_changed_at: user.password_changed_at,
             expires_at: super::transactions::now() + PENDING_SIGN_IN_LIFETIME,
             email: user.email,
+            provider: None,
         }))
     }
 
@@ -757,9 +785,13 @@ impl SecondFactor {
             .chars()
             .filter(|c| !c.is_whitespace())
             .all(|c| c.is_ascii_digit());
+        let first_step = match pending.provider {
+            Some(_) => SignInMethod::Provider,
+            None => SignInMethod::Password,
+        };
         let (method, step, code_hashes) = if typed_digits {
             (
-                SignInMethod::PasswordAndTotp,
+                first_step.with_code(false),
                 Some(self.accept_code(&factor, code)?),
                 Vec::new(),
             )
@@ -770,9 +802,10 @@ impl SecondFactor {
                 .chain(self.retired_recovery_keys.iter())
                 .map(|key| recovery_code_hash(key, code))
                 .collect();
-            (SignInMethod::PasswordAndRecoveryCode, None, hashes)
+            (first_step.with_code(true), None, hashes)
         };
         let user_id = user.id.clone();
+        let provider = pending.provider.clone();
         let started = self
             .core
             .transaction(client, move |conn, tx| {
@@ -803,7 +836,7 @@ impl SecondFactor {
                         Some(&left),
                     )?;
                 }
-                start_device_session(conn, tx, &user_id, method).map(Ok)
+                start_device_session_via(conn, tx, &user_id, method, provider.as_deref()).map(Ok)
             })
             .await??;
         self.core.mail_queued();

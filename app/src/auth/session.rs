@@ -22,6 +22,12 @@ pub enum SignInMethod {
     PasswordAndRecoveryCode,
     /// A passkey (the device and its PIN or biometric: two factors in one).
     Passkey,
+    /// An OpenID provider (which one: `device_sessions.sign_in_provider`).
+    Provider,
+    /// An OpenID provider and a code from the authenticator app.
+    ProviderAndTotp,
+    /// An OpenID provider and a recovery code.
+    ProviderAndRecoveryCode,
 }
 
 impl SignInMethod {
@@ -37,6 +43,26 @@ impl SignInMethod {
             Self::PasswordAndTotp => "sign-in-method-password-and-totp",
             Self::PasswordAndRecoveryCode => "sign-in-method-password-and-recovery-code",
             Self::Passkey => "sign-in-method-passkey",
+            Self::Provider => "sign-in-method-provider",
+            Self::ProviderAndTotp => "sign-in-method-provider-and-totp",
+            Self::ProviderAndRecoveryCode => "sign-in-method-provider-and-recovery-code",
+        }
+    }
+
+    /// The words for it in `language`; `provider` names the OpenID provider of a
+    /// provider sign-in (its button label, or its id if it is no longer configured).
+    pub fn describe(self, language: crate::i18n::Language, provider: Option<&str>) -> String {
+        let provider = provider.unwrap_or("?").to_owned();
+        language.text_with(self.describe_key(), &[("provider", provider.into())])
+    }
+
+    /// The same sign-in's method with a second step after it.
+    pub fn with_code(self, recovery_code: bool) -> Self {
+        match (self, recovery_code) {
+            (Self::Provider, false) => Self::ProviderAndTotp,
+            (Self::Provider, true) => Self::ProviderAndRecoveryCode,
+            (_, false) => Self::PasswordAndTotp,
+            (_, true) => Self::PasswordAndRecoveryCode,
         }
     }
 }
@@ -72,16 +98,40 @@ pub struct SignedIn {
     /// the winning request already set the chain's next token, and overwriting it with
     /// anything else would fork the chain.
     pub refresh: Option<IssuedRefresh>,
+    /// The session is bound to a key its browser keeps (DBSC): the access cookie then
+    /// lives no longer than the token in it, so the browser renews it with a proof
+    /// before the token expires.
+    pub bound: bool,
+    /// A new session's invitation to bind it (the `Secure-Session-Registration`
+    /// challenge); `None` for a renewal, an app, or `DBSC=off`.
+    pub dbsc_registration: Option<crate::secret::Secret>,
 }
 
 /// The caller of an authenticated request, established without a database trip.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Two are the same caller when they name the same user and device session, whichever
+/// of its access tokens each came with.
+#[derive(Debug, Clone)]
 pub struct CurrentDeviceSession {
     /// The user id (`sub`).
     pub user_id: String,
     /// The device session id (`sid`).
     pub session_id: String,
+    /// When the access token it came with was minted (`iat`; 0 when it came with
+    /// none). On a session bound to its device (DBSC), sudo mode covers only tokens
+    /// minted after the proof that started it (`second_factor::sudo_holds`).
+    pub token_issued_at: i64,
+    /// When that token expires (`exp`; 0 when none).
+    pub token_expires_at: i64,
 }
+
+impl PartialEq for CurrentDeviceSession {
+    fn eq(&self, other: &Self) -> bool {
+        self.user_id == other.user_id && self.session_id == other.session_id
+    }
+}
+
+impl Eq for CurrentDeviceSession {}
 
 /// What one cleanup pass removed: rows per table, and entries of the in-memory
 /// revocation set.

@@ -16,7 +16,7 @@ use super::second_factor::PendingSignIn;
 use super::session::{Account, RevokeReason, SignInMethod, SignedIn, VerifiedLogin};
 use super::throttle::Outcome;
 use super::transactions::{
-    Rotation, create_account, credential_unchanged, new_account, queue_limited, queue_verification,
+    Holder, create_account, credential_unchanged, new_account, queue_limited, queue_verification,
     revoke_device_session, rotate, start_device_session,
 };
 use crate::secret::Secret;
@@ -199,22 +199,11 @@ impl Sessions {
         let token = token.clone();
         let outcome = self
             .core
-            .transaction(client, move |conn, tx| rotate(conn, tx, &token))
+            .transaction(client, move |conn, tx| {
+                rotate(conn, tx, &token, Holder::Token)
+            })
             .await?;
-        match outcome {
-            Rotation::Refreshed {
-                account,
-                session_id,
-                next,
-                access_until,
-            } => Ok(self.core.signed_in(account, session_id, next, access_until)),
-            Rotation::Reused { session_id, until } => {
-                self.core.remember_revoked([(session_id, until)]);
-                self.core.mail_queued();
-                Err(AuthError::TokenReuse)
-            }
-            Rotation::Ended => Err(AuthError::SessionEnded),
-        }
+        self.core.rotated(outcome)
     }
 
     /// Ends a device session: found by the access token's `sid` when there is one, else

@@ -41,6 +41,23 @@ pub struct SessionSettings {
     pub sudo_window: Duration,
     /// `SIGN_UPS_PER_HOUR`: accounts one client address may create in an hour.
     pub sign_ups_per_hour: u32,
+    /// `DBSC`: whether browsers are asked to bind their sessions to a key they keep.
+    pub dbsc: DbscMode,
+}
+
+/// `DBSC`: device-bound session credentials (docs/DBSC.md).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
+pub enum DbscMode {
+    /// Never asked.
+    Off,
+    /// Every browser session is offered binding; a bound one is renewed only with a
+    /// proof, an unbound one (Firefox, Safari, or Chrome without DBSC) as before.
+    #[default]
+    Opportunistic,
+    /// As `Opportunistic`, and a browser that answered the offer (so supports DBSC) but
+    /// never got bound is not renewed either.
+    Required,
 }
 
 impl Default for SessionSettings {
@@ -55,6 +72,7 @@ impl Default for SessionSettings {
             require_verified_email: false,
             sudo_window: Duration::from_secs(600),
             sign_ups_per_hour: 10,
+            dbsc: DbscMode::default(),
         }
     }
 }

@@ -21,11 +21,15 @@ use super::refresh_token::RefreshToken;
 use super::revocation::Revoked;
 use super::session::SignInMethod;
 use super::session::{Account, IssuedRefresh, RevokeReason};
+use super::settings::DbscMode;
 use super::settings::SessionSettings;
 use crate::secret::Secret;
-use crate::store::models::{BlacklistEntry, DeviceSession, RefreshTokenRow, SecurityEvent, User};
+use crate::store::models::{
+    BlacklistEntry, DbscChallengeRow, DeviceSession, RefreshTokenRow, SecurityEvent, User,
+};
 use crate::store::{
-    DbConnection, QueryResult, accounts, blacklist, device_sessions, email_tokens, events, outbox,
+    DbConnection, QueryResult, accounts, blacklist, dbsc, device_sessions, email_tokens, events,
+    outbox,
 };
 
 /// What a refresh attempt found, decided inside the transaction.
@@ -38,11 +42,132 @@ pub(super) enum Rotation {
         session_id: String,
         next: Option<IssuedRefresh>,
         access_until: NaiveDateTime,
+        /// The refresh was proven with the session's bound key (DBSC).
+        bound: bool,
     },
     /// A used token came back after the grace window: theft. The session is revoked.
     Reused { session_id: String, until: i64 },
     /// Unknown token, or its session is over.
     Ended,
+    /// The session is bound to a key (DBSC) and the refresh came without a proof of it.
+    /// Refused, recorded and mailed; the session lives on for its device.
+    ProofMissing,
+}
+
+/// What a refresh proves about the device, besides holding the refresh token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Holder<'a> {
+    /// Only the refresh token: enough for a session not bound to a key.
+    Token,
+    /// The token, and a proof signed with the key of device session `.0` (checked by
+    /// the caller against the stored key, its challenge taken in this transaction).
+    Proven(&'a str),
+}
+
+/// Whether renewing `session_id` takes a proof of its device's key: it is bound, or
+/// (`DBSC=required`) its browser answered the offer to bind it and failed.
+fn needs_proof(conn: &mut DbConnection, tx: &Tx<'_>, session_id: &str) -> QueryResult<bool> {
+    if tx.settings.dbsc == DbscMode::Off {
+        return Ok(false);
+    }
+    Ok(match dbsc::key(conn, session_id)? {
+        Some(key) => key.bound_at.is_some() || tx.settings.dbsc == DbscMode::Required,
+        None => false,
+    })
+}
+
+/// `dbsc_proof_failed` events of bad proofs one account gets in an hour, at most: whoever
+/// knows a bound session's id can send them, and each must not be a row for 90 days.
+/// A renewal with the session's real refresh token is always recorded: only a copy of
+/// the cookies brings one, so junk sent first cannot hide it.
+const PROOF_FAILURES_RECORDED_PER_HOUR: i64 = 10;
+
+/// What a refused renewal brought.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Unproven {
+    /// The session's refresh token, without a proof: a copy of the cookies.
+    RefreshToken,
+    /// A proof that does not check out, which anyone who knows the session id can send.
+    BadProof,
+}
+
+/// Records a renewal of `session` refused for want of a proof, and tells its owner (within
+/// the mail limits: a thief retrying fills only the budget of mails that answer requests;
+/// bad proofs at most [`PROOF_FAILURES_RECORDED_PER_HOUR`] events).
+pub(super) fn refuse_unproven(
+    conn: &mut DbConnection,
+    tx: &Tx<'_>,
+    session: &DeviceSession,
+    brought: Unproven,
+) -> QueryResult<()> {
+    let kind = EventKind::DbscProofFailed.as_str();
+    let hour_ago = tx.now - chrono::Duration::hours(1);
+    if brought == Unproven::BadProof
+        && events::count_since(conn, &session.user_id, kind, hour_ago)?
+            >= PROOF_FAILURES_RECORDED_PER_HOUR
+    {
+        return Ok(());
+    }
+    record_event(
+        conn,
+        tx,
+        &session.user_id,
+        Some(&session.id),
+        EventKind::DbscProofFailed,
+        Some(&session.device_label),
+    )?;
+    let facts = MailFacts {
+        device: Some(session.device_label.clone()),
+        ..tx.mail_facts()
+    };
+    queue_notice(conn, tx, &session.user_id, MailKind::DbscProofFailed, facts)
+}
+
+/// Why a DBSC challenge was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
+pub(super) enum DbscPurpose {
+    /// Sent with a new session: bind it to a key.
+    Register,
+    /// Sent with a 403 to a refresh: sign it with the bound key.
+    Refresh,
+}
+
+/// How long a DBSC challenge may be answered.
+pub(super) const DBSC_CHALLENGE_TTL: chrono::Duration = chrono::Duration::minutes(5);
+
+/// A new single-use challenge for `session_id`, kept (hashed) in the database so any
+/// instance can take the answer.
+pub(super) fn issue_dbsc_challenge(
+    conn: &mut DbConnection,
+    tx: &Tx<'_>,
+    session_id: &str,
+    purpose: DbscPurpose,
+) -> QueryResult<Secret> {
+    let challenge = random_id();
+    dbsc::insert_challenge(
+        conn,
+        &DbscChallengeRow {
+            id: super::refresh_token::sha256_hex(&challenge),
+            session_id: session_id.to_owned(),
+            purpose: <&str>::from(purpose).to_owned(),
+            created_at: tx.now,
+            expires_at: tx.now + DBSC_CHALLENGE_TTL,
+        },
+    )?;
+    Ok(Secret::new(challenge))
+}
+
+/// Takes the challenge a proof answers: the device session it was sent for, if it is
+/// live, unused and of `purpose`. Single use, also for parallel answers.
+pub(super) fn take_dbsc_challenge(
+    conn: &mut DbConnection,
+    tx: &Tx<'_>,
+    challenge: &str,
+    purpose: DbscPurpose,
+) -> QueryResult<Option<String>> {
+    let id = super::refresh_token::sha256_hex(challenge);
+    Ok(dbsc::take_challenge(conn, &id, purpose.into(), tx.now)?.map(|row| row.session_id))
 }
 
 /// How many links a retry inside the grace window may walk to find the chain's head.
@@ -53,6 +178,7 @@ pub(super) fn rotate(
     conn: &mut DbConnection,
     tx: &Tx<'_>,
     token: &RefreshToken,
+    holder: Holder<'_>,
 ) -> QueryResult<Rotation> {
     let (settings, now) = (tx.settings, tx.now);
     let hash = token.hash();
@@ -64,12 +190,18 @@ pub(super) fn rotate(
         return Ok(Rotation::Ended);
     };
     let (session, email) = device_sessions::session_with_email(conn, &row.session_id)?;
-    let live = session.revoked_at.is_none()
-        && session.expires_at > now
-        && session.absolute_expires_at > now
-        && row.expires_at > now;
-    if !live {
+    if !(session.is_live_at(now) && row.expires_at > now) {
         return Ok(Rotation::Ended);
+    }
+    match holder {
+        Holder::Proven(proven) if proven != session.id => return Ok(Rotation::Ended),
+        Holder::Proven(_) => {}
+        Holder::Token => {
+            if needs_proof(conn, tx, &session.id)? {
+                refuse_unproven(conn, tx, &session, Unproven::RefreshToken)?;
+                return Ok(Rotation::ProofMissing);
+            }
+        }
     }
     let account = Account {
         id: session.user_id.clone(),
@@ -117,6 +249,7 @@ pub(super) fn rotate(
         session_id: session.id,
         next,
         access_until,
+        bound: matches!(holder, Holder::Proven(_)),
     })
 }
 
@@ -147,7 +280,7 @@ fn chain_head(
 /// The `exp` of an access token minted now for `session`: the configured lifetime, but
 /// never past the session's absolute expiry. Recorded on the session (only ever moved
 /// later), so a revocation knows how long its blacklist row must last.
-fn extend_access(
+pub(super) fn extend_access(
     conn: &mut DbConnection,
     tx: &Tx<'_>,
     session: &DeviceSession,
@@ -167,6 +300,25 @@ pub(super) struct Started {
     pub access_until: NaiveDateTime,
     /// Sessions revoked to stay within the per-user limit, for the revocation set.
     pub evicted: Vec<(String, i64)>,
+    /// The challenge that invites the browser to bind the session to a key (DBSC), for
+    /// the registration header; `None` for an app, or with `DBSC=off`.
+    pub dbsc_challenge: Option<Secret>,
+}
+
+/// [`start_device_session`], naming the OpenID provider (its configured id) the sign-in
+/// went through, if any: the devices page says "Signed in with" it.
+pub(super) fn start_device_session_via(
+    conn: &mut DbConnection,
+    tx: &Tx<'_>,
+    user_id: &str,
+    method: SignInMethod,
+    provider: Option<&str>,
+) -> QueryResult<Started> {
+    let started = start_device_session(conn, tx, user_id, method)?;
+    if let Some(provider) = provider {
+        crate::store::identities::set_sign_in_provider(conn, &started.session_id, provider)?;
+    }
+    Ok(started)
 }
 
 /// Inserts a device session and its first refresh token and records the sign-in. If the
@@ -208,6 +360,7 @@ pub(super) fn start_device_session(
         sign_in_method: method.as_str().to_owned(),
         // Signing in is a proof of identity: sudo mode starts.
         proven_at: Some(now),
+        sign_in_provider: None,
     };
     device_sessions::insert_session(conn, &session)?;
     let refresh = issue_refresh(
@@ -261,11 +414,22 @@ pub(super) fn start_device_session(
             RevokeReason::SessionLimit,
         )?);
     }
+    let dbsc_challenge = if settings.dbsc != DbscMode::Off && !tx.client.tokens_in_body {
+        Some(issue_dbsc_challenge(
+            conn,
+            tx,
+            &session.id,
+            DbscPurpose::Register,
+        )?)
+    } else {
+        None
+    };
     Ok(Started {
         session_id: session.id,
         refresh,
         access_until,
         evicted,
+        dbsc_challenge,
     })
 }
 
@@ -518,6 +682,8 @@ pub(super) fn revoke_device_session(
         .unwrap_or(facts.absolute_expires_at)
         .max(tx.now)
         + chrono::Duration::seconds(LEEWAY_SECS as i64);
+    // The session's row lives as long as its blacklist entry, and no longer.
+    device_sessions::expire_by(conn, session_id, until)?;
     let seq = blacklist::next_seq(conn, tx.now)?;
     blacklist::insert(
         conn,

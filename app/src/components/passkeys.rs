@@ -410,8 +410,8 @@ pub fn PasskeysSection(
     };
 
     view! {
-        <section class="card account-section" aria-labelledby="passkeys-heading">
-            <h2 id="passkeys-heading">{t("passkeys-title")}</h2>
+        <section class="card settings-card" aria-labelledby="passkeys-heading">
+            <h3 id="passkeys-heading">{t("passkeys-title")}</h3>
             <p>
                 {t("passkeys-intro")}
             </p>

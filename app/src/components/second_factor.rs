@@ -33,8 +33,8 @@ pub fn SecondFactorSection() -> impl IntoView {
             .or_else(|| confirm.value().get().and_then(Result::ok))
     };
     view! {
-        <section class="card account-section" aria-labelledby="second-factor-heading">
-            <h2 id="second-factor-heading">{t("code-title")}</h2>
+        <section class="card settings-card" aria-labelledby="second-factor-heading">
+            <h3 id="second-factor-heading">{t("code-title")}</h3>
             {move || fresh_codes().map(|codes| view! { <RecoveryCodes codes/> })}
             <Transition fallback=|| view! { <p class="muted">{t("loading")}</p> }>
                 {move || Suspend::new(async move {

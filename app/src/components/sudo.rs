@@ -2,7 +2,7 @@
 //! when the server says this device has not proven who it is lately (ARCHITECTURE:
 //! "Second factor and sudo mode").
 
-use crate::i18n::ui::t;
+use crate::i18n::ui::{t, t_with};
 use leptos::prelude::*;
 
 use crate::api::second_factor::{SecurityView, security_status};
@@ -71,9 +71,9 @@ pub fn SudoFields(
                 let id = id.clone();
                 Suspend::new(async move {
                 let status = render_once(sudo.status).await;
-                let (needed, second_factor) = match &status {
-                    Ok(status) => (!status.sudo, status.second_factor),
-                    Err(_) => (true, false),
+                let (needed, second_factor, has_password, providers) = match status {
+                    Ok(status) => (!status.sudo, status.second_factor, status.has_password, status.providers),
+                    Err(_) => (true, false, true, Vec::new()),
                 };
                 needed.then(|| {
                     let password_id = format!("{id}-password");
@@ -81,21 +81,56 @@ pub fn SudoFields(
                     view! {
                         <fieldset class="sudo" data-testid="sudo-fields">
                             <legend>{t("sudo-legend")}</legend>
-                            <p class="field__hint">{t("sudo-hint")}</p>
-                            <div class="field">
-                                <label for=password_id.clone()>{t("sudo-password")}</label>
-                                <input id=password_id type="password" name="sudo_password" autocomplete="current-password" maxlength="128"/>
-                            </div>
+                            <p class="field__hint">{if has_password { t("sudo-hint") } else { t("sudo-hint-no-password") }}</p>
+                            {has_password.then(|| view! {
+                                <div class="field">
+                                    <label for=password_id.clone()>{t("sudo-password")}</label>
+                                    <input id=password_id type="password" name="sudo_password" autocomplete="current-password" maxlength="128"/>
+                                </div>
+                            })}
                             {second_factor.then(|| view! {
                                 <div class="field">
                                     <label for=code_id.clone()>{t("sudo-code")}</label>
                                     <input id=code_id type="text" name="sudo_code" inputmode="numeric" autocomplete="one-time-code" maxlength="6"/>
                                 </div>
                             })}
+                            // Each button submits its own form of `ReauthForms` (a form
+                            // cannot hold another): the provider signs the person in again.
+                            {providers.into_iter().map(|provider| view! {
+                                <button type="submit" form=reauth_form_id(&provider.id) class="button button--secondary sudo__provider">
+                                    {t_with("sudo-provider", &[("provider", provider.name.into())])}
+                                </button>
+                            }).collect_view()}
                         </fieldset>
                     }
                 })
             })}}
+        </Transition>
+    }
+}
+
+/// The id of the form that renews sudo mode at the provider `provider_id`.
+fn reauth_form_id(provider_id: &str) -> String {
+    format!("reauthenticate-{provider_id}")
+}
+
+/// One hidden form per connected provider, which the "confirm by signing in again"
+/// buttons of [`SudoFields`] submit: `POST /auth/oidc/<id>/start` with
+/// `purpose=reauthenticate` (the provider asks for the sign-in again, then this device
+/// is in sudo mode). Place it once on a page with sensitive forms, outside them.
+#[component]
+pub fn ReauthForms() -> impl IntoView {
+    let sudo = use_sudo();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let providers = sudo.status.await.map(|s| s.providers).unwrap_or_default();
+                providers.into_iter().map(|provider| view! {
+                    <form id=reauth_form_id(&provider.id) method="post" action=provider.action hidden>
+                        <input type="hidden" name="purpose" value="reauthenticate"/>
+                    </form>
+                }).collect_view()
+            })}
         </Transition>
     }
 }

@@ -78,6 +78,10 @@ fn content(kind: MailKind, ctx: &MailContext<'_>) -> Content {
             "new_email",
             ctx.facts.new_email.as_deref().unwrap_or_default().into(),
         ),
+        (
+            "provider",
+            ctx.facts.provider.as_deref().unwrap_or_default().into(),
+        ),
         ("account_page", page(paths::ACCOUNT).into()),
         ("forgot_page", page(paths::FORGOT).into()),
     ];
@@ -128,6 +132,30 @@ fn method_lines(language: Language, methods: &[SignInMethodFact]) -> Vec<String>
             "mail-reset-completed-passkey",
             &[
                 ("name", name.clone().into()),
+                ("time", language.date_time(*added_at).into()),
+            ],
+        ),
+        SignInMethodFact::Provider {
+            name,
+            email,
+            added_at,
+        } => language.text_with(
+            "mail-reset-completed-provider",
+            &[
+                ("name", name.clone().into()),
+                ("email", email.clone().into()),
+                ("time", language.date_time(*added_at).into()),
+            ],
+        ),
+        SignInMethodFact::ProviderDisconnected {
+            name,
+            email,
+            added_at,
+        } => language.text_with(
+            "mail-reset-completed-provider-disconnected",
+            &[
+                ("name", name.clone().into()),
+                ("email", email.clone().into()),
                 ("time", language.date_time(*added_at).into()),
             ],
         ),
@@ -237,6 +265,7 @@ mod tests {
             old_email: Some("ann@example.com".into()),
             new_email: Some("ann@new.example".into()),
             language: None,
+            provider: Some("Example ID".into()),
             methods: Vec::new(),
         };
         for kind in MailKind::iter() {
@@ -302,6 +331,11 @@ mod tests {
                     added_at: at(20),
                 },
                 SignInMethodFact::AuthenticatorApp { added_at: at(21) },
+                SignInMethodFact::Provider {
+                    name: "Example ID".into(),
+                    email: "mallory@example.com".into(),
+                    added_at: at(22),
+                },
             ],
             ..MailFacts::default()
         };
@@ -309,6 +343,7 @@ mod tests {
         for needle in [
             "Passkey “Thief's <b>key</b>”, added 20 November 2026 at 08:30 UTC",
             "authenticator app, turned on 21 November 2026 at 08:30 UTC",
+            "Your account at Example ID (mallory@example.com), connected 22 November 2026 at 08:30 UTC",
             "for 15 minutes",
             "https://gatehouse.example/account",
         ] {

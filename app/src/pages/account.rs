@@ -1,6 +1,8 @@
-//! `/account`: the signed-in user's account: check the session, the address, two-step
-//! sign-in, change the password, delete the account. Also the example of a protected
-//! page. Every sensitive form carries [`SudoFields`].
+//! `/account`: the account's settings, in three groups a reader finds their way in:
+//! profile and e-mail (the address, sign-in alerts, changing the address); security
+//! (password, passkeys, two-step sign-in, connected accounts); and, set apart, deleting
+//! the account. Also the example of a protected page. Every sensitive form carries
+//! [`SudoFields`].
 
 use crate::i18n::ui::{t, t_with};
 use leptos::prelude::*;
@@ -12,11 +14,14 @@ use crate::api::account::{
     ChangeEmail, EmailSettingsView, ResendVerification, SetNewDeviceNotice, email_settings,
 };
 use crate::api::account::{ChangePassword, DeleteAccount};
-use crate::api::auth::whoami;
+use crate::api::auth::take_notice;
+use crate::components::connected::{ConnectedAccountsSection, ConnectedData};
 use crate::components::form::{FormError, described_by, failed, focus_when_shown};
 use crate::components::passkeys::{PasskeysData, PasskeysSection};
 use crate::components::second_factor::SecondFactorSection;
-use crate::components::sudo::{SudoFields, follow_sudo, provide_sudo_context};
+use crate::components::sudo::{
+    ReauthForms, SudoFields, follow_sudo, provide_sudo_context, use_sudo,
+};
 use crate::components::suspense::render_once;
 use crate::components::viewer::{RequireSignIn, use_viewer};
 use crate::error::AppError;
@@ -31,41 +36,88 @@ pub fn AccountPage() -> impl IntoView {
     let notify = ServerAction::<SetNewDeviceNotice>::new();
     let settings = Resource::new(move || notify.version().get(), |_| email_settings());
     let passkeys = PasskeysData::load();
+    let connected = ConnectedData::load();
+    // A notice the previous request left (a provider connected, sudo mode renewed at a
+    // provider, or why not), shown once.
+    let flash = Resource::new(|| (), |_| take_notice());
     view! {
         <Title text=t("account-title")/>
         <RequireSignIn>
-            <AccountDetails/>
-            <EmailSection settings notify/>
-            <PasskeysSection data=passkeys/>
-            <SecondFactorSection/>
-            <ChangePasswordForm/>
-            <DeleteAccountForm/>
+            <div class="settings">
+                <AccountHeader flash/>
+                <ProfileGroup settings notify/>
+                <SecurityGroup passkeys connected/>
+                <DangerGroup/>
+                <ReauthForms/>
+            </div>
         </RequireSignIn>
     }
 }
 
-/// The account facts, and a button that calls a protected server function, refreshing
-/// the access token first if it has expired.
+// Each group's view is erased (`into_any`): as one type, the page's view tree is deeper
+// than the compiler's query limit.
+
+/// Profile and e-mail.
 #[component]
-fn AccountDetails() -> impl IntoView {
-    let check = Action::new(|_: &()| whoami());
+fn ProfileGroup(
+    settings: Resource<Result<EmailSettingsView, AppError>>,
+    notify: ServerAction<SetNewDeviceNotice>,
+) -> impl IntoView {
     view! {
-        <section class="card">
-            <h1>{t("account-title")}</h1>
-            <p>{t("account-intro")}</p>
-            <button type="button" class="button button--secondary" on:click=move |_| { check.dispatch(()); }>
-                {t("account-check-session")}
-            </button>
-            {move || check.value().get().map(|result| match result {
-                Ok(me) => view! {
-                    <p class="alert alert--success" role="status" data-testid="session-check">
-                        {t("account-session-ok-before")} <strong>{me.email}</strong> {t("account-session-ok-after")}
-                    </p>
-                }
-                .into_any(),
-                Err(err) => view! { <p class="alert alert--error" role="alert">{err.to_string()}</p> }.into_any(),
-            })}
+        <section id="profile" class="settings__group" aria-labelledby="profile-heading">
+            <h2 id="profile-heading">{t("settings-profile")}</h2>
+            <EmailSection settings notify/>
         </section>
+    }
+    .into_any()
+}
+
+/// Security: the ways into the account.
+#[component]
+fn SecurityGroup(passkeys: PasskeysData, connected: ConnectedData) -> impl IntoView {
+    view! {
+        <section id="security" class="settings__group" aria-labelledby="security-heading">
+            <h2 id="security-heading">{t("settings-security")}</h2>
+            <ChangePasswordForm/>
+            <PasskeysSection data=passkeys/>
+            <SecondFactorSection/>
+            <ConnectedAccountsSection data=connected/>
+        </section>
+    }
+    .into_any()
+}
+
+/// Deleting the account, set apart.
+#[component]
+fn DangerGroup() -> impl IntoView {
+    view! {
+        <section id="delete" class="settings__group settings__group--danger" aria-labelledby="delete-heading">
+            <h2 id="delete-heading">{t("delete-title")}</h2>
+            <DeleteAccountForm/>
+        </section>
+    }
+    .into_any()
+}
+
+/// The page's title, the way to each group, and the one-time notice the previous
+/// request left (a provider connected, sudo mode renewed at a provider, or why not).
+#[component]
+fn AccountHeader(flash: Resource<Result<Option<String>, AppError>>) -> impl IntoView {
+    view! {
+        <header class="settings__header">
+            <h1>{t("account-title")}</h1>
+            <p class="lead">{t("account-intro")}</p>
+            <nav class="settings__nav" aria-label=t("settings-nav")>
+                <a href="#profile">{t("settings-profile")}</a>
+                <a href="#security">{t("settings-security")}</a>
+                <a href="#delete">{t("delete-title")}</a>
+            </nav>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    flash.await.ok().flatten().map(|text| view! { <p class="alert alert--info" role="status" data-testid="account-notice">{text}</p> })
+                })}
+            </Transition>
+        </header>
     }
 }
 
@@ -100,8 +152,8 @@ fn EmailSection(
         })
     };
     view! {
-        <section class="card account-section" aria-labelledby="email-heading">
-            <h2 id="email-heading">{t("field-email")}</h2>
+        <section class="card settings-card" aria-labelledby="email-heading">
+            <h3 id="email-heading">{t("field-email")}</h3>
             {notice}
             <Transition fallback=|| view! { <p class="muted">{t("loading")}</p> }>
                 {move || Suspend::new(async move {
@@ -124,7 +176,7 @@ fn EmailSection(
                                 </ActionForm>
                                 <FormError result=resend.value().into()/>
                             })}
-                            <h3>{t("alerts-title")}</h3>
+                            <h4>{t("alerts-title")}</h4>
                             <p data-testid="new-device-notice">
                                 {if on { t("alerts-on") } else { t("alerts-off") }}
                             </p>
@@ -141,7 +193,7 @@ fn EmailSection(
                     })
                 })}
             </Transition>
-            <h3>{t("email-change-title")}</h3>
+            <h4>{t("email-change-title")}</h4>
             <p>{t("email-change-intro")}</p>
             <ActionForm action=change attr:class="form">
                 <div class="field">
@@ -177,10 +229,24 @@ fn ChangePasswordForm() -> impl IntoView {
                 view! { <p class="alert alert--success" role="status" tabindex="-1" node_ref=node>{t_with("password-changed", &[("count", count.into())])}</p> }
             })
     };
+    // An account made by a provider has no password yet: it may set one here (in sudo
+    // mode, proven at the provider) or by the reset link. Read in a `Transition` of its
+    // own: a read outside one would make the page's suspense show "Loading…" (and lose
+    // the focus of the confirmation) whenever the sudo state is read again.
+    let sudo = use_sudo();
     view! {
-        <section class="card account-section">
-            <h2>{t("password-change-title")}</h2>
-            <p>{t("password-change-intro")}</p>
+        <section class="card settings-card" aria-labelledby="password-heading">
+            <h3 id="password-heading">{t("password-title")}</h3>
+            <Transition fallback=|| view! { <p>{t("password-change-intro")}</p> }>
+                {move || Suspend::new(async move {
+                    let has_password = sudo.status.await.map(|s| s.has_password).unwrap_or(true);
+                    if has_password {
+                        view! { <p>{t("password-change-intro")}</p> }.into_any()
+                    } else {
+                        view! { <p data-testid="no-password">{t("password-none")}</p> }.into_any()
+                    }
+                })}
+            </Transition>
             {done}
             <ActionForm action=change attr:class="form">
                 <SudoFields id="change-password"/>
@@ -219,8 +285,7 @@ fn DeleteAccountForm() -> impl IntoView {
         }
     });
     view! {
-        <section class="card account-section account-section--danger">
-            <h2>{t("delete-title")}</h2>
+        <section class="card settings-card settings-card--danger" aria-labelledby="delete-heading">
             <p>{t("delete-intro")}</p>
             <ActionForm action=delete attr:class="form">
                 <SudoFields id="delete-account"/>

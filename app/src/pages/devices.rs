@@ -8,10 +8,11 @@ use leptos_meta::Title;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
+use crate::api::auth::whoami;
 use crate::api::devices::{
     DeviceList, DeviceView, RevokeDevice, RevokeOtherDevices, SignedOutDevices, list_devices,
 };
-use crate::components::sudo::{SudoFields, follow_sudo, provide_sudo_context};
+use crate::components::sudo::{ReauthForms, SudoFields, follow_sudo, provide_sudo_context};
 use crate::components::suspense::render_once;
 use crate::components::time::{ExactTime, RelativeTime};
 use crate::components::viewer::{RequireSignIn, use_viewer};
@@ -34,6 +35,7 @@ pub fn DevicesPage() -> impl IntoView {
         <Title text=t("devices-title")/>
         <RequireSignIn>
             <Devices list revoke revoke_others/>
+            <ReauthForms/>
         </RequireSignIn>
     }
 }
@@ -98,6 +100,7 @@ fn Devices(
         <section class="devices">
             <h1>{t("devices-title")}</h1>
             <p class="lead">{t("devices-lead")}</p>
+            <SessionCheck/>
             {message}
             <Transition fallback=|| view! { <p class="muted">{t("devices-loading")}</p> }>
                 {move || Suspend::new(async move {
@@ -134,6 +137,29 @@ fn Devices(
     }
 }
 
+/// "Check my session": calls a protected server function, refreshing the access token
+/// first if it has expired (the example of a protected call from the browser).
+#[component]
+fn SessionCheck() -> impl IntoView {
+    let check = Action::new(|_: &()| whoami());
+    view! {
+        <div class="session-check">
+            <button type="button" class="button button--secondary button--small" on:click=move |_| { check.dispatch(()); }>
+                {t("account-check-session")}
+            </button>
+            {move || check.value().get().map(|result| match result {
+                Ok(me) => view! {
+                    <p class="alert alert--success" role="status" data-testid="session-check">
+                        {t("account-session-ok-before")} <strong>{me.email}</strong> {t("account-session-ok-after")}
+                    </p>
+                }
+                .into_any(),
+                Err(err) => view! { <p class="alert alert--error" role="alert">{err.to_string()}</p> }.into_any(),
+            })}
+        </div>
+    }
+}
+
 fn done_message(count: usize, this_device: bool) -> String {
     if this_device {
         t("devices-this-signed-out").to_owned()
@@ -163,6 +189,7 @@ fn DeviceItem(
         expires_at,
         current,
         sign_in_method,
+        bound,
     } = device;
     // One language lookup for the dozen texts of each device: `t` looks it up per call,
     // walking up the component tree.
@@ -213,6 +240,7 @@ fn DeviceItem(
                 <h2 class="device__label" id=heading_id>
                     {label}
                     {current.then(|| view! { <span class="badge">{t("devices-this")}</span> })}
+                    {bound.then(|| view! { <span class="badge badge--ok" data-testid="bound-badge" title=t("devices-bound-hint")>{t("devices-bound")}</span> })}
                 </h2>
                 <dl class="device__facts">
                     <div><dt>{t("devices-ip")}</dt><dd>{ip}</dd></div>

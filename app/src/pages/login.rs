@@ -1,4 +1,5 @@
-//! `/login`: sign in with e-mail and password, or with a passkey.
+//! `/login`: sign in with e-mail and password, with a passkey, or with an OpenID
+//! provider.
 
 use crate::i18n::ui::t;
 use leptos::prelude::*;
@@ -10,6 +11,7 @@ use crate::components::form::{
     CredentialFields, FormError, Notice, continue_after_sign_in, failed, next_param,
 };
 use crate::components::passkeys::PasskeySignIn;
+use crate::components::providers::ProviderButtons;
 use crate::paths::{self, LoginReason};
 
 /// The sign-in form. Works as a plain form post before hydration (the server redirects
@@ -55,6 +57,7 @@ pub fn LoginPage() -> impl IntoView {
                 </button>
             </ActionForm>
             <PasskeySignIn next/>
+            <ProviderButtons next/>
             <p class="auth-card__switch"><a href=paths::FORGOT.path()>{t("login-forgot")}</a></p>
             <p class="auth-card__switch">{t("login-new")} " " <a href=signup_href>{t("login-create-account")}</a></p>
         </section>

@@ -11,8 +11,8 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::recovery::{
     ConfirmEmailChange, EmailLink, ForgotPassword, ResetPassword, ResetReviewView,
-    ReviewRemovePasskey, ReviewTurnOffSecondFactor, ReviewedPasskey, VerifyEmail, check_email_link,
-    reset_review,
+    ReviewRemovePasskey, ReviewTurnOffSecondFactor, ReviewedPasskey, ReviewedProvider, VerifyEmail,
+    check_email_link, reset_review,
 };
 use crate::components::form::{FormError, described_by, failed};
 use crate::components::passkeys::PasskeyText;
@@ -209,6 +209,22 @@ fn ReviewList(
                 </ul>
             }.into_any()
         }}
+        {(!review.providers.is_empty()).then(|| view! {
+            <h2>{t("connected-title")}</h2>
+            <p>{t("review-providers-intro")}</p>
+            <ul class="item-list" data-testid="review-providers">
+                {review.providers.into_iter().map(|ReviewedProvider { name, email, linked_at, .. }| view! {
+                    <li class="item">
+                        <div class="item__text">
+                            <strong>{name}</strong>
+                            <span class="muted">{email}</span>
+                            <span class="muted">{t("connected-since")} " " <RelativeTime at=linked_at now/></span>
+                        </div>
+                        <p class="muted">{t_with("review-provider-kept", &[("days", days.into())])}</p>
+                    </li>
+                }).collect_view()}
+            </ul>
+        })}
         <h2>{t("review-second-factor-title")}</h2>
         {match review.second_factor_since {
             None => view! { <p data-testid="review-second-factor">{t("review-second-factor-off")}</p> }.into_any(),

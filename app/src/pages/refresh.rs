@@ -28,6 +28,8 @@ pub fn RefreshPage() -> impl IntoView {
     Effect::new(move |_| {
         refresh.dispatch(Refresh {
             next: Some(next.get_untracked()),
+            refresh_token: None,
+            tokens: None,
         });
     });
     Effect::new(move |_| {

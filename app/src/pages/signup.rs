@@ -1,4 +1,4 @@
-//! `/signup`: create an account.
+//! `/signup`: create an account, with a password or through an OpenID provider.
 
 use crate::i18n::ui::t;
 use leptos::prelude::*;
@@ -8,6 +8,7 @@ use crate::api::auth::Signup;
 use crate::components::form::{
     CredentialFields, FormError, continue_after_sign_in, failed, next_param,
 };
+use crate::components::providers::ProviderButtons;
 use crate::paths;
 
 /// The sign-up form; like the sign-in form it works with and without JavaScript.
@@ -33,6 +34,7 @@ pub fn SignupPage() -> impl IntoView {
                     {move || if signup.pending().get() { t("signup-submitting") } else { t("signup-submit") }}
                 </button>
             </ActionForm>
+            <ProviderButtons next/>
             <p class="auth-card__switch">{t("signup-have-account")} " " <a href=paths::LOGIN.path()>{t("nav-sign-in")}</a></p>
         </section>
     }

@@ -28,6 +28,12 @@ pub struct Deleted {
     pub totp_enrolments: usize,
     /// Passkey ceremonies never finished.
     pub passkey_challenges: usize,
+    /// Redirects to an OpenID provider never answered.
+    pub oidc_flows: usize,
+    /// Device-binding challenges never answered.
+    pub dbsc_challenges: usize,
+    /// Keys of device sessions past their absolute expiry.
+    pub dbsc_keys: usize,
 }
 
 impl Deleted {
@@ -43,33 +49,38 @@ impl Deleted {
             + self.mails
             + self.totp_enrolments
             + self.passkey_challenges
+            + self.oidc_flows
+            + self.dbsc_challenges
+            + self.dbsc_keys
     }
 }
 
-/// Deletes what has expired by `now`, `batch` rows per statement. Revoked sessions go
-/// once the last access token minted for them expired before `revoked_horizon`.
+/// Deletes what has expired by `now`, `batch` rows per statement. A revoked session
+/// expires when the last access token minted for it does (its revocation brings its
+/// `expires_at` forward: `device_sessions::expire_by`).
 pub fn delete_expired(
     conn: &mut DbConnection,
     now: NaiveDateTime,
-    revoked_horizon: NaiveDateTime,
     batch: i64,
 ) -> Result<Deleted, DbError> {
     let expired = |conn: &mut DbConnection, table: &str, key: &str| {
-        delete_in_batches(conn, table, key, "expires_at < $1", now, now, batch)
+        delete_in_batches(conn, table, key, now, batch)
     };
+    // Tokens before their sessions, as the tables were made: a session's delete then
+    // has few tokens left to take with it.
+    let refresh_tokens = expired(conn, "refresh_tokens", "token_hash")?;
+    let blacklist = expired(conn, "token_blacklist", "token_id")?;
+    // One pass over one index for every kind of dead session: a session's `expires_at`
+    // never passes its `absolute_expires_at` (both writers take the sooner), and a
+    // revocation brings it forward. (Two passes over two indexes, as before, left the
+    // second index's first entries pointing at rows the first pass had deleted; with
+    // 4M dead sessions every batch of the second pass walked past them into the 1.5 s
+    // statement timeout.)
+    let sessions = expired(conn, "device_sessions", "id")?;
     Ok(Deleted {
-        refresh_tokens: expired(conn, "refresh_tokens", "token_hash")?,
-        blacklist: expired(conn, "token_blacklist", "token_id")?,
-        sessions: delete_in_batches(
-            conn,
-            "device_sessions",
-            "id",
-            "expires_at < $1 OR absolute_expires_at < $1 \
-             OR (revoked_at IS NOT NULL AND COALESCE(access_expires_at, revoked_at) < $2)",
-            now,
-            revoked_horizon,
-            batch,
-        )?,
+        refresh_tokens,
+        blacklist,
+        sessions,
         events: expired(conn, "security_events", "id")?,
         web_sessions: expired(conn, "web_sessions", "id")?,
         throttle_counters: expired(conn, "throttle_counters", "key")?,
@@ -78,38 +89,49 @@ pub fn delete_expired(
         // Only unconfirmed enrolments have an `expires_at`.
         totp_enrolments: expired(conn, "totp_factors", "user_id")?,
         passkey_challenges: expired(conn, "passkey_challenges", "id")?,
+        oidc_flows: expired(conn, "oidc_flows", "id")?,
+        dbsc_challenges: expired(conn, "dbsc_challenges", "id")?,
+        dbsc_keys: expired(conn, "dbsc_keys", "session_id")?,
     })
 }
 
-/// Deletes the rows of `table` matching `condition` (over the bound values `$1` and
-/// `$2`), at most `batch` per statement so no lock is held long; returns the total.
+/// Deletes the rows of `table` (keyed by `key`) that expired before `now`, oldest
+/// first, at most `batch` per statement so no lock is held long; returns how many.
 ///
-/// Plain SQL because `DELETE ... WHERE key IN (SELECT ... LIMIT n)` is the portable way
-/// to bound a delete (neither engine has `DELETE ... LIMIT` by default). Only constant
-/// table and column names are interpolated; the values are bound. SQLite spells the
-/// placeholders `?1`, PostgreSQL `$1`.
+/// Each statement walks the table's `expires_at` index from its oldest entry, which is
+/// what keeps it short on a big table: without the `ORDER BY`, PostgreSQL chose a
+/// sequential scan under the `LIMIT` (most rows of a table full of dead ones match) and
+/// rescanned the pages earlier batches had emptied, and it joined each batch back to
+/// the table with another scan: with 10M refresh tokens every statement ran into the
+/// 1.5 s statement timeout (`make bench-scale`, docs/PERFORMANCE.md). On PostgreSQL the
+/// keys go through `= ANY(ARRAY(...))`, which it looks up by primary key; SQLite does
+/// the same with `IN (SELECT ...)`.
+///
+/// Plain SQL because a bounded delete has no portable Diesel form (neither engine has
+/// `DELETE ... LIMIT` by default). Only constant table and column names are
+/// interpolated; the values are bound. SQLite spells the placeholders `?1`.
 fn delete_in_batches(
     conn: &mut DbConnection,
     table: &str,
     key: &str,
-    condition: &str,
-    first: NaiveDateTime,
-    second: NaiveDateTime,
+    now: NaiveDateTime,
     batch: i64,
 ) -> Result<usize, DbError> {
     use diesel::sql_types::{BigInt, Timestamp};
-    let sql = format!(
-        "DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE {condition} LIMIT $3)"
-    );
+    let oldest =
+        format!("SELECT {key} FROM {table} WHERE expires_at < $1 ORDER BY expires_at LIMIT $2");
     let sql = match conn {
-        DbConnection::Sqlite(_) => sql.replace('$', "?"),
-        DbConnection::Postgres(_) => sql,
+        DbConnection::Sqlite(_) => {
+            format!("DELETE FROM {table} WHERE {key} IN ({oldest})").replace('$', "?")
+        }
+        DbConnection::Postgres(_) => {
+            format!("DELETE FROM {table} WHERE {key} = ANY(ARRAY({oldest}))")
+        }
     };
     let mut total = 0;
     loop {
         let deleted = diesel::sql_query(&sql)
-            .bind::<Timestamp, _>(first)
-            .bind::<Timestamp, _>(second)
+            .bind::<Timestamp, _>(now)
             .bind::<BigInt, _>(batch)
             .execute(conn)?;
         total += deleted;

@@ -2,7 +2,7 @@
 //! migrations, and every SQL statement of the app, one module per table family:
 //! `accounts`, `device_sessions` (with refresh tokens), `blacklist`, `events`,
 //! `throttle`, `web_sessions`, `email_tokens`, `outbox` (mail), `second_factor`, `passkeys`,
-//! and the deletes of `cleanup`. Server-only (`ssr`).
+//! `identities` (OpenID providers) and the deletes of `cleanup`. Server-only (`ssr`).
 //! The rules that use them live in `auth/`, which imports no Diesel.
 //!
 //! Diesel is synchronous, so every query goes through [`Database::run`], which borrows a
@@ -18,10 +18,12 @@ pub mod blacklist;
 pub mod cleanup;
 mod connection;
 mod database;
+pub mod dbsc;
 pub mod device_sessions;
 pub mod email_tokens;
 mod error;
 pub mod events;
+pub mod identities;
 mod migrations;
 pub mod models;
 pub mod outbox;

@@ -6,8 +6,9 @@ use diesel::prelude::*;
 use crate::secret::Secret;
 
 use super::schema::{
-    device_sessions, email_tokens, mail_outbox, passkey_challenges, passkeys, recovery_codes,
-    refresh_tokens, security_events, throttle_counters, token_blacklist, totp_factors, users,
+    dbsc_challenges, dbsc_keys, device_sessions, email_tokens, mail_outbox, oidc_flows,
+    oidc_identities, passkey_challenges, passkeys, recovery_codes, refresh_tokens, security_events,
+    throttle_counters, token_blacklist, totp_factors, users,
 };
 
 /// An account.
@@ -65,6 +66,15 @@ pub struct DeviceSession {
     /// The last proof of identity on this session (sign-in, or a password or code given
     /// for a sensitive action); sudo mode lasts `SUDO_WINDOW` from here.
     pub proven_at: Option<NaiveDateTime>,
+    /// The OpenID provider it signed in with (its configured id), if any.
+    pub sign_in_provider: Option<String>,
+}
+
+impl DeviceSession {
+    /// Not ended early, and within both its idle and its absolute expiry at `now`.
+    pub fn is_live_at(&self, now: NaiveDateTime) -> bool {
+        self.revoked_at.is_none() && self.expires_at > now && self.absolute_expires_at > now
+    }
 }
 
 /// One link of a session's refresh-token chain.
@@ -275,6 +285,93 @@ pub struct PasskeyChallenge {
     /// The webauthn-rs ceremony state (JSON), with the challenge.
     pub state: String,
     /// When it was issued.
+    pub created_at: NaiveDateTime,
+    /// When it stops being accepted.
+    pub expires_at: NaiveDateTime,
+}
+
+/// An identity at an OpenID provider, linked to an account (see `auth::identities`).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = oidc_identities)]
+pub struct IdentityRow {
+    /// Random.
+    pub id: String,
+    /// The account it signs in to.
+    pub user_id: String,
+    /// The provider's configured id when it was linked.
+    pub provider_id: String,
+    /// Its configured name then (for mail, written without the configuration).
+    pub provider_name: String,
+    /// The provider's issuer URL, as its ID tokens name it.
+    pub issuer: String,
+    /// The provider's id for the person (`sub`): with `issuer`, the identity's key.
+    pub subject: String,
+    /// The address the provider gave at the last sign-in.
+    pub email: String,
+    /// When it was linked.
+    pub created_at: NaiveDateTime,
+    /// When it last signed in, if ever since linking.
+    pub last_used_at: Option<NaiveDateTime>,
+}
+
+/// A redirect to an OpenID provider waiting for its answer (see `auth::identities`).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = oidc_flows)]
+pub struct OidcFlowRow {
+    /// SHA-256 of the `state` sent to the provider, hex.
+    pub id: String,
+    /// Which provider.
+    pub provider_id: String,
+    /// `sign_in`, `link` or `reauthenticate`.
+    pub purpose: String,
+    /// The signed-in user linking or proving it is them; `None` for a sign-in.
+    pub user_id: Option<String>,
+    /// That user's device session.
+    pub session_id: Option<String>,
+    /// The nonce the ID token must carry.
+    pub nonce: String,
+    /// The PKCE verifier the code is exchanged with.
+    pub pkce_verifier: String,
+    /// A same-site path to continue to.
+    pub next: String,
+    /// When the browser left for the provider.
+    pub created_at: NaiveDateTime,
+    /// When the answer stops being accepted.
+    pub expires_at: NaiveDateTime,
+}
+
+/// The key a browser bound a device session to (see `auth::dbsc`). Made when the
+/// browser first answers a registration challenge; `jwk` once its proof checked out.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = dbsc_keys)]
+pub struct DbscKeyRow {
+    /// The device session (one key each).
+    pub session_id: String,
+    /// `ES256` or `RS256`, once bound.
+    pub algorithm: Option<String>,
+    /// The public key as the browser sent it (a JWK, JSON), once bound.
+    pub jwk: Option<String>,
+    /// Its RFC 7638 thumbprint (SHA-256, base64url), once bound.
+    pub thumbprint: Option<String>,
+    /// When the browser first answered a registration challenge.
+    pub created_at: NaiveDateTime,
+    /// When the session was bound.
+    pub bound_at: Option<NaiveDateTime>,
+    /// The session's absolute expiry: the row is useless after it.
+    pub expires_at: NaiveDateTime,
+}
+
+/// A challenge a browser is to sign with a session's key (see `auth::dbsc`).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = dbsc_challenges)]
+pub struct DbscChallengeRow {
+    /// SHA-256 of the challenge (hex): the challenge itself is never stored.
+    pub id: String,
+    /// The device session it was sent for.
+    pub session_id: String,
+    /// `register` or `refresh`.
+    pub purpose: String,
+    /// When it was sent.
     pub created_at: NaiveDateTime,
     /// When it stops being accepted.
     pub expires_at: NaiveDateTime,

@@ -4,6 +4,28 @@
 #![allow(missing_docs)]
 
 diesel::table! {
+    dbsc_challenges (id) {
+        id -> Text,
+        session_id -> Text,
+        purpose -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dbsc_keys (session_id) {
+        session_id -> Text,
+        algorithm -> Nullable<Text>,
+        jwk -> Nullable<Text>,
+        thumbprint -> Nullable<Text>,
+        created_at -> Timestamp,
+        bound_at -> Nullable<Timestamp>,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     device_sessions (id) {
         id -> Text,
         user_id -> Text,
@@ -19,6 +41,7 @@ diesel::table! {
         access_expires_at -> Nullable<Timestamp>,
         sign_in_method -> Text,
         proven_at -> Nullable<Timestamp>,
+        sign_in_provider -> Nullable<Text>,
     }
 }
 
@@ -51,6 +74,35 @@ diesel::table! {
         created_at -> Timestamp,
         finished_at -> Nullable<Timestamp>,
         expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    oidc_flows (id) {
+        id -> Text,
+        provider_id -> Text,
+        purpose -> Text,
+        user_id -> Nullable<Text>,
+        session_id -> Nullable<Text>,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        next -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    oidc_identities (id) {
+        id -> Text,
+        user_id -> Text,
+        provider_id -> Text,
+        provider_name -> Text,
+        issuer -> Text,
+        subject -> Text,
+        email -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
     }
 }
 
@@ -166,9 +218,13 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(dbsc_challenges -> device_sessions (session_id));
+diesel::joinable!(dbsc_keys -> device_sessions (session_id));
 diesel::joinable!(device_sessions -> users (user_id));
 diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(mail_outbox -> users (user_id));
+diesel::joinable!(oidc_flows -> users (user_id));
+diesel::joinable!(oidc_identities -> users (user_id));
 diesel::joinable!(passkey_challenges -> users (user_id));
 diesel::joinable!(passkeys -> users (user_id));
 diesel::joinable!(recovery_codes -> users (user_id));
@@ -177,9 +233,13 @@ diesel::joinable!(security_events -> users (user_id));
 diesel::joinable!(totp_factors -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    dbsc_challenges,
+    dbsc_keys,
     device_sessions,
     email_tokens,
     mail_outbox,
+    oidc_flows,
+    oidc_identities,
     passkey_challenges,
     passkeys,
     recovery_codes,

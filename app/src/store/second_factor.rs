@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::models::{RecoveryCode, TotpFactor};
-use super::schema::{device_sessions, recovery_codes, totp_factors};
+use super::schema::{dbsc_keys, device_sessions, recovery_codes, totp_factors};
 
 /// The account's authenticator app, confirmed or being enrolled.
 pub fn find_totp(conn: &mut DbConnection, user_id: &str) -> QueryResult<Option<TotpFactor>> {
@@ -133,14 +133,23 @@ pub fn recovery_codes_left(conn: &mut DbConnection, user_id: &str) -> QueryResul
     crate::on_backend!(conn, |c| query.get_result(c))
 }
 
-/// When the user last proved who they are on this session.
-pub fn proven_at(conn: &mut DbConnection, session_id: &str) -> QueryResult<Option<NaiveDateTime>> {
+/// When the user last proved who they are on this session, and whether the session is
+/// bound to a key its browser keeps (DBSC): what its sudo mode rests on, in one read.
+pub fn sudo_facts(
+    conn: &mut DbConnection,
+    session_id: &str,
+) -> QueryResult<(Option<NaiveDateTime>, bool)> {
     let query = device_sessions::table
-        .find(session_id)
-        .select(device_sessions::proven_at);
+        .left_join(dbsc_keys::table)
+        .filter(device_sessions::id.eq(session_id))
+        .select((
+            device_sessions::proven_at,
+            dbsc_keys::bound_at.nullable().is_not_null(),
+        ));
     // On the engine's own connection: a page's read (see `store::connection`).
-    let proven = crate::on_backend!(conn, |c| query.get_result::<Option<NaiveDateTime>>(c));
-    Ok(proven.optional()?.flatten())
+    let facts = crate::on_backend!(conn, |c| query
+        .get_result::<(Option<NaiveDateTime>, bool)>(c));
+    Ok(facts.optional()?.unwrap_or((None, false)))
 }
 
 /// Records a proof of identity on this session (sudo mode starts again).
@@ -155,13 +164,25 @@ pub fn set_proven_at(
     Ok(())
 }
 
+/// Ends the session's sudo mode: the next sensitive action asks for a proof.
+pub fn clear_proven_at(conn: &mut DbConnection, session_id: &str) -> QueryResult<()> {
+    diesel::update(device_sessions::table.find(session_id))
+        .set(device_sessions::proven_at.eq(None::<NaiveDateTime>))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// How each of these device sessions signed in (sessions already deleted are missing).
 pub fn sign_in_methods(
     conn: &mut DbConnection,
     session_ids: &[String],
-) -> QueryResult<Vec<(String, String)>> {
+) -> QueryResult<Vec<(String, String, Option<String>)>> {
     device_sessions::table
         .filter(device_sessions::id.eq_any(session_ids))
-        .select((device_sessions::id, device_sessions::sign_in_method))
+        .select((
+            device_sessions::id,
+            device_sessions::sign_in_method,
+            device_sessions::sign_in_provider,
+        ))
         .load(conn)
 }

@@ -30,6 +30,8 @@ pub struct ServerContext {
     /// Reverse proxies whose `X-Forwarded-For` is believed (empty: the socket address is
     /// the client).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The OpenID providers people may sign in with (`OIDC_PROVIDERS_FILE`).
+    pub providers: Arc<crate::oidc::Providers>,
 }
 
 /// The context of the request being served (an internal error if the router forgot to
@@ -152,6 +154,21 @@ pub enum Caller {
     SignedOut,
 }
 
+impl Caller {
+    /// The signed-in device, or the contract's refusal every protected call answers:
+    /// expired (refresh, then retry), revoked, or not signed in (worded in `language`).
+    pub fn into_device_session(self, language: Language) -> Result<CurrentDeviceSession, AppError> {
+        match self {
+            Self::SignedIn(session) => Ok(session),
+            Self::AccessTokenExpired => Err(AppError::AccessTokenExpired),
+            Self::Revoked => Err(AppError::SessionRevoked),
+            Self::SignedOut => Err(AppError::Unauthorized(
+                AuthError::NotSignedIn.message(language),
+            )),
+        }
+    }
+}
+
 /// Gives the request a place for who is calling and the way to its language, each
 /// decided at its first use: the server's pipeline calls it before the web session and
 /// the dispatch, and every function and page reads both from the request ([`request_caller`],
@@ -172,7 +189,7 @@ pub struct RequestCaller(Arc<std::sync::OnceLock<Caller>>);
 impl RequestCaller {
     /// Who is calling, decided now if nobody asked before.
     pub fn get(&self, ctx: &ServerContext, headers: &HeaderMap) -> Caller {
-        self.0.get_or_init(|| caller(ctx, headers)).clone()
+        self.0.get_or_init(|| caller_of(ctx, headers)).clone()
     }
 }
 
@@ -188,18 +205,22 @@ pub fn request_language(headers: &HeaderMap) -> Language {
 /// Who is calling this request ([`RequestCaller`]; for a request that did not pass the
 /// server's pipeline, decided now).
 pub fn request_caller(ctx: &ServerContext) -> Result<Caller, AppError> {
-    leptos::prelude::with_context::<Parts, _>(|parts| {
-        match parts.extensions.get::<RequestCaller>() {
-            Some(once) => once.get(ctx, &parts.headers),
-            None => caller(ctx, &parts.headers),
-        }
-    })
-    .ok_or(AppError::Internal)
+    leptos::prelude::with_context::<Parts, _>(|parts| caller_in(ctx, parts))
+        .ok_or(AppError::Internal)
+}
+
+/// Who is calling the request of `parts`: its [`RequestCaller`] when it came through the
+/// server's pipeline (decided once), else decided now.
+pub fn caller_in(ctx: &ServerContext, parts: &Parts) -> Caller {
+    match parts.extensions.get::<RequestCaller>() {
+        Some(once) => once.get(ctx, &parts.headers),
+        None => caller_of(ctx, &parts.headers),
+    }
 }
 
 /// Classifies the caller of `headers`. No database access: signature check (cached) and
 /// the in-memory revocation set only.
-fn caller(ctx: &ServerContext, headers: &HeaderMap) -> Caller {
+fn caller_of(ctx: &ServerContext, headers: &HeaderMap) -> Caller {
     let Some(token) = access_token(headers, &ctx.cookies) else {
         return Caller::SignedOut;
     };
@@ -219,12 +240,7 @@ fn caller(ctx: &ServerContext, headers: &HeaderMap) -> Caller {
 /// retry).
 pub fn require_device_session() -> Result<CurrentDeviceSession, AppError> {
     let ctx = server_context()?;
-    match request_caller(&ctx)? {
-        Caller::SignedIn(session) => Ok(session),
-        Caller::AccessTokenExpired => Err(AppError::AccessTokenExpired),
-        Caller::Revoked => Err(AppError::SessionRevoked),
-        Caller::SignedOut => Err(AuthError::NotSignedIn.into()),
-    }
+    request_caller(&ctx)?.into_device_session(crate::i18n::ui::use_language())
 }
 
 /// Runs a secret-checking `operation` under the guard ([`crate::auth::Guard::attempt`]),
@@ -271,14 +287,30 @@ pub async fn require_sudo(
     } else {
         AttemptKind::Password
     };
-    throttled(
+    let fresh = throttled(
         ctx,
         kind,
         Guessed::User(&session.user_id),
         client,
         ctx.auth.second_factor.require_sudo(session, proof),
     )
-    .await
+    .await?;
+    if let Some(token) = fresh {
+        set_bound_access_cookie(ctx, &token);
+    }
+    Ok(())
+}
+
+/// `Set-Cookie` for an access token of a session bound to its device (DBSC): living as
+/// long as the token, so the browser renews it by proof. For a renewal, and for the
+/// token a proof of identity earned (`second_factor::sudo_holds`).
+pub fn set_bound_access_cookie(
+    ctx: &ServerContext,
+    token: &crate::auth::access_token::MintedToken,
+) {
+    let left = token.claims.exp - chrono::Utc::now().timestamp();
+    let left = std::time::Duration::from_secs(u64::try_from(left).unwrap_or(0));
+    append_set_cookie(ctx.cookies.bound_access_cookie(token.token.expose(), left));
 }
 
 /// Everything a sensitive server function works with, once the caller is known to be in
@@ -331,9 +363,31 @@ pub fn append_set_cookie(value: String) {
     }
 }
 
-/// Adds `Set-Cookie` headers for a fresh token pair to the response.
+/// Adds one header to the response being built.
+pub fn append_header(name: http::HeaderName, value: &str) {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+        && let Ok(value) = http::HeaderValue::from_str(value)
+    {
+        response.append_header(name, value);
+    }
+}
+
+/// Adds `Set-Cookie` headers for a fresh token pair to the response, and for a new
+/// session the invitation to bind it to the device (`Secure-Session-Registration`,
+/// docs/DBSC.md). Chrome reads that header on any answer, a `fetch` as well as a
+/// navigation.
 pub fn set_session_cookies(ctx: &ServerContext, signed_in: &SignedIn) {
-    append_set_cookie(ctx.cookies.access_cookie(signed_in.access.token.expose()));
+    if signed_in.bound {
+        set_bound_access_cookie(ctx, &signed_in.access);
+    } else {
+        append_set_cookie(ctx.cookies.access_cookie(signed_in.access.token.expose()));
+    }
+    if let Some(challenge) = &signed_in.dbsc_registration {
+        append_header(
+            http::HeaderName::from_static(crate::web::dbsc::REGISTRATION_HEADER),
+            &crate::web::dbsc::registration(challenge.expose()),
+        );
+    }
     if let Some(refresh) = &signed_in.refresh {
         let lifetime = (refresh.expires_at - chrono::Utc::now().naive_utc())
             .to_std()

@@ -93,6 +93,24 @@ impl CookieSettings {
         self.build(self.access_name(), token, "/", self.access_cookie_max_age)
     }
 
+    /// `Set-Cookie` for a new access token of a session bound to its device (DBSC):
+    /// gone from the browser when the token expires (`lifetime`), so the browser renews
+    /// it with a proof before any request needs it, instead of sending an expired token
+    /// that only the refresh cookie could renew.
+    pub fn bound_access_cookie(&self, token: &str, lifetime: Duration) -> String {
+        self.build(self.access_name(), token, "/", lifetime)
+    }
+
+    /// The access cookie's attributes as a device-bound session's configuration names
+    /// them (the browser matches the cookie it must keep by name and attributes).
+    pub fn access_attributes(&self) -> &'static str {
+        if self.secure {
+            "Path=/; Secure; HttpOnly; SameSite=Lax"
+        } else {
+            "Path=/; HttpOnly; SameSite=Lax"
+        }
+    }
+
     /// `Set-Cookie` for a new refresh token, living as long as the token.
     pub fn refresh_cookie(&self, token: &str, lifetime: Duration) -> String {
         self.build(self.refresh_name(), token, REFRESH_PATH, lifetime)
@@ -230,6 +248,32 @@ mod tests {
             !access.contains("Domain"),
             "__Host- cookies must not have a Domain"
         );
+    }
+
+    /// A bound session's configuration names the access cookie by its attributes, and
+    /// Chrome matches them against the real `Set-Cookie`: the two must not drift apart.
+    #[test]
+    fn the_attributes_a_bound_session_names_are_the_access_cookies_own() {
+        for secure in [true, false] {
+            let s = settings(secure);
+            let set = Cookie::parse(s.bound_access_cookie("tok", Duration::from_secs(60))).unwrap();
+            let named = Cookie::parse(format!(
+                "{}=tok; {}",
+                s.access_name(),
+                s.access_attributes()
+            ))
+            .unwrap();
+            assert_eq!(
+                (set.path(), set.secure(), set.http_only(), set.same_site()),
+                (
+                    named.path(),
+                    named.secure(),
+                    named.http_only(),
+                    named.same_site()
+                ),
+                "secure: {secure}"
+            );
+        }
     }
 
     #[test]

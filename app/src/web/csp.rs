@@ -9,11 +9,16 @@ use leptos::prelude::use_context;
 /// The page policy for `nonce`. `'strict-dynamic'` lets the nonce'd hydration script load
 /// the wasm bundle's JS module; `'wasm-unsafe-eval'` lets it compile the wasm. No
 /// `'unsafe-inline'`: an injected `<script>` without the nonce does not run.
-pub fn page_policy(nonce: &str) -> String {
+///
+/// `form_action` lists the origins a form may lead to besides this one: the OpenID
+/// providers' (the "Sign in with" buttons post here, and the answer redirects there,
+/// which browsers check against `form-action` too).
+pub fn page_policy(nonce: &str, form_action: &str) -> String {
+    let space = if form_action.is_empty() { "" } else { " " };
     format!(
         "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
          style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; \
-         object-src 'none'; base-uri 'self'; form-action 'self'"
+         object-src 'none'; base-uri 'self'; form-action 'self'{space}{form_action}"
     )
 }
 
@@ -25,7 +30,10 @@ pub fn set_page_policy() {
     else {
         return;
     };
-    if let Ok(value) = HeaderValue::from_str(&page_policy(&nonce.to_string())) {
+    let providers = use_context::<super::context::ServerContext>()
+        .map(|ctx| ctx.providers.form_action_sources())
+        .unwrap_or_default();
+    if let Ok(value) = HeaderValue::from_str(&page_policy(&nonce.to_string(), &providers)) {
         response.insert_header(CONTENT_SECURITY_POLICY, value);
     }
 }
@@ -36,9 +44,12 @@ mod tests {
 
     #[test]
     fn scripts_need_the_nonce_and_nothing_inline_is_allowed() {
-        let policy = page_policy("abc123");
+        let policy = page_policy("abc123", "");
         assert!(policy.contains("script-src 'nonce-abc123' 'strict-dynamic' 'wasm-unsafe-eval'"));
         assert!(!policy.contains("unsafe-inline"));
         assert!(policy.contains("frame-ancestors 'none'"));
+        assert!(policy.ends_with("form-action 'self'"));
+        let policy = page_policy("abc123", "https://accounts.example.com");
+        assert!(policy.ends_with("form-action 'self' https://accounts.example.com"));
     }
 }

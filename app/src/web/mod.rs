@@ -4,5 +4,7 @@
 pub mod context;
 pub mod cookies;
 pub mod csp;
+pub mod dbsc;
 pub mod email_link;
+pub mod extract;
 pub mod web_session;

@@ -1,6 +1,7 @@
 //! The pre-authentication web session (tower-sessions): fixation defence, one-time
 //! notices that must survive a redirect, a sign-in waiting for its second factor, the
-//! review a completed reset allows, and the passkey ceremony a browser started.
+//! review a completed reset allows, and the passkey ceremonies and redirects to
+//! OpenID providers a browser began.
 
 use tower_sessions::Session;
 
@@ -116,41 +117,64 @@ pub async fn add_ceremony(
     purpose: crate::auth::passkeys::Purpose,
     challenge_id: &str,
 ) -> Vec<String> {
-    let Some(session) = web_session().await else {
-        return Vec::new();
-    };
-    let key = ceremony_key(purpose);
-    // A value from before there were several (one id) reads as none.
-    let mut pending: Vec<String> = session.get(&key).await.ok().flatten().unwrap_or_default();
-    pending.push(challenge_id.to_owned());
-    let dropped = pending
-        .drain(..pending.len().saturating_sub(PENDING_CEREMONIES))
-        .collect();
-    if let Err(err) = session.insert(&key, pending).await {
-        tracing::warn!(error = %err, "cannot keep a passkey ceremony");
-    }
-    dropped
+    add_waiting(&ceremony_key(purpose), challenge_id).await
 }
 
 /// Takes the passkey ceremony `challenge_id` of `purpose`: true if this browser started
 /// it and it still waited.
 pub async fn take_ceremony(purpose: crate::auth::passkeys::Purpose, challenge_id: &str) -> bool {
+    take_waiting(&ceremony_key(purpose), challenge_id).await
+}
+
+const OIDC_FLOWS_KEY: &str = "oidc_flows";
+
+/// Remembers a redirect to an OpenID provider this browser began (its `oidc_flows`
+/// id): only this browser can bring the answer back. As for passkey ceremonies, a few
+/// wait at once (one per tab); the ids of older ones are returned, so their rows go.
+pub async fn add_oidc_flow(flow_id: &str) -> Vec<String> {
+    add_waiting(OIDC_FLOWS_KEY, flow_id).await
+}
+
+/// Takes the redirect `flow_id`: true if this browser began it and it still waited.
+pub async fn take_oidc_flow(flow_id: &str) -> bool {
+    take_waiting(OIDC_FLOWS_KEY, flow_id).await
+}
+
+/// Adds `id` to the list under `key` of things this browser began and may finish, at
+/// most [`PENDING_CEREMONIES`]; returns the ids that fell off.
+async fn add_waiting(key: &str, id: &str) -> Vec<String> {
+    let Some(session) = web_session().await else {
+        return Vec::new();
+    };
+    // A value from before there were several (one id) reads as none.
+    let mut pending: Vec<String> = session.get(key).await.ok().flatten().unwrap_or_default();
+    pending.push(id.to_owned());
+    let dropped = pending
+        .drain(..pending.len().saturating_sub(PENDING_CEREMONIES))
+        .collect();
+    if let Err(err) = session.insert(key, pending).await {
+        tracing::warn!(error = %err, key, "cannot keep what this browser began");
+    }
+    dropped
+}
+
+/// Takes `id` from the list under `key`: true if it was there.
+async fn take_waiting(key: &str, id: &str) -> bool {
     let Some(session) = web_session().await else {
         return false;
     };
-    let key = ceremony_key(purpose);
-    let mut pending: Vec<String> = session.get(&key).await.ok().flatten().unwrap_or_default();
-    let Some(index) = pending.iter().position(|pending| pending == challenge_id) else {
+    let mut pending: Vec<String> = session.get(key).await.ok().flatten().unwrap_or_default();
+    let Some(index) = pending.iter().position(|pending| pending == id) else {
         return false;
     };
     pending.remove(index);
     let kept = if pending.is_empty() {
-        session.remove_value(&key).await.map(drop)
+        session.remove_value(key).await.map(drop)
     } else {
-        session.insert(&key, pending).await
+        session.insert(key, pending).await
     };
     if let Err(err) = kept {
-        tracing::warn!(error = %err, "cannot update the waiting passkey ceremonies");
+        tracing::warn!(error = %err, key, "cannot update what this browser began");
     }
     true
 }

@@ -5,6 +5,10 @@
 //!
 //! `DATA_DIR` holds the database. `POST /signup` and `POST /login` take
 //! `email`/`password` as a form; `POST /api/session/viewer` is the protected route.
+//! `SESSION_CACHE=moka` puts tower-sessions' `CachingSessionStore` with a moka cache in
+//! front of SQLite, as its documentation suggests for speed: sessions are then read
+//! from memory (the user is still loaded from SQLite on every request, as axum-login
+//! does).
 
 use argon2::Argon2;
 use argon2::password_hash::{
@@ -17,7 +21,10 @@ use axum_login::{
 use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
-use tower_sessions::{Expiry, SessionManagerLayer, cookie::time::Duration};
+use tower_sessions::{
+    CachingSessionStore, Expiry, SessionManagerLayer, SessionStore, cookie::time::Duration,
+};
+use tower_sessions_moka_store::MokaStore;
 use tower_sessions_sqlx_store::SqliteStore;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -133,17 +140,29 @@ async fn main() {
     .unwrap();
     let store = SqliteStore::new(db.clone());
     store.migrate().await.unwrap();
+    let app = if std::env::var("SESSION_CACHE").as_deref() == Ok("moka") {
+        router(
+            CachingSessionStore::new(MokaStore::new(Some(10_000)), store),
+            db,
+        )
+    } else {
+        router(store, db)
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    eprintln!("listening on http://{}", listener.local_addr().unwrap());
+    axum::serve(listener, app).await.unwrap();
+}
+
+/// The routes, with sessions kept in `store`.
+fn router<S: SessionStore + Clone>(store: S, db: SqlitePool) -> Router {
     let sessions = SessionManagerLayer::new(store)
         .with_secure(false)
         .with_expiry(Expiry::OnInactivity(Duration::days(1)));
     let auth = AuthManagerLayerBuilder::new(Backend { db }, sessions).build();
-    let app = Router::new()
+    Router::new()
         .route("/api/session/viewer", post(viewer))
         .route_layer(login_required!(Backend))
         .route("/signup", post(signup))
         .route("/login", post(login))
-        .layer(auth);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    eprintln!("listening on http://{}", listener.local_addr().unwrap());
-    axum::serve(listener, app).await.unwrap();
+        .layer(auth)
 }

@@ -755,12 +755,29 @@ async fn no_secret_shows_in_debug_output() {
         format!("{verified:?}"),
         format!("{user:?}"),
         format!("{:?}", t.auth),
+        // The tokens an app gets in the answer's body.
+        format!(
+            "{:?}",
+            crate::api::auth::SignedInView {
+                email: "ann@example.com".into(),
+                next: "/".into(),
+                signed_in: true,
+                tokens: Some(crate::api::auth::TokenPair {
+                    access_token: signed_in.access.token.clone(),
+                    access_expires_at: 0,
+                    refresh_token: Some(refresh.clone().into()),
+                    refresh_expires_at: None,
+                }),
+            }
+        ),
         format!(
             "{:?}",
             Login {
                 email: "ann@example.com".into(),
                 password: password.into(),
-                next: None
+                next: None,
+                tokens: Some("body".into()),
+                app: None,
             }
         ),
         format!(
@@ -768,7 +785,9 @@ async fn no_secret_shows_in_debug_output() {
             Signup {
                 email: "ann@example.com".into(),
                 password: password.into(),
-                next: None
+                next: None,
+                tokens: None,
+                app: None,
             }
         ),
         format!(

@@ -1,0 +1,47 @@
+//! The signed-in device of a request, for a fork's own plain axum handlers (a JSON API
+//! for a mobile app, a webhook that acts for a user): the same checks as a server
+//! function's ([`crate::web::context::require_device_session`]), the access token from
+//! `Authorization: Bearer` or the access cookie, verified (cached) and looked up in the
+//! in-memory revocation set: no database trip, and a device signed out anywhere is
+//! refused on its next request.
+//!
+//! ```ignore
+//! async fn my_notes(SignedIn(me): SignedIn) -> Json<Notes> { … me.user_id … }
+//! ```
+//!
+//! docs/BUILD_ON_IT.md ("Plain JSON routes") walks through one.
+
+use axum::extract::FromRequestParts;
+use http::request::Parts;
+
+use super::context::{ServerContext, caller_in, request_language};
+use crate::auth::session::CurrentDeviceSession;
+use crate::error::AppError;
+
+/// What the server's state gives the extractor: the shared [`ServerContext`], borrowed
+/// (a clone per request would copy its settings).
+pub trait HasServerContext {
+    /// The shared server context.
+    fn server_context(&self) -> &ServerContext;
+}
+
+/// A request from a signed-in device; the rejection is the contract's 401 (with
+/// `WWW-Authenticate` saying "expired": refresh and retry, or "revoked": signed out) in
+/// the one error shape (`{"error", "message"}`), in the reader's language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedIn(pub CurrentDeviceSession);
+
+impl<S> FromRequestParts<S> for SignedIn
+where
+    S: HasServerContext + Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        // The caller as a server function reads it; a plain handler has no Leptos
+        // context, so the refusal's language comes from the headers.
+        caller_in(state.server_context(), parts)
+            .into_device_session(request_language(&parts.headers))
+            .map(Self)
+    }
+}

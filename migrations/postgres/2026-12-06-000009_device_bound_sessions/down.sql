@@ -1,0 +1,2 @@
+DROP TABLE dbsc_challenges;
+DROP TABLE dbsc_keys;

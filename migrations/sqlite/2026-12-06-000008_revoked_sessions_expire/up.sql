@@ -1,0 +1,11 @@
+-- A revoked session now expires when the last access token minted for it does (its
+-- blacklist entry's expiry), so the cleanup job's one pass over `expires_at` takes it
+-- (app/src/store/cleanup.rs). Sessions revoked before this change get that expiry here.
+UPDATE device_sessions
+SET expires_at = strftime('%Y-%m-%d %H:%M:%f',
+                          max(COALESCE(access_expires_at, absolute_expires_at), revoked_at),
+                          '+5 seconds')
+WHERE revoked_at IS NOT NULL
+  AND strftime('%Y-%m-%d %H:%M:%f',
+               max(COALESCE(access_expires_at, absolute_expires_at), revoked_at),
+               '+5 seconds') < expires_at;
