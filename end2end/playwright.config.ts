@@ -24,7 +24,10 @@ const port = (process.env.E2E_PORT ??= freePort());
 // for the tests of transparent refresh and theft detection.
 const shortTtlPort = (process.env.E2E_SHORT_TTL_PORT ??= freePort());
 process.env.E2E_SHORT_TTL_URL = `http://127.0.0.1:${shortTtlPort}`;
-// A server with a 3-second sudo window, for the tests of "confirm it is you".
+// A server with an 8-second sudo window, for the tests of "confirm it is you": short, so
+// a test can wait for it to close, and long enough that a confirmation still holds for
+// the next click on a loaded CI machine (3 s once did not: a sudo mode renewed at the
+// provider ran out between the redirect back and the hydrated page's click).
 const sudoPort = (process.env.E2E_SUDO_PORT ??= freePort());
 process.env.E2E_SUDO_URL = `http://127.0.0.1:${sudoPort}`;
 const sudoDataDir = (process.env.E2E_SUDO_DATA_DIR ??= mkdtempSync(join(tmpdir(), "gatehouse-e2e-sudo-")));
@@ -244,7 +247,7 @@ export default defineConfig({
     // Its PUBLIC_URL is the default, http://localhost:PORT, which the provider sends the
     // browser back to (the OpenID tests browse it there; passkeys.spec.ts visits it at
     // 127.0.0.1, another address than PUBLIC_URL).
-    server(sudoPort, sudoDataDir, { SUDO_WINDOW: "3s", OIDC_PROVIDERS_FILE: providersFile }),
+    server(sudoPort, sudoDataDir, { SUDO_WINDOW: "8s", OIDC_PROVIDERS_FILE: providersFile }),
     ...(postgresPort
       ? [
           server(postgresPort, postgresDataDir!, {

@@ -103,7 +103,7 @@ for (const scheme of ["light", "dark"] as const) {
 }
 
 // The "confirm it is you" fields appear in every sensitive form once the sudo window
-// (3 seconds on this server) has passed; audited as shown, and with their error.
+// (8 seconds on this server) has passed; audited as shown, and with their error.
 for (const scheme of ["light", "dark"] as const) {
   test(`sudo fields pass axe in ${scheme} mode`, async ({ page }) => {
     const sudo = process.env.E2E_SUDO_URL!;

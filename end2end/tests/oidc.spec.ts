@@ -4,13 +4,17 @@ import { PASSWORD, audit, signIn, signUp, uniqueEmail, untilSudoEnds, waitForHyd
 // Sign-in with an OpenID provider, through the provider's own login page in Chromium:
 // a real one (panva's oidc-provider, started by playwright.config.ts as "Test ID").
 
-// The server with a 3-second sudo window, at its PUBLIC_URL (localhost), where the
+// The server with an 8-second sudo window, at its PUBLIC_URL (localhost), where the
 // provider sends the browser back.
 const sudoServer = process.env.E2E_SUDO_URL!.replace("127.0.0.1", "localhost");
 
-/** Fills in the provider's own login page (a different site) as `email`. */
+/**
+ * Fills in the provider's own login page (a different site) as `email`. The way there
+ * may first check a password (sudo mode) with Argon2 on a thread of low priority, which
+ * a loaded machine can hold back for seconds: hence the longer wait for the provider.
+ */
 async function atProvider(page: Page, email: string): Promise<void> {
-  await expect(page).toHaveURL(new RegExp(`^${process.env.E2E_OIDC_ISSUER}/`));
+  await expect(page).toHaveURL(new RegExp(`^${process.env.E2E_OIDC_ISSUER}/`), { timeout: 15_000 });
   await expect(page.getByRole("heading", { name: "Test identity provider" })).toBeVisible();
   await page.getByLabel("Email").fill(email);
   await page.getByRole("button", { name: "Sign in" }).click();

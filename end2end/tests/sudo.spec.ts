@@ -1,7 +1,7 @@
 import { test, expect } from "@playwright/test";
 import { PASSWORD, signUp, uniqueEmail, untilSudoEnds, waitForHydration } from "./helpers";
 
-// Sudo mode ("confirm it is you") against the server with a 3-second SUDO_WINDOW.
+// Sudo mode ("confirm it is you") against the server with an 8-second SUDO_WINDOW.
 test.describe("sudo mode", () => {
   const sudo = process.env.E2E_SUDO_URL!;
 
