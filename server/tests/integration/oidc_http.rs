@@ -237,17 +237,25 @@ async fn a_link_needs_a_fresh_sign_in_at_the_provider() {
     tokio::time::sleep(std::time::Duration::from_secs(12)).await;
 
     let authorize = start(&client, &mut browser, "test", &[("purpose", "link")]).await;
-    let mut url = url::Url::parse(&authorize).unwrap();
+    let callback = at_provider
+        .authorize(&without_fresh_sign_in(&authorize), &stranger)
+        .await;
+    assert_eq!(finish(&client, &mut browser, &callback).await, "/account");
+    assert!(notice(&client, &mut browser).await.contains("did not work"));
+    assert_eq!(identities(&client).await, 0);
+}
+
+/// `authorize` without `prompt=login` and `max_age=0`: what a tampered redirect asks,
+/// so a provider answers from the session it already has, with its old `auth_time`.
+fn without_fresh_sign_in(authorize: &str) -> String {
+    let mut url = url::Url::parse(authorize).unwrap();
     let pairs: Vec<(String, String)> = url
         .query_pairs()
         .filter(|(k, _)| k != "prompt" && k != "max_age")
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     url.query_pairs_mut().clear().extend_pairs(&pairs);
-    let callback = at_provider.authorize(url.as_str(), &stranger).await;
-    assert_eq!(finish(&client, &mut browser, &callback).await, "/account");
-    assert!(notice(&client, &mut browser).await.contains("did not work"));
-    assert_eq!(identities(&client).await, 0);
+    url.into()
 }
 
 #[tokio::test]
@@ -729,13 +737,21 @@ async fn signing_in_again_at_the_provider_renews_sudo_mode() {
     set_proven_at(&client, None).await;
     let status: serde_json::Value = json(&client, "/api/security/status", &browser.cookies).await;
     assert_eq!(status["sudo"], false);
-    let authorize = start(
-        &client,
-        &mut browser,
-        "test",
-        &[("purpose", "reauthenticate")],
-    )
-    .await;
+    let reauthenticate = [("purpose", "reauthenticate")];
+
+    // An answer from the provider's session of 12 s ago (older than the redirect, past
+    // the 10 s allowed for skew) renews nothing, even for the right identity.
+    tokio::time::sleep(std::time::Duration::from_secs(12)).await;
+    let authorize = start(&client, &mut browser, "test", &reauthenticate).await;
+    let callback = at_provider
+        .authorize(&without_fresh_sign_in(&authorize), &account)
+        .await;
+    assert_eq!(finish(&client, &mut browser, &callback).await, "/account");
+    assert!(notice(&client, &mut browser).await.contains("did not work"));
+    let status: serde_json::Value = json(&client, "/api/security/status", &browser.cookies).await;
+    assert_eq!(status["sudo"], false);
+
+    let authorize = start(&client, &mut browser, "test", &reauthenticate).await;
     assert!(authorize.contains("prompt=login"), "{authorize}");
     assert!(authorize.contains("max_age=0"), "{authorize}");
     // The provider shows its login page again, though this browser is signed in there.
