@@ -21,28 +21,28 @@ use crate::state::AppState;
 
 /// `POST /api/auth/dbsc/register`.
 pub async fn register(State(state): State<AppState>, request: Request) -> Response {
-    let (parts, _) = request.into_parts();
-    let (answer, options) =
-        in_app_context(state.server.clone(), parts, app::api::dbsc::register()).await;
-    pace(&state, &answer).await;
-    respond(answer, options)
+    serve(&state, request, app::api::dbsc::register()).await
 }
 
 /// `POST /api/auth/dbsc/refresh`.
 pub async fn refresh(State(state): State<AppState>, request: Request) -> Response {
-    let (parts, _) = request.into_parts();
-    let (answer, options) =
-        in_app_context(state.server.clone(), parts, app::api::dbsc::refresh()).await;
-    pace(&state, &answer).await;
-    respond(answer, options)
+    serve(&state, request, app::api::dbsc::refresh()).await
 }
 
-/// A throttled answer waits as a 429 does ([`crate::pacer`]): it is sent as a 503
-/// (below), which the pipeline does not hold.
-async fn pace(state: &AppState, answer: &Result<Answer, AppError>) {
+/// Runs `work` (one of the two endpoints) in the app's context for `request`. A
+/// throttled answer waits as a 429 does ([`crate::pacer`]): it is sent as a 503
+/// ([`respond`]), which the pipeline does not hold.
+async fn serve(
+    state: &AppState,
+    request: Request,
+    work: impl Future<Output = Result<Answer, AppError>>,
+) -> Response {
+    let (parts, _) = request.into_parts();
+    let (answer, options) = in_app_context(state.server.clone(), parts, work).await;
     if matches!(answer, Err(AppError::Throttled(_))) {
         state.refusals.hold().await;
     }
+    respond(answer, options)
 }
 
 /// The answer, with the headers (cookies) the work set. A throttled request gets a 503

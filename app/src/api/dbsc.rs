@@ -10,6 +10,7 @@ pub use server::{Answer, refresh, register};
 #[cfg(feature = "ssr")]
 mod server {
     use crate::auth::dbsc::Renewal;
+    use crate::auth::error::AuthError;
     use crate::auth::refresh_token::RefreshToken;
     use crate::error::AppError;
     use crate::secret::Secret;
@@ -38,7 +39,7 @@ mod server {
         let ctx = server_context()?;
         let parts = request_parts()?;
         ctx.auth.dbsc.enabled()?;
-        let proof = dbsc::proof(&parts.headers).ok_or_else(refused)?;
+        let proof = dbsc::proof(&parts.headers).ok_or(AuthError::DeviceProof)?;
         let client = client_info(&ctx, &parts);
         let signed_in = anonymous_write(&ctx, &client.ip, || {
             ctx.auth.dbsc.register(proof, client.clone())
@@ -60,7 +61,7 @@ mod server {
         let ctx = server_context()?;
         let parts = request_parts()?;
         ctx.auth.dbsc.enabled()?;
-        let session_id = dbsc::session_id(&parts.headers).ok_or_else(refused)?;
+        let session_id = dbsc::session_id(&parts.headers).ok_or(AuthError::DeviceProof)?;
         let client = client_info(&ctx, &parts);
         let challenge = |challenge| Answer::Challenge {
             challenge,
@@ -106,7 +107,7 @@ mod server {
     async fn anonymous_write<T>(
         ctx: &ServerContext,
         ip: &str,
-        work: impl AsyncFnOnce() -> Result<T, crate::auth::error::AuthError>,
+        work: impl AsyncFnOnce() -> Result<T, AuthError>,
     ) -> Result<T, AppError> {
         ctx.auth.guard.may_write(ip).await?;
         let result = work().await;
@@ -116,10 +117,5 @@ mod server {
             tracing::debug!(error = %err, "a failed DBSC request over the client's budget");
         }
         result.map_err(AppError::from)
-    }
-
-    /// The answer to a request without the header it needs.
-    fn refused() -> AppError {
-        AppError::Unauthorized(crate::i18n::ui::t("error-device-proof").to_owned())
     }
 }

@@ -204,12 +204,12 @@ mod server {
         let ctx = server_context()?;
         let parts = request_parts()?;
         let client = client_info(&ctx, &parts);
-        let purpose = match form.purpose.as_deref() {
-            None | Some("sign_in") => FlowPurpose::SignIn,
-            Some("link") => FlowPurpose::Link,
-            Some("reauthenticate") => FlowPurpose::Reauthenticate,
-            Some(_) => return Err(AppError::BadRequest(t("error-provider-failed").to_owned())),
-        };
+        let purpose: FlowPurpose = form
+            .purpose
+            .as_deref()
+            .unwrap_or("sign_in")
+            .parse()
+            .map_err(|_| AppError::BadRequest(t("error-provider-failed").to_owned()))?;
         let back = if purpose == FlowPurpose::SignIn {
             paths::LOGIN.path()
         } else {

@@ -66,14 +66,9 @@ impl Dbsc {
         Self { core }
     }
 
-    /// `DBSC`, as configured.
-    pub fn mode(&self) -> DbscMode {
-        self.core.settings().dbsc
-    }
-
     /// [`AuthError::NotFound`] with `DBSC=off`: nothing of this service is there.
     pub fn enabled(&self) -> Result<(), AuthError> {
-        match self.mode() {
+        match self.core.settings().dbsc {
             DbscMode::Off => Err(AuthError::NotFound),
             _ => Ok(()),
         }

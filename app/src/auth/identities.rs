@@ -37,7 +37,7 @@ use super::second_factor::{PENDING_SIGN_IN_LIFETIME, PendingSignIn};
 use super::session::{CurrentDeviceSession, SignInMethod, SignedIn};
 use super::throttle::Outcome;
 use super::transactions::{
-    Tx, new_account, now, queue_notice, random_id, record_event, start_device_session_via,
+    Tx, new_account, now, queue_notice, random_id, record_event, start_device_session,
 };
 use crate::secret::Secret;
 use crate::store::models::{IdentityRow, OidcFlowRow, User};
@@ -428,8 +428,7 @@ impl Identities {
                 if !linked || !session_is_live(conn, &current, now)? {
                     return Ok(Err(AuthError::ProviderFailed));
                 }
-                second_factor::set_proven_at(conn, &current.session_id, now)?;
-                Ok(Ok(second_factor::sudo_facts(conn, &current.session_id)?.1))
+                Ok(Ok(second_factor::prove(conn, &current.session_id, now)?))
             })
             .await??;
         // As after a password (`SecondFactor::require_sudo`): on a bound session the
@@ -598,7 +597,7 @@ fn start(
             provider: Some(identity.provider_id.clone()),
         })));
     }
-    let started = start_device_session_via(
+    let started = start_device_session(
         conn,
         tx,
         &user.id,

@@ -513,7 +513,7 @@ impl Passkeys {
                 if !store::record_use(conn, &key, &updated, counter, backed_up, tx.now)? {
                     return Ok(Err(AuthError::PasskeyFailed));
                 }
-                start_device_session(conn, tx, &user_id, SignInMethod::Passkey).map(Ok)
+                start_device_session(conn, tx, &user_id, SignInMethod::Passkey, None).map(Ok)
             })
             .await??;
         self.core.mail_queued();

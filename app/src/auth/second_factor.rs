@@ -25,7 +25,7 @@ use super::keys::{DerivedKey, KeySet};
 use super::notices::MailKind;
 use super::password::Verification;
 use super::session::{CurrentDeviceSession, SignInMethod, SignedIn};
-use super::transactions::{Tx, queue_notice, record_event, start_device_session_via};
+use super::transactions::{Tx, queue_notice, record_event, start_device_session};
 use crate::secret::Secret;
 use crate::store::models::{RecoveryCode, TotpFactor};
 use crate::store::{DbConnection, QueryResult, accounts, second_factor as store};
@@ -467,10 +467,7 @@ impl SecondFactor {
         let bound = self
             .core
             .db()
-            .run(move |conn| {
-                store::set_proven_at(conn, &session_id, now)?;
-                Ok(store::sudo_facts(conn, &session_id)?.1)
-            })
+            .run(move |conn| Ok(store::prove(conn, &session_id, now)?))
             .await?;
         Ok(bound.then(|| self.core.token_after_proof(current)))
     }
@@ -836,7 +833,7 @@ impl SecondFactor {
                         Some(&left),
                     )?;
                 }
-                start_device_session_via(conn, tx, &user_id, method, provider.as_deref()).map(Ok)
+                start_device_session(conn, tx, &user_id, method, provider.as_deref()).map(Ok)
             })
             .await??;
         self.core.mail_queued();

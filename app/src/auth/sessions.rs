@@ -108,7 +108,7 @@ impl Sessions {
             .transaction(client, move |conn, tx| {
                 let user_id = user.id.clone();
                 create_account(conn, tx, user)?;
-                start_device_session(conn, tx, &user_id, SignInMethod::Password)
+                start_device_session(conn, tx, &user_id, SignInMethod::Password, None)
             })
             .await?;
         self.core.mail_queued();
@@ -177,7 +177,7 @@ impl Sessions {
                     queue_verification(conn, tx, &email, &user_id)?;
                     return Ok(Err(AuthError::EmailNotVerified));
                 }
-                start_device_session(conn, tx, &user_id, SignInMethod::Password).map(Ok)
+                start_device_session(conn, tx, &user_id, SignInMethod::Password, None).map(Ok)
             })
             .await?;
         self.core.mail_queued();

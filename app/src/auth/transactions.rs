@@ -305,30 +305,16 @@ pub(super) struct Started {
     pub dbsc_challenge: Option<Secret>,
 }
 
-/// [`start_device_session`], naming the OpenID provider (its configured id) the sign-in
-/// went through, if any: the devices page says "Signed in with" it.
-pub(super) fn start_device_session_via(
-    conn: &mut DbConnection,
-    tx: &Tx<'_>,
-    user_id: &str,
-    method: SignInMethod,
-    provider: Option<&str>,
-) -> QueryResult<Started> {
-    let started = start_device_session(conn, tx, user_id, method)?;
-    if let Some(provider) = provider {
-        crate::store::identities::set_sign_in_provider(conn, &started.session_id, provider)?;
-    }
-    Ok(started)
-}
-
 /// Inserts a device session and its first refresh token and records the sign-in. If the
 /// user now has more than `max_sessions` live sessions, the least recently active ones
-/// are revoked to make room.
+/// are revoked to make room. `provider` names the OpenID provider (its configured id)
+/// the sign-in went through, if any: the devices page says "Signed in with" it.
 pub(super) fn start_device_session(
     conn: &mut DbConnection,
     tx: &Tx<'_>,
     user_id: &str,
     method: SignInMethod,
+    provider: Option<&str>,
 ) -> QueryResult<Started> {
     let (settings, now) = (tx.settings, tx.now);
     // Concurrent sign-ins of one account take turns, so the session limit holds.
@@ -360,7 +346,7 @@ pub(super) fn start_device_session(
         sign_in_method: method.as_str().to_owned(),
         // Signing in is a proof of identity: sudo mode starts.
         proven_at: Some(now),
-        sign_in_provider: None,
+        sign_in_provider: provider.map(str::to_owned),
     };
     device_sessions::insert_session(conn, &session)?;
     let refresh = issue_refresh(

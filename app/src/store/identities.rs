@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::models::{IdentityRow, OidcFlowRow};
-use super::schema::{device_sessions, oidc_flows, oidc_identities};
+use super::schema::{oidc_flows, oidc_identities};
 
 /// The identity (issuer, subject), whichever account it is linked to.
 pub fn find(
@@ -29,14 +29,6 @@ pub fn list(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<IdentityR
         .order((oidc_identities::created_at.asc(), oidc_identities::id.asc()))
         .select(IdentityRow::as_select())
         .load(conn)
-}
-
-/// How many identities the account has linked.
-pub fn count(conn: &mut DbConnection, user_id: &str) -> QueryResult<i64> {
-    oidc_identities::table
-        .filter(oidc_identities::user_id.eq(user_id))
-        .count()
-        .get_result(conn)
 }
 
 /// Links an identity. One linked already (to any account) is a unique violation.
@@ -79,18 +71,6 @@ pub fn delete(
     let Some(row) = row else { return Ok(None) };
     let deleted = diesel::delete(oidc_identities::table.find(id)).execute(conn)?;
     Ok((deleted == 1).then_some(row))
-}
-
-/// Names the provider a device session signed in with.
-pub fn set_sign_in_provider(
-    conn: &mut DbConnection,
-    session_id: &str,
-    provider_id: &str,
-) -> QueryResult<()> {
-    diesel::update(device_sessions::table.find(session_id))
-        .set(device_sessions::sign_in_provider.eq(provider_id))
-        .execute(conn)
-        .map(drop)
 }
 
 /// How many redirects to a provider are waiting and unexpired.

@@ -164,6 +164,14 @@ pub fn set_proven_at(
     Ok(())
 }
 
+/// Records a proof of identity on this session (sudo mode starts again), and says
+/// whether the session is bound to a device key (DBSC): then the proof covers only
+/// tokens minted from now on.
+pub fn prove(conn: &mut DbConnection, session_id: &str, at: NaiveDateTime) -> QueryResult<bool> {
+    set_proven_at(conn, session_id, at)?;
+    Ok(sudo_facts(conn, session_id)?.1)
+}
+
 /// Ends the session's sudo mode: the next sensitive action asks for a proof.
 pub fn clear_proven_at(conn: &mut DbConnection, session_id: &str) -> QueryResult<()> {
     diesel::update(device_sessions::table.find(session_id))

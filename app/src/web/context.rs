@@ -356,11 +356,7 @@ pub fn remember_device(ctx: &ServerContext, email: &str) {
 
 /// Adds one `Set-Cookie` header to the response being built.
 pub fn append_set_cookie(value: String) {
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>()
-        && let Ok(value) = http::HeaderValue::from_str(&value)
-    {
-        response.append_header(SET_COOKIE, value);
-    }
+    append_header(SET_COOKIE, &value);
 }
 
 /// Adds one header to the response being built.

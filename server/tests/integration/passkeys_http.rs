@@ -11,7 +11,7 @@ use app::store::schema::passkey_challenges;
 use diesel::prelude::*;
 use reqwest::StatusCode;
 use support::passkey::{ClonableAuthenticator, SoftAuthenticator};
-use support::{Browser, Client, PASSWORD, TestServer};
+use support::{Browser, Client, PASSWORD, TestServer, json};
 
 fn client(extra: &[(&str, &str)]) -> Client {
     let mut env = vec![("INSECURE_FAST_PASSWORD_HASHING", "true")];
@@ -23,10 +23,6 @@ fn client(extra: &[(&str, &str)]) -> Client {
 /// the loopback address `localhost` (browsers refuse an IP address).
 fn origin(client: &Client) -> String {
     client.server.base_url.replace("127.0.0.1", "localhost")
-}
-
-async fn json(response: reqwest::Response) -> serde_json::Value {
-    response.json().await.unwrap()
 }
 
 async fn signed_up(client: &Client, email: &str) -> Browser {

@@ -7,7 +7,7 @@ use crate::support;
 use reqwest::StatusCode;
 use support::passkey::SoftAuthenticator;
 use support::smtp::SmtpServer;
-use support::{Browser, Client, PASSWORD, TestServer, code_for, now_unix};
+use support::{Browser, Client, PASSWORD, TestServer, code_for, json, now_unix};
 
 /// Links in mail and passkeys belong to this origin.
 const PUBLIC_URL: &str = "https://gatehouse.test";
@@ -22,10 +22,6 @@ fn server(smtp: &SmtpServer) -> Client {
         ("PUBLIC_URL", PUBLIC_URL),
         ("MAIL_POLL_INTERVAL", "200ms"),
     ]))
-}
-
-async fn json(response: reqwest::Response) -> serde_json::Value {
-    response.json().await.unwrap()
 }
 
 /// A browser signed in as `email` with the password (a sign-in starts sudo mode).

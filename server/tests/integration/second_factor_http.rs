@@ -11,16 +11,12 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use reqwest::StatusCode;
 use support::smtp::SmtpServer;
-use support::{Browser, Client, Cookies, PASSWORD, TestServer, code_for, now_unix};
+use support::{Browser, Client, Cookies, PASSWORD, TestServer, code_for, json, now_unix};
 
 fn client(extra: &[(&str, &str)]) -> Client {
     let mut env = vec![("INSECURE_FAST_PASSWORD_HASHING", "true")];
     env.extend_from_slice(extra);
     Client::on(TestServer::start(&env))
-}
-
-async fn json(response: reqwest::Response) -> serde_json::Value {
-    response.json().await.unwrap()
 }
 
 /// Turns two-step sign-in on for the account of `cookies`; returns the secret and the

@@ -656,6 +656,11 @@ impl Client {
     }
 }
 
+/// A JSON answer's body (the test fails if it is not JSON).
+pub async fn json(response: reqwest::Response) -> serde_json::Value {
+    response.json().await.unwrap()
+}
+
 pub async fn count<F>(db: &Database, query: F) -> i64
 where
     F: FnOnce(&mut DbConnection) -> QueryResult<i64> + Send + 'static,
