@@ -104,6 +104,18 @@ pub fn keep_newest_flows_of(conn: &mut DbConnection, user_id: &str, keep: i64) -
     Ok(())
 }
 
+/// Deletes the `count` oldest redirects, making room for new ones in a full table.
+pub fn delete_oldest_flows(conn: &mut DbConnection, count: i64) -> QueryResult<()> {
+    let oldest: Vec<String> = oidc_flows::table
+        .order((oidc_flows::created_at.asc(), oidc_flows::id.asc()))
+        .limit(count)
+        .select(oidc_flows::id)
+        .load(conn)?;
+    diesel::delete(oidc_flows::table.filter(oidc_flows::id.eq_any(oldest)))
+        .execute(conn)
+        .map(drop)
+}
+
 /// Deletes a redirect nobody will answer (its browser started newer ones).
 pub fn delete_flow(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
     diesel::delete(oidc_flows::table.find(id))

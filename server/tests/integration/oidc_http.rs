@@ -1120,3 +1120,67 @@ async fn a_signed_in_user_cannot_fill_the_table_of_redirects() {
     assert!(refused, "the client's writes ran out");
     assert!(flows().await <= app::auth::identities::FLOWS_PER_USER);
 }
+
+/// A full table of waiting redirects (filled by anyone holding a few hundred client
+/// addresses) pushes its oldest out instead of refusing every new sign-in for ten
+/// minutes (an outside attack did exactly that with 10,000 starts from 334 /64s).
+#[tokio::test]
+async fn a_full_table_of_redirects_pushes_out_the_oldest_instead_of_refusing_everyone() {
+    let (_provider, client) = setup(false);
+    let max = app::auth::identities::MAX_LIVE_FLOWS;
+    let now = chrono::Utc::now().naive_utc();
+    let filler = |i: i64| app::store::models::OidcFlowRow {
+        id: format!("filler-{i:05}"),
+        provider_id: "test".into(),
+        purpose: "sign_in".into(),
+        user_id: None,
+        session_id: None,
+        nonce: "n".into(),
+        pkce_verifier: "v".into(),
+        next: "/".into(),
+        created_at: now - chrono::Duration::minutes(5) + chrono::Duration::milliseconds(i),
+        expires_at: now + chrono::Duration::minutes(5),
+    };
+    let rows: Vec<_> = (0..max).map(filler).collect();
+    client
+        .db()
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                for row in &rows {
+                    diesel::insert_into(oidc_flows::table)
+                        .values(row)
+                        .execute(conn)?;
+                }
+                QueryResult::Ok(())
+            })?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let db = client.db();
+    let flows = || count(&db, |conn| oidc_flows::table.count().get_result(conn));
+    assert_eq!(flows().await, max);
+
+    // A newcomer still reaches the provider and signs in.
+    let mut browser = Browser::default();
+    let account = ProviderAccount::verified("newcomer@example.com");
+    assert_eq!(
+        sign_in_with(&client, &mut browser, "test", &account).await,
+        "/devices"
+    );
+    assert_eq!(me(&client, &browser).await.0, StatusCode::OK);
+    // The table stayed at its bound: the oldest waiting redirect made room.
+    assert_eq!(
+        flows().await,
+        max - 1,
+        "the newcomer's own redirect was taken"
+    );
+    let oldest_left = count(&db, |conn| {
+        oidc_flows::table
+            .filter(oidc_flows::id.eq("filler-00000"))
+            .count()
+            .get_result(conn)
+    })
+    .await;
+    assert_eq!(oldest_left, 0);
+}
