@@ -44,7 +44,11 @@ where
     let id = request_id(&request);
     request.headers_mut().insert(&X_REQUEST_ID, id.clone());
     let (method, uri) = (request.method().clone(), request.uri().clone());
-    telemetry::in_request(id.clone(), method, uri, serve(state, request, next, id)).await
+    // Boxed before it is handed down: a future is copied whole into each future that
+    // takes it, and this one, holding the request, would be copied at every layer
+    // above it (docs/PERFORMANCE.md, "Copies of futures").
+    let serve = Box::pin(serve(state, request, next, id.clone()));
+    telemetry::in_request(id, method, uri, serve).await
 }
 
 /// Everything after the request id, in the request's log context

@@ -4,11 +4,11 @@
 //! server function (signature, expiry, the revocation set) and the same 401s.
 //!
 //! Every path under [`PREFIX`] is this API's: it takes the edge of the request pipeline
-//! (`router.rs`: the body limit, the security headers, the access log), the same-site
-//! check for writes and the caller's identification, then comes straight here, past the
-//! pre-sign-in web session and the pages' router, which a JSON API has no use for (that
-//! is most of what a protected route costs beyond its token: docs/PERFORMANCE.md). A
-//! path under it that no route takes is a 404 in the error shape, not the HTML page.
+//! (`router.rs`: the body limit, the security headers, the access log) and the same-site
+//! check for writes, then comes straight here, past the caller's identification (the
+//! extractor reads the headers itself), the pre-sign-in web session and the pages'
+//! router, which a JSON API has no use for (docs/PERFORMANCE.md). A path under it that
+//! no route takes is a 404 in the error shape, not the HTML page.
 //!
 //! The example, `GET /api/v1/me`: who is calling, without a database trip. A new route
 //! goes in [`routes`]; docs/BUILD_ON_IT.md ("Plain JSON routes") walks through one.

@@ -19,6 +19,9 @@ pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=63072000; includeSubDomains
 /// signed in. `over_tls` (see [`served_over_tls`]) adds HSTS. Called by [`crate::edge`]
 /// for every response, refusals included.
 pub fn add(headers: &mut HeaderMap, static_file: bool, over_tls: bool) {
+    // Room for all of them at once: a map that grows while they go in moves every entry
+    // it already holds.
+    headers.reserve(6);
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

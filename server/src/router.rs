@@ -68,60 +68,67 @@ impl App {
     /// Answers one request: every step a request takes, pages and server functions
     /// alike, in order.
     pub async fn serve(&self, request: Request) -> Response {
+        // 1. The edge: the request id, the log context and the body limit; on the way
+        //    out the security headers, the id and the access line. Steps 2 to 6 are
+        //    [`Self::route`].
+        let response = edge(&self.0.state, request, |request| self.route(request)).await;
+        // 7. A refusal waits a moment before it goes ([`crate::pacer`]).
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            self.0.state.refusals.hold().await;
+        }
+        response
+    }
+
+    /// Steps 2 to 6 of [`Self::serve`], each path's answer boxed on its own: a future is
+    /// as large as its largest state, and a box is filled by copying the whole of it, so
+    /// one future for all paths would make every API call copy the pages' and server
+    /// functions' (docs/PERFORMANCE.md, "Copies of futures").
+    fn route(&self, request: Request) -> Answer<'_> {
         let Inner {
             state,
             server_fns,
             router,
             api,
         } = &*self.0;
-        // 1. The edge: the request id, the log context and the body limit; on the way
-        //    out the security headers, the id and the access line.
-        // (Boxed: the futures inside then hold a pointer to the state rather than the
-        // state itself, which every `.await` on the way in would copy; see
-        // docs/PERFORMANCE.md.)
-        let response = edge(state, request, move |request: Request| {
-            Box::pin(async move {
-                // 2. The same-site check: a state-changing request from another site
-                //    goes no further.
-                if let Some(refusal) = csrf::refusal(&request) {
-                    return refusal;
-                }
-                // Static files need nothing of what follows.
-                if headers::is_static_file(request.uri().path()) {
-                    return router.clone().oneshot(request).await.into_response();
-                }
-                // 3. Who is calling, and in which language: kept in the request, each
-                //    decided once (the caller at its first read, after the body) and
-                //    read from there by every function and page.
-                let mut request = request;
-                identify(request.extensions_mut());
-                // A fork's JSON API needs no web session and none of the pages' routes.
-                if request.uri().path().starts_with(crate::fork_api::PREFIX) {
-                    return api.clone().oneshot(request).await.into_response();
-                }
-                // 4. The web session around 5. the dispatch (a server function from
-                //    the table, else the router: pages, health, keys, the fallback);
-                // 6. on the way out the errors' status, then the session saved and
-                //    its cookie set.
-                web_session::around(state, request, |request| async move {
-                    match server_fns.find(request.method(), request.uri().path()) {
-                        Some(function) => {
-                            server_fns::call(function, state.server.clone(), request).await
-                        }
-                        None => router.clone().oneshot(request).await.into_response(),
-                    }
-                })
-                .await
-            })
-        })
-        .await;
-        // 7. A refusal waits a moment before it goes ([`crate::pacer`]).
-        if response.status() == StatusCode::TOO_MANY_REQUESTS {
-            state.refusals.hold().await;
+        // 2. The same-site check: a state-changing request from another site goes no
+        //    further.
+        if let Some(refusal) = csrf::refusal(&request) {
+            return Box::pin(std::future::ready(refusal));
         }
-        response
+        // Static files need nothing of what follows.
+        if headers::is_static_file(request.uri().path()) {
+            return Box::pin(async move { router.clone().oneshot(request).await.into_response() });
+        }
+        // A fork's JSON API needs no web session and none of the pages' routes; its
+        // extractor decides who is calling from the headers (`SignedIn`).
+        if request.uri().path().starts_with(crate::fork_api::PREFIX) {
+            return Box::pin(async move { api.clone().oneshot(request).await.into_response() });
+        }
+        // 3. Who is calling, and in which language: kept in the request, each decided
+        //    once (the caller at its first read, after the body) and read from there by
+        //    every function and page.
+        let mut request = request;
+        identify(request.extensions_mut());
+        // 4. The web session around 5. the dispatch (a server function from the table,
+        //    else the router: pages, health, keys, the fallback); 6. on the way out the
+        //    errors' status, then the session saved and its cookie set.
+        Box::pin(web_session::around(
+            state,
+            request,
+            move |request| async move {
+                match server_fns.find(request.method(), request.uri().path()) {
+                    Some(function) => {
+                        server_fns::call(function, state.server.clone(), request).await
+                    }
+                    None => router.clone().oneshot(request).await.into_response(),
+                }
+            },
+        ))
     }
 }
+
+/// One path's answer to a request ([`App::route`]).
+type Answer<'a> = Pin<Box<dyn Future<Output = Response> + Send + 'a>>;
 
 impl tower::Service<Request> for App {
     type Response = Response;

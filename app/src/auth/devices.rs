@@ -162,18 +162,18 @@ impl Devices {
     /// Records activity of `session` in `last_seen_at`, at most once a minute per session
     /// (remembered in memory), off the request's path. Refreshes always update it.
     pub fn note_activity(&self, session: &CurrentDeviceSession) {
-        let now = chrono::Utc::now();
-        if !self
-            .core
-            .activity
-            .should_write(&session.session_id, now.timestamp())
-        {
+        // Seconds are all the check needs; the calendar time is made only to write it.
+        let now = super::now_unix();
+        if !self.core.activity.should_write(&session.session_id, now) {
             return;
         }
+        let Some(seen) = chrono::DateTime::from_timestamp(now, 0) else {
+            return;
+        };
         let (db, id, seen) = (
             self.core.db().clone(),
             session.session_id.clone(),
-            now.naive_utc(),
+            seen.naive_utc(),
         );
         tokio::spawn(async move {
             let result = db

@@ -131,9 +131,15 @@ impl Auth {
     }
 }
 
-/// Seconds since the Unix epoch, the unit of JWT times.
+/// Seconds since the Unix epoch, the unit of JWT times. Read on every signed-in
+/// request, so straight from the system clock: `chrono::Utc::now().timestamp()` gives the
+/// same number by way of a calendar date.
 pub fn now_unix() -> i64 {
-    chrono::Utc::now().timestamp()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| {
+            i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
+        })
 }
 
 #[cfg(test)]
