@@ -2,7 +2,7 @@
 //!
 //! In order: the request id (the client's `x-request-id`, else a new UUID), the request's
 //! log context ([`telemetry::in_request`]), the body limit, then the rest of the
-//! request's steps ([`crate::router::App::serve`]); on the way out the security headers
+//! request's steps ([`crate::router::App::route`]); on the way out the security headers
 //! ([`crate::headers`]), the request id and the access log. Refusals (403, 413) get the
 //! headers and the id like any answer.
 //!

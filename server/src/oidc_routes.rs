@@ -6,7 +6,9 @@
 //! answer with a `303 See Other` to where the browser goes next.
 
 use app::api::oidc::{CallbackQuery, StartForm};
-use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::Form;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use leptos_axum::ResponseOptions;
@@ -19,17 +21,11 @@ use crate::state::AppState;
 pub async fn start(
     State(state): State<AppState>,
     Path(provider_id): Path<String>,
-    request: Request,
+    parts: Parts,
+    Form(form): Form<StartForm>,
 ) -> Response {
-    let (parts, body) = request.into_parts();
-    let context_parts = parts.clone();
-    let form =
-        match axum::Form::<StartForm>::from_request(Request::from_parts(parts, body), &()).await {
-            Ok(axum::Form(form)) => form,
-            Err(rejection) => return rejection.into_response(),
-        };
     let work = app::api::oidc::start(provider_id, form);
-    let (location, options) = in_app_context(state.server.clone(), context_parts, work).await;
+    let (location, options) = in_app_context(state.server.clone(), parts, work).await;
     see_other(location, options)
 }
 

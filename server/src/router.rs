@@ -97,12 +97,12 @@ impl App {
         }
         // Static files need nothing of what follows.
         if headers::is_static_file(request.uri().path()) {
-            return Box::pin(async move { router.clone().oneshot(request).await.into_response() });
+            return Box::pin(answer(router.clone(), request));
         }
         // A fork's JSON API needs no web session and none of the pages' routes; its
         // extractor decides who is calling from the headers (`SignedIn`).
         if request.uri().path().starts_with(crate::fork_api::PREFIX) {
-            return Box::pin(async move { api.clone().oneshot(request).await.into_response() });
+            return Box::pin(answer(api.clone(), request));
         }
         // 3. Who is calling, and in which language: kept in the request, each decided
         //    once (the caller at its first read, after the body) and read from there by
@@ -120,7 +120,7 @@ impl App {
                     Some(function) => {
                         server_fns::call(function, state.server.clone(), request).await
                     }
-                    None => router.clone().oneshot(request).await.into_response(),
+                    None => answer(router.clone(), request).await,
                 }
             },
         ))
@@ -129,6 +129,11 @@ impl App {
 
 /// One path's answer to a request ([`App::route`]).
 type Answer<'a> = Pin<Box<dyn Future<Output = Response> + Send + 'a>>;
+
+/// `request` answered by `router` (an axum router never fails: its error is `Infallible`).
+async fn answer(router: Router, request: Request) -> Response {
+    router.oneshot(request).await.into_response()
+}
 
 impl tower::Service<Request> for App {
     type Response = Response;
@@ -147,7 +152,7 @@ impl tower::Service<Request> for App {
 
 /// The router behind [`App`]: Leptos' pages, health, the public keys, the development
 /// mailbox, and static files and the 404 page as the fallback. (The web session and the
-/// caller are [`App::serve`]'s steps, around it.)
+/// caller are [`App::route`]'s steps, around it.)
 ///
 /// Leptos also registers every server function here; [`App`] finds them in its table
 /// first, so the router only sees a function's path with another method (405).

@@ -70,7 +70,8 @@ impl ServerFns {
 /// Runs `work` in a reactive owner whose context holds what leptos_axum gives a server
 /// function: the request's `parts` (headers, extensions), the [`ResponseOptions`] it may
 /// set a status or headers on (returned), and the app's [`ServerContext`]. The server
-/// functions and the OpenID endpoints ([`crate::oidc_routes`]) run in it.
+/// functions, the OpenID endpoints ([`crate::oidc_routes`]) and the DBSC endpoints
+/// ([`crate::dbsc_routes`]) run in it.
 pub async fn in_app_context<T>(
     context: ServerContext,
     parts: http::request::Parts,
@@ -92,10 +93,7 @@ pub async fn in_app_context<T>(
     (result, options)
 }
 
-/// Runs `function` for `request`, in a reactive owner whose context holds what
-/// leptos_axum gives a server function: the request's parts (headers, extensions), the
-/// [`ResponseOptions`] it may set a status or headers on, and the app's
-/// [`ServerContext`].
+/// Runs `function` for `request` in [`in_app_context`].
 pub async fn call(
     function: &ServerFn,
     context: ServerContext,

@@ -81,7 +81,7 @@ pub async fn activity(before: Option<String>) -> Result<ActivityPage, AppError> 
         })
         .collect();
     Ok(ActivityPage {
-        now: chrono::Utc::now().timestamp(),
+        now: crate::auth::now_unix(),
         events,
         older: activity.older,
     })

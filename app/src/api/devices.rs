@@ -73,7 +73,7 @@ pub async fn list_devices() -> Result<DeviceList, AppError> {
         })
         .collect();
     Ok(DeviceList {
-        now: chrono::Utc::now().timestamp(),
+        now: crate::auth::now_unix(),
         devices,
     })
 }

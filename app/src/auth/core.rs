@@ -223,12 +223,7 @@ impl Core {
                 session_id,
                 next,
                 access_until,
-                bound,
-            } => {
-                let mut signed_in = self.signed_in(account, session_id, next, access_until);
-                signed_in.bound = bound;
-                Ok(signed_in)
-            }
+            } => Ok(self.signed_in(account, session_id, next, access_until)),
             Rotation::Reused { session_id, until } => {
                 self.remember_revoked([(session_id, until)]);
                 self.mail_queued();

@@ -103,18 +103,20 @@ impl Dbsc {
                     }
                     Err(_) => false,
                 };
+                let kind = if bound {
+                    EventKind::DbscBound
+                } else {
+                    EventKind::DbscProofFailed
+                };
+                record_event(conn, tx, &session.user_id, Some(&session.id), kind, label)?;
                 if !bound {
-                    let kind = EventKind::DbscProofFailed;
-                    record_event(conn, tx, &session.user_id, Some(&session.id), kind, label)?;
                     return Ok(Registering::Refused);
                 }
-                let kind = EventKind::DbscBound;
-                record_event(conn, tx, &session.user_id, Some(&session.id), kind, label)?;
                 // The sign-in's own sudo mode ends here. It was granted to whoever holds
                 // the session's cookies, and a copy of them would keep it for the rest
                 // of the window: enough to change the address and then reset the
                 // password. The next sensitive action asks for a password or code.
-                second_factor::clear_proven_at(conn, &session.id)?;
+                second_factor::set_proven_at(conn, &session.id, None)?;
                 let access_until = extend_access(conn, tx, &session)?;
                 Ok(Registering::Bound {
                     account: Account {
@@ -206,7 +208,12 @@ impl Dbsc {
             .await?;
         match outcome {
             Ok(again) => Ok(Renewal::SignAgain(again)),
-            Err(rotation) => Ok(Renewal::Renewed(Box::new(self.core.rotated(rotation)?))),
+            Err(rotation) => {
+                // Renewed by proof: the session is bound.
+                let mut signed_in = self.core.rotated(rotation)?;
+                signed_in.bound = true;
+                Ok(Renewal::Renewed(Box::new(signed_in)))
+            }
         }
     }
 

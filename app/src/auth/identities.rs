@@ -42,7 +42,8 @@ use super::transactions::{
 use crate::secret::Secret;
 use crate::store::models::{IdentityRow, OidcFlowRow, User};
 use crate::store::{
-    DbConnection, DbError, QueryResult, accounts, identities as store, passkeys, second_factor,
+    DbConnection, DbError, QueryResult, accounts, device_sessions, identities as store, passkeys,
+    second_factor,
 };
 
 /// How long a browser may take at the provider (`state`, nonce and PKCE verifier live
@@ -390,7 +391,8 @@ impl Identities {
         let session = session.clone();
         self.core
             .transaction(client, move |conn, tx| {
-                if !session_is_live(conn, &session, tx.now)? {
+                let (user_id, session_id) = (&session.user_id, &session.session_id);
+                if !device_sessions::is_live_session_of(conn, user_id, session_id, tx.now)? {
                     return Ok(Err(AuthError::SessionEnded));
                 }
                 let email = identity.email.clone().unwrap_or_default();
@@ -431,7 +433,9 @@ impl Identities {
                 let now = now();
                 let linked = store::find(conn, &issuer, &subject)?
                     .is_some_and(|row| row.user_id == current.user_id);
-                if !linked || !session_is_live(conn, &current, now)? {
+                let (user_id, session_id) = (&current.user_id, &current.session_id);
+                if !linked || !device_sessions::is_live_session_of(conn, user_id, session_id, now)?
+                {
                     return Ok(Err(AuthError::ProviderFailed));
                 }
                 Ok(Ok(second_factor::prove(conn, &current.session_id, now)?))
@@ -467,13 +471,13 @@ impl Identities {
                 // Parallel unlinks of an account's last two ways in take turns.
                 accounts::lock(conn, &session.user_id)?;
                 let methods = methods(conn, &session.user_id)?;
-                if !methods.identities.iter().any(|i| i.id == id) {
+                let Some(linked) = methods.identities.iter().find(|i| i.id == id) else {
                     return Ok(Err(AuthError::NotFound));
-                }
+                };
                 if methods.is_last_identity() {
                     return Ok(Err(AuthError::LastSignInMethod));
                 }
-                unlink_identity(conn, tx, &session.user_id, &session.session_id, &id)
+                unlink_identity(conn, tx, &session.user_id, &session.session_id, linked)
             })
             .await??;
         self.core.mail_queued();
@@ -514,20 +518,6 @@ fn methods(conn: &mut DbConnection, user_id: &str) -> QueryResult<SignInMethods>
         passkeys,
         identities,
     })
-}
-
-/// Whether the device session is still signed in (not revoked, not expired).
-fn session_is_live(
-    conn: &mut DbConnection,
-    session: &CurrentDeviceSession,
-    now: NaiveDateTime,
-) -> QueryResult<bool> {
-    crate::store::device_sessions::is_live_session_of(
-        conn,
-        &session.user_id,
-        &session.session_id,
-        now,
-    )
 }
 
 enum Decided {
@@ -647,29 +637,29 @@ fn link_identity(
     Ok(Ok(()))
 }
 
-/// Unlinks the identity `id` of `user_id`, recorded (by `session_id`) and mailed. The
-/// caller has checked it is not the last way in. (A reset disconnects recent ones
+/// Unlinks `linked`, an identity of `user_id` read in this transaction, recorded (by
+/// `session_id`) and mailed. The caller has checked it is not the last way in. (A reset disconnects recent ones
 /// itself, in its own notice: `reset_review::disconnect_recent_identities`.)
 fn unlink_identity(
     conn: &mut DbConnection,
     tx: &Tx<'_>,
     user_id: &str,
     session_id: &str,
-    id: &str,
+    linked: &LinkedIdentity,
 ) -> QueryResult<Result<(), AuthError>> {
-    let Some(row) = store::delete(conn, user_id, id)? else {
+    if !store::delete(conn, user_id, &linked.id)? {
         return Ok(Err(AuthError::NotFound));
-    };
+    }
     record_event(
         conn,
         tx,
         user_id,
         Some(session_id),
         EventKind::ProviderUnlinked,
-        Some(&row.provider_name),
+        Some(&linked.provider_name),
     )?;
     let facts = MailFacts {
-        provider: Some(row.provider_name),
+        provider: Some(linked.provider_name.clone()),
         ..tx.mail_facts()
     };
     queue_notice(conn, tx, user_id, MailKind::ProviderUnlinked, facts)?;

@@ -603,7 +603,7 @@ impl SecondFactor {
                     return Ok(false);
                 }
                 store::replace_recovery_codes(conn, &user_id, &rows)?;
-                store::set_proven_at(conn, &session_id, tx.now)?;
+                store::set_proven_at(conn, &session_id, Some(tx.now))?;
                 record_event(
                     conn,
                     tx,

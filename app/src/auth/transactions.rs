@@ -42,8 +42,6 @@ pub(super) enum Rotation {
         session_id: String,
         next: Option<IssuedRefresh>,
         access_until: NaiveDateTime,
-        /// The refresh was proven with the session's bound key (DBSC).
-        bound: bool,
     },
     /// A used token came back after the grace window: theft. The session is revoked.
     Reused { session_id: String, until: i64 },
@@ -249,7 +247,6 @@ pub(super) fn rotate(
         session_id: session.id,
         next,
         access_until,
-        bound: matches!(holder, Holder::Proven(_)),
     })
 }
 

@@ -56,21 +56,15 @@ pub fn record_use(
         .map(drop)
 }
 
-/// Unlinks the account's identity `id`; `None` if it has no such identity.
-pub fn delete(
-    conn: &mut DbConnection,
-    user_id: &str,
-    id: &str,
-) -> QueryResult<Option<IdentityRow>> {
-    let row = oidc_identities::table
-        .find(id)
-        .filter(oidc_identities::user_id.eq(user_id))
-        .select(IdentityRow::as_select())
-        .get_result(conn)
-        .optional()?;
-    let Some(row) = row else { return Ok(None) };
-    let deleted = diesel::delete(oidc_identities::table.find(id)).execute(conn)?;
-    Ok((deleted == 1).then_some(row))
+/// Unlinks the account's identity `id`; false if it has no such identity.
+pub fn delete(conn: &mut DbConnection, user_id: &str, id: &str) -> QueryResult<bool> {
+    let deleted = diesel::delete(
+        oidc_identities::table
+            .find(id)
+            .filter(oidc_identities::user_id.eq(user_id)),
+    )
+    .execute(conn)?;
+    Ok(deleted == 1)
 }
 
 /// How many redirects to a provider are waiting and unexpired.

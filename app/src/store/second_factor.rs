@@ -152,11 +152,12 @@ pub fn sudo_facts(
     Ok(facts.optional()?.unwrap_or((None, false)))
 }
 
-/// Records a proof of identity on this session (sudo mode starts again).
+/// Records a proof of identity on this session at `at` (sudo mode starts again), or
+/// with `None` ends its sudo mode (the next sensitive action asks for a proof).
 pub fn set_proven_at(
     conn: &mut DbConnection,
     session_id: &str,
-    at: NaiveDateTime,
+    at: Option<NaiveDateTime>,
 ) -> QueryResult<()> {
     diesel::update(device_sessions::table.find(session_id))
         .set(device_sessions::proven_at.eq(at))
@@ -168,16 +169,8 @@ pub fn set_proven_at(
 /// whether the session is bound to a device key (DBSC): then the proof covers only
 /// tokens minted from now on.
 pub fn prove(conn: &mut DbConnection, session_id: &str, at: NaiveDateTime) -> QueryResult<bool> {
-    set_proven_at(conn, session_id, at)?;
+    set_proven_at(conn, session_id, Some(at))?;
     Ok(sudo_facts(conn, session_id)?.1)
-}
-
-/// Ends the session's sudo mode: the next sensitive action asks for a proof.
-pub fn clear_proven_at(conn: &mut DbConnection, session_id: &str) -> QueryResult<()> {
-    diesel::update(device_sessions::table.find(session_id))
-        .set(device_sessions::proven_at.eq(None::<NaiveDateTime>))
-        .execute(conn)?;
-    Ok(())
 }
 
 /// How each of these device sessions signed in (sessions already deleted are missing).

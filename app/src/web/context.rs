@@ -156,14 +156,18 @@ pub enum Caller {
 
 impl Caller {
     /// The signed-in device, or the contract's refusal every protected call answers:
-    /// expired (refresh, then retry), revoked, or not signed in (worded in `language`).
-    pub fn into_device_session(self, language: Language) -> Result<CurrentDeviceSession, AppError> {
+    /// expired (refresh, then retry), revoked, or not signed in (worded in `language`,
+    /// asked only then: a signed-in call negotiates no language).
+    pub fn into_device_session(
+        self,
+        language: impl FnOnce() -> Language,
+    ) -> Result<CurrentDeviceSession, AppError> {
         match self {
             Self::SignedIn(session) => Ok(session),
             Self::AccessTokenExpired => Err(AppError::AccessTokenExpired),
             Self::Revoked => Err(AppError::SessionRevoked),
             Self::SignedOut => Err(AppError::Unauthorized(
-                AuthError::NotSignedIn.message(language),
+                AuthError::NotSignedIn.message(language()),
             )),
         }
     }
@@ -240,7 +244,7 @@ fn caller_of(ctx: &ServerContext, headers: &HeaderMap) -> Caller {
 /// retry).
 pub fn require_device_session() -> Result<CurrentDeviceSession, AppError> {
     let ctx = server_context()?;
-    request_caller(&ctx)?.into_device_session(crate::i18n::ui::use_language())
+    request_caller(&ctx)?.into_device_session(crate::i18n::ui::use_language)
 }
 
 /// Runs a secret-checking `operation` under the guard ([`crate::auth::Guard::attempt`]),
@@ -308,7 +312,7 @@ pub fn set_bound_access_cookie(
     ctx: &ServerContext,
     token: &crate::auth::access_token::MintedToken,
 ) {
-    let left = token.claims.exp - chrono::Utc::now().timestamp();
+    let left = token.claims.exp - crate::auth::now_unix();
     let left = std::time::Duration::from_secs(u64::try_from(left).unwrap_or(0));
     append_set_cookie(ctx.cookies.bound_access_cookie(token.token.expose(), left));
 }

@@ -30,9 +30,10 @@ pub fn set_page_policy() {
     else {
         return;
     };
-    let providers = use_context::<super::context::ServerContext>()
-        .map(|ctx| ctx.providers.form_action_sources())
-        .unwrap_or_default();
+    let providers = leptos::prelude::with_context::<super::context::ServerContext, _>(|ctx| {
+        ctx.providers.form_action_sources()
+    })
+    .unwrap_or_default();
     if let Ok(value) = HeaderValue::from_str(&page_policy(&nonce.to_string(), &providers)) {
         response.insert_header(CONTENT_SECURITY_POLICY, value);
     }

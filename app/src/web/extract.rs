@@ -14,7 +14,7 @@
 use axum::extract::FromRequestParts;
 use http::request::Parts;
 
-use super::context::{Caller, ServerContext, caller_in, request_language};
+use super::context::{ServerContext, caller_in, request_language};
 use crate::auth::session::CurrentDeviceSession;
 use crate::error::AppError;
 
@@ -39,12 +39,9 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
         // The caller as a server function reads it; a plain handler has no Leptos
-        // context, so a refusal's language comes from the headers (read only for one).
-        match caller_in(state.server_context(), parts) {
-            Caller::SignedIn(session) => Ok(Self(session)),
-            refused => refused
-                .into_device_session(request_language(&parts.headers))
-                .map(Self),
-        }
+        // context, so a refusal's language comes from the headers.
+        caller_in(state.server_context(), parts)
+            .into_device_session(|| request_language(&parts.headers))
+            .map(Self)
     }
 }

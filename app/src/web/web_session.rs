@@ -102,8 +102,9 @@ fn ceremony_key(purpose: crate::auth::passkeys::Purpose) -> String {
     format!("passkey_{}", purpose.as_str())
 }
 
-/// How many passkey ceremonies of one purpose a browser keeps waiting: one for each open
-/// tab that offers passkeys (the login page starts one on every visit), within reason.
+/// How many passkey ceremonies of one purpose, or redirects to an OpenID provider, a
+/// browser keeps waiting: one for each open tab (the login page starts a ceremony on
+/// every visit), within reason.
 const PENDING_CEREMONIES: usize = 4;
 
 /// Remembers a passkey ceremony this browser started (its `passkey_challenges` id): only
