@@ -41,33 +41,36 @@ pub enum AppError {
     Internal,
 }
 
+/// The message in the page's language ([`crate::i18n::ui::use_language`]).
 impl std::fmt::Display for AppError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        use crate::i18n::ui::{t, t_with};
-        let message = match self {
-            Self::BadRequest(message)
-            | Self::Unauthorized(message)
-            | Self::Forbidden(message)
-            | Self::Unavailable(message) => return f.write_str(message),
-            Self::AccessTokenExpired => t("error-access-token-expired"),
-            Self::SessionRevoked => t("login-reason-revoked"),
-            Self::SudoRequired => t("error-sudo-required"),
-            Self::NotFound => t("error-not-found"),
-            Self::Throttled(seconds) => {
-                return f.write_str(&t_with(
-                    "error-throttled",
-                    &[("seconds", (*seconds).into())],
-                ));
-            }
-            Self::Internal => t("error-internal"),
-        };
-        f.write_str(message)
+        f.write_str(&self.message_in(crate::i18n::ui::use_language()))
     }
 }
 
 impl std::error::Error for AppError {}
 
 impl AppError {
+    /// The message for people, in `language`. (A message the error was made with is
+    /// already in the reader's language.)
+    pub fn message_in(&self, language: crate::i18n::Language) -> String {
+        let key = match self {
+            Self::BadRequest(message)
+            | Self::Unauthorized(message)
+            | Self::Forbidden(message)
+            | Self::Unavailable(message) => return message.clone(),
+            Self::Throttled(seconds) => {
+                return language.text_with("error-throttled", &[("seconds", (*seconds).into())]);
+            }
+            Self::AccessTokenExpired => "error-access-token-expired",
+            Self::SessionRevoked => "login-reason-revoked",
+            Self::SudoRequired => "error-sudo-required",
+            Self::NotFound => "error-not-found",
+            Self::Internal => "error-internal",
+        };
+        language.text(key)
+    }
+
     /// The HTTP status this error is answered with.
     pub fn status(&self) -> u16 {
         match self {
@@ -101,8 +104,20 @@ pub struct Contract {
 #[cfg(feature = "ssr")]
 impl axum::response::IntoResponse for AppError {
     fn into_response(self) -> axum::response::Response {
+        self.into_response_in(crate::i18n::ui::use_language())
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    /// The answer, worded in `language`: for a plain axum handler, which has no page to
+    /// take the reader's language from (`web::context::request_language` reads it from
+    /// the headers).
+    pub fn into_response_in(self, language: crate::i18n::Language) -> axum::response::Response {
+        use axum::response::IntoResponse;
         let contract = self.contract();
-        let mut response = (contract.status(), axum::Json(WireError::from(self))).into_response();
+        let wire = WireError::in_language(self, language);
+        let mut response = (contract.status(), axum::Json(wire)).into_response();
         contract.write_headers(response.headers_mut());
         response
     }
@@ -211,6 +226,13 @@ pub struct WireError {
 
 impl From<AppError> for WireError {
     fn from(err: AppError) -> Self {
+        Self::in_language(err, crate::i18n::ui::use_language())
+    }
+}
+
+impl WireError {
+    /// `err` as a body, its message in `language`.
+    pub fn in_language(err: AppError, language: crate::i18n::Language) -> Self {
         let code = match &err {
             AppError::BadRequest(_) => "bad_request",
             AppError::Unauthorized(_) => "unauthorized",
@@ -225,7 +247,7 @@ impl From<AppError> for WireError {
         };
         Self {
             error: code.to_owned(),
-            message: err.to_string(),
+            message: err.message_in(language),
             retry_after: match err {
                 AppError::Throttled(seconds) => Some(seconds),
                 _ => None,

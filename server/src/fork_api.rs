@@ -14,7 +14,9 @@
 //! goes in [`routes`]; docs/BUILD_ON_IT.md ("Plain JSON routes") walks through one.
 
 use app::error::AppError;
+use app::web::context::request_language;
 use app::web::extract::SignedIn;
+use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
@@ -32,7 +34,9 @@ pub fn routes() -> Router<AppState> {
 /// [`routes`] with `state`, and the API's 404 for the paths no route takes.
 pub fn router(state: AppState) -> Router {
     routes()
-        .fallback(|| async { AppError::NotFound })
+        .fallback(|headers: HeaderMap| async move {
+            AppError::NotFound.into_response_in(request_language(&headers))
+        })
         .with_state(state)
 }
 

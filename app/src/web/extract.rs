@@ -12,11 +12,11 @@
 //! docs/BUILD_ON_IT.md ("Plain JSON routes") walks through one.
 
 use axum::extract::FromRequestParts;
+use axum::response::Response;
 use http::request::Parts;
 
-use super::context::{ServerContext, caller_in, request_language};
+use super::context::{Caller, ServerContext, caller_in, request_language};
 use crate::auth::session::CurrentDeviceSession;
-use crate::error::AppError;
 
 /// What the server's state gives the extractor: the shared [`ServerContext`], borrowed
 /// (a clone per request would copy its settings).
@@ -35,13 +35,20 @@ impl<S> FromRequestParts<S> for SignedIn
 where
     S: HasServerContext + Send + Sync,
 {
-    type Rejection = AppError;
+    type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
-        // The caller as a server function reads it; a plain handler has no Leptos
-        // context, so a refusal's language comes from the headers.
-        caller_in(state.server_context(), parts)
-            .into_device_session(|| request_language(&parts.headers))
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        // The caller as a server function reads it.
+        let caller = caller_in(state.server_context(), parts);
+        if let Caller::SignedIn(session) = caller {
+            return Ok(Self(session));
+        }
+        // A plain handler has no page to take the reader's language from: every part
+        // of the refusal is worded in the one the headers ask for.
+        let language = request_language(&parts.headers);
+        caller
+            .into_device_session(|| language)
             .map(Self)
+            .map_err(|refusal| refusal.into_response_in(language))
     }
 }

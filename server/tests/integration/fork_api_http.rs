@@ -21,7 +21,20 @@ async fn me(
     authorization: Option<&str>,
     cookie: Option<&str>,
 ) -> reqwest::Response {
-    let mut request = client.http.get(client.server.url("/api/v1/me"));
+    me_in(client, authorization, cookie, "en").await
+}
+
+/// `GET /api/v1/me`, asking for answers in `language`.
+async fn me_in(
+    client: &Client,
+    authorization: Option<&str>,
+    cookie: Option<&str>,
+    language: &str,
+) -> reqwest::Response {
+    let mut request = client
+        .http
+        .get(client.server.url("/api/v1/me"))
+        .header("accept-language", language);
     if let Some(value) = authorization {
         request = request.header("authorization", value);
     }
@@ -71,13 +84,7 @@ async fn strangers_get_the_contracts_401_in_their_language() {
         assert_eq!(body["error"], "unauthorized");
         assert_eq!(body["message"], "You are not signed in.");
     }
-    let german = client
-        .http
-        .get(client.server.url("/api/v1/me"))
-        .header("accept-language", "de")
-        .send()
-        .await
-        .unwrap();
+    let german = me_in(&client, None, None, "de").await;
     let body: serde_json::Value = german.json().await.unwrap();
     assert_eq!(body["message"], "Sie sind nicht angemeldet.");
 }
@@ -105,6 +112,11 @@ async fn a_device_signed_out_elsewhere_is_refused_on_its_next_request() {
     );
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"], "session_revoked");
+    assert_eq!(body["message"], "This device was signed out.");
+    // In the reader's language, though a plain handler has no page to take it from.
+    let german = me_in(&client, Some(&bearer), None, "de").await;
+    let body: serde_json::Value = german.json().await.unwrap();
+    assert_eq!(body["message"], "Dieses Gerät wurde abgemeldet.");
 }
 
 #[tokio::test]
@@ -128,6 +140,9 @@ async fn an_expired_token_says_refresh_and_retry() {
     );
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"], "access_token_expired");
+    let german = me_in(&client, Some(&bearer), None, "de").await;
+    let body: serde_json::Value = german.json().await.unwrap();
+    assert_eq!(body["message"], "Ihre Sitzung muss erneuert werden.");
 }
 
 #[tokio::test]
@@ -148,6 +163,15 @@ async fn a_path_of_the_api_that_no_route_takes_is_a_json_404_with_the_security_h
     assert!(headers.get("set-cookie").is_none(), "{headers:?}");
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"], "not_found");
+    let german = client
+        .http
+        .get(client.server.url("/api/v1/nothing-here"))
+        .header("accept-language", "de")
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = german.json().await.unwrap();
+    assert_eq!(body["message"], "Nicht gefunden.");
 }
 
 #[tokio::test]
